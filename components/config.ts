@@ -1,0 +1,326 @@
+// Stack config for zed-runner: the one place where every `zed-runner:*` key is
+// parsed, defaulted and validated. Pure: no Pulumi import, so it is tested
+// directly and shared by the program and the operator commands.
+import { isIP } from "node:net";
+import { z } from "zod";
+
+/** The seed's default token: every runner that used it could be hijacked by anyone who read the docs. */
+export const INSECURE_DEFAULT_TOKEN = "oh-hallo-insecure-token";
+
+/** The Helix control-plane image the runner binary is taken from, pinned so runners match a known control plane. */
+export const DEFAULT_HELIX_IMAGE = "registry.helixml.tech/helix/controlplane:2.11.52";
+
+export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+/** What the config is read for: values that are not config but shape the defaults. */
+export interface ConfigContext {
+    /** The Pulumi stack name; part of the default container name prefix. */
+    readonly stackName: string;
+    /** The hostname of the machine running `pulumi up`; the default `hostName`. */
+    readonly machineHostName: string;
+}
+
+/** Validated settings for one machine's runners. Never holds the API token. */
+export interface RunnerSettings {
+    readonly apiHost: string;
+    readonly allowInsecureToken: boolean;
+    readonly replicas: number;
+    readonly hostName: string;
+    readonly runnerIdPrefix: string;
+    readonly containerNamePrefix: string;
+    readonly concurrency: number;
+    readonly maxTasks: number;
+    readonly sessionTimeout: number;
+    readonly maxSessions: number;
+    readonly workspaceDir: string;
+    readonly logLevel: (typeof LOG_LEVELS)[number];
+    readonly displayWidth: number;
+    readonly displayHeight: number;
+    /** A prebuilt image to run; undefined means build Dockerfile.zed-agent. */
+    readonly image: string | undefined;
+    readonly helixImage: string;
+    readonly baseImage: string;
+    readonly zedBuildDir: string;
+    readonly restartPolicy: (typeof RESTART_POLICIES)[number];
+    readonly bindAddress: string;
+    readonly rdpPortBase: number;
+    readonly vncPortBase: number;
+    readonly healthPortBase: number;
+    readonly portsPerRunner: number;
+    readonly memoryMb: number;
+    readonly shmSizeMb: number;
+    /** CPU limit per runner; undefined means no limit. */
+    readonly cpus: number | undefined;
+    readonly persistWorkspaces: boolean;
+    /** Existing Docker networks every runner joins besides the stack's own. */
+    readonly networks: readonly string[];
+}
+
+/** The result of reading the stack config: settings, the token (to be wrapped as a secret at once) and warnings. */
+export interface ParsedConfig {
+    readonly settings: RunnerSettings;
+    readonly apiToken: string;
+    readonly warnings: readonly string[];
+}
+
+/** Every problem with the stack config, reported at once. Messages never contain a secret's value. */
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(
+            `Invalid stack config for zed-runner (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+                problems.map((p) => `  - ${p}`).join("\n") +
+                "\nFix each with `pulumi config set <key> <value>` (`--secret` for apiToken) and run again.",
+        );
+        this.name = "ConfigError";
+    }
+}
+
+/** Keys whose values must never appear in an error message or a log line. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["apiToken"]);
+
+// Pulumi hands every config value to the program as a string; these turn the
+// strings into typed values and leave anything else for zod to reject.
+const asInteger = (v: unknown) => (typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v);
+const asNumber = (v: unknown) => (typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v);
+const asBoolean = (v: unknown) => (v === "true" ? true : v === "false" ? false : v);
+const asList = (v: unknown) => {
+    if (typeof v !== "string") return v;
+    try {
+        return JSON.parse(v);
+    } catch {
+        return v;
+    }
+};
+
+const integer = (min: number, max: number, what = "an integer") =>
+    z.preprocess(
+        asInteger,
+        z
+            .number({ error: `must be ${what} from ${min} to ${max}` })
+            .int({ error: `must be ${what} from ${min} to ${max}` })
+            .min(min, { error: `must be ${what} from ${min} to ${max}` })
+            .max(max, { error: `must be ${what} from ${min} to ${max}` }),
+    );
+const port = integer(1, 65535, "a TCP port");
+const flag = z.preprocess(asBoolean, z.boolean({ error: "must be true or false" }));
+
+// Docker's reference grammar, simplified: [registry[:port]/]path[:tag][@digest], where a
+// registry is told from a path by a '.', a port or the name localhost.
+const IMAGE_REFERENCE =
+    /^(?:(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|localhost)(?::\d+)?\/|[a-zA-Z0-9-]+:\d+\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const imageReference = z
+    .string()
+    .regex(IMAGE_REFERENCE, { error: "must be an image reference such as registry.example.com/helix-zed-agent:1.2.3" });
+
+// Docker container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*; runner IDs travel in a URL query string.
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const namePart = (max: number) =>
+    z
+        .string()
+        .max(max, { error: `must be at most ${max} characters` })
+        .regex(NAME, { error: "must start with a letter or digit and contain only letters, digits, '_', '.' and '-'" });
+
+/** Hosts that, dialed from inside a runner container, reach the container itself. */
+export function isLoopbackHost(hostname: string): boolean {
+    const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    return (
+        h === "localhost" ||
+        h.endsWith(".localhost") ||
+        /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+        h === "::1" ||
+        h === "0:0:0:0:0:0:0:1" ||
+        h === "0.0.0.0" ||
+        h === "::"
+    );
+}
+
+const apiHost = z.string().superRefine((value, ctx) => {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        ctx.addIssue({ code: "custom", message: "must be an http:// or https:// URL such as https://helix.example.com" });
+        return;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+        ctx.addIssue({ code: "custom", message: "must use http:// or https://" });
+    } else if (url.username || url.password) {
+        ctx.addIssue({ code: "custom", message: "must not carry credentials; the runner authenticates with apiToken" });
+    } else if (url.search || url.hash) {
+        ctx.addIssue({ code: "custom", message: "must not have a query string or fragment" });
+    } else if (isLoopbackHost(url.hostname)) {
+        ctx.addIssue({
+            code: "custom",
+            message:
+                "points at loopback, which inside a runner container is the container itself, so the runners would never connect. " +
+                `For a control plane on this machine use http://host.docker.internal:${url.port || (url.protocol === "https:" ? 443 : 80)}; ` +
+                "for one in Docker (such as Helix's docker-compose), set `networks` to its network and use its service name, e.g. http://api:8080",
+        });
+    }
+});
+
+const schema = z
+    .object({
+        apiHost: apiHost.default("http://host.docker.internal:80"),
+        apiToken: z.string({ error: "is not set: run `pulumi config set --secret apiToken <runner token>`" }),
+        allowInsecureToken: flag.default(false),
+        replicas: integer(0, 1000).default(1),
+        hostName: z
+            .string()
+            .max(63, { error: "must be at most 63 characters" })
+            .regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/, { error: "must be a host name (letters, digits, '.', '-')" })
+            .optional(),
+        runnerIdPrefix: namePart(100).optional(),
+        containerNamePrefix: namePart(100).optional(),
+        concurrency: integer(1, 64).default(1),
+        maxTasks: integer(0, 1_000_000).default(0),
+        sessionTimeout: integer(1, 604_800, "a number of seconds").default(3600),
+        maxSessions: integer(1, 1000).default(10),
+        workspaceDir: z
+            .string()
+            .regex(/^\/[A-Za-z0-9_.\/-]*$/, { error: "must be an absolute path made of letters, digits, '_', '.', '-' and '/'" })
+            .refine((p) => !p.split("/").includes(".."), { error: "must not contain '..'" })
+            .default("/tmp/zed-workspaces"),
+        logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+        displayWidth: integer(640, 7680).default(1920),
+        displayHeight: integer(480, 4320).default(1080),
+        image: imageReference.optional(),
+        helixImage: imageReference.default(DEFAULT_HELIX_IMAGE),
+        baseImage: imageReference.default("debian:bookworm-slim"),
+        zedBuildDir: z
+            .string()
+            .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, {
+                error: "must be a relative path inside this project (letters, digits, '_', '.', '-', '/')",
+            })
+            .refine((p) => !p.split("/").includes(".."), { error: "must stay inside this project: no '..'" })
+            .default("zed-build"),
+        restartPolicy: z
+            .enum(RESTART_POLICIES, { error: `must be one of ${RESTART_POLICIES.join(", ")}` })
+            .default("unless-stopped"),
+        bindAddress: z
+            .string()
+            .refine((a) => isIP(a) !== 0, { error: "must be an IPv4 or IPv6 address such as 127.0.0.1" })
+            .default("127.0.0.1"),
+        rdpPortBase: port.default(3389),
+        vncPortBase: port.default(5900),
+        healthPortBase: port.default(3030),
+        portsPerRunner: integer(1, 100).default(1),
+        memoryMb: integer(256, 1_048_576, "a number of MB").default(4096),
+        shmSizeMb: integer(64, 65_536, "a number of MB").default(1024),
+        cpus: z
+            .preprocess(asNumber, z
+                    .number({ error: "must be a number of CPUs from 0.01 to 1024" })
+                    .min(0.01, { error: "must be a number of CPUs from 0.01 to 1024" })
+                    .max(1024, { error: "must be a number of CPUs from 0.01 to 1024" }),
+            )
+            .optional(),
+        persistWorkspaces: flag.default(false),
+        networks: z
+            .preprocess(
+                asList,
+                z.array(namePart(128), { error: 'must be a list of Docker network names, e.g. ["helix_default"]' }),
+            )
+            .default([]),
+    })
+    .strict();
+
+/** The config keys this program reads, in the order Pulumi.yaml declares them. */
+export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
+
+/** Raw values as Pulumi hands them to a program: strings, keyed without the `zed-runner:` prefix. */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+function describeValue(key: string, raw: RawConfig): string {
+    if (SECRET_KEYS.has(key)) return "";
+    const value = raw[key];
+    if (value === undefined) return "";
+    const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
+    return ` (got ${JSON.stringify(shown)})`;
+}
+
+/** Parses and validates the stack config, throwing a ConfigError that lists every problem. */
+export function parseConfig(raw: RawConfig, context: ConfigContext): ParsedConfig {
+    // Empty strings are what `pulumi config set key ""` and Pulumi.yaml's `default: ""` give for "unset".
+    const present = Object.fromEntries(
+        Object.entries(raw).filter(([k, v]) => v !== undefined && (v !== "" || SECRET_KEYS.has(k))),
+    );
+    const result = schema.safeParse(present);
+    if (!result.success) {
+        const problems = result.error.issues.map((issue) => {
+            if (issue.code === "unrecognized_keys") {
+                return issue.keys
+                    .map((k) => `${k} is not a zed-runner config key; known keys: ${CONFIG_KEYS.join(", ")}`)
+                    .join("\n  - ");
+            }
+            const key = String(issue.path[0]);
+            return `${key}${describeValue(key, raw)} ${issue.message}`;
+        });
+        throw new ConfigError(problems);
+    }
+    const c = result.data;
+    const problems: string[] = [];
+    const warnings: string[] = [];
+
+    if (c.apiToken.trim() === "" || c.apiToken === INSECURE_DEFAULT_TOKEN) {
+        const what = c.apiToken.trim() === "" ? "is empty" : "is the insecure default from Helix's examples";
+        if (c.allowInsecureToken) {
+            warnings.push(`apiToken ${what}; accepted because allowInsecureToken is true. Never do this on a shared network.`);
+        } else {
+            problems.push(
+                `apiToken ${what}: use the runner token your control plane is configured with, or set allowInsecureToken to true for a throwaway test`,
+            );
+        }
+    }
+    if (c.bindAddress === "0.0.0.0" || c.bindAddress === "::") {
+        warnings.push(
+            `bindAddress is ${c.bindAddress}: every runner's RDP, VNC and health ports are published on every network interface of this machine. Firewall them or use 127.0.0.1.`,
+        );
+    }
+    if (c.restartPolicy === "no" || c.restartPolicy === "on-failure") {
+        warnings.push(
+            `restartPolicy is ${c.restartPolicy}: a runner exits when its control-plane connection drops and relies on its restart policy to come back.`,
+        );
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+
+    const hostName = c.hostName ?? sanitizeHostName(context.machineHostName);
+    const settings: RunnerSettings = {
+        apiHost: c.apiHost.replace(/\/+$/, ""),
+        allowInsecureToken: c.allowInsecureToken,
+        replicas: c.replicas,
+        hostName,
+        runnerIdPrefix: c.runnerIdPrefix ?? `external-zed-${hostName}`,
+        containerNamePrefix: c.containerNamePrefix ?? `helix-zed-agent-${context.stackName}`,
+        concurrency: c.concurrency,
+        maxTasks: c.maxTasks,
+        sessionTimeout: c.sessionTimeout,
+        maxSessions: c.maxSessions,
+        workspaceDir: c.workspaceDir,
+        logLevel: c.logLevel,
+        displayWidth: c.displayWidth,
+        displayHeight: c.displayHeight,
+        image: c.image,
+        helixImage: c.helixImage,
+        baseImage: c.baseImage,
+        zedBuildDir: c.zedBuildDir,
+        restartPolicy: c.restartPolicy,
+        bindAddress: c.bindAddress,
+        rdpPortBase: c.rdpPortBase,
+        vncPortBase: c.vncPortBase,
+        healthPortBase: c.healthPortBase,
+        portsPerRunner: c.portsPerRunner,
+        memoryMb: c.memoryMb,
+        shmSizeMb: c.shmSizeMb,
+        cpus: c.cpus,
+        persistWorkspaces: c.persistWorkspaces,
+        networks: c.networks,
+    };
+    return { settings, apiToken: c.apiToken, warnings };
+}
+
+/** Machine hostnames can hold characters a runner ID may not; keep the first label, made safe. */
+export function sanitizeHostName(machineHostName: string): string {
+    const label = machineHostName.split(".")[0].toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "");
+    return label.slice(0, 63) || "localhost";
+}

@@ -1,0 +1,211 @@
+// The runner plan: validated settings in, one spec per runner out (IDs, names,
+// ports, environment, labels, endpoints). Pure, and the single source of truth
+// for every value the component, the outputs and the operator commands show.
+import type { RunnerSettings } from "./config";
+
+/** Ports the runner image listens on inside each container. */
+export const CONTAINER_PORTS = { rdp: 3389, vnc: 5900, health: 3030 } as const;
+
+/** Label keys put on every runner container, so tools can find a stack's runners. */
+export const LABELS = {
+    project: "zed-runner.project",
+    stack: "zed-runner.stack",
+    runnerId: "zed-runner.runner-id",
+    index: "zed-runner.index",
+} as const;
+
+/**
+ * The container health check. Durations are written as Docker reads them back
+ * ("10s", not "10000ms"), or every preview would show a diff.
+ */
+export const HEALTHCHECK = {
+    tests: ["CMD", "/usr/local/bin/zed-runner-healthcheck"],
+    interval: "10s",
+    timeout: "5s",
+    startPeriod: "30s",
+    retries: 3,
+} as const;
+
+/** Seconds `pulumi up` waits for a new runner to turn healthy: above start period + retries x interval. */
+export const WAIT_TIMEOUT_SECONDS = 120;
+
+/** Seconds a runner gets to stop cleanly (finish its session) before it is killed, on scale-in or replacement. */
+export const STOP_GRACE_SECONDS = 30;
+
+/** Log rotation for every runner, set explicitly so a daemon's own defaults never cause a diff. */
+export const LOG_OPTIONS = { "max-size": "10m", "max-file": "3" } as const;
+
+export type PortRole = "rdp" | "vnc" | "health";
+
+/** One published port. */
+export interface PortBinding {
+    readonly role: PortRole;
+    readonly internal: number;
+    readonly external: number;
+    readonly ip: string;
+    readonly protocol: "tcp";
+}
+
+/** Where an operator reaches a runner from this machine. */
+export interface RunnerEndpoints {
+    readonly runnerId: string;
+    /** `host:port` of the first RDP port. */
+    readonly rdp: string;
+    /** `host:port` of the first VNC port. */
+    readonly vnc: string;
+    /** URL of the runner's health endpoint. */
+    readonly health: string;
+}
+
+/** Everything about one runner that is not a secret. */
+export interface RunnerSpec {
+    /** 1-based, stable: the runner's identity in resource names. */
+    readonly index: number;
+    readonly runnerId: string;
+    readonly containerName: string;
+    /** Named volume at workspaceDir when persistWorkspaces is true. */
+    readonly workspaceVolume: string | undefined;
+    readonly ports: readonly PortBinding[];
+    /** Non-secret environment; the token and passwords are added by the component as secrets. */
+    readonly env: Readonly<Record<string, string>>;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly endpoints: RunnerEndpoints;
+}
+
+/** Stack identity that goes into labels. */
+export interface PlanContext {
+    readonly project: string;
+    readonly stackName: string;
+}
+
+/** A plan that cannot work: colliding or out-of-range ports. */
+export class PlanError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`The runner plan is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "PlanError";
+    }
+}
+
+const PORT_BASE_KEY: Record<PortRole, string> = { rdp: "rdpPortBase", vnc: "vncPortBase", health: "healthPortBase" };
+
+/** IPv6 addresses are bracketed in host:port form. */
+function hostPort(host: string, port: number): string {
+    return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The address an operator dials: the bind address, or the machine's name when bound on every interface. */
+function endpointHost(settings: RunnerSettings): string {
+    return settings.bindAddress === "0.0.0.0" || settings.bindAddress === "::" ? settings.hostName : settings.bindAddress;
+}
+
+/**
+ * The spec of runner `index` (1-based). It depends only on the index and the
+ * settings, never on `replicas`: scaling from N to N+1 leaves runners 1..N
+ * identical, so Pulumi touches none of them.
+ */
+export function planRunner(settings: RunnerSettings, index: number, context: PlanContext): RunnerSpec {
+    const runnerId = `${settings.runnerIdPrefix}-${index}`;
+    const containerName = `${settings.containerNamePrefix}-${index}`;
+    const width = settings.portsPerRunner;
+    const ports: PortBinding[] = [];
+    for (let k = 0; k < width; k++) {
+        ports.push({
+            role: "rdp",
+            internal: CONTAINER_PORTS.rdp + k,
+            external: settings.rdpPortBase + (index - 1) * width + k,
+            ip: settings.bindAddress,
+            protocol: "tcp",
+        });
+    }
+    for (let k = 0; k < width; k++) {
+        ports.push({
+            role: "vnc",
+            internal: CONTAINER_PORTS.vnc + k,
+            external: settings.vncPortBase + (index - 1) * width + k,
+            ip: settings.bindAddress,
+            protocol: "tcp",
+        });
+    }
+    ports.push({
+        role: "health",
+        internal: CONTAINER_PORTS.health,
+        external: settings.healthPortBase + index - 1,
+        ip: settings.bindAddress,
+        protocol: "tcp",
+    });
+
+    const host = endpointHost(settings);
+    const first = (role: PortRole) => ports.find((p) => p.role === role)!.external;
+    return {
+        index,
+        runnerId,
+        containerName,
+        workspaceVolume: settings.persistWorkspaces ? `${containerName}-workspace` : undefined,
+        ports,
+        env: {
+            API_HOST: settings.apiHost,
+            RUNNER_ID: runnerId,
+            CONCURRENCY: String(settings.concurrency),
+            MAX_TASKS: String(settings.maxTasks),
+            SESSION_TIMEOUT: String(settings.sessionTimeout),
+            MAX_SESSIONS: String(settings.maxSessions),
+            WORKSPACE_DIR: settings.workspaceDir,
+            LOG_LEVEL: settings.logLevel,
+            DISPLAY: ":1",
+            DISPLAY_WIDTH: String(settings.displayWidth),
+            DISPLAY_HEIGHT: String(settings.displayHeight),
+        },
+        labels: {
+            [LABELS.project]: context.project,
+            [LABELS.stack]: context.stackName,
+            [LABELS.runnerId]: runnerId,
+            [LABELS.index]: String(index),
+        },
+        endpoints: {
+            runnerId,
+            rdp: hostPort(host, first("rdp")),
+            vnc: hostPort(host, first("vnc")),
+            health: `http://${hostPort(host, first("health"))}/health`,
+        },
+    };
+}
+
+/** The specs of runners 1..replicas, refused with a PlanError when ports collide or leave 1..65535. */
+export function planRunners(settings: RunnerSettings, context: PlanContext): RunnerSpec[] {
+    const runners = Array.from({ length: settings.replicas }, (_, i) => planRunner(settings, i + 1, context));
+    const problems: string[] = [];
+    const owners = new Map<number, { runner: RunnerSpec; role: PortRole }>();
+    const reported = new Set<string>();
+    for (const runner of runners) {
+        for (const p of runner.ports) {
+            if (p.external > 65535) {
+                const key = `range:${p.role}`;
+                if (!reported.has(key)) {
+                    reported.add(key);
+                    problems.push(
+                        `runner ${runner.index}'s ${p.role.toUpperCase()} host port would be ${p.external}, above 65535: ` +
+                            `lower ${PORT_BASE_KEY[p.role]}, replicas (${settings.replicas})` +
+                            (p.role === "health" ? "" : ` or portsPerRunner (${settings.portsPerRunner})`),
+                    );
+                }
+                continue;
+            }
+            const owner = owners.get(p.external);
+            if (owner) {
+                const key = `clash:${[owner.role, p.role].sort().join("/")}`;
+                if (!reported.has(key)) {
+                    reported.add(key);
+                    const keys = owner.role === p.role ? PORT_BASE_KEY[p.role] : `${PORT_BASE_KEY[owner.role]} and ${PORT_BASE_KEY[p.role]}`;
+                    problems.push(
+                        `host port ${p.external} is both runner ${owner.runner.index}'s ${owner.role.toUpperCase()} port and runner ${runner.index}'s ${p.role.toUpperCase()} port: ` +
+                            `move ${keys} further apart (each role needs replicas x portsPerRunner consecutive ports)`,
+                    );
+                }
+                continue;
+            }
+            owners.set(p.external, { runner, role: p.role });
+        }
+    }
+    if (problems.length > 0) throw new PlanError(problems);
+    return runners;
+}

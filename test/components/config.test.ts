@@ -1,0 +1,195 @@
+import {
+    CONFIG_KEYS,
+    ConfigError,
+    DEFAULT_HELIX_IMAGE,
+    INSECURE_DEFAULT_TOKEN,
+    isLoopbackHost,
+    parseConfig,
+    sanitizeHostName,
+} from "../../components/config";
+import { BAD_INPUTS, MINIMAL, TEST_TOKEN } from "../fixtures/configs";
+
+const context = { stackName: "dev", machineHostName: "builder-01.example.internal" };
+
+function problemsOf(raw: Record<string, string>): readonly string[] {
+    try {
+        parseConfig(raw, context);
+    } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as ConfigError).problems;
+    }
+    throw new Error("expected the config to be refused");
+}
+
+describe("parseConfig defaults", () => {
+    const { settings, apiToken, warnings } = parseConfig(MINIMAL, context);
+
+    it("match the seed's documented defaults", () => {
+        expect(settings).toEqual({
+            apiHost: "http://host.docker.internal:80",
+            allowInsecureToken: false,
+            replicas: 1,
+            hostName: "builder-01",
+            runnerIdPrefix: "external-zed-builder-01",
+            containerNamePrefix: "helix-zed-agent-dev",
+            concurrency: 1,
+            maxTasks: 0,
+            sessionTimeout: 3600,
+            maxSessions: 10,
+            workspaceDir: "/tmp/zed-workspaces",
+            logLevel: "info",
+            displayWidth: 1920,
+            displayHeight: 1080,
+            image: undefined,
+            helixImage: DEFAULT_HELIX_IMAGE,
+            baseImage: "debian:bookworm-slim",
+            zedBuildDir: "zed-build",
+            restartPolicy: "unless-stopped",
+            bindAddress: "127.0.0.1",
+            rdpPortBase: 3389,
+            vncPortBase: 5900,
+            healthPortBase: 3030,
+            portsPerRunner: 1,
+            memoryMb: 4096,
+            shmSizeMb: 1024,
+            cpus: undefined,
+            persistWorkspaces: false,
+            networks: [],
+        });
+        expect(apiToken).toBe(TEST_TOKEN);
+        expect(warnings).toEqual([]);
+    });
+
+    it("treats empty strings (Pulumi.yaml's `default: \"\"`) as unset", () => {
+        const parsed = parseConfig({ ...MINIMAL, hostName: "", image: "", cpus: "", runnerIdPrefix: "" }, context);
+        expect(parsed.settings.hostName).toBe("builder-01");
+        expect(parsed.settings.image).toBeUndefined();
+        expect(parsed.settings.cpus).toBeUndefined();
+        expect(parsed.settings.runnerIdPrefix).toBe("external-zed-builder-01");
+    });
+});
+
+describe("parseConfig coerces Pulumi's string values", () => {
+    it("reads numbers, booleans and lists", () => {
+        const { settings } = parseConfig(
+            {
+                ...MINIMAL,
+                replicas: "3",
+                concurrency: "2",
+                cpus: "1.5",
+                persistWorkspaces: "true",
+                networks: '["helix_default","monitoring"]',
+                apiHost: "https://helix.example.com/",
+                hostName: "gpu-box",
+            },
+            context,
+        );
+        expect(settings.replicas).toBe(3);
+        expect(settings.concurrency).toBe(2);
+        expect(settings.cpus).toBe(1.5);
+        expect(settings.persistWorkspaces).toBe(true);
+        expect(settings.networks).toEqual(["helix_default", "monitoring"]);
+        expect(settings.apiHost).toBe("https://helix.example.com");
+        expect(settings.runnerIdPrefix).toBe("external-zed-gpu-box");
+    });
+
+    it("accepts zero replicas, so a stack can be scaled to nothing without destroying it", () => {
+        expect(parseConfig({ ...MINIMAL, replicas: "0" }, context).settings.replicas).toBe(0);
+    });
+});
+
+describe.each(BAD_INPUTS)("parseConfig refuses %s=%j", (key, value, expected) => {
+    it("naming the key and what is allowed", () => {
+        const problems = problemsOf({ ...MINIMAL, [key]: value });
+        expect(problems).toHaveLength(1);
+        expect(problems[0].startsWith(key)).toBe(true);
+        expect(problems[0]).toContain(expected);
+    });
+});
+
+describe("parseConfig error reporting", () => {
+    it("lists every problem at once", () => {
+        const problems = problemsOf({ ...MINIMAL, replicas: "-1", logLevel: "loud", bindAddress: "x" });
+        expect(problems.map((p) => p.split(" ")[0]).sort()).toEqual(["bindAddress", "logLevel", "replicas"]);
+    });
+
+    it("shows the bad value for ordinary keys", () => {
+        expect(problemsOf({ ...MINIMAL, logLevel: "loud" })[0]).toContain('(got "loud")');
+    });
+
+    it("never shows the token's value", () => {
+        let message = "";
+        try {
+            parseConfig({ apiToken: INSECURE_DEFAULT_TOKEN }, context);
+        } catch (err) {
+            message = (err as Error).message;
+        }
+        expect(message).toContain("apiToken is the insecure default");
+        expect(message).not.toContain(INSECURE_DEFAULT_TOKEN);
+    });
+
+    it("requires apiToken and says how to set it", () => {
+        const problems = problemsOf({});
+        expect(problems).toEqual(["apiToken is not set: run `pulumi config set --secret apiToken <runner token>`"]);
+    });
+
+    it("says how to fix every problem in the message", () => {
+        try {
+            parseConfig({ ...MINIMAL, replicas: "x" }, context);
+        } catch (err) {
+            expect((err as Error).message).toMatch(/^Invalid stack config for zed-runner \(1 problem\):\n {2}- replicas/);
+            expect((err as Error).message).toContain("pulumi config set <key> <value>");
+        }
+        expect.assertions(2);
+    });
+});
+
+describe("parseConfig warnings", () => {
+    it("accepts an insecure token only with allowInsecureToken, with a warning", () => {
+        const parsed = parseConfig({ apiToken: INSECURE_DEFAULT_TOKEN, allowInsecureToken: "true" }, context);
+        expect(parsed.apiToken).toBe(INSECURE_DEFAULT_TOKEN);
+        expect(parsed.warnings).toHaveLength(1);
+        expect(parsed.warnings[0]).toContain("allowInsecureToken is true");
+        expect(parsed.warnings[0]).not.toContain(INSECURE_DEFAULT_TOKEN);
+    });
+
+    it.each(["0.0.0.0", "::"])("warns that bindAddress %s exposes the remote desktop ports", (bindAddress) => {
+        const { warnings } = parseConfig({ ...MINIMAL, bindAddress }, context);
+        expect(warnings).toEqual([expect.stringContaining(`bindAddress is ${bindAddress}: every runner's RDP, VNC and health ports`)]);
+    });
+
+    it("warns that restartPolicy no leaves a disconnected runner down", () => {
+        const { warnings } = parseConfig({ ...MINIMAL, restartPolicy: "no" }, context);
+        expect(warnings).toEqual([expect.stringContaining("restartPolicy is no")]);
+    });
+});
+
+describe("helpers", () => {
+    it.each([
+        ["localhost", true],
+        ["api.localhost", true],
+        ["127.0.0.1", true],
+        ["127.10.20.30", true],
+        ["[::1]", true],
+        ["0.0.0.0", true],
+        ["host.docker.internal", false],
+        ["api", false],
+        ["10.0.0.5", false],
+    ])("isLoopbackHost(%s) is %s", (host, expected) => {
+        expect(isLoopbackHost(host)).toBe(expected);
+    });
+
+    it.each([
+        ["Builder-01.corp.example", "builder-01"],
+        ["my_box", "my-box"],
+        ["___", "localhost"],
+    ])("sanitizeHostName(%s) is %s", (input, expected) => {
+        expect(sanitizeHostName(input)).toBe(expected);
+    });
+
+    it("declares every key once", () => {
+        expect(new Set(CONFIG_KEYS).size).toBe(CONFIG_KEYS.length);
+        expect(CONFIG_KEYS).toContain("apiToken");
+        expect(CONFIG_KEYS).toHaveLength(30);
+    });
+});

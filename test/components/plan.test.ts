@@ -1,0 +1,145 @@
+import { RunnerSettings, parseConfig } from "../../components/config";
+import { CONTAINER_PORTS, PlanError, planRunner, planRunners } from "../../components/plan";
+import { MINIMAL } from "../fixtures/configs";
+
+const context = { project: "zed-runner", stackName: "dev" };
+
+function settingsWith(values: Record<string, string> = {}): RunnerSettings {
+    return parseConfig({ ...MINIMAL, hostName: "box", ...values }, { stackName: "dev", machineHostName: "box" }).settings;
+}
+
+function planErrorOf(values: Record<string, string>): string {
+    try {
+        planRunners(settingsWith(values), context);
+    } catch (err) {
+        expect(err).toBeInstanceOf(PlanError);
+        return (err as Error).message;
+    }
+    throw new Error("expected the plan to be refused");
+}
+
+describe("planRunner", () => {
+    it("gives runner 2 of the default stack its ID, name, ports, env and labels", () => {
+        const runner = planRunner(settingsWith({ concurrency: "2" }), 2, context);
+        expect(runner).toEqual({
+            index: 2,
+            runnerId: "external-zed-box-2",
+            containerName: "helix-zed-agent-dev-2",
+            workspaceVolume: undefined,
+            ports: [
+                { role: "rdp", internal: 3389, external: 3390, ip: "127.0.0.1", protocol: "tcp" },
+                { role: "vnc", internal: 5900, external: 5901, ip: "127.0.0.1", protocol: "tcp" },
+                { role: "health", internal: 3030, external: 3031, ip: "127.0.0.1", protocol: "tcp" },
+            ],
+            env: {
+                API_HOST: "http://host.docker.internal:80",
+                RUNNER_ID: "external-zed-box-2",
+                CONCURRENCY: "2",
+                MAX_TASKS: "0",
+                SESSION_TIMEOUT: "3600",
+                MAX_SESSIONS: "10",
+                WORKSPACE_DIR: "/tmp/zed-workspaces",
+                LOG_LEVEL: "info",
+                DISPLAY: ":1",
+                DISPLAY_WIDTH: "1920",
+                DISPLAY_HEIGHT: "1080",
+            },
+            labels: {
+                "zed-runner.project": "zed-runner",
+                "zed-runner.stack": "dev",
+                "zed-runner.runner-id": "external-zed-box-2",
+                "zed-runner.index": "2",
+            },
+            endpoints: {
+                runnerId: "external-zed-box-2",
+                rdp: "127.0.0.1:3390",
+                vnc: "127.0.0.1:5901",
+                health: "http://127.0.0.1:3031/health",
+            },
+        });
+    });
+
+    it("publishes portsPerRunner consecutive RDP and VNC ports per runner", () => {
+        const runner = planRunner(settingsWith({ portsPerRunner: "3", rdpPortBase: "13389", vncPortBase: "15900" }), 3, context);
+        expect(runner.ports.filter((p) => p.role === "rdp").map((p) => [p.internal, p.external])).toEqual([
+            [3389, 13395],
+            [3390, 13396],
+            [3391, 13397],
+        ]);
+        expect(runner.ports.filter((p) => p.role === "vnc").map((p) => [p.internal, p.external])).toEqual([
+            [5900, 15906],
+            [5901, 15907],
+            [5902, 15908],
+        ]);
+        expect(runner.ports.filter((p) => p.role === "health").map((p) => p.external)).toEqual([3032]);
+    });
+
+    it("brackets IPv6 bind addresses in endpoints", () => {
+        const runner = planRunner(settingsWith({ bindAddress: "::1" }), 1, context);
+        expect(runner.endpoints.rdp).toBe("[::1]:3389");
+        expect(runner.endpoints.health).toBe("http://[::1]:3030/health");
+        expect(runner.ports.every((p) => p.ip === "::1")).toBe(true);
+    });
+
+    it("names the machine in endpoints when bound on every interface", () => {
+        expect(planRunner(settingsWith({ bindAddress: "0.0.0.0" }), 1, context).endpoints.vnc).toBe("box:5900");
+    });
+
+    it("names a workspace volume only when persistWorkspaces is true", () => {
+        expect(planRunner(settingsWith({ persistWorkspaces: "true" }), 4, context).workspaceVolume).toBe(
+            "helix-zed-agent-dev-4-workspace",
+        );
+    });
+});
+
+describe("planRunners", () => {
+    it("plans 500 runners with unique IDs, names and host ports", () => {
+        const runners = planRunners(settingsWith({ replicas: "500", rdpPortBase: "20000", vncPortBase: "30000", healthPortBase: "40000" }), context);
+        expect(runners).toHaveLength(500);
+        expect(new Set(runners.map((r) => r.runnerId)).size).toBe(500);
+        expect(new Set(runners.map((r) => r.containerName)).size).toBe(500);
+        const hostPorts = runners.flatMap((r) => r.ports.map((p) => p.external));
+        expect(hostPorts).toHaveLength(1500);
+        expect(new Set(hostPorts).size).toBe(1500);
+        expect(runners[499].endpoints.health).toBe("http://127.0.0.1:40499/health");
+    });
+
+    it("leaves runners 1..N identical when scaling from N to N+1", () => {
+        const before = planRunners(settingsWith({ replicas: "4", portsPerRunner: "2" }), context);
+        const after = planRunners(settingsWith({ replicas: "5", portsPerRunner: "2" }), context);
+        expect(after.slice(0, 4)).toEqual(before);
+        expect(after[4].runnerId).toBe("external-zed-box-5");
+    });
+
+    it("plans nothing for zero replicas", () => {
+        expect(planRunners(settingsWith({ replicas: "0" }), context)).toEqual([]);
+    });
+
+    it("refuses RDP and VNC ranges that overlap, naming both keys", () => {
+        const message = planErrorOf({ replicas: "3", rdpPortBase: "5000", vncPortBase: "5002" });
+        expect(message).toContain("host port 5002 is both runner 1's VNC port and runner 3's RDP port");
+        expect(message).toContain("move vncPortBase and rdpPortBase further apart");
+    });
+
+    it("refuses a health range that runs into the RDP range", () => {
+        const message = planErrorOf({ replicas: "10", healthPortBase: "3380" });
+        expect(message).toContain("runner 1's RDP port and runner 10's HEALTH port");
+        expect(message).toContain("rdpPortBase and healthPortBase");
+    });
+
+    it("refuses ports above 65535, naming the keys that move them", () => {
+        const message = planErrorOf({ replicas: "20", portsPerRunner: "10", vncPortBase: "65400" });
+        expect(message).toContain("runner 14's VNC host port would be 65536, above 65535");
+        expect(message).toContain("lower vncPortBase, replicas (20) or portsPerRunner (10)");
+    });
+
+    it("reports one line per kind of problem, not one per port", () => {
+        const message = planErrorOf({ replicas: "50", rdpPortBase: "65530" });
+        expect(message.split("\n").filter((l) => l.startsWith("  - "))).toHaveLength(1);
+    });
+
+    it("uses the image's fixed container ports", () => {
+        const [runner] = planRunners(settingsWith(), context);
+        expect(runner.ports.map((p) => p.internal)).toEqual([CONTAINER_PORTS.rdp, CONTAINER_PORTS.vnc, CONTAINER_PORTS.health]);
+    });
+});

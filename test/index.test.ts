@@ -1,0 +1,78 @@
+// The whole program (index.ts) under Pulumi's mocks, driven by stack config as Pulumi would pass it.
+import { BAD_INPUTS, MINIMAL, TEST_TOKEN } from "./fixtures/configs";
+import { MockEngine, allRegistered, installMocks, isSecret, promiseOf, stackConfig, unwrapSecret } from "./mocks";
+
+type Program = typeof import("../index");
+
+async function runProgram(config: Record<string, string>): Promise<{ engine: MockEngine; program?: Program; error?: Error }> {
+    jest.resetModules();
+    const pulumi = await import("@pulumi/pulumi");
+    const engine = await installMocks(pulumi, "dev");
+    pulumi.runtime.setAllConfig(stackConfig(config), ["zed-runner:apiToken"]);
+    try {
+        const program: Program = await import("../index");
+        await Promise.all([promiseOf(program.image), promiseOf(program.credentials)]);
+        await allRegistered();
+        return { engine, program };
+    } catch (error) {
+        // Give any stray registration a chance to arrive before the caller counts them.
+        await new Promise((resolve) => setImmediate(resolve));
+        return { engine, error: error as Error };
+    }
+}
+
+describe("index.ts", () => {
+    it("exports runner IDs, container names, endpoints and the image for three runners", async () => {
+        const { program, engine } = await runProgram({ ...MINIMAL, replicas: "3", hostName: "box" });
+        expect(program!.runnerIds).toEqual(["external-zed-box-1", "external-zed-box-2", "external-zed-box-3"]);
+        expect(program!.containerNames).toEqual(["helix-zed-agent-dev-1", "helix-zed-agent-dev-2", "helix-zed-agent-dev-3"]);
+        expect(program!.endpoints[2]).toEqual({
+            runnerId: "external-zed-box-3",
+            rdp: "127.0.0.1:3391",
+            vnc: "127.0.0.1:5902",
+            health: "http://127.0.0.1:3032/health",
+        });
+        expect(await promiseOf(program!.image)).toMatch(/^sha256:/);
+        expect(engine.ofType("docker:index/container:Container")).toHaveLength(3);
+    });
+
+    it("keeps the credentials output secret and the token out of every plain output", async () => {
+        const { program } = await runProgram({ ...MINIMAL, replicas: "2" });
+        expect(await isSecret(program!.credentials)).toBe(true);
+        expect(await isSecret(program!.image)).toBe(false);
+        const plain = JSON.stringify([program!.runnerIds, program!.containerNames, program!.endpoints, await promiseOf(program!.image)]);
+        expect(plain).not.toContain(TEST_TOKEN);
+    });
+
+    it("hands the token to every container inside a secret", async () => {
+        const { engine } = await runProgram({ ...MINIMAL, replicas: "2" });
+        for (const container of engine.ofType("docker:index/container:Container")) {
+            expect(unwrapSecret<string[]>(container.inputs.envs)).toContain(`API_TOKEN=${TEST_TOKEN}`);
+            expect(JSON.stringify(container.inputs.envs)).toContain("1b47061264138c4ac30d75fd1eb44270");
+        }
+    });
+
+    it("scales by replicas: 0 runners still declares the image and network", async () => {
+        const { engine, program } = await runProgram({ ...MINIMAL, replicas: "0" });
+        expect(program!.runnerIds).toEqual([]);
+        expect(engine.ofType("docker:index/container:Container")).toHaveLength(0);
+        expect(engine.ofType("docker:index/image:Image")).toHaveLength(1);
+    });
+
+    it("refuses a plan with colliding ports before registering anything", async () => {
+        const { engine, error } = await runProgram({ ...MINIMAL, replicas: "5", healthPortBase: "3390" });
+        expect(error?.message).toContain("The runner plan is invalid");
+        expect(error?.constructor.name).toBe("RunError");
+        expect(engine.registrations.filter((r) => r.custom)).toHaveLength(0);
+    });
+
+    describe.each(BAD_INPUTS)("with %s=%j", (key, value, expected) => {
+        it("fails before registering any resource, naming the key", async () => {
+            const { engine, error } = await runProgram({ ...MINIMAL, [key]: value });
+            expect(error?.constructor.name).toBe("RunError");
+            expect(error?.message).toContain(`  - ${key}`);
+            expect(error?.message).toContain(expected);
+            expect(engine.registrations).toHaveLength(0);
+        });
+    });
+});

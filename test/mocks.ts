@@ -1,0 +1,117 @@
+// Test double at the program's boundary: Pulumi's engine and providers,
+// replaced by the SDK's mocks. Every registration is recorded so tests can
+// assert on types, names, parents and inputs.
+import * as crypto from "node:crypto";
+import type * as pulumiType from "@pulumi/pulumi";
+
+export interface Registration {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: any;
+    readonly custom: boolean;
+    readonly provider?: string;
+}
+
+export interface MockEngine {
+    readonly registrations: Registration[];
+    /** Docker networks the fake engine knows, for `docker.getNetwork`. */
+    readonly existingNetworks: Set<string>;
+    /** Registrations of one type, custom resources only. */
+    ofType(type: string): Registration[];
+    byName(name: string): Registration;
+}
+
+const sha = (text: string) => crypto.createHash("sha256").update(text).digest("hex");
+
+/** What the providers would compute for the resources this program declares. */
+function providerState(type: string, name: string, inputs: any): Record<string, unknown> {
+    switch (type) {
+        case "docker:index/image:Image":
+            return { ...inputs, repoDigest: `sha256:${sha(`image:${name}`)}`, baseImageName: inputs.imageName };
+        case "docker:index/remoteImage:RemoteImage":
+            return { ...inputs, imageId: `sha256:${sha(`remote:${inputs.name}`)}`, repoDigest: `${inputs.name}@sha256:${sha(inputs.name)}` };
+        case "random:index/randomPassword:RandomPassword": {
+            // Deterministic per logical name, of the requested length, letters and digits only.
+            const chars = Buffer.from(sha(`pw:${name}`) + sha(`pw2:${name}`)).toString("base64").replace(/[^A-Za-z0-9]/g, "");
+            return { ...inputs, result: chars.slice(0, inputs.length), bcryptHash: "mock" };
+        }
+        default:
+            return { ...inputs };
+    }
+}
+
+/** Installs Pulumi's mocks on the given SDK instance and returns the recording engine. */
+export async function installMocks(pulumi: typeof pulumiType, stack = "test", dryRun = false): Promise<MockEngine> {
+    const registrations: Registration[] = [];
+    const existingNetworks = new Set<string>();
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                registrations.push({
+                    type: args.type,
+                    name: args.name,
+                    inputs: args.inputs,
+                    custom: args.custom ?? true,
+                    provider: args.provider,
+                });
+                return { id: `${args.name}-id`, state: providerState(args.type, args.name, args.inputs) };
+            },
+            call(args) {
+                if (args.token === "docker:index/getNetwork:getNetwork") {
+                    const name = args.inputs.name;
+                    if (!existingNetworks.has(name)) throw new Error(`Error: No such network: ${name}`);
+                    return { id: `net-${name}`, name, driver: "bridge", scope: "local" };
+                }
+                throw new Error(`unexpected call to ${args.token}`);
+            },
+        },
+        "zed-runner",
+        stack,
+        dryRun,
+    );
+    return {
+        registrations,
+        existingNetworks,
+        ofType: (type) => registrations.filter((r) => r.type === type && r.custom),
+        byName: (name) => {
+            const found = registrations.find((r) => r.name === name);
+            if (!found) throw new Error(`no resource named ${name}; have ${registrations.map((r) => r.name).join(", ")}`);
+            return found;
+        },
+    };
+}
+
+/** Resolves an Output's value (undefined while unknown). */
+export function promiseOf<T>(output: pulumiType.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** Whether an Output is marked secret. */
+export function isSecret<T>(output: pulumiType.Output<T>): Promise<boolean> {
+    return (output as any).isSecret as Promise<boolean>;
+}
+
+/** Whether a value as the mocks received it was sent as a secret (wrapped in the SDK's secret signature). */
+export function wasSentAsSecret(value: unknown): boolean {
+    // Read from the SDK itself rather than copied, so the check follows the wire format.
+    const { specialSigKey, specialSecretSig } = require("@pulumi/pulumi").runtime;
+    return typeof value === "object" && value !== null && (value as any)[specialSigKey] === specialSecretSig;
+}
+
+/** A value as the mocks received it, with a secret wrapper removed. */
+export function unwrapSecret<T = any>(value: unknown): T {
+    return (wasSentAsSecret(value) ? (value as any).value : value) as T;
+}
+
+/** Stack config as Pulumi would hand it to the program: namespaced string values. */
+export function stackConfig(values: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(values).map(([k, v]) => [`zed-runner:${k}`, v]));
+}
+
+/**
+ * Waits until every registration the program started has reached the mocks.
+ * Uses the SDK's own RPC queue (internal, but what `pulumi up` waits on too).
+ */
+export async function allRegistered(): Promise<void> {
+    await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
+}

@@ -1,0 +1,60 @@
+// Pulumi.yaml declares the config contract to the CLI; it must agree with the schema.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { CONFIG_KEYS, parseConfig } from "../components/config";
+import { TEST_TOKEN } from "./fixtures/configs";
+
+const root = path.resolve(__dirname, "..");
+const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
+const declared: Record<string, { type: string; default?: unknown; secret?: boolean; description: string }> = project.config;
+
+/** Pulumi hands declared defaults to the program as strings (arrays as JSON). */
+function asPulumiString(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+describe("Pulumi.yaml", () => {
+    it("is the zed-runner project on the nodejs runtime", () => {
+        expect(project.name).toBe("zed-runner");
+        expect(project.runtime.name).toBe("nodejs");
+    });
+
+    it("declares exactly the keys the program reads, each with a description", () => {
+        expect(Object.keys(declared).sort()).toEqual([...CONFIG_KEYS].sort());
+        for (const key of CONFIG_KEYS) expect(declared[key].description.length).toBeGreaterThan(10);
+    });
+
+    it("requires apiToken as a secret with no default", () => {
+        expect(declared.apiToken).toMatchObject({ type: "string", secret: true });
+        expect(declared.apiToken.default).toBeUndefined();
+    });
+
+    it("declares the same defaults the program applies", () => {
+        const context = { stackName: "dev", machineHostName: "box" };
+        const fromDeclared = Object.fromEntries(
+            Object.entries(declared)
+                .filter(([, d]) => d.default !== undefined)
+                .map(([k, d]) => [k, asPulumiString(d.default)]),
+        );
+        const withDeclaredDefaults = parseConfig({ ...fromDeclared, apiToken: TEST_TOKEN }, context);
+        const withProgramDefaults = parseConfig({ apiToken: TEST_TOKEN }, context);
+        expect(withDeclaredDefaults).toEqual(withProgramDefaults);
+    });
+
+    it("gives every key a default except the required token", () => {
+        expect(Object.keys(declared).filter((k) => declared[k].default === undefined)).toEqual(["apiToken"]);
+    });
+});
+
+describe("Pulumi.dev.yaml", () => {
+    it("passes validation once the token is set", () => {
+        const stack = parse(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8"));
+        const raw = Object.fromEntries(
+            Object.entries(stack.config as Record<string, unknown>).map(([k, v]) => [k.replace(/^zed-runner:/, ""), asPulumiString(v)]),
+        );
+        const { settings } = parseConfig({ ...raw, apiToken: TEST_TOKEN }, { stackName: "dev", machineHostName: "box" });
+        expect(settings.apiHost).toBe("http://api:8080");
+        expect(settings.networks).toEqual(["helix_default"]);
+    });
+});
