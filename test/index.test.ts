@@ -1,25 +1,7 @@
 // The whole program (index.ts) under Pulumi's mocks, driven by stack config as Pulumi would pass it.
 import { BAD_INPUTS, MINIMAL, TEST_TOKEN } from "./fixtures/configs";
-import { MockEngine, allRegistered, installMocks, isSecret, promiseOf, stackConfig, unwrapSecret } from "./mocks";
-
-type Program = typeof import("../index");
-
-async function runProgram(config: Record<string, string>): Promise<{ engine: MockEngine; program?: Program; error?: Error }> {
-    jest.resetModules();
-    const pulumi = await import("@pulumi/pulumi");
-    const engine = await installMocks(pulumi, "dev");
-    pulumi.runtime.setAllConfig(stackConfig(config), ["zed-runner:apiToken"]);
-    try {
-        const program: Program = await import("../index");
-        await Promise.all([promiseOf(program.image), promiseOf(program.credentials)]);
-        await allRegistered();
-        return { engine, program };
-    } catch (error) {
-        // Give any stray registration a chance to arrive before the caller counts them.
-        await new Promise((resolve) => setImmediate(resolve));
-        return { engine, error: error as Error };
-    }
-}
+import { isSecret, promiseOf, unwrapSecret } from "./mocks";
+import { runProgram } from "./program";
 
 describe("index.ts", () => {
     it("exports runner IDs, container names, endpoints and the image for three runners", async () => {

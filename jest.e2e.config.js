@@ -1,0 +1,8 @@
+/** End-to-end tests: the program's declared runners on a real Docker engine (see .ci/engine.sh). */
+module.exports = {
+    preset: "ts-jest",
+    testEnvironment: "node",
+    roots: ["<rootDir>/test/e2e"],
+    testMatch: ["**/*.e2e.test.ts"],
+    testTimeout: 600000,
+};

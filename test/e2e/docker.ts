@@ -1,0 +1,105 @@
+// Helpers over the Docker Engine API (dockerode) for the end-to-end tests.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Docker from "dockerode";
+
+export const docker = new Docker({ socketPath: process.env.DOCKER_SOCKET ?? "/var/run/docker.sock" });
+
+/** Fails with the way to get an engine when none answers. */
+export async function requireEngine(): Promise<void> {
+    try {
+        await docker.ping();
+    } catch (err) {
+        throw new Error(`No Docker engine answers on /var/run/docker.sock (${String(err)}). Run \`bash .ci/engine.sh\` first.`);
+    }
+}
+
+/** All files below `dir`, relative to `root`. */
+export function filesUnder(root: string, dir: string): string[] {
+    const abs = path.join(root, dir);
+    if (!fs.existsSync(abs)) return [];
+    return fs.readdirSync(abs, { withFileTypes: true }).flatMap((entry) => {
+        const rel = path.join(dir, entry.name);
+        return entry.isDirectory() ? filesUnder(root, rel) : [rel];
+    });
+}
+
+/** Builds an image from `files` of `context` and returns its ID; build errors are thrown with the build's output. */
+export async function buildImage(
+    context: string,
+    files: string[],
+    options: { tag: string; dockerfile: string; buildargs?: Record<string, string>; labels?: Record<string, string> },
+): Promise<string> {
+    const stream = await docker.buildImage(
+        { context, src: files },
+        { t: options.tag, dockerfile: options.dockerfile, buildargs: options.buildargs, labels: options.labels, rm: true, forcerm: true },
+    );
+    const events: any[] = await new Promise((resolve, reject) =>
+        docker.modem.followProgress(stream, (err: Error | null, out: any[]) => (err ? reject(err) : resolve(out))),
+    );
+    const failure = events.find((e) => e.error);
+    if (failure) {
+        const output = events.map((e) => e.stream ?? "").join("");
+        throw new Error(`docker build of ${options.tag} failed: ${failure.error}\n${output.slice(-3000)}`);
+    }
+    return (await docker.getImage(options.tag).inspect()).Id;
+}
+
+/** Splits Docker's multiplexed stdout/stderr stream into text. */
+export function demux(buffer: Buffer): string {
+    let out = "";
+    let offset = 0;
+    while (offset + 8 <= buffer.length) {
+        const size = buffer.readUInt32BE(offset + 4);
+        out += buffer.subarray(offset + 8, offset + 8 + size).toString("utf8");
+        offset += 8 + size;
+    }
+    return out;
+}
+
+/** A container's whole log, stdout and stderr. */
+export async function logsOf(container: Docker.Container): Promise<string> {
+    const buffer = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    return demux(buffer);
+}
+
+/** Runs `cmd` in a container as root and returns its exit code and output. */
+export async function execIn(container: Docker.Container, cmd: string[]): Promise<{ exitCode: number; output: string }> {
+    const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", resolve);
+        stream.on("error", reject);
+    });
+    const { ExitCode } = await exec.inspect();
+    return { exitCode: ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
+}
+
+/** Polls `probe` every 250 ms until it returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    for (;;) {
+        try {
+            const value = await probe();
+            if (value !== undefined) return value;
+        } catch (err) {
+            lastError = err;
+        }
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+        await new Promise((r) => setTimeout(r, 250));
+    }
+}
+
+/** Removes containers, networks and volumes carrying `label=value`. */
+export async function removeLabelled(label: string, value: string): Promise<void> {
+    const filters = JSON.stringify({ label: [`${label}=${value}`] });
+    for (const info of await docker.listContainers({ all: true, filters })) {
+        await docker.getContainer(info.Id).remove({ force: true, v: true });
+    }
+    for (const info of await docker.listNetworks({ filters })) await docker.getNetwork(info.Id).remove();
+    const { Volumes } = await docker.listVolumes({ filters });
+    for (const info of Volumes ?? []) await docker.getVolume(info.Name).remove();
+}

@@ -1,0 +1,29 @@
+// Runs the whole program (index.ts) under Pulumi's mocks with a given stack config,
+// the way `pulumi up` would, and returns what it registered and exported.
+import { MockEngine, allRegistered, installMocks, promiseOf, stackConfig } from "./mocks";
+
+export type Program = typeof import("../index");
+
+export interface ProgramRun {
+    readonly engine: MockEngine;
+    readonly program?: Program;
+    readonly error?: Error;
+}
+
+/** Loads index.ts afresh with `config` (keys without the `zed-runner:` prefix); apiToken is passed as a secret. */
+export async function runProgram(config: Record<string, string>, stack = "dev"): Promise<ProgramRun> {
+    jest.resetModules();
+    const pulumi = await import("@pulumi/pulumi");
+    const engine = await installMocks(pulumi, stack);
+    pulumi.runtime.setAllConfig(stackConfig(config), ["zed-runner:apiToken"]);
+    try {
+        const program: Program = await import("../index");
+        await Promise.all([promiseOf(program.image), promiseOf(program.credentials)]);
+        await allRegistered();
+        return { engine, program };
+    } catch (error) {
+        // Give any stray registration a chance to arrive before the caller counts them.
+        await new Promise((resolve) => setImmediate(resolve));
+        return { engine, error: error as Error };
+    }
+}
