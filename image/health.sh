@@ -42,5 +42,51 @@ for name in xvfb windowManager vnc rdp runner; do
 done
 components=${components%,}
 
-body="{\"status\":\"$($healthy && echo ok || echo unhealthy)\",\"runnerId\":\"${RUNNER_ID:-}\",\"components\":{${components}}}"
+# The control-plane connection is reported, not judged: a runner that loses it exits by
+# itself and its restart policy starts a fresh one, so it never makes the runner unhealthy.
+# Connected means a process of the runner's group holds an established TCP connection to
+# API_HOST's port; it reads sockets, not log lines, so it holds for any runner version.
+api_port() {
+  local authority=${API_HOST#*://}
+  authority=${authority%%/*}
+  if [[ "$authority" =~ :([0-9]+)$ ]]; then echo "${BASH_REMATCH[1]}"
+  elif [[ "$API_HOST" == https://* ]]; then echo 443
+  else echo 80; fi
+}
+control_plane_connected() {
+  local group inodes="" pid link port_hex
+  group=$(cat "$STATE/runner.pid" 2>/dev/null) || return 1
+  for pid in $(pgrep -g "$group" 2>/dev/null); do
+    for link in /proc/"$pid"/fd/*; do
+      link=$(readlink "$link" 2>/dev/null) || continue
+      [[ "$link" == socket:\[*\] ]] && inodes+="${link:8:-1}|"
+    done
+  done
+  [[ -n "$inodes" ]] || return 1
+  port_hex=$(printf '%04X' "$(api_port)")
+  # /proc/net/tcp columns: sl local remote st ... inode (10th); 01 is ESTABLISHED.
+  awk -v re="^(${inodes%|})$" -v port=":$port_hex" \
+    '$4 == "01" && substr($3, length($3) - 4) == port && $10 ~ re { found = 1 } END { exit !found }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+json_string() { # a JSON string literal of $1, control characters dropped
+  local s
+  s=$(printf '%s' "$1" | tr -d '\000-\037')
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  printf '"%s"' "$s"
+}
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+if control_plane_connected; then
+  [[ -s "$STATE/control-plane-since" ]] || echo "$now" > "$STATE/control-plane-since"
+  connected=true
+else
+  rm -f "$STATE/control-plane-since"
+  connected=false
+fi
+since=$(cat "$STATE/control-plane-since" 2>/dev/null)
+last_error=$(tail -n 1 "$STATE/last-error" 2>/dev/null)
+control_plane="{\"url\":$(json_string "${API_HOST:-}"),\"connected\":$connected,\"since\":$([[ -n "$since" ]] && json_string "$since" || echo null),\"lastError\":$([[ -n "$last_error" ]] && json_string "$last_error" || echo null)}"
+
+body="{\"status\":\"$($healthy && echo ok || echo unhealthy)\",\"runnerId\":$(json_string "${RUNNER_ID:-}"),\"components\":{${components}},\"controlPlane\":${control_plane}}"
 if $healthy; then respond 200 OK "$body"; else respond 503 "Service Unavailable" "$body"; fi

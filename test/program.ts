@@ -10,11 +10,15 @@ export interface ProgramRun {
     readonly error?: Error;
 }
 
-/** Loads index.ts afresh with `config` (keys without the `zed-runner:` prefix); apiToken is passed as a secret. */
-export async function runProgram(config: Record<string, string>, stack = "dev"): Promise<ProgramRun> {
+/**
+ * Loads index.ts afresh with `config` (keys without the `zed-runner:` prefix); apiToken
+ * is passed as a secret. `existingNetworks` are the Docker networks the fake engine knows.
+ */
+export async function runProgram(config: Record<string, string>, stack = "dev", existingNetworks: string[] = []): Promise<ProgramRun> {
     jest.resetModules();
     const pulumi = await import("@pulumi/pulumi");
     const engine = await installMocks(pulumi, stack);
+    existingNetworks.forEach((n) => engine.existingNetworks.add(n));
     pulumi.runtime.setAllConfig(stackConfig(config), ["zed-runner:apiToken"]);
     try {
         const program: Program = await import("../index");

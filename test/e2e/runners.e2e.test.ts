@@ -19,6 +19,9 @@ import { FakeControlPlane } from "./fakeControlPlane";
 import { rdpConnectionPduType, vncGreeting } from "./protocols";
 
 const STACK = "e2e";
+/** The second stack: a runner that joins a compose-style network and reaches the API by service name. */
+const NETWORK_STACK = "e2e-net";
+const COMPOSE_NETWORK = "zed-e2e-helix";
 const STUB_HELIX_IMAGE = "zed-runner-test/helix-stub:latest";
 const BASE_IMAGE = process.env.BASE_IMAGE ?? "debian:bookworm-slim";
 const TOKEN = `e2e-${crypto.randomBytes(12).toString("hex")}`;
@@ -35,6 +38,7 @@ function dockerBridgeAddress(): string {
 }
 
 const controlPlane = new FakeControlPlane();
+let controlPlanePort = 0;
 let containers: Registration[] = [];
 let imageId = "";
 let secrets: string[] = [];
@@ -51,7 +55,9 @@ const healthOf = async (c: Docker.Container) => (await c.inspect()).State.Health
 beforeAll(async () => {
     await requireEngine();
     await removeLabelled(LABELS.stack, STACK);
-    const port = await controlPlane.listen(dockerBridgeAddress());
+    await removeLabelled(LABELS.stack, NETWORK_STACK);
+    controlPlanePort = await controlPlane.listen(dockerBridgeAddress());
+    const port = controlPlanePort;
 
     // The program, as `pulumi up` would run it with this stack config.
     const { engine, error } = await runProgram(
@@ -108,6 +114,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
     await removeLabelled(LABELS.stack, STACK).catch(() => undefined);
+    await removeLabelled(LABELS.stack, NETWORK_STACK).catch(() => undefined);
     await controlPlane.close();
 });
 
@@ -136,14 +143,16 @@ describe("runners declared by index.ts, on a real engine", () => {
 
     it("answers on each health port with every component up", async () => {
         for (const declared of containers) {
-            const response = await fetch(`http://127.0.0.1:${hostPort(declared, 3030)}/health`);
+            const response = await fetch(`http://127.0.0.1:${hostPort(declared, 3030)}/health`, { signal: AbortSignal.timeout(5000) });
             expect(response.status).toBe(200);
             const body = await response.json();
             expect(body).toMatchObject({
                 status: "ok",
                 runnerId: envOf(declared).RUNNER_ID,
                 components: { xvfb: "up", windowManager: "up", vnc: "up", rdp: "up", runner: "up" },
+                controlPlane: { url: envOf(declared).API_HOST, connected: true, lastError: null },
             });
+            expect(Date.parse(body.controlPlane.since)).toBeGreaterThan(Date.now() - 120_000);
         }
     });
 
@@ -244,5 +253,79 @@ describe("runners declared by index.ts, on a real engine", () => {
         expect(StatusCode).toBe(64);
         expect(logs).toContain("zed-runner: FATAL: API_TOKEN is not set");
         for (const secret of secrets) expect(logs).not.toContain(secret);
+    });
+});
+
+describe("a runner on Helix's compose network, reaching the API by service name", () => {
+    let declared: Registration;
+    let container: Docker.Container;
+
+    beforeAll(async () => {
+        // Stands in for Helix's docker-compose network and its `api` service: a TCP relay
+        // (socat, from the runner image) named `api` that forwards to the fake control plane.
+        await docker.createNetwork({ Name: COMPOSE_NETWORK, Driver: "bridge", Labels: { [LABELS.stack]: NETWORK_STACK } });
+        const api = await docker.createContainer({
+            name: "zed-e2e-compose-api",
+            Image: imageId,
+            Entrypoint: ["socat"],
+            Cmd: ["TCP-LISTEN:8080,fork,reuseaddr", `TCP:host.docker.internal:${controlPlanePort}`],
+            Labels: { [LABELS.stack]: NETWORK_STACK },
+            HostConfig: { ExtraHosts: ["host.docker.internal:host-gateway"], NetworkMode: COMPOSE_NETWORK },
+            NetworkingConfig: { EndpointsConfig: { [COMPOSE_NETWORK]: { Aliases: ["api"] } } },
+        });
+        await api.start();
+
+        const { engine, error } = await runProgram(
+            {
+                apiToken: TOKEN,
+                apiHost: "http://api:8080",
+                networks: JSON.stringify([COMPOSE_NETWORK]),
+                replicas: "1",
+                hostName: "e2e-net",
+                containerNamePrefix: "zed-e2e-net",
+                rdpPortBase: "44389",
+                vncPortBase: "46900",
+                healthPortBase: "44030",
+                memoryMb: "1024",
+                shmSizeMb: "256",
+                helixImage: STUB_HELIX_IMAGE,
+                baseImage: BASE_IMAGE,
+                zedBuildDir: "test/fixtures/zed-build",
+            },
+            NETWORK_STACK,
+            [COMPOSE_NETWORK],
+        );
+        if (error) throw error;
+        [declared] = engine.ofType("docker:index/container:Container");
+        const [network] = engine.ofType("docker:index/network:Network");
+        await docker.createNetwork({
+            Name: network.inputs.name,
+            Driver: network.inputs.driver,
+            Labels: Object.fromEntries(network.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value])),
+        });
+        // Same Dockerfile and build args as the first stack: the image built above is this stack's too.
+        const spec = containerSpec(declared.inputs, imageId);
+        expect(spec.joinedNetworks).toEqual([COMPOSE_NETWORK]);
+        container = await docker.createContainer(spec.create);
+        for (const name of spec.joinedNetworks) await docker.getNetwork(name).connect({ Container: container.id });
+        await container.start();
+    }, 300_000);
+
+    it("connects to the control plane through the joined network", async () => {
+        await controlPlane.waitFor(
+            "external-zed-e2e-net-1 to connect",
+            () => controlPlane.connectedRunnerIds().includes("external-zed-e2e-net-1"),
+            60_000,
+        );
+        const response = await eventually(
+            "a healthy runner",
+            async () => {
+                const r = await fetch(`http://127.0.0.1:${hostPort(declared, 3030)}/health`, { signal: AbortSignal.timeout(5000) });
+                const body = await r.json();
+                return r.status === 200 && body.controlPlane.connected ? body : undefined;
+            },
+            60_000,
+        );
+        expect(response.controlPlane).toMatchObject({ url: "http://api:8080", connected: true });
     });
 });
