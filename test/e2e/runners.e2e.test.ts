@@ -41,6 +41,7 @@ const controlPlane = new FakeControlPlane();
 let controlPlanePort = 0;
 let containers: Registration[] = [];
 let imageId = "";
+let imageBuild: Registration;
 let secrets: string[] = [];
 const running = new Map<string, Docker.Container>();
 
@@ -83,6 +84,7 @@ beforeAll(async () => {
     if (error) throw error;
     containers = engine.ofType("docker:index/container:Container");
     const [image] = engine.ofType("docker:index/image:Image");
+    imageBuild = image;
     const [network] = engine.ofType("docker:index/network:Network");
 
     // The stub Helix image stands in for the control-plane image the runner binary comes from.
@@ -237,6 +239,18 @@ describe("runners declared by index.ts, on a real engine", () => {
         expect(inspected.RestartCount).toBe(restartsBefore + 1);
         await eventually("the restarted runner to turn healthy", async () => ((await healthOf(container)) === "healthy" ? true : undefined), 60_000);
         console.log(`runner reconnected and healthy ${Date.now() - killedAt} ms after its process was killed`);
+    });
+
+    it("refuses to build without a Zed binary, saying what to put where", async () => {
+        const build = imageBuild.inputs.build;
+        const missing = "test/fixtures/no-such-zed-build";
+        await expect(
+            buildImage(build.context, ["Dockerfile.zed-agent", ...filesUnder(build.context, "image")], {
+                tag: "zed-runner-test/no-zed:latest",
+                dockerfile: "Dockerfile.zed-agent",
+                buildargs: { ...build.args, ZED_BUILD_DIR: missing },
+            }),
+        ).rejects.toThrow(`no Zed binary at '${missing}/zed' in the build context`);
     });
 
     it("exits non-zero with a clear message, and no secret, when API_TOKEN is missing", async () => {
