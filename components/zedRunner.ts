@@ -149,6 +149,8 @@ export class ZedRunner extends pulumi.ComponentResource {
                     deleteBeforeReplace: true,
                     // The provider ignores health check edits in place (terraform-provider-docker #988).
                     replaceOnChanges: ["healthcheck"],
+                    // The environment carries the token and passwords: keep the provider's copy secret too.
+                    additionalSecretOutputs: ["envs"],
                 },
             );
         });

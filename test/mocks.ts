@@ -4,12 +4,21 @@
 import * as crypto from "node:crypto";
 import type * as pulumiType from "@pulumi/pulumi";
 
+/** Resource options as the engine receives them (the SDK's mocks do not pass them on). */
+export interface RegisteredOptions {
+    readonly additionalSecretOutputs: string[];
+    readonly deleteBeforeReplace: boolean;
+    readonly replaceOnChanges: string[];
+    readonly parent: string;
+}
+
 export interface Registration {
     readonly type: string;
     readonly name: string;
     readonly inputs: any;
     readonly custom: boolean;
     readonly provider?: string;
+    readonly options: RegisteredOptions;
 }
 
 export interface MockEngine {
@@ -44,6 +53,7 @@ function providerState(type: string, name: string, inputs: any): Record<string, 
 export async function installMocks(pulumi: typeof pulumiType, stack = "test", dryRun = false): Promise<MockEngine> {
     const registrations: Registration[] = [];
     const existingNetworks = new Set<string>();
+    const optionsByName = new Map<string, RegisteredOptions>();
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
@@ -53,6 +63,7 @@ export async function installMocks(pulumi: typeof pulumiType, stack = "test", dr
                     inputs: args.inputs,
                     custom: args.custom ?? true,
                     provider: args.provider,
+                    options: optionsByName.get(args.name)!,
                 });
                 return { id: `${args.name}-id`, state: providerState(args.type, args.name, args.inputs) };
             },
@@ -69,6 +80,18 @@ export async function installMocks(pulumi: typeof pulumiType, stack = "test", dr
         stack,
         dryRun,
     );
+    // Record each registration's options on the way in, as the engine would see them.
+    const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor();
+    const registerResource = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+        optionsByName.set(req.getName(), {
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            replaceOnChanges: req.getReplaceonchangesList(),
+            parent: req.getParent(),
+        });
+        return registerResource(req, callback);
+    };
     return {
         registrations,
         existingNetworks,

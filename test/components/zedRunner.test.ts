@@ -55,6 +55,15 @@ describe("ZedRunner", () => {
         ]);
     });
 
+    it("replaces a runner old-first, on health check changes too, and keeps its environment secret", async () => {
+        await declare({ replicas: "1" });
+        expect(engine.byName("zed-runner-runner-1").options).toMatchObject({
+            deleteBeforeReplace: true,
+            replaceOnChanges: ["healthcheck"],
+            additionalSecretOutputs: ["envs"],
+        });
+    });
+
     it("parents every child to the component", async () => {
         const component = await declare({ replicas: "2" });
         const componentUrn = await promiseOf(component.urn);
