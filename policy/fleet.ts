@@ -1,0 +1,62 @@
+// A stack policy: runners must not collide with each other.
+import * as docker from "@pulumi/docker";
+import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { environmentOf, isEveryInterface, isRunner, publishedPorts } from "./runner";
+
+/** Containers on the same Docker host share one provider; the default provider is one host too. */
+function dockerHostOf(resource: PolicyResource): string {
+    const provider = resource.provider;
+    return provider ? String(provider.props?.host ?? provider.urn) : "default Docker host";
+}
+
+function duplicates<T>(items: { key: string; item: T }[]): Map<string, T[]> {
+    const groups = new Map<string, T[]>();
+    for (const { key, item } of items) groups.set(key, [...(groups.get(key) ?? []), item]);
+    return new Map([...groups].filter(([, group]) => group.length > 1));
+}
+
+export const uniqueRunners: StackValidationPolicy = {
+    name: "unique-runners",
+    description:
+        "Checks that no two containers on one Docker host share a name or a host ip and port, and that no two runners of one control plane share a RUNNER_ID " +
+        "(the control plane keys runners by ID: a duplicate silently replaces the other). Fix: give each runner stack its own runnerIdPrefix, containerNamePrefix and port bases.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        const containers = args.resources.filter((r) => r.isType(docker.Container));
+
+        const names = duplicates(containers.filter((r) => r.props.name).map((r) => ({ key: `${dockerHostOf(r)}|${r.props.name}`, item: r })));
+        for (const [key, group] of names) {
+            reportViolation(`Containers must have unique names on a Docker host: "${key.split("|")[1]}" is used by ${group.map((r) => r.name).join(", ")}.`);
+        }
+
+        const runnerIds = duplicates(
+            containers
+                .filter((r) => isRunner(r.props) && environmentOf(r.props)?.RUNNER_ID)
+                .map((r) => {
+                    const env = environmentOf(r.props)!;
+                    return { key: `${env.API_HOST ?? ""}|${env.RUNNER_ID}`, item: r };
+                }),
+        );
+        for (const [key, group] of runnerIds) {
+            reportViolation(`Runners must have unique RUNNER_IDs per control plane: "${key.split("|")[1]}" is used by ${group.map((r) => r.name).join(", ")}.`);
+        }
+
+        // A port bound on every interface collides with the same port on any address.
+        const bindings = containers.flatMap((r) =>
+            publishedPorts(r.props)
+                .filter((p) => p.external !== undefined)
+                .map((p) => ({ resource: r, host: dockerHostOf(r), ip: isEveryInterface(p.ip) ? "*" : p.ip, port: `${p.external}/${p.protocol}` })),
+        );
+        const reported = new Set<string>();
+        for (const a of bindings) {
+            for (const b of bindings) {
+                if (a === b || a.resource === b.resource || a.host !== b.host || a.port !== b.port) continue;
+                if (a.ip !== b.ip && a.ip !== "*" && b.ip !== "*") continue;
+                const key = [a.resource.name, b.resource.name].sort().join("|") + a.port;
+                if (reported.has(key)) continue;
+                reported.add(key);
+                reportViolation(`Containers must not publish the same host port: ${a.resource.name} and ${b.resource.name} both bind ${a.ip}:${a.port}${b.ip !== a.ip ? ` and ${b.ip}:${b.port}` : ""}.`);
+            }
+        }
+    },
+};

@@ -1,0 +1,102 @@
+// Policies that keep a runner fleet alive and bounded: restarts, health, limits, logs, images.
+import * as docker from "@pulumi/docker";
+import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { isRunner } from "./runner";
+
+const RESTARTING_POLICIES = ["unless-stopped", "always"];
+
+export const restartPolicy: ResourceValidationPolicy = {
+    name: "restart-policy",
+    description:
+        "Checks that runner containers restart `unless-stopped` or `always`: a runner exits when it loses its control plane and relies on Docker to start it again. " +
+        "Fix: `pulumi config set restartPolicy unless-stopped`.",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+        if (!isRunner(container)) return;
+        const restart = (container.restart as string | undefined) ?? "no";
+        if (!RESTARTING_POLICIES.includes(restart)) {
+            reportViolation(`Runner container must restart unless-stopped or always (restart is "${restart}").`);
+        }
+    }),
+};
+
+export const healthcheckRequired: ResourceValidationPolicy = {
+    name: "healthcheck-required",
+    description:
+        "Checks that runner containers have a health check and that `pulumi up` waits for it (`wait: true`), so a runner that never turns healthy fails the update. " +
+        "Fix: use the ZedRunner component, or set healthcheck and wait on the container.",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+        if (!isRunner(container)) return;
+        const tests = ((container.healthcheck as any)?.tests as string[] | undefined) ?? [];
+        if (tests.length === 0 || tests[0] === "NONE") reportViolation("Runner container must have a health check.");
+        if (container.wait !== true) reportViolation("Runner container must set wait: true so `pulumi up` waits until it is healthy.");
+    }),
+};
+
+interface ResourceLimitsConfig {
+    /** The smallest /dev/shm, in MB, a runner gets; Zed and Xvfb share memory through it. */
+    minShmSizeMb: number;
+}
+
+export const resourceLimits: ResourceValidationPolicy = {
+    name: "resource-limits",
+    description:
+        "Checks that each runner has a memory limit and a /dev/shm of at least minShmSizeMb (default 256). " +
+        "Fix: `pulumi config set memoryMb 4096` and `pulumi config set shmSizeMb 1024`.",
+    enforcementLevel: "advisory",
+    configSchema: { properties: { minShmSizeMb: { type: "number", default: 256 } } },
+    validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+        if (!isRunner(container)) return;
+        const { minShmSizeMb } = args.getConfig<ResourceLimitsConfig>();
+        const memory = Number(container.memory ?? 0);
+        const shm = Number(container.shmSize ?? 64);
+        if (!(memory > 0)) reportViolation("Runner container must have a memory limit, so one runner cannot starve the others.");
+        if (shm < minShmSizeMb) reportViolation(`Runner container must have a /dev/shm of at least ${minShmSizeMb} MB (shmSize is ${shm}).`);
+    }),
+};
+
+const ROTATING_DRIVERS = ["json-file", "local"];
+
+export const logRotation: ResourceValidationPolicy = {
+    name: "log-rotation",
+    description:
+        "Checks that runner logs are rotated: the json-file or local driver with a max-size, set explicitly so a host's daemon defaults do not decide. " +
+        "Fix: set logDriver \"json-file\" and logOpts { \"max-size\": \"10m\", \"max-file\": \"3\" }.",
+    enforcementLevel: "advisory",
+    validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+        if (!isRunner(container)) return;
+        const driver = container.logDriver as string | undefined;
+        const maxSize = (container.logOpts as Record<string, string> | undefined)?.["max-size"];
+        if (!driver || !ROTATING_DRIVERS.includes(driver) || !maxSize) {
+            reportViolation(`Runner container must rotate its logs: logDriver json-file with a max-size (logDriver is "${driver ?? "unset"}", max-size is "${maxSize ?? "unset"}").`);
+        }
+    }),
+};
+
+/** Whether an image reference names one image for good: a digest, an image ID, or a tag other than latest. */
+export function isPinnedImage(reference: string): boolean {
+    if (/^sha256:[a-f0-9]{64}$/.test(reference) || /@sha256:[a-f0-9]{64}$/.test(reference)) return true;
+    const lastPart = reference.slice(reference.lastIndexOf("/") + 1);
+    const colon = lastPart.indexOf(":");
+    return colon >= 0 && lastPart.slice(colon + 1) !== "latest";
+}
+
+export const imagePinned: ResourceValidationPolicy = {
+    name: "image-pinned",
+    description:
+        "Checks that a prebuilt runner image is referenced by digest or by an explicit tag other than latest, so every runner runs the image you tested. " +
+        "Fix: `pulumi config set image registry.example.com/helix-zed-agent:1.2.3` (or @sha256:...).",
+    enforcementLevel: "advisory",
+    validateResource: [
+        validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+            if (!isRunner(container) || typeof container.image !== "string") return;
+            if (!isPinnedImage(container.image)) reportViolation(`Runner image must be pinned by digest or tag, not "${container.image}".`);
+        }),
+        validateResourceOfType(docker.RemoteImage, (image, args, reportViolation) => {
+            if (typeof image.name === "string" && !isPinnedImage(image.name)) {
+                reportViolation(`Pulled image must be pinned by digest or tag, not "${image.name}".`);
+            }
+        }),
+    ],
+};

@@ -1,0 +1,20 @@
+// Every zed-runner policy, in the order the README lists them.
+import { Policies } from "@pulumi/policy";
+import { uniqueRunners } from "./fleet";
+import { healthcheckRequired, imagePinned, logRotation, resourceLimits, restartPolicy } from "./lifecycle";
+import { apiHostTls, noHostTakeover, remoteDesktopNotPublic } from "./network";
+import { runnerTokenNotDefault, runnerTokenSecret } from "./secrets";
+
+export const policies: Policies = [
+    runnerTokenNotDefault,
+    runnerTokenSecret,
+    remoteDesktopNotPublic,
+    restartPolicy,
+    healthcheckRequired,
+    noHostTakeover,
+    resourceLimits,
+    logRotation,
+    imagePinned,
+    apiHostTls,
+    uniqueRunners,
+];

@@ -1,0 +1,56 @@
+// Shared helpers for the zed-runner policies: recognising runner containers and
+// reading their settings from resource properties. No policy is defined here.
+// The pack is a package of its own (the Pulumi CLI loads it from policy/) and guards
+// any program that runs these runners, so it reads resources, not the program's modules.
+import * as docker from "@pulumi/docker";
+import { Secret } from "@pulumi/policy";
+
+/** Container ports the runner image serves RDP and VNC on, as the seed publishes them. */
+export const RDP_CONTAINER_PORTS = { from: 3389, to: 3409 } as const;
+export const VNC_CONTAINER_PORTS = { from: 5900, to: 5921 } as const;
+
+/** Helix's example token: anyone who read the docs knows it. */
+export const INSECURE_DEFAULT_TOKEN = "oh-hallo-insecure-token";
+
+export type ContainerProps = docker.ContainerArgs & Record<string, any>;
+
+/** Unwraps a policy Secret (seen in remediations and hand-built arguments). */
+export function reveal<T>(value: T | Secret): T {
+    return value instanceof Secret ? (value.value as T) : value;
+}
+
+/** A container's environment as a map, or undefined when it has none. */
+export function environmentOf(props: Record<string, any>): Record<string, string> | undefined {
+    const envs = reveal(props.envs) as unknown;
+    if (!Array.isArray(envs)) return undefined;
+    const env: Record<string, string> = {};
+    for (const entry of envs.map((e) => reveal(e))) {
+        if (typeof entry !== "string") continue;
+        const eq = entry.indexOf("=");
+        if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+    return env;
+}
+
+/** A Helix Zed runner is a container that is handed a runner token or a runner ID. */
+export function isRunner(props: Record<string, any>): boolean {
+    const env = environmentOf(props);
+    return env !== undefined && ("API_TOKEN" in env || "RUNNER_ID" in env);
+}
+
+/** The published ports of a container, with Docker's defaults made explicit. */
+export function publishedPorts(props: Record<string, any>): { internal: number; external?: number; ip: string; protocol: string }[] {
+    const ports = (reveal(props.ports) as any[] | undefined) ?? [];
+    return ports.map((p) => ({ internal: Number(p.internal), external: p.external === undefined ? undefined : Number(p.external), ip: p.ip ?? "0.0.0.0", protocol: p.protocol ?? "tcp" }));
+}
+
+/** Addresses that publish a port on every interface. */
+export function isEveryInterface(ip: string): boolean {
+    return ip === "" || ip === "0.0.0.0" || ip === "::" || ip === "[::]";
+}
+
+/** Hosts whose traffic never leaves this machine. */
+export function isLocalHost(hostname: string): boolean {
+    const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    return h === "localhost" || h === "host.docker.internal" || /^127\.\d+\.\d+\.\d+$/.test(h) || h === "::1";
+}

@@ -1,0 +1,57 @@
+// Policies on the runner token: never Helix's example value, never stored in plain text.
+import * as docker from "@pulumi/docker";
+import { ResourceValidationPolicy, Secret, validateResourceOfType } from "@pulumi/policy";
+import { INSECURE_DEFAULT_TOKEN, environmentOf, isRunner } from "./runner";
+
+export const runnerTokenNotDefault: ResourceValidationPolicy = {
+    name: "runner-token-not-default",
+    description:
+        "Checks that every runner container gets a real runner token: not empty and not Helix's example token. " +
+        "Fix: `pulumi config set --secret apiToken <the token your control plane is configured with>`.",
+    enforcementLevel: "mandatory",
+    validateResource: [
+        validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+            const env = environmentOf(container);
+            if (!env || !isRunner(container)) return;
+            const token = env.API_TOKEN;
+            if (token === undefined || token.trim() === "") {
+                reportViolation("Runner container must be given a non-empty API_TOKEN.");
+            } else if (token === INSECURE_DEFAULT_TOKEN) {
+                reportViolation(`Runner container must not use Helix's example token ${INSECURE_DEFAULT_TOKEN}: anyone could register runners with it.`);
+            }
+        }),
+        validateResourceOfType(docker.Service, (service, args, reportViolation) => {
+            const env = (service.taskSpec as any)?.containerSpec?.env as Record<string, string> | undefined;
+            if (!env || !("API_TOKEN" in env || "RUNNER_ID" in env)) return;
+            const token = env.API_TOKEN;
+            if (!token || token.trim() === "" || token === INSECURE_DEFAULT_TOKEN) {
+                reportViolation("Runner service must be given a real API_TOKEN, not an empty one or Helix's example token.");
+            }
+        }),
+    ],
+};
+
+/**
+ * Validation sees properties with secrets already unwrapped (the policy SDK does that), so
+ * this checks what it can see: the environment marked secret on the resource, through
+ * `additionalSecretOutputs: ["envs"]`, or a secret value where the framework passes one.
+ */
+export const runnerTokenSecret: ResourceValidationPolicy = {
+    name: "runner-token-secret",
+    description:
+        "Checks that a runner container's environment, which holds API_TOKEN, is a Pulumi secret. " +
+        'Fix: pass the token with `pulumi.secret(...)` and add `additionalSecretOutputs: ["envs"]` to the container\'s options ' +
+        "(the ZedRunner component does both).",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+        const env = environmentOf(container);
+        if (!env || !("API_TOKEN" in env)) return;
+        const markedSecret = args.opts.additionalSecretOutputs?.includes("envs") ?? false;
+        const passedAsSecret = (container as any).envs instanceof Secret;
+        if (!markedSecret && !passedAsSecret) {
+            reportViolation(
+                'Runner container must keep its environment secret (additionalSecretOutputs: ["envs"]): it holds API_TOKEN, which would otherwise be stored in plain text in the stack state.',
+            );
+        }
+    }),
+};

@@ -1,0 +1,91 @@
+// Runs single policies on hand-built arguments, the way the policy SDK's analyzer would.
+import type {
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+
+const NOT_APPLICABLE = Symbol("not applicable");
+
+export interface Fixture {
+    readonly type: string;
+    readonly props: Record<string, any>;
+    readonly name?: string;
+    readonly additionalSecretOutputs?: string[];
+    readonly provider?: { urn: string; host?: string };
+}
+
+/** The schema defaults of a policy's config, overridden by `config`. */
+function configOf(policy: { configSchema?: { properties: Record<string, any> } }, config: Record<string, unknown>) {
+    const defaults = Object.fromEntries(
+        Object.entries(policy.configSchema?.properties ?? {}).map(([k, schema]) => [k, (schema as { default?: unknown }).default]),
+    );
+    return { ...defaults, ...config };
+}
+
+function isTypeOf(type: string) {
+    return (cls: any) => cls.__pulumiType === type;
+}
+
+/** Violations a resource policy reports for one resource; an empty list when it passes or does not apply. */
+export async function violationsOf(policy: ResourceValidationPolicy, fixture: Fixture, config: Record<string, unknown> = {}): Promise<string[]> {
+    const violations: string[] = [];
+    const name = fixture.name ?? "runner";
+    const args: ResourceValidationArgs = {
+        type: fixture.type,
+        props: fixture.props,
+        urn: `urn:pulumi:test::zed-runner::${fixture.type}::${name}`,
+        name,
+        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: fixture.additionalSecretOutputs ?? [] },
+        provider: fixture.provider && { type: "pulumi:providers:docker", urn: fixture.provider.urn, name: "docker", props: { host: fixture.provider.host } },
+        stackTags: new Map(),
+        getConfig: <T extends object>() => configOf(policy, config) as T,
+        isType: isTypeOf(fixture.type),
+        asType: ((cls: any) => (isTypeOf(fixture.type)(cls) ? fixture.props : undefined)) as ResourceValidationArgs["asType"],
+        notApplicable: () => {
+            throw NOT_APPLICABLE;
+        },
+    };
+    const validators = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
+    for (const validate of validators) {
+        try {
+            await validate(args, (message) => violations.push(message));
+        } catch (err) {
+            if (err !== NOT_APPLICABLE) throw err;
+        }
+    }
+    return violations;
+}
+
+/** Violations a stack policy reports for a set of resources. */
+export async function stackViolationsOf(policy: StackValidationPolicy, fixtures: Fixture[], config: Record<string, unknown> = {}): Promise<string[]> {
+    const violations: string[] = [];
+    const resources: PolicyResource[] = fixtures.map((f, i) => ({
+        type: f.type,
+        props: f.props,
+        urn: `urn:pulumi:test::zed-runner::${f.type}::${f.name ?? `r${i}`}`,
+        name: f.name ?? `r${i}`,
+        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: f.additionalSecretOutputs ?? [] },
+        provider: f.provider && { type: "pulumi:providers:docker", urn: f.provider.urn, name: "docker", props: { host: f.provider.host } },
+        dependencies: [],
+        propertyDependencies: {},
+        isType: isTypeOf(f.type),
+        asType: ((cls: any) => (isTypeOf(f.type)(cls) ? f.props : undefined)) as PolicyResource["asType"],
+    }));
+    const args: StackValidationArgs = {
+        resources,
+        stackTags: new Map(),
+        getConfig: <T extends object>() => configOf(policy, config) as T,
+        notApplicable: () => {
+            throw NOT_APPLICABLE;
+        },
+    };
+    try {
+        await policy.validateStack!(args, (message) => violations.push(message));
+    } catch (err) {
+        if (err !== NOT_APPLICABLE) throw err;
+    }
+    return violations;
+}

@@ -1,0 +1,114 @@
+// The whole pack against what index.ts declares under Pulumi's mocks, as `pulumi preview --policy-pack ./policy` would run it.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { parse } from "yaml";
+import { policies } from "../../policy/policies";
+import { TEST_TOKEN } from "../fixtures/configs";
+import { Registration, allRegistered, promiseOf } from "../mocks";
+import { runProgram } from "../program";
+import { Fixture, stackViolationsOf, violationsOf } from "./harness";
+
+/** Resource properties as the policy SDK hands them to validations: secrets unwrapped. */
+function asPolicySees(value: unknown): any {
+    const { specialSigKey, specialSecretSig } = require("@pulumi/pulumi").runtime;
+    if (Array.isArray(value)) return value.map(asPolicySees);
+    if (value && typeof value === "object") {
+        if ((value as any)[specialSigKey] === specialSecretSig) return asPolicySees((value as any).value);
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asPolicySees(v)]));
+    }
+    return value;
+}
+
+function fixturesOf(registrations: Registration[]): Fixture[] {
+    return registrations
+        .filter((r) => r.custom)
+        .map((r) => ({ type: r.type, name: r.name, props: asPolicySees(r.inputs), additionalSecretOutputs: r.options.additionalSecretOutputs }));
+}
+
+/** Every violation of every policy, as "policy-name (level): message". */
+async function runPack(fixtures: Fixture[]): Promise<string[]> {
+    const found: string[] = [];
+    for (const policy of policies) {
+        const label = `${policy.name} (${policy.enforcementLevel})`;
+        if ("validateStack" in policy) {
+            for (const v of await stackViolationsOf(policy as StackValidationPolicy, fixtures)) found.push(`${label}: ${v}`);
+        } else {
+            for (const fixture of fixtures) {
+                for (const v of await violationsOf(policy as ResourceValidationPolicy, fixture)) found.push(`${label}: ${v}`);
+            }
+        }
+    }
+    return found;
+}
+
+function devStackConfig(): Record<string, string> {
+    const stack = parse(fs.readFileSync(path.resolve(__dirname, "../../Pulumi.dev.yaml"), "utf8"));
+    return Object.fromEntries(
+        Object.entries(stack.config as Record<string, unknown>).map(([k, v]) => [k.replace(/^zed-runner:/, ""), typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+}
+
+describe("the policy pack on index.ts", () => {
+    it("has eleven policies with unique names and fix-it descriptions", () => {
+        expect(policies.map((p) => p.name)).toEqual([
+            "runner-token-not-default",
+            "runner-token-secret",
+            "remote-desktop-not-public",
+            "restart-policy",
+            "healthcheck-required",
+            "no-host-takeover",
+            "resource-limits",
+            "log-rotation",
+            "image-pinned",
+            "api-host-tls",
+            "unique-runners",
+        ]);
+        for (const p of policies) expect(p.description).toMatch(/^Checks that .+Fix/s);
+    });
+
+    it("passes every mandatory policy for the dev stack; only api-host-tls advises about http://api:8080", async () => {
+        const { engine, error } = await runProgram({ ...devStackConfig(), apiToken: TEST_TOKEN, hostName: "box" }, "dev", ["helix_default"]);
+        expect(error).toBeUndefined();
+        expect(await runPack(fixturesOf(engine.registrations))).toEqual([
+            "api-host-tls (advisory): API_HOST must use https: http://api:8080 would send the runner token unencrypted.",
+            "api-host-tls (advisory): API_HOST must use https: http://api:8080 would send the runner token unencrypted.",
+        ]);
+    });
+
+    it("passes every policy for a remote control plane over https", async () => {
+        const { engine } = await runProgram({ apiToken: TEST_TOKEN, apiHost: "https://helix.example.com", replicas: "3" });
+        expect(await runPack(fixturesOf(engine.registrations))).toEqual([]);
+    });
+
+    it("reports exactly the unsafe settings of an unsafe stack", async () => {
+        const { engine, error } = await runProgram({
+            apiToken: "oh-hallo-insecure-token",
+            allowInsecureToken: "true",
+            apiHost: "https://helix.example.com",
+            bindAddress: "0.0.0.0",
+            restartPolicy: "no",
+            hostName: "box",
+            replicas: "1",
+        });
+        expect(error).toBeUndefined();
+        // A second component with its own names and ports but the same runner IDs.
+        const { ZedRunner } = await import("../../components/zedRunner");
+        const { parseConfig } = await import("../../components/config");
+        const { settings } = parseConfig(
+            { apiToken: TEST_TOKEN, apiHost: "https://helix.example.com", hostName: "box", containerNamePrefix: "copy", rdpPortBase: "13389", vncPortBase: "15900", healthPortBase: "13030" },
+            { stackName: "dev", machineHostName: "box" },
+        );
+        const copy = new ZedRunner("copy", { settings, apiToken: TEST_TOKEN });
+        await promiseOf(copy.containers[0].urn);
+        await allRegistered();
+
+        expect(await runPack(fixturesOf(engine.registrations))).toEqual([
+            "runner-token-not-default (mandatory): Runner container must not use Helix's example token oh-hallo-insecure-token: anyone could register runners with it.",
+            'remote-desktop-not-public (mandatory): RDP port 3389 must not be published on every interface (ip "0.0.0.0"); bind it to 127.0.0.1 or a private address.',
+            'remote-desktop-not-public (mandatory): VNC port 5900 must not be published on every interface (ip "0.0.0.0"); bind it to 127.0.0.1 or a private address.',
+            'restart-policy (mandatory): Runner container must restart unless-stopped or always (restart is "no").',
+            'unique-runners (mandatory): Runners must have unique RUNNER_IDs per control plane: "external-zed-box-1" is used by zed-runner-runner-1, copy-runner-1.',
+        ]);
+    });
+});
