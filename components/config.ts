@@ -57,9 +57,31 @@ export interface RunnerSettings {
     readonly networks: readonly string[];
 }
 
+/** How to reach a remote host's Docker engine: what a `docker.Provider` needs. */
+export interface DockerConnection {
+    /** unix://, ssh:// or tcp:// address of the engine. */
+    readonly host: string;
+    /** Folder with ca.pem, cert.pem and key.pem, for tcp://. */
+    readonly certPath?: string;
+    /** Extra ssh options, for ssh://. */
+    readonly sshOpts?: readonly string[];
+}
+
+/** One Docker host and the settings of the runners on it. */
+export interface HostTarget {
+    /** Unique within the stack; part of resource names and of default runner IDs. */
+    readonly name: string;
+    /** The remote engine; undefined for this machine's engine through Pulumi's default Docker provider. */
+    readonly connection: DockerConnection | undefined;
+    readonly settings: RunnerSettings;
+}
+
 /** The result of reading the stack config: settings, the token (to be wrapped as a secret at once) and warnings. */
 export interface ParsedConfig {
+    /** Top-level settings: the single host's when `hosts` is unset, the fleet's defaults otherwise. */
     readonly settings: RunnerSettings;
+    /** Every host to run runners on: this machine alone when `hosts` is unset. */
+    readonly hosts: readonly HostTarget[];
     readonly apiToken: string;
     readonly warnings: readonly string[];
 }
@@ -160,17 +182,80 @@ const apiHost = z.string().superRefine((value, ctx) => {
     }
 });
 
+const hostName = z
+    .string()
+    .max(63, { error: "must be at most 63 characters" })
+    .regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/, { error: "must be a host name (letters, digits, '.', '-')" });
+const replicas = integer(0, 1000);
+const bindAddress = z.string().refine((a) => isIP(a) !== 0, { error: "must be an IPv4 or IPv6 address such as 127.0.0.1" });
+const portsPerRunner = integer(1, 100);
+const memoryMb = integer(256, 1_048_576, "a number of MB");
+const shmSizeMb = integer(64, 65_536, "a number of MB");
+const cpus = z.preprocess(
+    asNumber,
+    z
+        .number({ error: "must be a number of CPUs from 0.01 to 1024" })
+        .min(0.01, { error: "must be a number of CPUs from 0.01 to 1024" })
+        .max(1024, { error: "must be a number of CPUs from 0.01 to 1024" }),
+);
+
+/** Where a host's Docker engine listens: a local socket, SSH, or TCP with TLS. */
+const dockerHost = z
+    .string()
+    .regex(/^(unix:\/\/\/\S+|ssh:\/\/([^@\s/]+@)?[^@\s/:]+(:\d+)?|tcp:\/\/[^\s/:]+:\d+)$/, {
+        error: "must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port",
+    });
+
+/** One Docker host of a fleet: its connection, its replicas, and overrides of the top-level settings. */
+const hostEntry = z
+    .object({
+        name: hostName,
+        dockerHost,
+        certPath: z.string().regex(/^\/\S*$/, { error: "must be an absolute path to a folder with ca.pem, cert.pem and key.pem" }).optional(),
+        sshOpts: z.array(z.string(), { error: "must be a list of ssh options" }).optional(),
+        replicas,
+        runnerIdPrefix: namePart(100).optional(),
+        bindAddress: bindAddress.optional(),
+        rdpPortBase: port.optional(),
+        vncPortBase: port.optional(),
+        healthPortBase: port.optional(),
+        portsPerRunner: portsPerRunner.optional(),
+        image: imageReference.optional(),
+        memoryMb: memoryMb.optional(),
+        shmSizeMb: shmSizeMb.optional(),
+        cpus: cpus.optional(),
+    })
+    .strict()
+    .superRefine((host, ctx) => {
+        if (host.dockerHost.startsWith("tcp://") && !host.certPath) {
+            ctx.addIssue({ code: "custom", path: ["certPath"], message: "is required with a tcp:// dockerHost: the Docker API over TCP must use TLS" });
+        }
+    });
+
+const hosts = z.preprocess(
+    asList,
+    z
+        .array(hostEntry, { error: "must be a list of hosts, each with name, dockerHost and replicas" })
+        .min(1, { error: "must list at least one host, or be left unset for this machine alone" })
+        .superRefine((list, ctx) => {
+            for (const field of ["name", "dockerHost"] as const) {
+                const seen = new Map<string, number>();
+                list.forEach((host, i) => {
+                    const first = seen.get(host[field]);
+                    if (first === undefined) seen.set(host[field], i);
+                    else ctx.addIssue({ code: "custom", path: [i, field], message: `repeats hosts[${first}].${field}; each host needs its own` });
+                });
+            }
+        }),
+);
+
 const schema = z
     .object({
         apiHost: apiHost.default("http://host.docker.internal:80"),
         apiToken: z.string({ error: "is not set: run `pulumi config set --secret apiToken <runner token>`" }),
         allowInsecureToken: flag.default(false),
-        replicas: integer(0, 1000).default(1),
-        hostName: z
-            .string()
-            .max(63, { error: "must be at most 63 characters" })
-            .regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/, { error: "must be a host name (letters, digits, '.', '-')" })
-            .optional(),
+        replicas: replicas.default(1),
+        hostName: hostName.optional(),
         runnerIdPrefix: namePart(100).optional(),
         containerNamePrefix: namePart(100).optional(),
         concurrency: integer(1, 64).default(1),
@@ -198,10 +283,7 @@ const schema = z
         restartPolicy: z
             .enum(RESTART_POLICIES, { error: `must be one of ${RESTART_POLICIES.join(", ")}` })
             .default("unless-stopped"),
-        bindAddress: z
-            .string()
-            .refine((a) => isIP(a) !== 0, { error: "must be an IPv4 or IPv6 address such as 127.0.0.1" })
-            .default("127.0.0.1"),
+        bindAddress: bindAddress.default("127.0.0.1"),
         rdpPortBase: port.default(3389),
         vncPortBase: port.default(5900),
         healthPortBase: port.default(3030),
@@ -222,22 +304,47 @@ const schema = z
                 z.array(namePart(128), { error: 'must be a list of Docker network names, e.g. ["helix_default"]' }),
             )
             .default([]),
+        hosts: hosts.optional(),
     })
     .strict();
 
 /** The config keys this program reads, in the order Pulumi.yaml declares them. */
 export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
 
+/**
+ * Keys Pulumi.yaml cannot declare: project config types are string, integer, boolean
+ * and arrays of those, not lists of objects. The program validates them all the same.
+ */
+export const UNDECLARED_KEYS: readonly string[] = ["hosts"];
+
 /** Raw values as Pulumi hands them to a program: strings, keyed without the `zed-runner:` prefix. */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
 
-function describeValue(key: string, raw: RawConfig): string {
-    if (SECRET_KEYS.has(key)) return "";
-    const value = raw[key];
-    if (value === undefined) return "";
-    const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
-    return ` (got ${JSON.stringify(shown)})`;
+/** A config path as users write it: hosts[1].replicas. */
+export function formatPath(path: readonly PropertyKey[]): string {
+    return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
 }
+
+/** The value at `path` of what the program was given, for messages; never a secret's. */
+function describeValue(path: readonly PropertyKey[], raw: RawConfig): string {
+    const [key, ...rest] = path;
+    if (SECRET_KEYS.has(String(key))) return "";
+    let value: unknown = raw[String(key)];
+    if (rest.length > 0) {
+        try {
+            value = JSON.parse(String(value));
+        } catch {
+            return "";
+        }
+        for (const p of rest) value = value === null || typeof value !== "object" ? undefined : (value as any)[p as any];
+    }
+    if (value === undefined || (typeof value === "object" && value !== null)) return "";
+    const text = String(value);
+    const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+    return ` (got ${JSON.stringify(typeof value === "string" ? shown : value)})`;
+}
+
+const HOST_KEYS = Object.keys(hostEntry.shape);
 
 /** Parses and validates the stack config, throwing a ConfigError that lists every problem. */
 export function parseConfig(raw: RawConfig, context: ConfigContext): ParsedConfig {
@@ -249,12 +356,13 @@ export function parseConfig(raw: RawConfig, context: ConfigContext): ParsedConfi
     if (!result.success) {
         const problems = result.error.issues.map((issue) => {
             if (issue.code === "unrecognized_keys") {
+                const inHost = issue.path.length > 0;
+                const known = inHost ? HOST_KEYS : CONFIG_KEYS;
                 return issue.keys
-                    .map((k) => `${k} is not a zed-runner config key; known keys: ${CONFIG_KEYS.join(", ")}`)
+                    .map((k) => `${formatPath([...issue.path, k])} is not a ${inHost ? "host" : "zed-runner config"} key; known keys: ${known.join(", ")}`)
                     .join("\n  - ");
             }
-            const key = String(issue.path[0]);
-            return `${key}${describeValue(key, raw)} ${issue.message}`;
+            return `${formatPath(issue.path)}${describeValue(issue.path, raw)} ${issue.message}`;
         });
         throw new ConfigError(problems);
     }
@@ -271,11 +379,6 @@ export function parseConfig(raw: RawConfig, context: ConfigContext): ParsedConfi
                 `apiToken ${what}: use the runner token your control plane is configured with, or set allowInsecureToken to true for a throwaway test`,
             );
         }
-    }
-    if (c.bindAddress === "0.0.0.0" || c.bindAddress === "::") {
-        warnings.push(
-            `bindAddress is ${c.bindAddress}: every runner's RDP, VNC and health ports are published on every network interface of this machine. Firewall them or use 127.0.0.1.`,
-        );
     }
     if (c.restartPolicy === "no" || c.restartPolicy === "on-failure") {
         warnings.push(
@@ -316,7 +419,37 @@ export function parseConfig(raw: RawConfig, context: ConfigContext): ParsedConfi
         persistWorkspaces: c.persistWorkspaces,
         networks: c.networks,
     };
-    return { settings, apiToken: c.apiToken, warnings };
+    const hostTargets: HostTarget[] = c.hosts
+        ? c.hosts.map((h) => ({
+              name: h.name,
+              connection: { host: h.dockerHost, certPath: h.certPath, sshOpts: h.sshOpts },
+              settings: {
+                  ...settings,
+                  hostName: h.name,
+                  replicas: h.replicas,
+                  // A prefix set at the top level is shared by every host: keep IDs unique with the host's name.
+                  runnerIdPrefix: h.runnerIdPrefix ?? (c.runnerIdPrefix ? `${c.runnerIdPrefix}-${h.name}` : `external-zed-${h.name}`),
+                  bindAddress: h.bindAddress ?? settings.bindAddress,
+                  rdpPortBase: h.rdpPortBase ?? settings.rdpPortBase,
+                  vncPortBase: h.vncPortBase ?? settings.vncPortBase,
+                  healthPortBase: h.healthPortBase ?? settings.healthPortBase,
+                  portsPerRunner: h.portsPerRunner ?? settings.portsPerRunner,
+                  image: h.image ?? settings.image,
+                  memoryMb: h.memoryMb ?? settings.memoryMb,
+                  shmSizeMb: h.shmSizeMb ?? settings.shmSizeMb,
+                  cpus: h.cpus ?? settings.cpus,
+              },
+          }))
+        : [{ name: hostName, connection: undefined, settings }];
+    for (const host of hostTargets) {
+        const where = c.hosts ? ` on host ${host.name}` : "";
+        if (host.settings.bindAddress === "0.0.0.0" || host.settings.bindAddress === "::") {
+            warnings.push(
+                `bindAddress is ${host.settings.bindAddress}${where}: every runner's RDP, VNC and health ports are published on every network interface of that machine. Firewall them or use 127.0.0.1.`,
+            );
+        }
+    }
+    return { settings, hosts: hostTargets, apiToken: c.apiToken, warnings };
 }
 
 /** Machine hostnames can hold characters a runner ID may not; keep the first label, made safe. */

@@ -209,3 +209,46 @@ export function planRunners(settings: RunnerSettings, context: PlanContext): Run
     if (problems.length > 0) throw new PlanError(problems);
     return runners;
 }
+
+/** A host's name and runner settings: the part of a HostTarget the plan needs. */
+export interface HostSettings {
+    readonly name: string;
+    readonly settings: RunnerSettings;
+}
+
+/** The runners of every host, planned once. */
+export interface HostPlan {
+    readonly name: string;
+    readonly runners: RunnerSpec[];
+}
+
+/**
+ * Plans every host's runners, refusing a fleet where two runners would share a
+ * runner ID (the control plane keys runners by ID: one would silently replace
+ * the other). Names and ports need only be unique per host.
+ */
+export function planFleet(hosts: readonly HostSettings[], context: PlanContext): HostPlan[] {
+    const problems: string[] = [];
+    const plans: HostPlan[] = [];
+    for (const host of hosts) {
+        try {
+            plans.push({ name: host.name, runners: planRunners(host.settings, context) });
+        } catch (err) {
+            if (!(err instanceof PlanError)) throw err;
+            problems.push(...err.problems.map((p) => (hosts.length > 1 ? `host ${host.name}: ${p}` : p)));
+        }
+    }
+    const owners = new Map<string, string>();
+    for (const plan of plans) {
+        for (const runner of plan.runners) {
+            const owner = owners.get(runner.runnerId);
+            if (owner !== undefined) {
+                problems.push(`runner ID ${runner.runnerId} is planned on both host ${owner} and host ${plan.name}: give the hosts different runnerIdPrefix values`);
+            } else {
+                owners.set(runner.runnerId, plan.name);
+            }
+        }
+    }
+    if (problems.length > 0) throw new PlanError(problems);
+    return plans;
+}

@@ -30,6 +30,8 @@ export interface ZedRunnerArgs {
     readonly context?: PlanContext;
     /** Build context for Dockerfile.zed-agent. Defaults to the repository root. */
     readonly buildContext?: string;
+    /** The runner plan for these settings, when the caller planned already. Defaults to `planRunners(settings, context)`. */
+    readonly runners?: readonly RunnerSpec[];
 }
 
 /** One runner's generated credentials. */
@@ -65,7 +67,7 @@ export class ZedRunner extends pulumi.ComponentResource {
         super("zed-runner:index:ZedRunner", name, {}, opts);
         const { settings } = args;
         const context = args.context ?? { project: pulumi.getProject(), stackName: pulumi.getStack() };
-        this.runners = planRunners(settings, context);
+        this.runners = args.runners ?? planRunners(settings, context);
         this.runnerIds = this.runners.map((r) => r.runnerId);
         this.containerNames = this.runners.map((r) => r.containerName);
         this.endpoints = this.runners.map((r) => r.endpoints);

@@ -14,15 +14,15 @@ describe("index.ts", () => {
             vnc: "127.0.0.1:5902",
             health: "http://127.0.0.1:3032/health",
         });
-        expect(await promiseOf(program!.image)).toMatch(/^sha256:/);
+        expect(await promiseOf(program!.image!)).toMatch(/^sha256:/);
         expect(engine.ofType("docker:index/container:Container")).toHaveLength(3);
     });
 
     it("keeps the credentials output secret and the token out of every plain output", async () => {
         const { program } = await runProgram({ ...MINIMAL, replicas: "2" });
         expect(await isSecret(program!.credentials)).toBe(true);
-        expect(await isSecret(program!.image)).toBe(false);
-        const plain = JSON.stringify([program!.runnerIds, program!.containerNames, program!.endpoints, await promiseOf(program!.image)]);
+        expect(await isSecret(program!.image!)).toBe(false);
+        const plain = JSON.stringify([program!.runnerIds, program!.containerNames, program!.endpoints, await promiseOf(program!.image!)]);
         expect(plain).not.toContain(TEST_TOKEN);
     });
 

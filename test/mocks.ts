@@ -19,6 +19,8 @@ export interface Registration {
     readonly custom: boolean;
     readonly provider?: string;
     readonly options: RegisteredOptions;
+    /** Set once the engine answers. */
+    urn?: string;
 }
 
 export interface MockEngine {
@@ -54,17 +56,20 @@ export async function installMocks(pulumi: typeof pulumiType, stack = "test", dr
     const registrations: Registration[] = [];
     const existingNetworks = new Set<string>();
     const optionsByName = new Map<string, RegisteredOptions>();
+    const byTypeAndName = new Map<string, Registration>();
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
-                registrations.push({
+                const registration: Registration = {
                     type: args.type,
                     name: args.name,
                     inputs: args.inputs,
                     custom: args.custom ?? true,
                     provider: args.provider,
-                    options: optionsByName.get(args.name)!,
-                });
+                    options: optionsByName.get(`${args.type}::${args.name}`)!,
+                };
+                registrations.push(registration);
+                byTypeAndName.set(`${args.type}::${args.name}`, registration);
                 return { id: `${args.name}-id`, state: providerState(args.type, args.name, args.inputs) };
             },
             call(args) {
@@ -83,14 +88,19 @@ export async function installMocks(pulumi: typeof pulumiType, stack = "test", dr
     // Record each registration's options on the way in, as the engine would see them.
     const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor();
     const registerResource = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: unknown) => {
-        optionsByName.set(req.getName(), {
+    monitor.registerResource = (req: any, callback: (err: unknown, response: any) => void) => {
+        const key = `${req.getType()}::${req.getName()}`;
+        optionsByName.set(key, {
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
             replaceOnChanges: req.getReplaceonchangesList(),
             parent: req.getParent(),
         });
-        return registerResource(req, callback);
+        return registerResource(req, (err: unknown, response: any) => {
+            const registration = byTypeAndName.get(key);
+            if (registration && response) registration.urn = response.getUrn();
+            callback(err, response);
+        });
     };
     return {
         registrations,

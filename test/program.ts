@@ -22,7 +22,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     pulumi.runtime.setAllConfig(stackConfig(config), ["zed-runner:apiToken"]);
     try {
         const program: Program = await import("../index");
-        await Promise.all([promiseOf(program.image), promiseOf(program.credentials)]);
+        await Promise.all([promiseOf(program.credentials), ...Object.values(program.hosts).map((h) => promiseOf(h.image))]);
         await allRegistered();
         return { engine, program };
     } catch (error) {

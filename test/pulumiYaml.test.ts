@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CONFIG_KEYS, parseConfig } from "../components/config";
+import { CONFIG_KEYS, UNDECLARED_KEYS, parseConfig } from "../components/config";
 import { TEST_TOKEN } from "./fixtures/configs";
 
 const root = path.resolve(__dirname, "..");
@@ -20,9 +20,10 @@ describe("Pulumi.yaml", () => {
         expect(project.runtime.name).toBe("nodejs");
     });
 
-    it("declares exactly the keys the program reads, each with a description", () => {
-        expect(Object.keys(declared).sort()).toEqual([...CONFIG_KEYS].sort());
-        for (const key of CONFIG_KEYS) expect(declared[key].description.length).toBeGreaterThan(10);
+    it("declares exactly the keys the program reads, each with a description, but the list of hosts", () => {
+        const declarable = CONFIG_KEYS.filter((k) => !UNDECLARED_KEYS.includes(k));
+        expect(Object.keys(declared).sort()).toEqual([...declarable].sort());
+        for (const key of declarable) expect(declared[key].description.length).toBeGreaterThan(10);
     });
 
     it("requires apiToken as a secret with no default", () => {
@@ -56,5 +57,19 @@ describe("Pulumi.dev.yaml", () => {
         const { settings } = parseConfig({ ...raw, apiToken: TEST_TOKEN }, { stackName: "dev", machineHostName: "box" });
         expect(settings.apiHost).toBe("http://api:8080");
         expect(settings.networks).toEqual(["helix_default"]);
+    });
+});
+
+describe("Pulumi.fleet.yaml", () => {
+    it("passes validation once the token is set, with two SSH hosts", () => {
+        const stack = parse(fs.readFileSync(path.join(root, "Pulumi.fleet.yaml"), "utf8"));
+        const raw = Object.fromEntries(
+            Object.entries(stack.config as Record<string, unknown>).map(([k, v]) => [k.replace(/^zed-runner:/, ""), asPulumiString(v)]),
+        );
+        const { hosts } = parseConfig({ ...raw, apiToken: TEST_TOKEN }, { stackName: "fleet", machineHostName: "box" });
+        expect(hosts.map((h) => [h.name, h.connection?.host, h.settings.replicas, h.settings.memoryMb])).toEqual([
+            ["gpu-a", "ssh://ops@gpu-a.example.com", 4, 6144],
+            ["gpu-b", "ssh://ops@gpu-b.example.com:2222", 2, 12288],
+        ]);
     });
 });

@@ -144,6 +144,34 @@ describe("parseConfig error reporting", () => {
     });
 });
 
+describe("parseConfig hosts", () => {
+    const a = { name: "gpu-a", dockerHost: "ssh://ops@gpu-a", replicas: 2 };
+
+    it("is this machine alone, on the default provider, when hosts is unset", () => {
+        const { hosts, settings } = parseConfig(MINIMAL, context);
+        expect(hosts).toEqual([{ name: "builder-01", connection: undefined, settings }]);
+    });
+
+    it("merges each host's overrides into the top-level settings", () => {
+        const { hosts } = parseConfig(
+            { ...MINIMAL, memoryMb: "2048", concurrency: "3", hosts: JSON.stringify([{ ...a, memoryMb: 8192, sshOpts: ["-o", "StrictHostKeyChecking=yes"] }]) },
+            context,
+        );
+        expect(hosts[0].connection).toEqual({ host: "ssh://ops@gpu-a", certPath: undefined, sshOpts: ["-o", "StrictHostKeyChecking=yes"] });
+        expect(hosts[0].settings).toMatchObject({ hostName: "gpu-a", replicas: 2, memoryMb: 8192, concurrency: 3, runnerIdPrefix: "external-zed-gpu-a" });
+    });
+
+    it("keeps a top-level runnerIdPrefix unique per host", () => {
+        const { hosts } = parseConfig({ ...MINIMAL, runnerIdPrefix: "lab", hosts: JSON.stringify([a]) }, context);
+        expect(hosts[0].settings.runnerIdPrefix).toBe("lab-gpu-a");
+    });
+
+    it("warns about a host that publishes on every interface, naming it", () => {
+        const { warnings } = parseConfig({ ...MINIMAL, hosts: JSON.stringify([{ ...a, bindAddress: "0.0.0.0" }]) }, context);
+        expect(warnings).toEqual([expect.stringContaining("bindAddress is 0.0.0.0 on host gpu-a")]);
+    });
+});
+
 describe("parseConfig warnings", () => {
     it("accepts an insecure token only with allowInsecureToken, with a warning", () => {
         const parsed = parseConfig({ apiToken: INSECURE_DEFAULT_TOKEN, allowInsecureToken: "true" }, context);
@@ -190,6 +218,6 @@ describe("helpers", () => {
     it("declares every key once", () => {
         expect(new Set(CONFIG_KEYS).size).toBe(CONFIG_KEYS.length);
         expect(CONFIG_KEYS).toContain("apiToken");
-        expect(CONFIG_KEYS).toHaveLength(30);
+        expect(CONFIG_KEYS).toHaveLength(31);
     });
 });

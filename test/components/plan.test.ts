@@ -1,5 +1,5 @@
 import { RunnerSettings, parseConfig } from "../../components/config";
-import { CONTAINER_PORTS, PlanError, planRunner, planRunners } from "../../components/plan";
+import { CONTAINER_PORTS, PlanError, planFleet, planRunner, planRunners } from "../../components/plan";
 import { MINIMAL } from "../fixtures/configs";
 
 const context = { project: "zed-runner", stackName: "dev" };
@@ -141,5 +141,32 @@ describe("planRunners", () => {
     it("uses the image's fixed container ports", () => {
         const [runner] = planRunners(settingsWith(), context);
         expect(runner.ports.map((p) => p.internal)).toEqual([CONTAINER_PORTS.rdp, CONTAINER_PORTS.vnc, CONTAINER_PORTS.health]);
+    });
+});
+
+describe("planFleet", () => {
+    const host = (name: string, values: Record<string, string> = {}) => ({ name, settings: settingsWith({ hostName: name, ...values }) });
+
+    it("plans each host's runners with that host's settings", () => {
+        const plans = planFleet([host("a", { replicas: "2" }), host("b", { replicas: "1", rdpPortBase: "13389" })], context);
+        expect(plans.map((p) => [p.name, p.runners.map((r) => r.runnerId)])).toEqual([
+            ["a", ["external-zed-a-1", "external-zed-a-2"]],
+            ["b", ["external-zed-b-1"]],
+        ]);
+        expect(plans[1].runners[0].ports[0].external).toBe(13389);
+    });
+
+    it("lets hosts reuse container names and ports, which are per host", () => {
+        expect(() => planFleet([host("a"), host("b")], context)).not.toThrow();
+    });
+
+    it("refuses runner IDs shared across hosts, naming both", () => {
+        expect(() => planFleet([host("a", { runnerIdPrefix: "r" }), host("b", { runnerIdPrefix: "r" })], context)).toThrow(
+            "runner ID r-1 is planned on both host a and host b: give the hosts different runnerIdPrefix values",
+        );
+    });
+
+    it("prefixes a host's plan errors with its name", () => {
+        expect(() => planFleet([host("a"), host("b", { replicas: "2", vncPortBase: "3390" })], context)).toThrow(/host b: host port 3390/);
     });
 });

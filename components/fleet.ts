@@ -1,0 +1,63 @@
+// Declares runners on every host of the stack: one ZedRunner per host, and for a
+// remote host an explicit Docker provider. Resource names come from host names,
+// never from list positions, so reordering `hosts` changes nothing.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { HostTarget } from "./config";
+import { PlanContext, RunnerEndpoints, planFleet } from "./plan";
+import { RunnerCredentials, ZedRunner } from "./zedRunner";
+
+/** What one host runs, for stack outputs. */
+export interface HostOutputs {
+    /** The Docker engine address, or "local" for this machine's. */
+    readonly dockerHost: string;
+    readonly runnerIds: string[];
+    readonly containerNames: string[];
+    readonly endpoints: RunnerEndpoints[];
+    readonly image: pulumi.Output<string>;
+}
+
+export interface DeclaredFleet {
+    readonly runners: ZedRunner[];
+    /** Per host name. */
+    readonly hosts: Record<string, HostOutputs>;
+    /** Every host's credentials, one secret. */
+    readonly credentials: pulumi.Output<RunnerCredentials[]>;
+}
+
+/**
+ * One ZedRunner per host. The single implicit host (no `hosts` config) keeps the
+ * name `zed-runner` and Pulumi's default provider; a listed host gets the
+ * component `zed-runner-<host>` and the provider `docker-<host>`.
+ */
+export function declareFleet(hosts: readonly HostTarget[], apiToken: pulumi.Input<string>, context: PlanContext): DeclaredFleet {
+    const plans = planFleet(hosts, context);
+    const token = pulumi.secret(apiToken);
+    const runners = hosts.map((host, i) => {
+        if (!host.connection) {
+            return new ZedRunner("zed-runner", { settings: host.settings, apiToken: token, context, runners: plans[i].runners });
+        }
+        const provider = new docker.Provider(`docker-${host.name}`, {
+            host: host.connection.host,
+            certPath: host.connection.certPath,
+            sshOpts: host.connection.sshOpts ? [...host.connection.sshOpts] : undefined,
+        });
+        return new ZedRunner(
+            `zed-runner-${host.name}`,
+            { settings: host.settings, apiToken: token, context, runners: plans[i].runners },
+            { provider },
+        );
+    });
+    const grouped: Record<string, HostOutputs> = {};
+    hosts.forEach((host, i) => {
+        grouped[host.name] = {
+            dockerHost: host.connection?.host ?? "local",
+            runnerIds: runners[i].runnerIds,
+            containerNames: runners[i].containerNames,
+            endpoints: runners[i].endpoints,
+            image: runners[i].image,
+        };
+    });
+    const credentials = pulumi.secret(pulumi.all(runners.map((r) => r.credentials)).apply((lists) => lists.flat()));
+    return { runners, hosts: grouped, credentials };
+}
