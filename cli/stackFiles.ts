@@ -1,0 +1,127 @@
+// Reads a stack's config the way the Pulumi CLI assembles it, without the CLI:
+// Pulumi.yaml's declared defaults under Pulumi.<stack>.yaml's values. Encrypted
+// (`secure:`) values are present but unreadable here: they stand as SECRET_PLACEHOLDER.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { ParsedConfig, RawConfig, parseConfig } from "../components/config";
+
+export const PROJECT = "zed-runner";
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/** Stands for a `secure:` value; never a real secret, and valid wherever a token is. */
+export const SECRET_PLACEHOLDER = "[secret]";
+
+/** A problem an operator can fix; commands print its message and exit 1. */
+export class UserError extends Error {}
+
+export function stackFilePath(stack: string, root = PROJECT_ROOT): string {
+    return path.join(root, `Pulumi.${stack}.yaml`);
+}
+
+/** Pulumi hands structured values to programs as JSON, and scalars as strings. */
+function asConfigString(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** Replaces every `{ secure: ... }` (at any depth) by the placeholder. */
+function hideSecure(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(hideSecure);
+    if (value && typeof value === "object") {
+        if ("secure" in value && Object.keys(value).length === 1) return SECRET_PLACEHOLDER;
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hideSecure(v)]));
+    }
+    return value;
+}
+
+export interface StackConfigFile {
+    readonly raw: RawConfig;
+    /** Keys whose stack value is encrypted. */
+    readonly secureKeys: ReadonlySet<string>;
+    /** Whether the stack file sets apiToken at all. */
+    readonly hasToken: boolean;
+}
+
+/** The raw config of `stack`: declared defaults, then the stack file's values. */
+export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfigFile {
+    const projectFile = path.join(root, "Pulumi.yaml");
+    const stackFile = stackFilePath(stack, root);
+    if (!fs.existsSync(stackFile)) {
+        throw new UserError(
+            `No stack file ${path.relative(process.cwd(), stackFile) || stackFile}: create the stack with \`pulumi stack init ${stack}\` ` +
+                `and \`pulumi config set ...\`, or pass --stack with one of: ${listStacks(root).join(", ") || "(none yet)"}.`,
+        );
+    }
+    const project = parse(fs.readFileSync(projectFile, "utf8")) ?? {};
+    const raw: Record<string, string> = {};
+    for (const [key, declaration] of Object.entries((project.config ?? {}) as Record<string, { default?: unknown }>)) {
+        if (declaration && typeof declaration === "object" && declaration.default !== undefined) raw[key] = asConfigString(declaration.default);
+    }
+    const stackDoc = parse(fs.readFileSync(stackFile, "utf8")) ?? {};
+    const secureKeys = new Set<string>();
+    for (const [fullKey, value] of Object.entries((stackDoc.config ?? {}) as Record<string, unknown>)) {
+        const [namespace, key] = fullKey.includes(":") ? fullKey.split(/:(.*)/s) : [PROJECT, fullKey];
+        if (namespace !== PROJECT) continue;
+        const visible = hideSecure(value);
+        if (JSON.stringify(visible) !== JSON.stringify(value)) secureKeys.add(key);
+        raw[key] = asConfigString(visible);
+    }
+    return { raw, secureKeys, hasToken: raw.apiToken !== undefined };
+}
+
+/** Stacks with a file in the project folder. */
+export function listStacks(root = PROJECT_ROOT): string[] {
+    return fs
+        .readdirSync(root)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
+/**
+ * Validates a stack's files with the program's own schema. A token not set yet is
+ * reported by the caller, not refused: the plan is worth seeing before the secret exists.
+ */
+export function loadStackFiles(stack: string, root = PROJECT_ROOT): { parsed: ParsedConfig; file: StackConfigFile } {
+    const file = readStackConfig(stack, root);
+    const raw = file.hasToken ? file.raw : { ...file.raw, apiToken: SECRET_PLACEHOLDER };
+    return { file, parsed: parseConfig(raw, { stackName: stack, machineHostName: os.hostname() }) };
+}
+
+/** `--name value` and `--flag` arguments, refusing any not in `known`. */
+export function parseArgs(argv: readonly string[], known: { values: string[]; flags: string[] }): { values: Record<string, string>; flags: Set<string>; positional: string[] } {
+    const values: Record<string, string> = {};
+    const flags = new Set<string>();
+    const positional: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (!arg.startsWith("--")) {
+            positional.push(arg);
+            continue;
+        }
+        const [name, inline] = arg.slice(2).split(/=(.*)/s);
+        if (known.flags.includes(name)) {
+            flags.add(name);
+        } else if (known.values.includes(name)) {
+            const value = inline ?? argv[++i];
+            if (value === undefined || value.startsWith("--")) throw new UserError(`--${name} needs a value.`);
+            values[name] = value;
+        } else {
+            const all = [...known.values, ...known.flags].map((k) => `--${k}`).join(", ");
+            throw new UserError(`Unknown option ${arg}; known options: ${all || "none"}.`);
+        }
+    }
+    return { values, flags, positional };
+}
+
+/** Runs a command's main, printing a UserError (or a config error) without a stack trace. */
+export async function runCommand(main: () => Promise<number>): Promise<void> {
+    try {
+        process.exitCode = await main();
+    } catch (err) {
+        const known = err instanceof UserError || (err instanceof Error && ["ConfigError", "PlanError"].includes(err.name));
+        console.error(known ? (err as Error).message : err);
+        process.exitCode = 1;
+    }
+}

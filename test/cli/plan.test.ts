@@ -1,0 +1,77 @@
+import * as os from "node:os";
+import { renderPlan } from "../../cli/plan";
+import { loadStackFiles, readStackConfig } from "../../cli/stackFiles";
+import { planFleet } from "../../components/plan";
+import { TEST_TOKEN } from "../fixtures/configs";
+import { runProgram } from "../program";
+
+const host = os.hostname().split(".")[0].toLowerCase().replace(/[^a-z0-9-]/g, "-");
+
+describe("npm run plan", () => {
+    it("prints the dev stack's runners, image, networks and the missing token", () => {
+        const text = renderPlan("dev");
+        expect(text.split("\n").slice(0, 5)).toEqual([
+            "Stack dev: control plane http://api:8080, token not set (pulumi up refuses until you run `pulumi config set --secret apiToken <token>`)",
+            "",
+            `Host ${host} (this machine's Docker engine): 2 runners`,
+            "Image: build Dockerfile.zed-agent (helixImage registry.helixml.tech/helix/controlplane:2.11.52, baseImage debian:bookworm-slim, Zed from zed-build/zed)",
+            "Joins Docker networks: helix_default",
+        ]);
+        expect(text).toMatch(new RegExp(`external-zed-${host}-2 +helix-zed-agent-dev-2 +127\\.0\\.0\\.1:3390 +127\\.0\\.0\\.1:5901 +http://127\\.0\\.0\\.1:3031/health`));
+    });
+
+    it("prints a fleet stack host by host", () => {
+        const text = renderPlan("fleet");
+        expect(text).toContain("Host gpu-a (ssh://ops@gpu-a.example.com): 4 runners");
+        expect(text).toContain("Host gpu-b (ssh://ops@gpu-b.example.com:2222): 2 runners");
+        expect(text).toMatch(/external-zed-gpu-b-2 +helix-zed-agent-fleet-2 +127\.0\.0\.1:3390/);
+    });
+
+    it("names a missing stack file and the stacks there are", () => {
+        expect(() => renderPlan("prod")).toThrow("No stack file Pulumi.prod.yaml: create the stack with `pulumi stack init prod`");
+        expect(() => renderPlan("prod")).toThrow("one of: dev, fleet");
+    });
+
+    it("treats secure values as present and never shows them", () => {
+        const { raw, secureKeys } = readStackConfig("dev");
+        expect(secureKeys.size).toBe(0);
+        expect(raw.apiHost).toBe("http://api:8080");
+        expect(raw.replicas).toBe("2");
+        expect(raw.networks).toBe('["helix_default"]');
+    });
+
+    it("agrees with the program on every runner ID, container name and port", async () => {
+        const { parsed } = loadStackFiles("fleet");
+        const planned = planFleet(parsed.hosts, { project: "zed-runner", stackName: "fleet" }).flatMap((h) =>
+            h.runners.map((r) => ({ runnerId: r.runnerId, name: r.containerName, ports: r.ports.map((p) => [p.internal, p.external, p.ip]) })),
+        );
+        const { raw } = readStackConfig("fleet");
+        const { engine, error } = await runProgram({ ...raw, apiToken: TEST_TOKEN }, "fleet");
+        expect(error).toBeUndefined();
+        const declared = engine.ofType("docker:index/container:Container").map((c) => {
+            const env: string[] = c.inputs.envs.value ?? c.inputs.envs;
+            return {
+                runnerId: env.find((e) => e.startsWith("RUNNER_ID="))!.slice("RUNNER_ID=".length),
+                name: c.inputs.name,
+                ports: c.inputs.ports.map((p: any) => [p.internal, p.external, p.ip]),
+            };
+        });
+        expect(declared).toEqual(planned);
+        expect(planned).toHaveLength(6);
+    });
+});
+
+describe("reading stack files", () => {
+    it("shows an encrypted token as [secret] and counts it as set", () => {
+        const fs = require("node:fs") as typeof import("node:fs");
+        const path = require("node:path") as typeof import("node:path");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zr-plan-"));
+        fs.copyFileSync(path.resolve(__dirname, "../../Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), "config:\n  zed-runner:apiToken:\n    secure: v1:AAAAencrypted==\n  aws:region: us-east-1\n");
+        const file = readStackConfig("prod", dir);
+        expect(file.raw.apiToken).toBe("[secret]");
+        expect([...file.secureKeys]).toEqual(["apiToken"]);
+        expect(file.raw).not.toHaveProperty("region");
+        expect(JSON.stringify(file.raw)).not.toContain("AAAAencrypted");
+    });
+});
