@@ -16,7 +16,12 @@ export interface DeployPlan {
     readonly backendUrl: string;
     /** The environment the Pulumi CLI runs with. */
     readonly envVars: Record<string, string>;
+    /** A runner token to store as the stack's secret apiToken first (from ZED_RUNNER_API_TOKEN). */
+    readonly apiToken?: string;
 }
+
+/** Environment variable a token can be handed in by, so a first deploy needs no `pulumi config set`. */
+export const TOKEN_ENV = "ZED_RUNNER_API_TOKEN";
 
 /** The state folder used when no backend is configured; git-ignored. */
 export const LOCAL_STATE_DIR = ".state";
@@ -38,7 +43,8 @@ export function deployPlan(argv: readonly string[], env: NodeJS.ProcessEnv, root
     }
     const backendUrl = env.PULUMI_BACKEND_URL || `file://${path.join(root, LOCAL_STATE_DIR)}`;
     const envVars: Record<string, string> = { PULUMI_BACKEND_URL: backendUrl, PULUMI_SKIP_UPDATE_CHECK: "true" };
-    return { stack: values.stack ?? "dev", operation, backendUrl, envVars };
+    const apiToken = env[TOKEN_ENV] || undefined;
+    return { stack: values.stack ?? "dev", operation, backendUrl, envVars, ...(apiToken ? { apiToken } : {}) };
 }
 
 /** Whether a Pulumi CLI answers on PATH. */
@@ -70,6 +76,10 @@ export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv = p
         { stackName: plan.stack, workDir: PROJECT_ROOT },
         { envVars: plan.envVars, secretsProvider: "passphrase" },
     );
+    if (plan.apiToken) {
+        await stack.setConfig("apiToken", { value: plan.apiToken, secret: true });
+        console.log(`Stored ${TOKEN_ENV} as the stack's secret apiToken.`);
+    }
     const onOutput = (text: string) => process.stdout.write(text);
     if (plan.operation === "preview") {
         await stack.preview({ onOutput, color: "auto" });

@@ -29,6 +29,13 @@ describe("npm run deploy: arguments and defaults", () => {
         expect(deployPlan(["--stack=gpu"], passphrase).stack).toBe("gpu");
     });
 
+    it("takes a token from ZED_RUNNER_API_TOKEN, never into the CLI's environment", () => {
+        const plan = deployPlan([], { ...passphrase, ZED_RUNNER_API_TOKEN: "tok-123456" });
+        expect(plan.apiToken).toBe("tok-123456");
+        expect(JSON.stringify(plan.envVars)).not.toContain("tok-123456");
+        expect(deployPlan([], passphrase)).not.toHaveProperty("apiToken");
+    });
+
     it("keeps a backend the operator chose", () => {
         expect(deployPlan([], { ...passphrase, PULUMI_BACKEND_URL: "s3://state-bucket" }).backendUrl).toBe("s3://state-bucket");
     });
