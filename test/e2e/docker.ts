@@ -2,6 +2,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Docker from "dockerode";
+import { demux } from "../../cli/engine";
+
+export { execIn } from "../../cli/engine";
 
 export const docker = new Docker({ socketPath: process.env.DOCKER_SOCKET ?? "/var/run/docker.sock" });
 
@@ -45,36 +48,10 @@ export async function buildImage(
     return (await docker.getImage(options.tag).inspect()).Id;
 }
 
-/** Splits Docker's multiplexed stdout/stderr stream into text. */
-export function demux(buffer: Buffer): string {
-    let out = "";
-    let offset = 0;
-    while (offset + 8 <= buffer.length) {
-        const size = buffer.readUInt32BE(offset + 4);
-        out += buffer.subarray(offset + 8, offset + 8 + size).toString("utf8");
-        offset += 8 + size;
-    }
-    return out;
-}
-
 /** A container's whole log, stdout and stderr. */
 export async function logsOf(container: Docker.Container): Promise<string> {
     const buffer = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
     return demux(buffer);
-}
-
-/** Runs `cmd` in a container as root and returns its exit code and output. */
-export async function execIn(container: Docker.Container, cmd: string[]): Promise<{ exitCode: number; output: string }> {
-    const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const chunks: Buffer[] = [];
-    await new Promise<void>((resolve, reject) => {
-        stream.on("data", (c: Buffer) => chunks.push(c));
-        stream.on("end", resolve);
-        stream.on("error", reject);
-    });
-    const { ExitCode } = await exec.inspect();
-    return { exitCode: ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
 }
 
 /** Polls `probe` every 250 ms until it returns a value, or fails after `timeoutMs`. */

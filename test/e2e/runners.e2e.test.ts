@@ -9,6 +9,10 @@ import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as path from "node:path";
 import type Docker from "dockerode";
+import * as os from "node:os";
+import { logsOf as runnerLogs } from "../../cli/logs";
+import { collectStatus, needsAttention, renderStatus } from "../../cli/status";
+import { parseConfig } from "../../components/config";
 import { LABELS } from "../../components/plan";
 import { PROJECT_ROOT } from "../../components/zedRunner";
 import { Registration, unwrapSecret } from "../mocks";
@@ -39,6 +43,8 @@ function dockerBridgeAddress(): string {
 
 const controlPlane = new FakeControlPlane();
 let controlPlanePort = 0;
+/** The first stack's config, as `pulumi config` would hold it. */
+let stackConfig: Record<string, string> = {};
 let containers: Registration[] = [];
 let imageId = "";
 let imageBuild: Registration;
@@ -61,26 +67,24 @@ beforeAll(async () => {
     const port = controlPlanePort;
 
     // The program, as `pulumi up` would run it with this stack config.
-    const { engine, error } = await runProgram(
-        {
-            apiToken: TOKEN,
-            apiHost: `http://host.docker.internal:${port}`,
-            replicas: "3",
-            concurrency: "2",
-            bindAddress: "127.0.0.1",
-            hostName: "e2e",
-            containerNamePrefix: "zed-e2e",
-            rdpPortBase: "43389",
-            vncPortBase: "45900",
-            healthPortBase: "43030",
-            memoryMb: "1024",
-            shmSizeMb: "256",
-            helixImage: STUB_HELIX_IMAGE,
-            baseImage: BASE_IMAGE,
-            zedBuildDir: "test/fixtures/zed-build",
-        },
-        STACK,
-    );
+    stackConfig = {
+        apiToken: TOKEN,
+        apiHost: `http://host.docker.internal:${port}`,
+        replicas: "3",
+        concurrency: "2",
+        bindAddress: "127.0.0.1",
+        hostName: "e2e",
+        containerNamePrefix: "zed-e2e",
+        rdpPortBase: "43389",
+        vncPortBase: "45900",
+        healthPortBase: "43030",
+        memoryMb: "1024",
+        shmSizeMb: "256",
+        helixImage: STUB_HELIX_IMAGE,
+        baseImage: BASE_IMAGE,
+        zedBuildDir: "test/fixtures/zed-build",
+    };
+    const { engine, error } = await runProgram(stackConfig, STACK);
     if (error) throw error;
     containers = engine.ofType("docker:index/container:Container");
     const [image] = engine.ofType("docker:index/image:Image");
@@ -251,6 +255,35 @@ describe("runners declared by index.ts, on a real engine", () => {
                 buildargs: { ...build.args, ZED_BUILD_DIR: missing },
             }),
         ).rejects.toThrow(`no Zed binary at '${missing}/zed' in the build context`);
+    });
+
+    it("shows every runner healthy and connected in `npm run status`, and a killed one as stopped", async () => {
+        const { hosts } = parseConfig(stackConfig, { stackName: STACK, machineHostName: os.hostname() });
+        await eventually(
+            "all runners healthy again",
+            async () => ((await Promise.all([...running.values()].map(healthOf))).every((h) => h === "healthy") ? true : undefined),
+            60_000,
+        );
+        const rows = await collectStatus(STACK, hosts, () => docker);
+        expect(rows.map((r) => [r.runnerId, r.status, r.observed?.controlPlane?.connected])).toEqual([
+            ["external-zed-e2e-1", "healthy", true],
+            ["external-zed-e2e-2", "healthy", true],
+            ["external-zed-e2e-3", "healthy", true],
+        ]);
+        expect(rows[0].observed?.memoryBytes).toBeGreaterThan(1024 * 1024);
+        expect(needsAttention(rows)).toBe(false);
+
+        await running.get("zed-e2e-1")!.kill();
+        const after = await collectStatus(STACK, hosts, () => docker);
+        expect(after.map((r) => r.status)).toEqual(["stopped", "healthy", "healthy"]);
+        expect(needsAttention(after)).toBe(true);
+        expect(renderStatus(after, new Date())).toMatch(/external-zed-e2e-1 +zed-e2e-1 +stopped/);
+    });
+
+    it("returns a runner's own lines from `npm run logs`", async () => {
+        const text = await runnerLogs(docker, "zed-e2e-2", {});
+        expect(text).toContain("helix (stub): connected to control plane as external-zed-e2e-2");
+        expect(text).not.toContain("external-zed-e2e-3");
     });
 
     it("exits non-zero with a clear message, and no secret, when API_TOKEN is missing", async () => {

@@ -1,0 +1,71 @@
+// Docker Engine API clients (dockerode) for the hosts a stack runs on, and the
+// runner facts the operator commands read from them.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Docker from "dockerode";
+import type { HostTarget } from "../components/config";
+import { LABELS } from "../components/plan";
+import { UserError } from "./stackFiles";
+
+/** A client for a host's engine: the local one (or DOCKER_HOST) when it has no connection. */
+export function dockerFor(host: HostTarget, env: NodeJS.ProcessEnv = process.env): Docker {
+    const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+    const url = new URL(address);
+    if (url.protocol === "unix:") return new Docker({ socketPath: url.pathname });
+    if (url.protocol === "ssh:") {
+        return new Docker({
+            protocol: "ssh",
+            host: url.hostname,
+            port: url.port ? Number(url.port) : 22,
+            username: url.username || undefined,
+            sshOptions: { agent: env.SSH_AUTH_SOCK },
+        } as Docker.DockerOptions);
+    }
+    if (url.protocol === "tcp:") {
+        const certPath = host.connection?.certPath ?? env.DOCKER_CERT_PATH;
+        const read = (file: string) => (certPath ? fs.readFileSync(path.join(certPath, file)) : undefined);
+        return new Docker({ protocol: certPath ? "https" : "http", host: url.hostname, port: Number(url.port), ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem") });
+    }
+    throw new UserError(`Host ${host.name}: cannot reach a Docker engine at ${address}.`);
+}
+
+/** Fails with the host and address when its engine does not answer. */
+export async function requireEngine(docker: Docker, host: HostTarget, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    try {
+        await docker.ping();
+    } catch (err) {
+        const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+        throw new UserError(`Cannot reach the Docker engine of host ${host.name} at ${address}: ${(err as Error).message ?? String(err)}. Is Docker running there, and may this user use it?`);
+    }
+}
+
+/** Containers carrying this stack's label, running or not. */
+export async function stackContainers(docker: Docker, stack: string): Promise<Docker.ContainerInfo[]> {
+    return docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.stack}=${stack}`] }) });
+}
+
+/** Splits Docker's multiplexed stdout/stderr stream (non-TTY containers) into text. */
+export function demux(buffer: Buffer): string {
+    let out = "";
+    let offset = 0;
+    while (offset + 8 <= buffer.length) {
+        const size = buffer.readUInt32BE(offset + 4);
+        out += buffer.subarray(offset + 8, offset + 8 + size).toString("utf8");
+        offset += 8 + size;
+    }
+    return out;
+}
+
+/** Runs `cmd` in a container (as `user`, root by default) and returns its exit code and output. */
+export async function execIn(container: Docker.Container, cmd: string[], user?: string): Promise<{ exitCode: number; output: string }> {
+    const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", resolve);
+        stream.on("error", reject);
+    });
+    const { ExitCode } = await exec.inspect();
+    return { exitCode: ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
+}

@@ -1,0 +1,112 @@
+// `npm run logs -- RUNNER [--stack NAME] [--follow] [--since 10m]` and `npm run logs -- --all`:
+// one runner's logs, by index or runner ID, or every runner's interleaved with its ID in front.
+import { PassThrough } from "node:stream";
+import type Docker from "dockerode";
+import type { HostTarget } from "../components/config";
+import { RunnerSpec, planFleet } from "../components/plan";
+import { demux, dockerFor, requireEngine } from "./engine";
+import { PROJECT, UserError, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
+
+export interface LogTarget {
+    readonly host: HostTarget;
+    readonly runner: RunnerSpec;
+}
+
+/** The runners a RUNNER argument names: an index (single host) or a runner ID; every runner with `all`. */
+export function selectRunners(hosts: readonly HostTarget[], stack: string, which: string | undefined, all: boolean): LogTarget[] {
+    const plans = planFleet(hosts, { project: PROJECT, stackName: stack });
+    const targets = plans.flatMap((plan, i) => plan.runners.map((runner) => ({ host: hosts[i], runner })));
+    if (all) return targets;
+    if (which === undefined) throw new UserError("Name a runner by index or runner ID (e.g. `npm run logs -- 2`), or pass --all.");
+    if (/^\d+$/.test(which)) {
+        if (hosts.length > 1) throw new UserError(`This stack has ${hosts.length} hosts: name the runner by its ID, e.g. ${targets[0]?.runner.runnerId ?? "external-zed-<host>-1"}.`);
+        const found = targets.find((t) => t.runner.index === Number(which));
+        if (!found) throw new UserError(`No runner ${which}: the stack plans runners 1 to ${targets.length}.`);
+        return [found];
+    }
+    const found = targets.find((t) => t.runner.runnerId === which);
+    if (!found) throw new UserError(`No runner with ID ${which}; the stack's runners: ${targets.map((t) => t.runner.runnerId).join(", ") || "none"}.`);
+    return [found];
+}
+
+/** Docker's `since` from "10m", "2h", "30s", "1d" or an ISO time, in Unix seconds. */
+export function parseSince(since: string, now: Date = new Date()): number {
+    const m = /^(\d+)(s|m|h|d)$/.exec(since);
+    if (m) return Math.floor(now.getTime() / 1000) - Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "s" | "m" | "h" | "d"];
+    const t = Date.parse(since);
+    if (Number.isNaN(t)) throw new UserError(`--since takes a duration such as 10m, 2h, 1d or a time such as 2026-11-24T06:00:00Z (got ${since}).`);
+    return Math.floor(t / 1000);
+}
+
+/** Lines of several runners' timestamped logs, in time order, each prefixed with its runner ID. */
+export function interleave(logs: { runnerId: string; text: string }[]): string[] {
+    const lines = logs.flatMap(({ runnerId, text }) =>
+        text
+            .split("\n")
+            .filter((l) => l.length > 0)
+            .map((l) => {
+                const space = l.indexOf(" ");
+                return { at: l.slice(0, space), runnerId, line: l.slice(space + 1) };
+            }),
+    );
+    lines.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    return lines.map((l) => `${l.runnerId} | ${l.line}`);
+}
+
+/** A runner's logs so far, with Docker's timestamps when `timestamps`. */
+export async function logsOf(docker: Docker, container: string, options: { since?: number; timestamps?: boolean }): Promise<string> {
+    const buffer = (await docker.getContainer(container).logs({ stdout: true, stderr: true, follow: false, timestamps: options.timestamps ?? false, since: options.since ?? 0 })) as unknown as Buffer;
+    return demux(buffer);
+}
+
+async function follow(docker: Docker, target: LogTarget, since: number | undefined, prefix: boolean): Promise<void> {
+    const container = docker.getContainer(target.runner.containerName);
+    const stream = (await container.logs({ stdout: true, stderr: true, follow: true, since: since ?? 0 })) as unknown as NodeJS.ReadableStream;
+    const out = new PassThrough();
+    docker.modem.demuxStream(stream, out, out);
+    let pending = "";
+    out.on("data", (chunk: Buffer) => {
+        pending += chunk.toString("utf8");
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) process.stdout.write(prefix ? `${target.runner.runnerId} | ${line}\n` : `${line}\n`);
+    });
+    await new Promise<void>((resolve) => stream.on("end", () => resolve()));
+}
+
+async function main(): Promise<number> {
+    const { values, flags, positional } = parseArgs(process.argv.slice(2), { values: ["stack", "since"], flags: ["follow", "all"] });
+    const stack = values.stack ?? "dev";
+    const { parsed } = loadStackFiles(stack);
+    const targets = selectRunners(parsed.hosts, stack, positional[0], flags.has("all"));
+    const since = values.since ? parseSince(values.since) : undefined;
+    const clients = new Map<string, Docker>();
+    for (const t of targets) {
+        if (!clients.has(t.host.name)) {
+            const docker = dockerFor(t.host);
+            await requireEngine(docker, t.host);
+            clients.set(t.host.name, docker);
+        }
+    }
+    const prefix = targets.length > 1;
+    if (flags.has("follow")) {
+        await Promise.all(targets.map((t) => follow(clients.get(t.host.name)!, t, since, prefix)));
+        return 0;
+    }
+    const logs = await Promise.all(
+        targets.map(async (t) => {
+            try {
+                return { runnerId: t.runner.runnerId, text: await logsOf(clients.get(t.host.name)!, t.runner.containerName, { since, timestamps: prefix }) };
+            } catch (err) {
+                if ((err as { statusCode?: number }).statusCode === 404) {
+                    throw new UserError(`Runner ${t.runner.runnerId} has no container ${t.runner.containerName} on host ${t.host.name}: see \`npm run status\`.`);
+                }
+                throw err;
+            }
+        }),
+    );
+    process.stdout.write(prefix ? interleave(logs).join("\n") + "\n" : logs[0].text);
+    return 0;
+}
+
+if (require.main === module) void runCommand(main);

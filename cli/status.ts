@@ -1,0 +1,189 @@
+// `npm run status -- [--stack NAME] [--watch] [--json]`: one row per planned runner (from the
+// program's own planner) with what its Docker engine says: state, health, restarts, uptime,
+// CPU, memory and the control-plane connection from the runner's /health. Exit status 1 when
+// a planned runner is missing or not healthy, so a cron job or monitor can use it.
+import Docker from "dockerode";
+import type { HostTarget } from "../components/config";
+import { HostPlan, LABELS, planFleet } from "../components/plan";
+import { dockerFor, execIn, requireEngine, stackContainers } from "./engine";
+import { table } from "./plan";
+import { PROJECT, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
+
+/** What an engine says about one container. */
+export interface ObservedContainer {
+    readonly name: string;
+    readonly runnerId: string | undefined;
+    /** Docker's state: running, restarting, exited, created, paused, dead. */
+    readonly state: string;
+    /** Docker's health: healthy, unhealthy, starting, or undefined without a check. */
+    readonly health: string | undefined;
+    readonly restarts: number;
+    readonly startedAt: string | undefined;
+    readonly cpuPercent: number | undefined;
+    readonly memoryBytes: number | undefined;
+    /** From the runner's /health JSON, when it answered. */
+    readonly controlPlane: { connected: boolean; since: string | null; lastError: string | null } | undefined;
+}
+
+export type RunnerStatus = "healthy" | "starting" | "unhealthy" | "restarting" | "stopped" | "missing" | "extra";
+
+export interface StatusRow {
+    readonly host: string;
+    readonly runnerId: string;
+    readonly container: string;
+    readonly status: RunnerStatus;
+    readonly observed: ObservedContainer | undefined;
+    readonly endpoints: { rdp: string; vnc: string; health: string } | undefined;
+}
+
+/** Rows for a host: every planned runner, then containers of this stack the plan no longer has. */
+export function classify(host: string, plan: HostPlan, observed: readonly ObservedContainer[]): StatusRow[] {
+    const byName = new Map(observed.map((o) => [o.name, o]));
+    const rows: StatusRow[] = plan.runners.map((runner) => {
+        const o = byName.get(runner.containerName);
+        byName.delete(runner.containerName);
+        return { host, runnerId: runner.runnerId, container: runner.containerName, status: statusOf(o), observed: o, endpoints: runner.endpoints };
+    });
+    for (const o of byName.values()) {
+        rows.push({ host, runnerId: o.runnerId ?? "?", container: o.name, status: "extra", observed: o, endpoints: undefined });
+    }
+    return rows;
+}
+
+function statusOf(o: ObservedContainer | undefined): RunnerStatus {
+    if (!o) return "missing";
+    if (o.state === "restarting") return "restarting";
+    if (o.state !== "running") return "stopped";
+    if (o.health === "healthy") return "healthy";
+    if (o.health === "starting") return "starting";
+    return "unhealthy";
+}
+
+/** Whether the rows call for attention: a planned runner that is not healthy. */
+export function needsAttention(rows: readonly StatusRow[]): boolean {
+    return rows.some((r) => r.status !== "healthy" && r.status !== "extra");
+}
+
+function since(iso: string | undefined, now: Date): string {
+    if (!iso || iso.startsWith("0001-")) return "-";
+    const s = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
+    if (s < 60) return `${s}s`;
+    if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+    if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+    return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
+}
+
+function controlPlaneText(row: StatusRow): string {
+    const cp = row.observed?.controlPlane;
+    if (!cp) return "-";
+    if (cp.connected) return "connected";
+    return cp.lastError ? `down: ${cp.lastError.slice(0, 60)}` : "down";
+}
+
+/** The status table, one row per runner. */
+export function renderStatus(rows: readonly StatusRow[], now: Date): string {
+    const body = rows.map((r) => [
+        r.host,
+        r.runnerId,
+        r.container,
+        r.status,
+        String(r.observed?.restarts ?? "-"),
+        r.observed?.state === "running" ? since(r.observed.startedAt, now) : "-",
+        r.observed?.cpuPercent === undefined ? "-" : `${r.observed.cpuPercent.toFixed(1)}%`,
+        r.observed?.memoryBytes === undefined ? "-" : `${(r.observed.memoryBytes / 1024 / 1024).toFixed(0)}MiB`,
+        controlPlaneText(r),
+        r.endpoints ? `rdp ${r.endpoints.rdp}  vnc ${r.endpoints.vnc}` : "-",
+    ]);
+    const counts = new Map<RunnerStatus, number>();
+    for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+    const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || "no runners planned";
+    return `${table(["HOST", "RUNNER ID", "CONTAINER", "STATUS", "RESTARTS", "UP", "CPU", "MEMORY", "CONTROL PLANE", "ENDPOINTS"], body)}\n\n${summary}`;
+}
+
+/** CPU use over the sampling interval Docker's one-shot stats carry, as `docker stats` computes it. */
+export function cpuPercent(stats: any): number | undefined {
+    const cpu = stats?.cpu_stats;
+    const pre = stats?.precpu_stats;
+    if (!cpu?.cpu_usage || !pre?.cpu_usage || cpu.system_cpu_usage === undefined || pre.system_cpu_usage === undefined) return undefined;
+    const cpuDelta = cpu.cpu_usage.total_usage - pre.cpu_usage.total_usage;
+    const systemDelta = cpu.system_cpu_usage - pre.system_cpu_usage;
+    const cpus = cpu.online_cpus ?? cpu.cpu_usage.percpu_usage?.length ?? 1;
+    return systemDelta > 0 && cpuDelta >= 0 ? (cpuDelta / systemDelta) * cpus * 100 : 0;
+}
+
+/** Memory in use as `docker stats` shows it: usage less the inactive page cache. */
+export function memoryBytes(stats: any): number | undefined {
+    const m = stats?.memory_stats;
+    if (m?.usage === undefined) return undefined;
+    const cache = m.stats?.inactive_file ?? m.stats?.total_inactive_file ?? 0;
+    return m.usage - cache;
+}
+
+/** Asks the runner's own health endpoint, inside the container, so remote and loopback-bound runners answer too. */
+async function healthJson(container: Docker.Container): Promise<any | undefined> {
+    const { output } = await execIn(container, ["bash", "-c", "printf 'GET /health HTTP/1.0\\r\\n\\r\\n' | /usr/local/bin/zed-runner-health"], "zed");
+    return JSON.parse(output.slice(output.indexOf("\r\n\r\n") + 4));
+}
+
+/** What one engine says about a stack's containers. */
+export async function observe(docker: Docker, stack: string): Promise<ObservedContainer[]> {
+    const infos = await stackContainers(docker, stack);
+    return Promise.all(
+        infos.map(async (info): Promise<ObservedContainer> => {
+            const container = docker.getContainer(info.Id);
+            const inspected = await container.inspect();
+            const running = inspected.State.Running;
+            const [stats, health] = running
+                ? await Promise.all([container.stats({ stream: false }).catch(() => undefined), healthJson(container).catch(() => undefined)])
+                : [undefined, undefined];
+            return {
+                name: inspected.Name.replace(/^\//, ""),
+                runnerId: info.Labels[LABELS.runnerId],
+                state: inspected.State.Status,
+                health: inspected.State.Health?.Status,
+                restarts: inspected.RestartCount,
+                startedAt: inspected.State.StartedAt,
+                cpuPercent: cpuPercent(stats),
+                memoryBytes: memoryBytes(stats),
+                controlPlane: health?.controlPlane,
+            };
+        }),
+    );
+}
+
+/** Status rows for every host of a stack. */
+export async function collectStatus(
+    stack: string,
+    hosts: readonly HostTarget[],
+    connect: (host: HostTarget) => Docker = (h) => dockerFor(h),
+): Promise<StatusRow[]> {
+    const plans = planFleet(hosts, { project: PROJECT, stackName: stack });
+    const perHost = await Promise.all(
+        hosts.map(async (host, i) => {
+            const docker = connect(host);
+            await requireEngine(docker, host);
+            return classify(host.name, plans[i], await observe(docker, stack));
+        }),
+    );
+    return perHost.flat();
+}
+
+async function main(): Promise<number> {
+    const { values, flags } = parseArgs(process.argv.slice(2), { values: ["stack"], flags: ["watch", "json"] });
+    const stack = values.stack ?? "dev";
+    const { parsed } = loadStackFiles(stack);
+    const once = async () => {
+        const rows = await collectStatus(stack, parsed.hosts);
+        if (flags.has("json")) console.log(JSON.stringify({ stack, at: new Date().toISOString(), runners: rows }, null, 2));
+        else console.log(renderStatus(rows, new Date()));
+        return rows;
+    };
+    if (!flags.has("watch")) return needsAttention(await once()) ? 1 : 0;
+    for (;;) {
+        if (!flags.has("json")) process.stdout.write("\x1b[2J\x1b[H");
+        await once();
+        await new Promise((r) => setTimeout(r, 2000));
+    }
+}
+
+if (require.main === module) void runCommand(main);

@@ -1,0 +1,103 @@
+// Status classification and rendering on recorded engine answers.
+import { classify, cpuPercent, memoryBytes, needsAttention, ObservedContainer, renderStatus } from "../../cli/status";
+import { parseConfig } from "../../components/config";
+import { planFleet } from "../../components/plan";
+import { MINIMAL } from "../fixtures/configs";
+
+const { hosts } = parseConfig({ ...MINIMAL, hostName: "box", replicas: "3" }, { stackName: "dev", machineHostName: "box" });
+const [plan] = planFleet(hosts, { project: "zed-runner", stackName: "dev" });
+
+function observed(name: string, changes: Partial<ObservedContainer> = {}): ObservedContainer {
+    return {
+        name,
+        runnerId: `external-zed-box-${name.split("-").pop()}`,
+        state: "running",
+        health: "healthy",
+        restarts: 0,
+        startedAt: "2026-11-24T06:00:00Z",
+        cpuPercent: 0.4,
+        memoryBytes: 52 * 1024 * 1024,
+        controlPlane: { connected: true, since: "2026-11-24T06:00:05Z", lastError: null },
+        ...changes,
+    };
+}
+
+describe("classify", () => {
+    it("matches planned runners to containers by name", () => {
+        const rows = classify("box", plan, [observed("helix-zed-agent-dev-1"), observed("helix-zed-agent-dev-2"), observed("helix-zed-agent-dev-3")]);
+        expect(rows.map((r) => [r.runnerId, r.status])).toEqual([
+            ["external-zed-box-1", "healthy"],
+            ["external-zed-box-2", "healthy"],
+            ["external-zed-box-3", "healthy"],
+        ]);
+        expect(needsAttention(rows)).toBe(false);
+    });
+
+    it("reports missing, unhealthy, starting, restarting and stopped runners, and extra containers", () => {
+        const rows = classify("box", plan, [
+            observed("helix-zed-agent-dev-1", { health: "unhealthy" }),
+            observed("helix-zed-agent-dev-2", { state: "restarting", health: "starting" }),
+            observed("helix-zed-agent-dev-7", { runnerId: "external-zed-box-7" }),
+        ]);
+        expect(rows.map((r) => [r.container, r.status])).toEqual([
+            ["helix-zed-agent-dev-1", "unhealthy"],
+            ["helix-zed-agent-dev-2", "restarting"],
+            ["helix-zed-agent-dev-3", "missing"],
+            ["helix-zed-agent-dev-7", "extra"],
+        ]);
+        expect(rows[3].runnerId).toBe("external-zed-box-7");
+        expect(needsAttention(rows)).toBe(true);
+    });
+
+    it.each([
+        [{ state: "exited", health: "unhealthy" }, "stopped"],
+        [{ health: "starting" }, "starting"],
+        [{ health: undefined }, "unhealthy"],
+    ])("classifies %j as %s", (changes, status) => {
+        expect(classify("box", plan, [observed("helix-zed-agent-dev-1", changes as Partial<ObservedContainer>)])[0].status).toBe(status);
+    });
+
+    it("does not count extra containers as needing attention", () => {
+        const rows = classify("box", { name: "box", runners: [] }, [observed("helix-zed-agent-dev-9")]);
+        expect(rows.map((r) => r.status)).toEqual(["extra"]);
+        expect(needsAttention(rows)).toBe(false);
+    });
+});
+
+describe("renderStatus", () => {
+    it("prints a row per runner with uptime, resources, connection and endpoints, then a summary", () => {
+        const rows = classify("box", plan, [
+            observed("helix-zed-agent-dev-1"),
+            observed("helix-zed-agent-dev-2", { restarts: 2, controlPlane: { connected: false, since: null, lastError: "dial tcp: connection refused" } }),
+        ]);
+        const text = renderStatus(rows, new Date("2026-11-24T07:02:03Z"));
+        const lines = text.split("\n");
+        expect(lines[0]).toMatch(/^HOST +RUNNER ID +CONTAINER +STATUS +RESTARTS +UP +CPU +MEMORY +CONTROL PLANE +ENDPOINTS$/);
+        expect(lines[2]).toMatch(/^box +external-zed-box-1 +helix-zed-agent-dev-1 +healthy +0 +1h02m +0\.4% +52MiB +connected +rdp 127\.0\.0\.1:3389  vnc 127\.0\.0\.1:5900$/);
+        expect(lines[3]).toContain("down: dial tcp: connection refused");
+        expect(lines[4]).toMatch(/^box +external-zed-box-3 +helix-zed-agent-dev-3 +missing +- +- +- +- +- +rdp 127\.0\.0\.1:3391/);
+        expect(lines[lines.length - 1]).toBe("2 healthy, 1 missing");
+    });
+});
+
+describe("resource figures from Docker's one-shot stats", () => {
+    // Recorded from Docker 20.10's GET /containers/{id}/stats?stream=false (fields trimmed).
+    const stats = {
+        cpu_stats: { cpu_usage: { total_usage: 2_150_000_000 }, system_cpu_usage: 9_000_000_000_000, online_cpus: 2 },
+        precpu_stats: { cpu_usage: { total_usage: 2_140_000_000 }, system_cpu_usage: 8_999_000_000_000, online_cpus: 2 },
+        memory_stats: { usage: 70_000_000, stats: { inactive_file: 8_000_000 }, limit: 4_294_967_296 },
+    };
+
+    it("computes CPU like docker stats", () => {
+        expect(cpuPercent(stats)).toBeCloseTo(2.0, 5);
+    });
+
+    it("subtracts the inactive page cache from memory", () => {
+        expect(memoryBytes(stats)).toBe(62_000_000);
+    });
+
+    it("gives nothing for a stopped container's empty stats", () => {
+        expect(cpuPercent({ cpu_stats: {}, precpu_stats: {} })).toBeUndefined();
+        expect(memoryBytes({ memory_stats: {} })).toBeUndefined();
+    });
+});
