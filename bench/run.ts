@@ -1,0 +1,326 @@
+// `npm run bench [-- --with-upstream] [--quick]`: measures the program's own cost under Pulumi's
+// mocks beside a bare baseline, the runner plan, and with a Docker engine the image's size,
+// start-up, idle cost and crash recovery. Prints a table and writes docs/BENCHMARKS.md.
+// Figures only: nothing here asserts a time.
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import type Docker from "dockerode";
+import { parseConfig } from "../components/config";
+import { planRunners } from "../components/plan";
+import { buildImage, docker, filesUnder, removeLabelled } from "../test/e2e/docker";
+import { containerSpec } from "../test/e2e/engineSpec";
+import { FakeControlPlane } from "../test/e2e/fakeControlPlane";
+import { LABELS } from "../components/plan";
+import { execIn } from "../cli/engine";
+import { benchConfig } from "./mocks";
+
+const ROOT = path.resolve(__dirname, "..");
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has("--quick");
+const WITH_UPSTREAM = args.has("--with-upstream");
+
+interface Figure {
+    readonly section: string;
+    readonly what: string;
+    readonly value: string;
+    readonly runs: string;
+    readonly target?: string;
+    readonly met?: boolean;
+}
+const figures: Figure[] = [];
+function record(f: Figure): void {
+    figures.push(f);
+    const verdict = f.met === undefined ? "" : f.met ? "  [target met]" : "  [target NOT met]";
+    console.log(`${f.section} | ${f.what}: ${f.value} (${f.runs})${f.target ? ` target ${f.target}` : ""}${verdict}`);
+}
+
+const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+
+// ---- 1. The program's own cost under mocks --------------------------------------------
+function timedRun(which: "program" | "baseline", runners: number, hosts: number): number {
+    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "programRun.ts"), which, String(runners), String(hosts)], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+    });
+    return JSON.parse(out.trim().split("\n").pop()!).ms;
+}
+
+function programCost(): void {
+    const runs = QUICK ? 3 : 5;
+    const sizes: [number, number][] = QUICK ? [[1, 1], [10, 1], [50, 1], [100, 1]] : [[1, 1], [10, 1], [50, 1], [100, 1], [500, 1], [500, 10]];
+    const program = new Map<string, number>();
+    for (const [runners, hosts] of sizes) {
+        const p: number[] = [];
+        const b: number[] = [];
+        // Alternate the two so drift on a shared machine hits both alike.
+        for (let i = 0; i < runs; i++) {
+            p.push(timedRun("program", runners, hosts));
+            b.push(timedRun("baseline", runners, hosts));
+        }
+        const label = hosts > 1 ? `${hosts} hosts x ${runners / hosts} runners` : `${runners} runner${runners === 1 ? "" : "s"}`;
+        const ratio = median(p) / median(b);
+        program.set(label, median(p));
+        const targeted = hosts === 1 && (runners === 50 || runners === 500);
+        record({
+            section: "program",
+            what: `index.ts, ${label}: program / baseline`,
+            value: `${fmtMs(median(p))} / ${fmtMs(median(b))} = ${ratio.toFixed(3)}`,
+            runs: `median of ${runs} runs each`,
+            ...(targeted ? { target: "< 1.15", met: ratio < 1.15 } : {}),
+        });
+    }
+    const t50 = program.get("50 runners");
+    const t500 = program.get("500 runners");
+    if (t50 && t500) {
+        const growth = t500 / t50;
+        record({ section: "program", what: "growth t(500) / t(50)", value: growth.toFixed(2), runs: "from the medians above", target: "< 11", met: growth < 11 });
+    }
+    const { settings } = parseConfig(
+        Object.fromEntries(Object.entries(benchConfig(500, 1)).map(([k, v]) => [k.replace("zed-runner:", ""), v])),
+        { stackName: "bench", machineHostName: "bench" },
+    );
+    const times: number[] = [];
+    for (let i = 0; i < 100; i++) {
+        const t0 = performance.now();
+        planRunners(settings, { project: "zed-runner", stackName: "bench" });
+        times.push(performance.now() - t0);
+    }
+    record({ section: "program", what: "runner plan for 500 runners", value: fmtMs(median(times)), runs: "median of 100 runs", target: "< 20 ms", met: median(times) < 20 });
+}
+
+// ---- 2. With a Docker engine ---------------------------------------------------------------
+const STACK = "bench";
+const STUB_HELIX_IMAGE = "zed-runner-test/helix-stub:latest";
+const BASE_IMAGE = process.env.BASE_IMAGE ?? "debian:bookworm-slim";
+
+async function engineAnswers(): Promise<boolean> {
+    try {
+        await docker.ping();
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+function bridgeAddress(): string {
+    const out = execFileSync("ip", ["-4", "-o", "addr", "show", "dev", "docker0"], { encoding: "utf8" });
+    return /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out)![1];
+}
+
+/** The container inputs index.ts declares for `replicas` runners (in-process, under the test mocks). */
+async function declaredContainers(replicas: number, controlPlanePort: number): Promise<any[]> {
+    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "declare.ts"), String(replicas), String(controlPlanePort)], {
+        cwd: ROOT,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    return JSON.parse(out);
+}
+
+async function startRunners(declared: any[], imageId: string): Promise<Docker.Container[]> {
+    const network = declared[0].networksAdvanced[0].name as string;
+    if ((await docker.listNetworks({ filters: JSON.stringify({ name: [network] }) })).length === 0) {
+        await docker.createNetwork({ Name: network, Driver: "bridge", Labels: { [LABELS.stack]: STACK } });
+    }
+    const containers: Docker.Container[] = [];
+    for (const inputs of declared) containers.push(await docker.createContainer(containerSpec(inputs, imageId).create));
+    return containers;
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, stepMs = 50): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        try {
+            const v = await probe();
+            if (v !== undefined) return v;
+        } catch {
+            // not yet
+        }
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, stepMs));
+    }
+}
+
+const healthPort = (inputs: any) => inputs.ports.find((p: any) => p.internal === 3030).external as number;
+const health200 = async (port: number) => ((await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) })).status === 200 ? true : undefined);
+const dockerHealthy = async (c: Docker.Container) => ((await c.inspect()).State.Health?.Status === "healthy" ? true : undefined);
+
+async function engineFigures(): Promise<void> {
+    const controlPlane = new FakeControlPlane();
+    const port = await controlPlane.listen(bridgeAddress());
+    try {
+        await removeLabelled(LABELS.stack, STACK);
+        await buildImage(path.join(ROOT, "test/fixtures/helix-stub"), ["Dockerfile", "helix"], { tag: STUB_HELIX_IMAGE, dockerfile: "Dockerfile", buildargs: { BASE_IMAGE } });
+        const build = { ZED_BUILD_DIR: "test/fixtures/zed-build", BASE_IMAGE, HELIX_IMAGE: STUB_HELIX_IMAGE };
+        const imageId = await buildImage(ROOT, ["Dockerfile.zed-agent", ...filesUnder(ROOT, "image"), ...filesUnder(ROOT, build.ZED_BUILD_DIR)], {
+            tag: "helix-zed-agent:bench",
+            dockerfile: "Dockerfile.zed-agent",
+            buildargs: build,
+        });
+        const image = await docker.getImage(imageId).inspect();
+        const base = await docker.getImage(BASE_IMAGE).inspect();
+        const over = image.Size - base.Size;
+        record({ section: "image", what: "runtime image over its base", value: `${(over / 1e6).toFixed(0)} MB (${(image.Size / 1e6).toFixed(0)} MB total, base ${(base.Size / 1e6).toFixed(0)} MB)`, runs: "1 build" });
+        record({ section: "image", what: "layers", value: `${image.RootFS.Layers?.length ?? "?"} (base ${base.RootFS.Layers?.length ?? "?"})`, runs: "1 build" });
+        if (WITH_UPSTREAM) {
+            const upstream = await buildImage(path.join(__dirname), ["upstream.Dockerfile"], { tag: "zed-runner-bench/upstream-packages:latest", dockerfile: "upstream.Dockerfile", buildargs: { BASE_IMAGE } });
+            const up = (await docker.getImage(upstream).inspect()).Size - base.Size;
+            record({
+                section: "image",
+                what: "upstream package set over the same base",
+                value: `${(up / 1e6).toFixed(0)} MB; ours is ${((over / up) * 100).toFixed(1)}% of it`,
+                runs: "1 build",
+                target: "< 25%",
+                met: over / up < 0.25,
+            });
+        }
+
+        const runs = QUICK ? 1 : 3;
+        for (const count of [1, 3]) {
+            const toHealth: number[] = [];
+            const toHealthy: number[] = [];
+            for (let r = 0; r < runs; r++) {
+                const declared = await declaredContainers(count, port);
+                const containers = await startRunners(declared, imageId);
+                const t0 = performance.now();
+                await Promise.all(containers.map((c) => c.start()));
+                const h = await Promise.all(declared.map((d) => until(() => health200(healthPort(d)), 60_000).then(() => performance.now() - t0)));
+                const d = await Promise.all(containers.map((c) => until(() => dockerHealthy(c), 90_000, 200).then(() => performance.now() - t0)));
+                toHealth.push(Math.max(...h));
+                toHealthy.push(Math.max(...d));
+                if (count === 3 && r === runs - 1) await idleAndCrash(containers, declared, controlPlane);
+                await removeLabelled(LABELS.stack, STACK);
+            }
+            const target = count === 1 ? 5000 : 7000;
+            record({
+                section: "start",
+                what: `start to /health 200, ${count} runner${count === 1 ? "" : "s"} together (slowest)`,
+                value: fmtMs(median(toHealth)),
+                runs: `median of ${runs} runs`,
+                target: `< ${target / 1000} s`,
+                met: median(toHealth) < target,
+            });
+            record({
+                section: "start",
+                what: `start to Docker's healthy, ${count} runner${count === 1 ? "" : "s"} together (slowest)`,
+                value: fmtMs(median(toHealthy)),
+                runs: `median of ${runs} runs`,
+            });
+        }
+    } finally {
+        await removeLabelled(LABELS.stack, STACK).catch(() => undefined);
+        await controlPlane.close();
+    }
+}
+
+async function idleAndCrash(containers: Docker.Container[], declared: any[], controlPlane: FakeControlPlane): Promise<void> {
+    const idleSeconds = QUICK ? 10 : 30;
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    const mem: number[] = [];
+    const cpu: number[] = [];
+    for (const c of containers) {
+        const s: any = await c.stats({ stream: false });
+        mem.push(s.memory_stats.usage - (s.memory_stats.stats?.inactive_file ?? 0));
+        const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
+        const sysDelta = s.cpu_stats.system_cpu_usage - s.precpu_stats.system_cpu_usage;
+        cpu.push(sysDelta > 0 ? (cpuDelta / sysDelta) * (s.cpu_stats.online_cpus ?? 1) * 100 : 0);
+    }
+    record({
+        section: "idle",
+        what: `memory per runner after ${idleSeconds} s idle (no Zed session)`,
+        value: `${(median(mem) / 1024 / 1024).toFixed(1)} MiB (min ${(Math.min(...mem) / 1024 / 1024).toFixed(1)}, max ${(Math.max(...mem) / 1024 / 1024).toFixed(1)})`,
+        runs: `median of ${mem.length} runners`,
+        target: "< 60 MB",
+        met: median(mem) < 60e6,
+    });
+    record({ section: "idle", what: "CPU per idle runner", value: `${median(cpu).toFixed(2)}% of one core`, runs: `median of ${cpu.length} runners, Docker's 1 s sample` });
+
+    // A crashed runner process: the container exits, Docker restarts it, the runner dials again.
+    const victim = containers[0];
+    const runnerId = declared[0].envs.value.find((e: string) => e.startsWith("RUNNER_ID=")).slice("RUNNER_ID=".length);
+    const t0 = performance.now();
+    const killedAt = Date.now();
+    await execIn(victim, ["sh", "-c", 'kill -9 "$(cat /run/zed-runner/runner.pid)"']);
+    await until(async () => (controlPlane.handshakes.some((h) => h.runnerId === runnerId && h.at > killedAt) ? true : undefined), 60_000, 20);
+    const reconnected = performance.now() - t0;
+    await until(() => health200(healthPort(declared[0])), 60_000);
+    const healthy = performance.now() - t0;
+    await until(() => dockerHealthy(victim), 90_000, 200);
+    const dockerHealthyAgain = performance.now() - t0;
+    record({ section: "crash", what: "runner crash to reconnected", value: fmtMs(reconnected), runs: "1 crash" });
+    record({ section: "crash", what: "runner crash to reconnected and /health 200", value: fmtMs(Math.max(reconnected, healthy)), runs: "1 crash", target: "< 5 s", met: Math.max(reconnected, healthy) < 5000 });
+    record({ section: "crash", what: "runner crash to Docker's healthy again", value: fmtMs(dockerHealthyAgain), runs: "1 crash" });
+}
+
+function e2eTime(): void {
+    const t0 = performance.now();
+    const result = spawnSync("npm", ["run", "test:e2e", "--", "--ci"], { cwd: ROOT, encoding: "utf8" });
+    const ms = performance.now() - t0;
+    record({ section: "e2e", what: `npm run test:e2e end to end (${result.status === 0 ? "passed" : "FAILED"})`, value: fmtMs(ms), runs: "1 run, images cached" });
+}
+
+// ---- Report ---------------------------------------------------------------------------------
+function machine(): string {
+    const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+    let dockerVersion = "no engine";
+    try {
+        dockerVersion = execFileSync("docker", ["version", "--format", "{{.Server.Version}}"], { encoding: "utf8" }).trim();
+    } catch {
+        // reported as no engine
+    }
+    return `${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, Docker ${dockerVersion}`;
+}
+
+function writeReport(skipped: string[]): void {
+    const rows = figures.map((f) => `| ${f.section} | ${f.what} | ${f.value} | ${f.runs} | ${f.target ?? ""} | ${f.met === undefined ? "" : f.met ? "met" : "**not met**"} |`);
+    const text = [
+        "# Benchmarks",
+        "",
+        `Written by \`npm run bench${process.argv.slice(2).length ? " -- " + process.argv.slice(2).join(" ") : ""}\` on ${new Date().toISOString()}.`,
+        "",
+        `Machine: ${machine()}.`,
+        "",
+        "Program figures run each configuration in a fresh Node process under Pulumi's mocks, alternating the program",
+        "(`index.ts`: config parsing, plan, ZedRunner component) and a bare baseline (`bench/baseline.ts`: the same",
+        "resources registered directly) so drift on this shared machine hits both alike; ratios matter, absolute times drift.",
+        "Engine figures use the image built from `Dockerfile.zed-agent` with the test stubs for Helix and Zed, and",
+        "containers created with exactly the inputs `index.ts` declares.",
+        "",
+        "| area | figure | value | runs | target | |",
+        "|---|---|---|---|---|---|",
+        ...rows,
+        ...(skipped.length ? ["", ...skipped.map((s) => `- ${s}`)] : []),
+        "",
+    ].join("\n");
+    fs.mkdirSync(path.join(ROOT, "docs"), { recursive: true });
+    fs.writeFileSync(path.join(ROOT, "docs/BENCHMARKS.md"), text);
+    console.log(`\nWrote docs/BENCHMARKS.md (${figures.length} figures).`);
+}
+
+async function main(): Promise<void> {
+    console.log(`Machine: ${machine()}\n`);
+    const skipped: string[] = [];
+    programCost();
+    if (await engineAnswers()) {
+        await engineFigures();
+        if (!QUICK) e2eTime();
+    } else {
+        const line = "Docker engine figures skipped: no engine answers on /var/run/docker.sock (run `bash .ci/engine.sh`).";
+        console.log(line);
+        skipped.push(line);
+    }
+    writeReport(skipped);
+}
+
+main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+});
