@@ -106,33 +106,20 @@ function endpointHost(settings: RunnerSettings): string {
 export function planRunner(settings: RunnerSettings, index: number, context: PlanContext): RunnerSpec {
     const runnerId = `${settings.runnerIdPrefix}-${index}`;
     const containerName = `${settings.containerNamePrefix}-${index}`;
-    const width = settings.portsPerRunner;
-    const ports: PortBinding[] = [];
-    for (let k = 0; k < width; k++) {
-        ports.push({
-            role: "rdp",
-            internal: CONTAINER_PORTS.rdp + k,
-            external: settings.rdpPortBase + (index - 1) * width + k,
+    // Runner `index` owns `width` consecutive ports of each remote-desktop range, and one health port.
+    const range = (role: PortRole, base: number, width: number): PortBinding[] =>
+        Array.from({ length: width }, (_, k) => ({
+            role,
+            internal: CONTAINER_PORTS[role] + k,
+            external: base + (index - 1) * width + k,
             ip: settings.bindAddress,
-            protocol: "tcp",
-        });
-    }
-    for (let k = 0; k < width; k++) {
-        ports.push({
-            role: "vnc",
-            internal: CONTAINER_PORTS.vnc + k,
-            external: settings.vncPortBase + (index - 1) * width + k,
-            ip: settings.bindAddress,
-            protocol: "tcp",
-        });
-    }
-    ports.push({
-        role: "health",
-        internal: CONTAINER_PORTS.health,
-        external: settings.healthPortBase + index - 1,
-        ip: settings.bindAddress,
-        protocol: "tcp",
-    });
+            protocol: "tcp" as const,
+        }));
+    const ports: PortBinding[] = [
+        ...range("rdp", settings.rdpPortBase, settings.portsPerRunner),
+        ...range("vnc", settings.vncPortBase, settings.portsPerRunner),
+        ...range("health", settings.healthPortBase, 1),
+    ];
 
     const host = endpointHost(settings);
     const first = (role: PortRole) => ports.find((p) => p.role === role)!.external;

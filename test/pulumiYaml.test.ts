@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { CONFIG_KEYS, UNDECLARED_KEYS, parseConfig } from "../components/config";
+import { readStackConfig } from "../cli/stackFiles";
 import { TEST_TOKEN } from "./fixtures/configs";
 
 const root = path.resolve(__dirname, "..");
@@ -50,10 +51,7 @@ describe("Pulumi.yaml", () => {
 
 describe("Pulumi.dev.yaml", () => {
     it("passes validation once the token is set", () => {
-        const stack = parse(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8"));
-        const raw = Object.fromEntries(
-            Object.entries(stack.config as Record<string, unknown>).map(([k, v]) => [k.replace(/^zed-runner:/, ""), asPulumiString(v)]),
-        );
+        const { raw } = readStackConfig("dev");
         const { settings } = parseConfig({ ...raw, apiToken: TEST_TOKEN }, { stackName: "dev", machineHostName: "box" });
         expect(settings.apiHost).toBe("http://api:8080");
         expect(settings.networks).toEqual(["helix_default"]);
@@ -62,10 +60,7 @@ describe("Pulumi.dev.yaml", () => {
 
 describe("Pulumi.fleet.yaml", () => {
     it("passes validation once the token is set, with two SSH hosts", () => {
-        const stack = parse(fs.readFileSync(path.join(root, "Pulumi.fleet.yaml"), "utf8"));
-        const raw = Object.fromEntries(
-            Object.entries(stack.config as Record<string, unknown>).map(([k, v]) => [k.replace(/^zed-runner:/, ""), asPulumiString(v)]),
-        );
+        const { raw } = readStackConfig("fleet");
         const { hosts } = parseConfig({ ...raw, apiToken: TEST_TOKEN }, { stackName: "fleet", machineHostName: "box" });
         expect(hosts.map((h) => [h.name, h.connection?.host, h.settings.replicas, h.settings.memoryMb])).toEqual([
             ["gpu-a", "ssh://ops@gpu-a.example.com", 4, 6144],

@@ -1,8 +1,6 @@
 // The whole pack against what index.ts declares under Pulumi's mocks, as `pulumi preview --policy-pack ./policy` would run it.
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { parse } from "yaml";
+import { readStackConfig } from "../../cli/stackFiles";
 import { policies } from "../../policy/policies";
 import { TEST_TOKEN } from "../fixtures/configs";
 import { Registration, allRegistered, promiseOf } from "../mocks";
@@ -42,13 +40,6 @@ async function runPack(fixtures: Fixture[]): Promise<string[]> {
     return found;
 }
 
-function devStackConfig(): Record<string, string> {
-    const stack = parse(fs.readFileSync(path.resolve(__dirname, "../../Pulumi.dev.yaml"), "utf8"));
-    return Object.fromEntries(
-        Object.entries(stack.config as Record<string, unknown>).map(([k, v]) => [k.replace(/^zed-runner:/, ""), typeof v === "string" ? v : JSON.stringify(v)]),
-    );
-}
-
 describe("the policy pack on index.ts", () => {
     it("has eleven policies with unique names and fix-it descriptions", () => {
         expect(policies.map((p) => p.name)).toEqual([
@@ -68,7 +59,7 @@ describe("the policy pack on index.ts", () => {
     });
 
     it("passes every mandatory policy for the dev stack; only api-host-tls advises about http://api:8080", async () => {
-        const { engine, error } = await runProgram({ ...devStackConfig(), apiToken: TEST_TOKEN, hostName: "box" }, "dev", ["helix_default"]);
+        const { engine, error } = await runProgram({ ...readStackConfig("dev").raw, apiToken: TEST_TOKEN, hostName: "box" }, "dev", ["helix_default"]);
         expect(error).toBeUndefined();
         expect(await runPack(fixturesOf(engine.registrations))).toEqual([
             "api-host-tls (advisory): API_HOST must use https: http://api:8080 would send the runner token unencrypted.",
