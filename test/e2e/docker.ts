@@ -2,7 +2,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Docker from "dockerode";
-import { demux } from "../../cli/engine";
 
 export { execIn } from "../../cli/engine";
 
@@ -46,12 +45,6 @@ export async function buildImage(
         throw new Error(`docker build of ${options.tag} failed: ${failure.error}\n${output.slice(-3000)}`);
     }
     return (await docker.getImage(options.tag).inspect()).Id;
-}
-
-/** A container's whole log, stdout and stderr. */
-export async function logsOf(container: Docker.Container): Promise<string> {
-    const buffer = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    return demux(buffer);
 }
 
 /** Polls `probe` every 250 ms until it returns a value, or fails after `timeoutMs`. */

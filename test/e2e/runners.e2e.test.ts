@@ -17,7 +17,7 @@ import { LABELS } from "../../components/plan";
 import { PROJECT_ROOT } from "../../components/zedRunner";
 import { Registration, unwrapSecret } from "../mocks";
 import { runProgram } from "../program";
-import { buildImage, docker, eventually, execIn, filesUnder, logsOf, removeLabelled, requireEngine } from "./docker";
+import { buildImage, docker, eventually, execIn, filesUnder, removeLabelled, requireEngine } from "./docker";
 import { containerSpec } from "./engineSpec";
 import { FakeControlPlane } from "./fakeControlPlane";
 import { rdpConnectionPduType, vncGreeting } from "./protocols";
@@ -198,7 +198,7 @@ describe("runners declared by index.ts, on a real engine", () => {
 
     it("keeps the token and passwords out of every log and the image history", async () => {
         for (const container of running.values()) {
-            const logs = await logsOf(container);
+            const logs = await runnerLogs(docker, container.id, {});
             expect(logs).toContain("access_token=[redacted]");
             for (const secret of secrets) expect(logs).not.toContain(secret);
         }
@@ -296,7 +296,7 @@ describe("runners declared by index.ts, on a real engine", () => {
         });
         await container.start();
         const { StatusCode } = await container.wait();
-        const logs = await logsOf(container);
+        const logs = await runnerLogs(docker, container.id, {});
         expect(StatusCode).toBe(64);
         expect(logs).toContain("zed-runner: FATAL: API_TOKEN is not set");
         for (const secret of secrets) expect(logs).not.toContain(secret);
