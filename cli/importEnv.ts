@@ -31,7 +31,6 @@ const MAPPED: Record<string, { key: string; note?: (value: string) => string | u
     CONCURRENCY: { key: "concurrency" },
     MAX_TASKS: { key: "maxTasks" },
     SESSION_TIMEOUT: { key: "sessionTimeout" },
-    MAX_SESSIONS: { key: "maxSessions" },
     WORKSPACE_DIR: { key: "workspaceDir" },
     DISPLAY_WIDTH: { key: "displayWidth" },
     DISPLAY_HEIGHT: { key: "displayHeight" },
@@ -49,6 +48,7 @@ const NOT_MAPPED: Record<string, string> = {
     RDP_USER: "always zed",
     RDP_START_PORT: "set the host ports with rdpPortBase",
     VNC_PORT: "set the host ports with vncPortBase",
+    MAX_SESSIONS: "no longer used: concurrency caps live sessions and maxTasks the sessions before a runner restarts",
 };
 
 /** The seed's locally built image: this program builds its own instead of pulling that name. */

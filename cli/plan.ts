@@ -15,7 +15,7 @@ function imageSource(host: HostTarget): string {
     const s = host.settings;
     return s.image
         ? `pull ${s.image}`
-        : `build Dockerfile.zed-agent (helixImage ${s.helixImage}, baseImage ${s.baseImage}, Zed from ${s.zedBuildDir}/zed)`;
+        : `build Dockerfile.zed-agent (baseImage ${s.baseImage}, Zed from ${s.zedBuildDir}/zed, the runner agent from agent/)`;
 }
 
 /** The plan of a stack as text: per host, its runners and image; then the warnings. */

@@ -4,6 +4,7 @@
 // a planned runner is missing or not healthy, so a cron job or monitor can use it.
 import Docker from "dockerode";
 import type { HostTarget } from "../components/config";
+import { AGENT_COMMAND } from "../components/imageContract";
 import { HostPlan, LABELS, planFleet } from "../components/plan";
 import { dockerFor, execIn, requireEngine, stackContainers } from "./engine";
 import { table } from "./plan";
@@ -121,8 +122,8 @@ export function memoryBytes(stats: any): number | undefined {
 
 /** Asks the runner's own health endpoint, inside the container, so remote and loopback-bound runners answer too. */
 async function healthJson(container: Docker.Container): Promise<any | undefined> {
-    const { output } = await execIn(container, ["bash", "-c", "printf 'GET /health HTTP/1.0\\r\\n\\r\\n' | /usr/local/bin/zed-runner-health"], "zed");
-    return JSON.parse(output.slice(output.indexOf("\r\n\r\n") + 4));
+    const { output } = await execIn(container, [AGENT_COMMAND, "healthcheck"]);
+    return JSON.parse(output);
 }
 
 /** What one engine says about a stack's containers. */

@@ -3,12 +3,23 @@
 // directly and shared by the program and the operator commands.
 import { isIP } from "node:net";
 import { z } from "zod";
+import { IMAGE_DEFAULTS, workspaceDirProblem } from "./imageContract";
 
 /** The seed's default token: every runner that used it could be hijacked by anyone who read the docs. */
 export const INSECURE_DEFAULT_TOKEN = "oh-hallo-insecure-token";
 
-/** The Helix control-plane image the runner binary is taken from, pinned so runners match a known control plane. */
-export const DEFAULT_HELIX_IMAGE = "registry.helixml.tech/helix/controlplane:2.11.52";
+/**
+ * Keys earlier versions read, and why they are gone: a stack that still sets one is
+ * refused with the reason, rather than the value being silently ignored.
+ */
+export const REMOVED_KEYS: Readonly<Record<string, string>> = {
+    helixImage:
+        "is no longer used: the image runs our own runner agent, because Helix's external-agent-runner binary never worked " +
+        "against its control plane and no published Helix image carries it. Remove it with `pulumi config rm helixImage`",
+    maxSessions:
+        "is no longer used: concurrency caps a runner's live sessions and maxTasks the sessions before it restarts. " +
+        "Remove it with `pulumi config rm maxSessions`",
+};
 
 export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -31,15 +42,14 @@ export interface RunnerSettings {
     readonly containerNamePrefix: string;
     readonly concurrency: number;
     readonly maxTasks: number;
+    /** Seconds a session may run; 0 is no limit. */
     readonly sessionTimeout: number;
-    readonly maxSessions: number;
     readonly workspaceDir: string;
     readonly logLevel: (typeof LOG_LEVELS)[number];
     readonly displayWidth: number;
     readonly displayHeight: number;
     /** A prebuilt image to run; undefined means build Dockerfile.zed-agent. */
     readonly image: string | undefined;
-    readonly helixImage: string;
     readonly baseImage: string;
     readonly zedBuildDir: string;
     readonly restartPolicy: (typeof RESTART_POLICIES)[number];
@@ -260,18 +270,19 @@ const schema = z
         containerNamePrefix: namePart(100).optional(),
         concurrency: integer(1, 64).default(1),
         maxTasks: integer(0, 1_000_000).default(0),
-        sessionTimeout: integer(1, 604_800, "a number of seconds").default(3600),
-        maxSessions: integer(1, 1000).default(10),
+        sessionTimeout: integer(0, 604_800, "a number of seconds (0 for no limit)").default(3600),
         workspaceDir: z
             .string()
-            .regex(/^\/[A-Za-z0-9_.\/-]*$/, { error: "must be an absolute path made of letters, digits, '_', '.', '-' and '/'" })
-            .refine((p) => !p.split("/").includes(".."), { error: "must not contain '..'" })
-            .default("/tmp/zed-workspaces"),
+            .regex(/^\/[A-Za-z0-9_.\/-]*$/, { error: "must be an absolute path made of letters, digits, '_', '.', '-' and '/'", abort: true })
+            .superRefine((p, ctx) => {
+                const problem = workspaceDirProblem(p);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            })
+            .default(IMAGE_DEFAULTS.workspaceDir),
         logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
         displayWidth: integer(640, 7680).default(1920),
         displayHeight: integer(480, 4320).default(1080),
         image: imageReference.optional(),
-        helixImage: imageReference.default(DEFAULT_HELIX_IMAGE),
         baseImage: imageReference.default("debian:bookworm-slim"),
         zedBuildDir: z
             .string()
@@ -349,9 +360,15 @@ const HOST_KEYS = Object.keys(hostEntry.shape);
 /** Parses and validates the stack config, throwing a ConfigError that lists every problem. */
 export function parseConfig(raw: RawConfig, context: ConfigContext): ParsedConfig {
     // Empty strings are what `pulumi config set key ""` and Pulumi.yaml's `default: ""` give for "unset".
-    const present = Object.fromEntries(
+    const present: Record<string, string | undefined> = Object.fromEntries(
         Object.entries(raw).filter(([k, v]) => v !== undefined && (v !== "" || SECRET_KEYS.has(k))),
     );
+    const removedProblems = Object.keys(present)
+        .filter((k) => k in REMOVED_KEYS)
+        .map((k) => {
+            delete present[k];
+            return `${k} ${REMOVED_KEYS[k]}`;
+        });
     const result = schema.safeParse(present);
     if (!result.success) {
         const problems = result.error.issues.map((issue) => {
@@ -364,10 +381,10 @@ export function parseConfig(raw: RawConfig, context: ConfigContext): ParsedConfi
             }
             return `${formatPath(issue.path)}${describeValue(issue.path, raw)} ${issue.message}`;
         });
-        throw new ConfigError(problems);
+        throw new ConfigError([...removedProblems, ...problems]);
     }
     const c = result.data;
-    const problems: string[] = [];
+    const problems: string[] = [...removedProblems];
     const warnings: string[] = [];
 
     if (c.apiToken.trim() === "" || c.apiToken === INSECURE_DEFAULT_TOKEN) {
@@ -398,13 +415,11 @@ export function parseConfig(raw: RawConfig, context: ConfigContext): ParsedConfi
         concurrency: c.concurrency,
         maxTasks: c.maxTasks,
         sessionTimeout: c.sessionTimeout,
-        maxSessions: c.maxSessions,
         workspaceDir: c.workspaceDir,
         logLevel: c.logLevel,
         displayWidth: c.displayWidth,
         displayHeight: c.displayHeight,
         image: c.image,
-        helixImage: c.helixImage,
         baseImage: c.baseImage,
         zedBuildDir: c.zedBuildDir,
         restartPolicy: c.restartPolicy,

@@ -2,9 +2,7 @@
 // ports, environment, labels, endpoints). Pure, and the single source of truth
 // for every value the component, the outputs and the operator commands show.
 import type { RunnerSettings } from "./config";
-
-/** Ports the runner image listens on inside each container. */
-export const CONTAINER_PORTS = { rdp: 3389, vnc: 5900, health: 3030 } as const;
+import { CONTAINER_PORTS, DISPLAY, ENV, HEALTHCHECK_COMMAND } from "./imageContract";
 
 /** Label keys put on every runner container, so tools can find a stack's runners. */
 export const LABELS = {
@@ -19,7 +17,7 @@ export const LABELS = {
  * ("10s", not "10000ms"), or every preview would show a diff.
  */
 export const HEALTHCHECK = {
-    tests: ["CMD", "/usr/local/bin/zed-runner-healthcheck"],
+    tests: HEALTHCHECK_COMMAND,
     interval: "10s",
     timeout: "5s",
     startPeriod: "30s",
@@ -130,17 +128,18 @@ export function planRunner(settings: RunnerSettings, index: number, context: Pla
         workspaceVolume: settings.persistWorkspaces ? `${containerName}-workspace` : undefined,
         ports,
         env: {
-            API_HOST: settings.apiHost,
-            RUNNER_ID: runnerId,
-            CONCURRENCY: String(settings.concurrency),
-            MAX_TASKS: String(settings.maxTasks),
-            SESSION_TIMEOUT: String(settings.sessionTimeout),
-            MAX_SESSIONS: String(settings.maxSessions),
-            WORKSPACE_DIR: settings.workspaceDir,
-            LOG_LEVEL: settings.logLevel,
-            DISPLAY: ":1",
-            DISPLAY_WIDTH: String(settings.displayWidth),
-            DISPLAY_HEIGHT: String(settings.displayHeight),
+            [ENV.apiHost]: settings.apiHost,
+            [ENV.runnerId]: runnerId,
+            [ENV.concurrency]: String(settings.concurrency),
+            [ENV.maxTasks]: String(settings.maxTasks),
+            [ENV.sessionTimeout]: String(settings.sessionTimeout),
+            [ENV.workspaceDir]: settings.workspaceDir,
+            [ENV.logLevel]: settings.logLevel,
+            DISPLAY,
+            [ENV.displayWidth]: String(settings.displayWidth),
+            [ENV.displayHeight]: String(settings.displayHeight),
+            // The agent gives running sessions this long to finish when the container is stopped.
+            [ENV.stopGraceSeconds]: String(STOP_GRACE_SECONDS),
         },
         labels: {
             [LABELS.project]: context.project,

@@ -187,7 +187,6 @@ export class ZedRunner extends pulumi.ComponentResource {
                     dockerfile: path.join(buildContext, "Dockerfile.zed-agent"),
                     args: {
                         BASE_IMAGE: settings.baseImage,
-                        HELIX_IMAGE: settings.helixImage,
                         ZED_BUILD_DIR: settings.zedBuildDir,
                     },
                 },

@@ -38,7 +38,6 @@ describe("npm run import-env", () => {
             "zed-runner:concurrency": "1",
             "zed-runner:maxTasks": "0",
             "zed-runner:sessionTimeout": "3600",
-            "zed-runner:maxSessions": "10",
             "zed-runner:workspaceDir": "/tmp/zed-workspaces",
             "zed-runner:displayWidth": "1920",
             "zed-runner:displayHeight": "1080",
@@ -47,6 +46,7 @@ describe("npm run import-env", () => {
         });
         expect(out).toContain("Note: API_HOST: http://localhost:80 is loopback");
         expect(out).toContain("DISPLAY_NUM: the image always uses display :1");
+        expect(out).toContain("MAX_SESSIONS: no longer used: concurrency caps live sessions");
         expect(out).toContain("DOCKER_IMAGE: helix-zed-agent:latest is the script's locally built image");
         expect(out).toContain("  pulumi config set --secret apiToken --stack dev");
     });

@@ -14,7 +14,7 @@ describe("npm run plan", () => {
             "Stack dev: control plane http://api:8080, token not set (pulumi up refuses until you run `pulumi config set --secret apiToken <token>`)",
             "",
             `Host ${host} (this machine's Docker engine): 2 runners`,
-            "Image: build Dockerfile.zed-agent (helixImage registry.helixml.tech/helix/controlplane:2.11.52, baseImage debian:bookworm-slim, Zed from zed-build/zed)",
+            "Image: build Dockerfile.zed-agent (baseImage debian:bookworm-slim, Zed from zed-build/zed, the runner agent from agent/)",
             "Joins Docker networks: helix_default",
         ]);
         expect(text).toMatch(new RegExp(`external-zed-${host}-2 +helix-zed-agent-dev-2 +127\\.0\\.0\\.1:3390 +127\\.0\\.0\\.1:5901 +http://127\\.0\\.0\\.1:3031/health`));

@@ -1,7 +1,6 @@
 import {
     CONFIG_KEYS,
     ConfigError,
-    DEFAULT_HELIX_IMAGE,
     INSECURE_DEFAULT_TOKEN,
     isLoopbackHost,
     parseConfig,
@@ -35,13 +34,11 @@ describe("parseConfig defaults", () => {
             concurrency: 1,
             maxTasks: 0,
             sessionTimeout: 3600,
-            maxSessions: 10,
             workspaceDir: "/tmp/zed-workspaces",
             logLevel: "info",
             displayWidth: 1920,
             displayHeight: 1080,
             image: undefined,
-            helixImage: DEFAULT_HELIX_IMAGE,
             baseImage: "debian:bookworm-slim",
             zedBuildDir: "zed-build",
             restartPolicy: "unless-stopped",
@@ -218,6 +215,6 @@ describe("helpers", () => {
     it("declares every key once", () => {
         expect(new Set(CONFIG_KEYS).size).toBe(CONFIG_KEYS.length);
         expect(CONFIG_KEYS).toContain("apiToken");
-        expect(CONFIG_KEYS).toHaveLength(31);
+        expect(CONFIG_KEYS).toHaveLength(29);
     });
 });

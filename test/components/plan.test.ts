@@ -1,5 +1,5 @@
 import { RunnerSettings, parseConfig } from "../../components/config";
-import { CONTAINER_PORTS, PlanError, planFleet, planRunner, planRunners } from "../../components/plan";
+import { PlanError, planFleet, planRunner, planRunners } from "../../components/plan";
 import { MINIMAL } from "../fixtures/configs";
 
 const context = { project: "zed-runner", stackName: "dev" };
@@ -37,7 +37,7 @@ describe("planRunner", () => {
                 CONCURRENCY: "2",
                 MAX_TASKS: "0",
                 SESSION_TIMEOUT: "3600",
-                MAX_SESSIONS: "10",
+                STOP_GRACE_SECONDS: "30",
                 WORKSPACE_DIR: "/tmp/zed-workspaces",
                 LOG_LEVEL: "info",
                 DISPLAY: ":1",
@@ -138,9 +138,9 @@ describe("planRunners", () => {
         expect(message.split("\n").filter((l) => l.startsWith("  - "))).toHaveLength(1);
     });
 
-    it("uses the image's fixed container ports", () => {
+    it("publishes the ports the image serves RDP, VNC and health on", () => {
         const [runner] = planRunners(settingsWith(), context);
-        expect(runner.ports.map((p) => p.internal)).toEqual([CONTAINER_PORTS.rdp, CONTAINER_PORTS.vnc, CONTAINER_PORTS.health]);
+        expect(runner.ports.map((p) => [p.role, p.internal])).toEqual([["rdp", 3389], ["vnc", 5900], ["health", 3030]]);
     });
 });
 

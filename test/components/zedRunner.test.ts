@@ -73,14 +73,13 @@ describe("ZedRunner", () => {
     });
 
     it("builds Dockerfile.zed-agent locally with the configured build args, never pushing", async () => {
-        await declare({ helixImage: "registry.example.com/helix/controlplane:9.9.9", zedBuildDir: "builds/zed" });
+        await declare({ baseImage: "registry.example.com/debian:bookworm-slim", zedBuildDir: "builds/zed" });
         const [image] = engine.ofType("docker:index/image:Image");
         expect(image.inputs.imageName).toBe("helix-zed-agent:test");
         expect(image.inputs.skipPush).toBe(true);
         expect(image.inputs.build.dockerfile).toMatch(/\/Dockerfile\.zed-agent$/);
         expect(image.inputs.build.args).toEqual({
-            BASE_IMAGE: "debian:bookworm-slim",
-            HELIX_IMAGE: "registry.example.com/helix/controlplane:9.9.9",
+            BASE_IMAGE: "registry.example.com/debian:bookworm-slim",
             ZED_BUILD_DIR: "builds/zed",
         });
     });
@@ -112,7 +111,7 @@ describe("ZedRunner", () => {
             { internal: 3030, external: 3031, ip: "127.0.0.1", protocol: "tcp" },
         ]);
         expect(container.healthcheck).toEqual({
-            tests: ["CMD", "/usr/local/bin/zed-runner-healthcheck"],
+            tests: ["CMD", "/usr/local/bin/zed-runner", "healthcheck"],
             interval: "10s",
             timeout: "5s",
             startPeriod: "30s",
@@ -159,7 +158,7 @@ describe("ZedRunner", () => {
         expect(runner1).not.toContain(`RDP_PASSWORD=${vars.RDP_PASSWORD}`);
         expect(Object.keys(vars).sort()).toEqual(
             [
-                "API_HOST", "API_TOKEN", "RUNNER_ID", "CONCURRENCY", "MAX_TASKS", "SESSION_TIMEOUT", "MAX_SESSIONS",
+                "API_HOST", "API_TOKEN", "RUNNER_ID", "CONCURRENCY", "MAX_TASKS", "SESSION_TIMEOUT", "STOP_GRACE_SECONDS",
                 "WORKSPACE_DIR", "LOG_LEVEL", "DISPLAY", "DISPLAY_WIDTH", "DISPLAY_HEIGHT", "RDP_PASSWORD", "VNC_PASSWORD",
             ].sort(),
         );

@@ -1,0 +1,227 @@
+// The runner's desktop: Xvfb, a window manager, x11vnc and xrdp, each started
+// again when it dies, and the desktop's password. Children get a minimal
+// environment of their own: never the token, never a password, never in argv.
+import { ChildProcess, SpawnOptions, spawn } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CONTAINER_PORTS, DESKTOP_USER, DISPLAY, STATE_DIR } from "../components/imageContract";
+import { describeError, Logger } from "./log";
+
+const XAUTHORITY = path.posix.join(DESKTOP_USER.home, ".Xauthority");
+const DISPLAY_NUMBER = DISPLAY.slice(1);
+const X_SOCKET = `/tmp/.X11-unix/X${DISPLAY_NUMBER}`;
+/** The file x11vnc re-reads at every new client (`-passwdfile read:`): the passwords the desktop accepts now. */
+export const VNC_PASSWORD_FILE = path.posix.join(STATE_DIR, "vnc-passwords");
+const RDP_CERT = path.posix.join(STATE_DIR, "rdp-cert.pem");
+const RDP_KEY = path.posix.join(STATE_DIR, "rdp-key.pem");
+
+/** The environment every desktop process gets: nothing of the agent's own. */
+export function desktopEnv(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+        PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        HOME: DESKTOP_USER.home,
+        USER: DESKTOP_USER.name,
+        LOGNAME: DESKTOP_USER.name,
+        DISPLAY,
+        XAUTHORITY,
+        ...extra,
+    };
+}
+
+const asDesktopUser: SpawnOptions = { uid: DESKTOP_USER.uid, gid: DESKTOP_USER.gid };
+
+/** What a supervised process is: how to start it and how to tell it is serving. */
+export interface ComponentSpec {
+    readonly name: string;
+    readonly command: string;
+    readonly args: readonly string[];
+    readonly options: SpawnOptions;
+    /** Serving, beyond being alive (a socket, a listening port). */
+    readonly serving: () => boolean;
+}
+
+/** One desktop process, started again a second after it exits. */
+export class Supervised {
+    private child: ChildProcess | undefined;
+    private stopped = false;
+    private restartTimer: NodeJS.Timeout | undefined;
+    restarts = 0;
+
+    constructor(
+        readonly spec: ComponentSpec,
+        private readonly log: Logger,
+        private readonly restartDelayMs = 1000,
+    ) {}
+
+    get pid(): number | undefined {
+        return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+    }
+
+    get up(): boolean {
+        return this.pid !== undefined && this.spec.serving();
+    }
+
+    start(): void {
+        if (this.stopped) return;
+        const child = spawn(this.spec.command, [...this.spec.args], { stdio: ["ignore", "ignore", "pipe"], ...this.spec.options });
+        this.child = child;
+        // Their stderr is kept for the log at debug level: x11vnc and Xvfb are chatty.
+        child.stderr?.on("data", (d: Buffer) => this.log.debug(`${this.spec.name}: ${d.toString().trimEnd()}`));
+        child.on("error", (err) => this.log.error(`${this.spec.name} could not start: ${describeError(err)}`));
+        child.on("exit", (code, signal) => {
+            if (this.stopped) return;
+            this.restarts += 1;
+            this.log.warn(`${this.spec.name} exited with ${signal ? `signal ${signal}` : `status ${code}`}; starting it again`);
+            this.restartTimer = setTimeout(() => this.start(), this.restartDelayMs);
+        });
+    }
+
+    stop(): void {
+        this.stopped = true;
+        clearTimeout(this.restartTimer);
+        if (this.pid) this.child?.kill("SIGTERM");
+    }
+}
+
+/** TCP ports in LISTEN state in this network namespace, from /proc/net/tcp and tcp6. */
+export function listeningPorts(procNetTcp: readonly string[]): Set<number> {
+    const ports = new Set<number>();
+    for (const table of procNetTcp) {
+        for (const line of table.split("\n").slice(1)) {
+            const cols = line.trim().split(/\s+/);
+            if (cols.length < 4 || cols[3] !== "0A") continue;
+            const port = parseInt(cols[1].split(":").pop() ?? "", 16);
+            if (Number.isFinite(port)) ports.add(port);
+        }
+    }
+    return ports;
+}
+
+function portListening(port: number): boolean {
+    const tables = ["/proc/net/tcp", "/proc/net/tcp6"].map((f) => {
+        try {
+            return fs.readFileSync(f, "utf8");
+        } catch {
+            return "";
+        }
+    });
+    return listeningPorts(tables).has(port);
+}
+
+/** Runs a command to completion with `input` on stdin; rejects with its stderr on a non-zero status. */
+export function run(command: string, args: readonly string[], input = "", options: SpawnOptions = {}): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(command, [...args], { stdio: ["pipe", "ignore", "pipe"], env: desktopEnv(), ...options });
+        let stderr = "";
+        child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("error", reject);
+        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with status ${code}${stderr ? `: ${stderr.trim().slice(0, 200)}` : ""}`))));
+        child.stdin?.end(input);
+    });
+}
+
+/** Where the desktop's current password came from. */
+export interface PasswordState {
+    readonly source: "stack" | "control-plane";
+    readonly changedAt: string;
+}
+
+/**
+ * The desktop's password: user `zed`'s (RDP logins through xrdp) and what x11vnc
+ * accepts. At start the stack's RDP and VNC passwords both work; once the control
+ * plane sends one, only that one does.
+ */
+export class DesktopPasswords {
+    private stateNow: PasswordState = { source: "stack", changedAt: new Date().toISOString() };
+
+    constructor(
+        private readonly file: string = VNC_PASSWORD_FILE,
+        private readonly setUserPassword: (password: string) => Promise<void> = (pw) => run("chpasswd", [], `${DESKTOP_USER.name}:${pw}\n`),
+        private readonly owner: { uid: number; gid: number } | undefined = DESKTOP_USER,
+    ) {}
+
+    get state(): PasswordState {
+        return this.stateNow;
+    }
+
+    async initial(rdpPassword: string, vncPassword: string): Promise<void> {
+        await this.setUserPassword(rdpPassword);
+        // x11vnc takes every line as a password; xrdp relays the RDP login's password to it.
+        await this.writeFile([vncPassword, rdpPassword]);
+    }
+
+    /** Makes `password` the only one the desktop accepts. */
+    async set(password: string): Promise<void> {
+        if (password.length < 6 || /[\x00-\x1f:]/.test(password)) {
+            throw new Error("the password must be at least 6 characters, without ':' or control characters");
+        }
+        await this.setUserPassword(password);
+        await this.writeFile([password]);
+        this.stateNow = { source: "control-plane", changedAt: new Date().toISOString() };
+    }
+
+    private async writeFile(lines: readonly string[]): Promise<void> {
+        // A new file renamed into place: x11vnc never reads half a file.
+        const tmp = `${this.file}.${crypto.randomBytes(4).toString("hex")}`;
+        await fs.promises.writeFile(tmp, `${lines.join("\n")}\n`, { mode: 0o600 });
+        if (this.owner) await fs.promises.chown(tmp, this.owner.uid, this.owner.gid);
+        await fs.promises.rename(tmp, this.file);
+    }
+}
+
+/** The desktop's components, in start order. */
+export function desktopComponents(width: number, height: number): ComponentSpec[] {
+    const env = desktopEnv();
+    return [
+        {
+            name: "xvfb",
+            command: "Xvfb",
+            // No GLX: Zed draws through Vulkan (Mesa's lavapipe), and GLX alone costs about 12 MB per runner.
+            args: [DISPLAY, "-screen", "0", `${width}x${height}x24`, "-auth", XAUTHORITY, "-nolisten", "tcp", "-dpi", "96", "-extension", "GLX"],
+            options: { ...asDesktopUser, env },
+            serving: () => fs.existsSync(X_SOCKET),
+        },
+        { name: "windowManager", command: "openbox", args: [], options: { ...asDesktopUser, env }, serving: () => true },
+        {
+            name: "vnc",
+            command: "x11vnc",
+            // -noshm: shared memory between Xvfb and x11vnc fails under some runtimes and is not needed in one container.
+            args: ["-display", DISPLAY, "-rfbport", String(CONTAINER_PORTS.vnc), "-passwdfile", `read:${VNC_PASSWORD_FILE}`, "-forever", "-shared", "-noshm", "-quiet", "-noxdamage", "-nossl"],
+            options: { ...asDesktopUser, env },
+            serving: () => portListening(CONTAINER_PORTS.vnc),
+        },
+        {
+            name: "rdp",
+            command: "/usr/sbin/xrdp",
+            args: ["--nodaemon"],
+            options: { env: desktopEnv({ HOME: "/root", USER: "root", LOGNAME: "root" }) },
+            serving: () => portListening(CONTAINER_PORTS.rdp),
+        },
+    ];
+}
+
+/** One-time set-up before the desktop starts: the X cookie, xrdp's keys. */
+export async function prepareDesktop(runnerId: string): Promise<void> {
+    await fs.promises.mkdir(STATE_DIR, { recursive: true, mode: 0o755 });
+    await fs.promises.rm("/tmp/.X1-lock", { force: true });
+    await fs.promises.rm(X_SOCKET, { force: true });
+    await fs.promises.writeFile(XAUTHORITY, "", { mode: 0o600 });
+    await fs.promises.chown(XAUTHORITY, DESKTOP_USER.uid, DESKTOP_USER.gid);
+    // The cookie goes to xauth on stdin, not in its argv.
+    await run("xauth", ["-q", "-f", XAUTHORITY, "source", "-"], `add ${DISPLAY} . ${crypto.randomBytes(16).toString("hex")}\n`, asDesktopUser);
+    // A TLS key and xrdp RSA keys per container, not one baked into the image.
+    await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", `/CN=${runnerId}`, "-keyout", RDP_KEY, "-out", RDP_CERT]);
+    await run("xrdp-keygen", ["xrdp", "auto"]);
+    await fs.promises.mkdir("/run/xrdp", { recursive: true });
+}
+
+/** Waits for the X socket, so the window manager and x11vnc find a display. */
+export async function waitForDisplay(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!fs.existsSync(X_SOCKET)) {
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    return true;
+}

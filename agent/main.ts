@@ -1,0 +1,108 @@
+#!/usr/bin/node
+// The runner agent: the container's main process (under tini). It reads its
+// settings, starts and keeps the desktop running, serves /health, dials the
+// control plane and runs Zed sessions. `zed-runner healthcheck` asks a running
+// agent's /health instead (Docker's HEALTHCHECK and `npm run status` use it).
+import { EXIT_BAD_ENVIRONMENT, HEALTH_PATH, SECRET_ENV } from "../components/imageContract";
+import { DesktopPasswords, Supervised, desktopComponents, prepareDesktop, waitForDisplay } from "./desktop";
+import { fetchHealth, serveHealth } from "./health";
+import { Redactor, createLogger, describeError } from "./log";
+import { RunnerCore } from "./runner";
+import { LocalSessionHost } from "./sessions";
+import { AgentSettings, SettingsError, parseSettings, takeSecretsOut } from "./settings";
+import { writeZedSettings } from "./zedSettings";
+
+async function healthcheck(): Promise<number> {
+    try {
+        const { status, body } = await fetchHealth();
+        process.stdout.write(`${body}\n`);
+        return status === 200 ? 0 : 1;
+    } catch (err) {
+        process.stdout.write(`${JSON.stringify({ status: "unreachable", error: describeError(err) })}\n`);
+        return 1;
+    }
+}
+
+function readSettings(): AgentSettings | undefined {
+    try {
+        return parseSettings(process.env);
+    } catch (err) {
+        if (!(err instanceof SettingsError)) throw err;
+        for (const problem of err.problems) process.stderr.write(`zed-runner: FATAL: ${problem}\n`);
+        return undefined;
+    } finally {
+        // Whatever happens next, nothing the agent starts inherits a secret.
+        takeSecretsOut(process.env, SECRET_ENV);
+    }
+}
+
+async function run(): Promise<number> {
+    if (process.env.MAX_SESSIONS !== undefined) {
+        process.stderr.write("zed-runner: warn: MAX_SESSIONS is no longer read: CONCURRENCY caps live sessions, MAX_TASKS caps sessions per container\n");
+    }
+    const settings = readSettings();
+    if (!settings) return EXIT_BAD_ENVIRONMENT;
+    const redactor = new Redactor();
+    for (const secret of [settings.apiToken, settings.rdpPassword, settings.vncPassword]) redactor.add(secret);
+    const log = createLogger(settings.logLevel, redactor);
+    process.on("uncaughtException", (err) => {
+        log.error(`unexpected failure: ${describeError(err)}; exiting so the restart policy starts a fresh runner`);
+        process.exit(70);
+    });
+    log.info(
+        `runner ${settings.runnerId}: control plane ${settings.apiHost}, concurrency ${settings.concurrency}, ` +
+            `max tasks ${settings.maxTasks || "unlimited"}, session timeout ${settings.sessionTimeout ? `${settings.sessionTimeout} s` : "none"}`,
+    );
+
+    const passwords = new DesktopPasswords();
+    await prepareDesktop(settings.runnerId);
+    await passwords.initial(settings.rdpPassword, settings.vncPassword);
+    await writeZedSettings(settings.apiHost);
+    const host = new LocalSessionHost();
+    await host.prepareDir(settings.workspaceDir);
+
+    const components = desktopComponents(settings.displayWidth, settings.displayHeight).map((spec) => new Supervised(spec, log));
+    const [xvfb, ...rest] = components;
+    xvfb.start();
+    if (!(await waitForDisplay(10_000))) log.warn("Xvfb has not made its display socket after 10 s; starting the rest anyway");
+    for (const c of rest) c.start();
+
+    const core = new RunnerCore(settings, { host, passwords, log });
+    const health = await serveHealth(() => core.report(Object.fromEntries(components.map((c) => [c.spec.name, c.up ? "up" : "down"]))));
+    core.start();
+
+    return new Promise<number>((resolve) => {
+        let stopping = false;
+        const shutdown = async (why: string) => {
+            if (stopping) return;
+            stopping = true;
+            log.info(`stopping: ${why}`);
+            await core.shutdown();
+            for (const c of components.reverse()) c.stop();
+            health.close();
+            log.info("stopped");
+            resolve(0);
+        };
+        process.on("SIGTERM", () => void shutdown("SIGTERM"));
+        process.on("SIGINT", () => void shutdown("SIGINT"));
+        core.whenDrained(() => void shutdown(`MAX_TASKS=${settings.maxTasks} sessions done; exiting so the restart policy starts a fresh runner`));
+    });
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+    const command = argv[0] ?? "run";
+    if (command === "healthcheck") return healthcheck();
+    if (command === "run") return run();
+    process.stderr.write(`usage: zed-runner [run|healthcheck]\n  run          the runner agent (the container's main process)\n  healthcheck  print the running agent's ${HEALTH_PATH} and exit 0 when healthy\n`);
+    return 2;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (err) => {
+            process.stderr.write(`zed-runner: FATAL: ${describeError(err)}\n`);
+            process.exit(1);
+        },
+    );
+}

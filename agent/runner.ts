@@ -1,0 +1,104 @@
+// The runner's core, apart from the desktop: the control-plane link, what each
+// frame does, Zed sessions, RDP tunnels, the clean stop and the health report.
+// main.ts gives it the real operating system; tests give it the stub Zed and a
+// recorded chpasswd, and talk to it over a real WebSocket.
+import * as net from "node:net";
+import { ControlLink, LinkTiming } from "./controlLink";
+import type { PasswordState } from "./desktop";
+import { Dispatcher, PasswordSetter } from "./dispatcher";
+import type { HealthReport } from "./health";
+import type { Logger } from "./log";
+import { runnerSocketUrl } from "./protocol";
+import { RdpTunnels } from "./rdpTunnels";
+import { SessionHost, Sessions } from "./sessions";
+import type { AgentSettings } from "./settings";
+
+/** Seconds kept from the stop grace for ending sessions and the desktop, before Docker's SIGKILL. */
+export const SHUTDOWN_RESERVE_SECONDS = 5;
+
+export type CoreSettings = Pick<
+    AgentSettings,
+    "apiHost" | "apiToken" | "runnerId" | "concurrency" | "maxTasks" | "sessionTimeout" | "workspaceDir" | "stopGraceSeconds"
+>;
+
+export interface RunnerDeps {
+    readonly host: SessionHost;
+    readonly passwords: PasswordSetter & { readonly state: PasswordState };
+    readonly log: Logger;
+    /** Connects to the local xrdp. */
+    readonly connectXrdp?: () => net.Socket;
+    readonly timing?: LinkTiming;
+}
+
+export class RunnerCore {
+    readonly sessions: Sessions;
+    readonly tunnels: RdpTunnels;
+    readonly dispatcher: Dispatcher;
+    readonly link: ControlLink;
+    private stopping: Promise<void> | undefined;
+
+    constructor(
+        private readonly settings: CoreSettings,
+        private readonly deps: RunnerDeps,
+    ) {
+        const { log } = deps;
+        this.sessions = new Sessions(settings, deps.host, log);
+        const link = new ControlLink(
+            runnerSocketUrl(settings.apiHost, settings.apiToken, settings.runnerId, settings.concurrency),
+            settings.apiHost,
+            (text) => void this.dispatcher.handle(text),
+            log,
+            { timing: deps.timing, onDisconnect: () => this.tunnels.closeAll("the control-plane link dropped") },
+        );
+        this.link = link;
+        this.tunnels = new RdpTunnels(link, (id) => id === settings.runnerId || this.sessions.has(id), log.child("rdp"), deps.connectXrdp);
+        this.dispatcher = new Dispatcher(settings.runnerId, this.sessions, deps.passwords, (frame) => link.send(frame), this.tunnels, log);
+    }
+
+    start(): void {
+        this.link.start();
+    }
+
+    /** Calls `callback` once MAX_TASKS sessions have started and ended. */
+    whenDrained(callback: () => void): void {
+        this.sessions.whenDrained(callback);
+    }
+
+    /**
+     * The clean stop: no more work (the link closes), running sessions get the
+     * stop grace less a reserve to finish, then what is left is ended.
+     */
+    shutdown(): Promise<void> {
+        this.stopping ??= (async () => {
+            await this.link.stop();
+            this.tunnels.closeAll("the runner is stopping");
+            const live = this.sessions.list().length;
+            if (live === 0) return;
+            const grace = Math.max(0, this.settings.stopGraceSeconds - SHUTDOWN_RESERVE_SECONDS);
+            this.deps.log.info(`waiting up to ${grace} s for ${live} session(s) to finish`);
+            if (!(await this.sessions.settle(grace * 1000))) await this.sessions.endAll("shutdown", 3000);
+        })();
+        return this.stopping;
+    }
+
+    /** /health's body, given the desktop's components. */
+    report(components: Readonly<Record<string, "up" | "down">>): HealthReport {
+        const list = this.sessions.list();
+        return {
+            status: Object.values(components).every((s) => s === "up") ? "ok" : "unhealthy",
+            runnerId: this.settings.runnerId,
+            components,
+            controlPlane: { url: this.settings.apiHost, ...this.link.state },
+            sessions: {
+                live: list.length,
+                limit: this.settings.concurrency,
+                started: this.sessions.tasksStarted,
+                maxTasks: this.settings.maxTasks,
+                draining: this.sessions.draining,
+                list,
+            },
+            desktopPassword: this.deps.passwords.state,
+            tunnels: { rdp: this.tunnels.open },
+        };
+    }
+}

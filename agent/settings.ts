@@ -1,0 +1,155 @@
+// The runner agent's settings, read once from the container's environment.
+// The token and the initial passwords are taken out of the process environment
+// here, so nothing the agent starts can inherit them.
+import { z } from "zod";
+import { ENV, IMAGE_DEFAULTS, workspaceDirProblem } from "../components/imageContract";
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Whether to open the reverse dial (rc8 control planes' VNC tunnel). */
+export const REVDIAL_MODES = ["auto", "on", "off"] as const;
+export type RevdialMode = (typeof REVDIAL_MODES)[number];
+
+export interface AgentSettings {
+    /** The control plane's URL, path prefix kept, no trailing slash. */
+    readonly apiHost: string;
+    readonly apiToken: string;
+    readonly runnerId: string;
+    readonly rdpPassword: string;
+    readonly vncPassword: string;
+    readonly concurrency: number;
+    /** Sessions before the agent stops taking work and exits 0; 0 is unlimited. */
+    readonly maxTasks: number;
+    /** Seconds a session may run; 0 is forever. */
+    readonly sessionTimeout: number;
+    readonly workspaceDir: string;
+    readonly logLevel: LogLevel;
+    readonly displayWidth: number;
+    readonly displayHeight: number;
+    /** Seconds Docker waits after SIGTERM before it kills the container. */
+    readonly stopGraceSeconds: number;
+    readonly revdial: RevdialMode;
+}
+
+/** The environment cannot work; every problem is listed, no secret's value is. */
+export class SettingsError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(problems.join("\n"));
+        this.name = "SettingsError";
+    }
+}
+
+const whole = (name: string, min: number, max: number, fallback: number) =>
+    z
+        .string()
+        .optional()
+        .transform((v, ctx) => {
+            if (v === undefined || v.trim() === "") return fallback;
+            const n = /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
+            if (!Number.isSafeInteger(n) || n < min || n > max) {
+                ctx.addIssue({ code: "custom", message: `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)})` });
+                return z.NEVER;
+            }
+            return n;
+        });
+
+const required = (name: string, what: string) =>
+    z.string({ error: `${name} is not set: ${what}` }).min(1, { error: `${name} is not set: ${what}` });
+
+const schema = z.object({
+    [ENV.apiHost]: required(ENV.apiHost, "the URL of the Helix control plane, e.g. https://helix.example.com").superRefine((v, ctx) => {
+        let url: URL | undefined;
+        try {
+            url = new URL(v);
+        } catch {
+            url = undefined;
+        }
+        // The value is not echoed: a URL can carry credentials.
+        if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+            ctx.addIssue({ code: "custom", message: `${ENV.apiHost} must be an http:// or https:// URL` });
+        } else if (url.username || url.password) {
+            ctx.addIssue({ code: "custom", message: `${ENV.apiHost} must not carry credentials; the runner authenticates with ${ENV.apiToken}` });
+        } else if (url.search || url.hash) {
+            ctx.addIssue({ code: "custom", message: `${ENV.apiHost} must not have a query string or fragment` });
+        }
+    }),
+    [ENV.apiToken]: required(ENV.apiToken, "the runner token configured on the control plane"),
+    [ENV.runnerId]: required(ENV.runnerId, "a name unique among this control plane's runners").regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/, {
+        error: `${ENV.runnerId} may hold only letters, digits, '_', '.' and '-', at most 200 characters`,
+    }),
+    [ENV.rdpPassword]: required(ENV.rdpPassword, "the initial password of user zed, at least 8 characters")
+        .min(8, { error: `${ENV.rdpPassword} must be at least 8 characters` })
+        .refine((v) => !/[\x00-\x1f:]/.test(v), { error: `${ENV.rdpPassword} must not contain ':' or control characters` }),
+    [ENV.vncPassword]: required(ENV.vncPassword, "the initial VNC password, 6 to 8 characters are used")
+        .min(6, { error: `${ENV.vncPassword} must be at least 6 characters` })
+        .refine((v) => !/[\x00-\x1f]/.test(v), { error: `${ENV.vncPassword} must not contain control characters` }),
+    [ENV.concurrency]: whole(ENV.concurrency, 1, 64, IMAGE_DEFAULTS.concurrency),
+    [ENV.maxTasks]: whole(ENV.maxTasks, 0, 1_000_000, IMAGE_DEFAULTS.maxTasks),
+    [ENV.sessionTimeout]: whole(ENV.sessionTimeout, 0, 604_800, IMAGE_DEFAULTS.sessionTimeout),
+    [ENV.workspaceDir]: z
+        .string()
+        .optional()
+        .transform((v, ctx) => {
+            const dir = v === undefined || v === "" ? IMAGE_DEFAULTS.workspaceDir : v;
+            const problem = workspaceDirProblem(dir);
+            if (problem) {
+                ctx.addIssue({ code: "custom", message: `${ENV.workspaceDir} ${problem} (got ${JSON.stringify(dir)})` });
+                return z.NEVER;
+            }
+            return dir.replace(/\/+$/, "");
+        }),
+    [ENV.logLevel]: z
+        .string()
+        .optional()
+        .transform((v, ctx) => {
+            const level = (v === undefined || v === "" ? IMAGE_DEFAULTS.logLevel : v.toLowerCase()) as LogLevel;
+            if (!LOG_LEVELS.includes(level)) {
+                ctx.addIssue({ code: "custom", message: `${ENV.logLevel} must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(v)})` });
+                return z.NEVER;
+            }
+            return level;
+        }),
+    [ENV.displayWidth]: whole(ENV.displayWidth, 640, 7680, IMAGE_DEFAULTS.displayWidth),
+    [ENV.displayHeight]: whole(ENV.displayHeight, 480, 4320, IMAGE_DEFAULTS.displayHeight),
+    [ENV.stopGraceSeconds]: whole(ENV.stopGraceSeconds, 1, 3600, IMAGE_DEFAULTS.stopGraceSeconds),
+    [ENV.revdial]: z
+        .string()
+        .optional()
+        .transform((v, ctx) => {
+            const mode = (v === undefined || v === "" ? "auto" : v.toLowerCase()) as RevdialMode;
+            if (!REVDIAL_MODES.includes(mode)) {
+                ctx.addIssue({ code: "custom", message: `${ENV.revdial} must be one of ${REVDIAL_MODES.join(", ")} (got ${JSON.stringify(v)})` });
+                return z.NEVER;
+            }
+            return mode;
+        }),
+});
+
+/** Parses the agent's settings from an environment; throws a SettingsError listing every problem. */
+export function parseSettings(env: Readonly<Record<string, string | undefined>>): AgentSettings {
+    const result = schema.safeParse(env);
+    if (!result.success) throw new SettingsError(result.error.issues.map((i) => i.message));
+    const e = result.data;
+    return {
+        apiHost: e[ENV.apiHost].replace(/\/+$/, ""),
+        apiToken: e[ENV.apiToken],
+        runnerId: e[ENV.runnerId],
+        rdpPassword: e[ENV.rdpPassword],
+        vncPassword: e[ENV.vncPassword],
+        concurrency: e[ENV.concurrency],
+        maxTasks: e[ENV.maxTasks],
+        sessionTimeout: e[ENV.sessionTimeout],
+        workspaceDir: e[ENV.workspaceDir],
+        logLevel: e[ENV.logLevel],
+        displayWidth: e[ENV.displayWidth],
+        displayHeight: e[ENV.displayHeight],
+        stopGraceSeconds: e[ENV.stopGraceSeconds],
+        revdial: e[ENV.revdial],
+    };
+}
+
+/** Removes the secrets from `env` (the process's own), so no child can inherit them. */
+export function takeSecretsOut(env: Record<string, string | undefined>, names: readonly string[]): void {
+    for (const name of names) delete env[name];
+}

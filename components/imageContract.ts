@@ -1,0 +1,127 @@
+// The runner image's contract: what the image listens on, where it keeps
+// things and which environment it reads. One module, imported by the plan, the
+// ZedRunner component, the runner agent inside the image, the policy pack and
+// the tests, so a port or a path is written down once. Dockerfile.zed-agent
+// cannot import it; test/components/imageContract.test.ts checks that the
+// Dockerfile says the same. Pure: no imports at all, so the agent's build stage
+// compiles it without any dependency.
+
+/** TCP ports the image serves inside each container. */
+export const CONTAINER_PORTS = {
+    /** xrdp, relaying to the runner's own desktop. */
+    rdp: 3389,
+    /** x11vnc on the runner's desktop. */
+    vnc: 5900,
+    /** The runner agent's health endpoint. */
+    health: 3030,
+} as const;
+
+/** Zed's own external-sync server: inside the container only, moved off 3030 (the health port). */
+export const ZED_SYNC_PORT = 3031;
+
+/** The path of the health endpoint on CONTAINER_PORTS.health. */
+export const HEALTH_PATH = "/health";
+
+/** The runner agent's command; `healthcheck` as its argument asks the running agent's /health. */
+export const AGENT_COMMAND = "/usr/local/bin/zed-runner";
+
+/** The Docker health check: the agent itself asks its own /health, no shell HTTP client. */
+export const HEALTHCHECK_COMMAND: readonly string[] = ["CMD", AGENT_COMMAND, "healthcheck"];
+
+/** Where the image keeps the Zed binary the agent starts per session. */
+export const ZED_BINARY = "/usr/local/bin/zed";
+
+/** The unprivileged user that owns the desktop and runs Zed. */
+export const DESKTOP_USER = { name: "zed", uid: 1000, gid: 1000, home: "/home/zed" } as const;
+
+/** The X display of the runner's desktop. */
+export const DISPLAY = ":1";
+
+/** Runtime state: password files, keys. Owned by root, readable by the desktop user where it must be. */
+export const STATE_DIR = "/run/zed-runner";
+
+/** Folders a control plane's `work_dir` may point into besides WORKSPACE_DIR (Helix's own default). */
+export const EXTRA_WORK_ROOTS: readonly string[] = ["/workspace"];
+
+/** The environment the image reads. Secrets (token, passwords) are read once by the agent and never passed on. */
+export const ENV = {
+    apiHost: "API_HOST",
+    apiToken: "API_TOKEN",
+    runnerId: "RUNNER_ID",
+    rdpPassword: "RDP_PASSWORD",
+    vncPassword: "VNC_PASSWORD",
+    concurrency: "CONCURRENCY",
+    maxTasks: "MAX_TASKS",
+    sessionTimeout: "SESSION_TIMEOUT",
+    workspaceDir: "WORKSPACE_DIR",
+    logLevel: "LOG_LEVEL",
+    displayWidth: "DISPLAY_WIDTH",
+    displayHeight: "DISPLAY_HEIGHT",
+    stopGraceSeconds: "STOP_GRACE_SECONDS",
+    revdial: "REVDIAL",
+} as const;
+
+/** Environment names that carry secrets. */
+export const SECRET_ENV: readonly string[] = [ENV.apiToken, ENV.rdpPassword, ENV.vncPassword];
+
+/** Defaults the image applies when the environment leaves a value out. */
+export const IMAGE_DEFAULTS = {
+    concurrency: 1,
+    maxTasks: 0,
+    sessionTimeout: 3600,
+    workspaceDir: "/tmp/zed-workspaces",
+    logLevel: "info",
+    displayWidth: 1920,
+    displayHeight: 1080,
+    stopGraceSeconds: 30,
+} as const;
+
+/** The agent's exit status when its environment cannot work: the container stops with a message, not a loop. */
+export const EXIT_BAD_ENVIRONMENT = 64;
+
+/**
+ * Folders the image would hand to the desktop user if a workspace were put there:
+ * the agent makes its workspace (and every session's folder) owned by `zed`, so a
+ * workspace of `/etc` would give `zed` the system's password files.
+ */
+const SYSTEM_DIRS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var"];
+/** System folders whose subfolders are fine as workspaces. */
+const SCRATCH_UNDER_SYSTEM = ["/var/tmp", "/var/lib/zed-runner"];
+
+/** Normalises an absolute POSIX path: collapses `//`, `.` and trailing `/`; `..` is kept for the caller to refuse. */
+export function normalizeAbsolutePath(p: string): string {
+    const parts = p.split("/").filter((s) => s !== "" && s !== ".");
+    return `/${parts.join("/")}`;
+}
+
+/**
+ * Why `dir` cannot be a workspace folder, or undefined when it can. Shared by the
+ * stack config (refused before anything is created) and the agent (refused at start).
+ */
+export function workspaceDirProblem(dir: string): string | undefined {
+    if (!dir.startsWith("/")) return "must be an absolute path";
+    if (dir.split("/").includes("..")) return "must not contain '..'";
+    const normal = normalizeAbsolutePath(dir);
+    if (normal === "/") return "must not be / (the runner makes its workspace owned by the desktop user)";
+    const inside = (root: string) => normal === root || normal.startsWith(`${root}/`);
+    if (SCRATCH_UNDER_SYSTEM.some((root) => inside(root) && normal !== root)) return undefined;
+    const system = SYSTEM_DIRS.find(inside);
+    if (system) return `must not be in the system folder ${system} (the runner makes its workspace owned by the desktop user); use a folder such as /tmp/zed-workspaces or /workspace`;
+    if ([DESKTOP_USER.home, "/home", "/tmp"].includes(normal)) return `must not be ${normal} itself; use a folder below it, such as ${normal}/zed-workspaces`;
+    return undefined;
+}
+
+/**
+ * What Dockerfile.zed-agent reads from its build context besides the Zed binary:
+ * the agent's sources and the packages `npm ci` put in node_modules for it.
+ * .dockerignore admits these (test/components/imageContract.test.ts checks it).
+ */
+export const IMAGE_BUILD_INPUTS: readonly string[] = [
+    "Dockerfile.zed-agent",
+    "image",
+    "agent",
+    "components/imageContract.ts",
+    "node_modules/typescript",
+    "node_modules/ws",
+    "node_modules/zod",
+];

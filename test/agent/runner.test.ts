@@ -1,0 +1,411 @@
+// The runner agent's core against the fake control plane over a real WebSocket:
+// launches, stops, password configurations, limits, timeouts, MAX_TASKS,
+// malformed frames, RDP tunnels, reconnects, the clean stop, and no secret in
+// any log line or in Zed's environment. Test doubles: the fake control plane,
+// the stub Zed binary (really spawned), a stub xrdp and a recorded chpasswd.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { DEFAULT_TIMING } from "../../agent/controlLink";
+import { DesktopPasswords } from "../../agent/desktop";
+import { Redactor, createLogger } from "../../agent/log";
+import { CoreSettings, RunnerCore } from "../../agent/runner";
+import { LocalSessionHost, SESSION_PATH } from "../../agent/sessions";
+import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
+import { NASTY_TOKEN, leakedRuns } from "../support/secrets";
+import { StubXrdp, X224_CONNECTION_CONFIRM } from "../support/stubXrdp";
+
+const STUB_ZED = path.resolve(__dirname, "../fixtures/zed-build/zed");
+const RUNNER_ID = "external-zed-unit-1";
+const INITIAL_RDP = "initial-rdp-Pass1";
+const INITIAL_VNC = "initvnc1";
+
+interface Harness {
+    readonly core: RunnerCore;
+    readonly controlPlane: FakeControlPlane;
+    readonly lines: string[];
+    /** Passwords handed to chpasswd, in order. */
+    readonly userPasswords: string[];
+    readonly passwordFile: string;
+    readonly workspace: string;
+    readonly xrdp: StubXrdp;
+    /** Every secret the run has seen: the token, the initial passwords, the control plane's. */
+    readonly secrets: string[];
+}
+
+const harnesses: Harness[] = [];
+
+async function start(overrides: Partial<CoreSettings> = {}, timing = { ...DEFAULT_TIMING, pingMs: 200 }, waitConnected = true): Promise<Harness> {
+    const controlPlane = new FakeControlPlane({ token: NASTY_TOKEN, prefix: "/helix" });
+    await controlPlane.listen("127.0.0.1");
+    const xrdp = new StubXrdp();
+    await xrdp.listen();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "zed-agent-"));
+    const workspace = path.join(root, "workspaces");
+    const passwordFile = path.join(root, "vnc-passwords");
+    const userPasswords: string[] = [];
+    const passwords = new DesktopPasswords(passwordFile, async (pw) => void userPasswords.push(pw), undefined);
+    await passwords.initial(INITIAL_RDP, INITIAL_VNC);
+    const lines: string[] = [];
+    const redactor = new Redactor();
+    [NASTY_TOKEN, INITIAL_RDP, INITIAL_VNC].forEach((s) => redactor.add(s));
+    const log = createLogger("debug", redactor, (line) => lines.push(line));
+    const settings: CoreSettings = {
+        apiHost: controlPlane.apiHost(),
+        apiToken: NASTY_TOKEN,
+        runnerId: RUNNER_ID,
+        concurrency: 2,
+        maxTasks: 0,
+        sessionTimeout: 0,
+        workspaceDir: workspace,
+        stopGraceSeconds: 30,
+        ...overrides,
+    };
+    const core = new RunnerCore(settings, { host: new LocalSessionHost(undefined, STUB_ZED), passwords, log, connectXrdp: () => xrdp.connect(), timing });
+    core.start();
+    if (waitConnected) await controlPlane.waitFor("the runner to connect", () => controlPlane.connectedRunnerIds().includes(RUNNER_ID), 5000);
+    const harness = { core, controlPlane, lines, userPasswords, passwordFile, workspace, xrdp, secrets: [NASTY_TOKEN, INITIAL_RDP, INITIAL_VNC] };
+    harnesses.push(harness);
+    return harness;
+}
+
+afterEach(async () => {
+    for (const h of harnesses.splice(0)) {
+        await h.core.sessions.endAll("shutdown", 500);
+        await h.core.link.stop();
+        await h.controlPlane.close();
+        await h.xrdp.close();
+    }
+});
+
+/** What the stub Zed reported about itself. */
+function stubReport(dir: string): { fields: Record<string, string>; env: Record<string, string> } {
+    const [head, envText] = fs.readFileSync(path.join(dir, ".zed-stub-report"), "utf8").split("--- env\n");
+    const pairs = (text: string) => Object.fromEntries(text.trim().split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    // PWD is set by the stub's own shell, not passed by the agent.
+    const { PWD: _pwd, ...env } = pairs(envText ?? "");
+    return { fields: pairs(head), env };
+}
+
+async function eventually(what: string, check: () => boolean, ms = 5000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 25));
+    }
+}
+
+const alive = (pid: number) => {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+};
+
+describe("the control-plane link", () => {
+    it("dials the runner endpoint under the API host's prefix with the token, ID and concurrency escaped", async () => {
+        const { controlPlane } = await start();
+        const [handshake] = controlPlane.handshakes;
+        expect(handshake).toMatchObject({ path: "/helix/api/v1/ws/external-agent-runner", accessToken: NASTY_TOKEN, runnerId: RUNNER_ID, concurrency: "2" });
+        expect(controlPlane.refusals).toEqual([]);
+    });
+
+    it("pings at its interval", async () => {
+        const { controlPlane } = await start();
+        await eventually("three pings", () => controlPlane.handshakes[0].pings >= 3, 3000);
+    });
+
+    it("dials again after the control plane is gone, and is back within 2 s of its return", async () => {
+        const { controlPlane, core, lines } = await start({}, DEFAULT_TIMING);
+        await controlPlane.goAway();
+        await eventually("the link to drop", () => !core.link.state.connected);
+        expect(core.link.state.lastError).toMatch(/closed|ECONNREFUSED|failed/);
+        await new Promise((r) => setTimeout(r, 4000));
+        const back = Date.now();
+        await controlPlane.listen();
+        await eventually("the runner to reconnect", () => core.link.state.connected, 5000);
+        const ms = Date.now() - back;
+        expect(ms).toBeLessThan(2000);
+        expect(core.link.state.lastError).toBeNull();
+        expect(controlPlane.handshakes).toHaveLength(2);
+        // A dead control plane is one warning, not one per dial.
+        expect(lines.filter((l) => l.includes("warn: control plane link down")).length).toBeLessThanOrEqual(2);
+    });
+
+    it("says why a wrong token is refused, without the token", async () => {
+        const { core, controlPlane } = await start({ apiToken: "wrong-token-value" }, DEFAULT_TIMING, false);
+        await eventually("a refused dial", () => /401/.test(core.link.state.lastError ?? ""));
+        expect(core.link.state.lastError).toBe("the control plane refused the runner token (401): it must equal the control plane's RUNNER_TOKEN");
+        expect(controlPlane.refusals[0]).toBe(401);
+        expect(controlPlane.connectedRunnerIds()).toEqual([]);
+    });
+});
+
+describe("sessions", () => {
+    it("starts Zed for a flat launch in WORKSPACE_DIR/<session>, in its own process group, with the documented environment and no secret", async () => {
+        const h = await start();
+        const { reply, password, runnerId } = await h.controlPlane.launch({ session_id: "ses_a1", project_path: "workspace", env: ["SPEC_TASK_ID=task-9", "HELIX_API_SERVER=http://api:8080"] });
+        h.secrets.push(password);
+        expect(runnerId).toBe(RUNNER_ID);
+        expect(reply).toMatchObject({ status: "running", runner_id: RUNNER_ID, session_id: "ses_a1", error: "", rdp_password: "" });
+        expect(reply.pid).toBeGreaterThan(1);
+
+        const dir = path.join(h.workspace, "ses_a1");
+        await eventually("the stub's report", () => fs.existsSync(path.join(dir, ".zed-stub-report")));
+        const { fields, env } = stubReport(dir);
+        expect(fields).toMatchObject({ cwd: dir, args: path.join(dir, "workspace"), pid: String(reply.pid), pgid: String(reply.pid) });
+        expect(env).toEqual({
+            PATH: SESSION_PATH,
+            DISPLAY: ":1",
+            HOME: "/home/zed",
+            USER: "zed",
+            LOGNAME: "zed",
+            WORKSPACE_DIR: dir,
+            PROJECT_PATH: path.join(dir, "workspace"),
+            HELIX_SESSION_ID: "ses_a1",
+            SPEC_TASK_ID: "task-9",
+            HELIX_API_SERVER: "http://api:8080",
+        });
+        await eventually("Zed's output in the log", () => h.lines.some((l) => l.includes(`[session ses_a1] zed (stub): opened ${path.join(dir, "workspace")}`)));
+    });
+
+    it("makes the launch's password the desktop's only password", async () => {
+        const h = await start();
+        const { password } = await h.controlPlane.launch({ session_id: "ses_pw" });
+        h.secrets.push(password);
+        expect(h.userPasswords).toEqual([INITIAL_RDP, password]);
+        expect(fs.readFileSync(h.passwordFile, "utf8")).toBe(`${password}\n`);
+        expect(h.core.report({}).desktopPassword.source).toBe("control-plane");
+    });
+
+    it("ends a session's whole process group on stop, and answers a stop for any other session with an error", async () => {
+        const h = await start();
+        const { reply } = await h.controlPlane.launch({ session_id: "ses_stop" });
+        const other = await h.controlPlane.stop("ses_not_here");
+        expect(other.reply).toMatchObject({ status: "error", error: `session ses_not_here is not running on runner ${RUNNER_ID}` });
+        expect(alive(reply.pid)).toBe(true);
+        const stopped = await h.controlPlane.stop("ses_stop");
+        expect(stopped.reply).toMatchObject({ status: "stopped", session_id: "ses_stop", runner_id: RUNNER_ID });
+        expect(alive(reply.pid)).toBe(false);
+        expect(h.core.sessions.list()).toEqual([]);
+    });
+
+    it("escalates to SIGKILL when Zed ignores SIGTERM", async () => {
+        const h = await start();
+        const { reply } = await h.controlPlane.launch({ session_id: "ses_stubborn", env: ["ZED_STUB_IGNORE_TERM=1"] });
+        await eventually("the stub to set its trap", () => fs.existsSync(path.join(h.workspace, "ses_stubborn", ".zed-stub-report")));
+        const stopped = await h.controlPlane.stop("ses_stubborn");
+        expect(stopped.reply.status).toBe("stopped");
+        expect(stopped.ms).toBeGreaterThanOrEqual(4500);
+        expect(alive(reply.pid)).toBe(false);
+        expect(h.lines.some((l) => l.includes("Zed exited with signal SIGKILL (stopped)"))).toBe(true);
+    });
+
+    it("refuses a launch beyond CONCURRENCY, naming the limit, and changes nothing", async () => {
+        const h = await start({ concurrency: 1 });
+        await h.controlPlane.launch({ session_id: "ses_one" });
+        const second = await h.controlPlane.launch({ session_id: "ses_two" });
+        h.secrets.push(second.password);
+        expect(second.reply).toMatchObject({ status: "error", error: `runner ${RUNNER_ID} is at its CONCURRENCY limit of 1 live session`, pid: 0 });
+        expect(h.userPasswords).toHaveLength(2);
+        expect(fs.existsSync(path.join(h.workspace, "ses_two"))).toBe(false);
+    });
+
+    it("ends a session after SESSION_TIMEOUT seconds", async () => {
+        const h = await start({ sessionTimeout: 1 });
+        const { reply } = await h.controlPlane.launch({ session_id: "ses_timeout" });
+        await eventually("the timeout to end the session", () => !alive(reply.pid), 4000);
+        expect(h.lines.some((l) => l.includes("session ses_timeout: SESSION_TIMEOUT of 1 s reached"))).toBe(true);
+        expect(h.core.sessions.list()).toEqual([]);
+    });
+
+    it("after MAX_TASKS sessions takes no more work, and reports itself drained once they end", async () => {
+        const h = await start({ maxTasks: 1 });
+        let drained = false;
+        h.core.whenDrained(() => (drained = true));
+        await h.controlPlane.launch({ session_id: "ses_only" });
+        const refused = await h.controlPlane.launch({ session_id: "ses_more" });
+        expect(refused.reply).toMatchObject({ status: "error", error: expect.stringContaining("has run its MAX_TASKS=1 sessions") });
+        expect(h.core.report({}).sessions).toMatchObject({ live: 1, started: 1, maxTasks: 1, draining: true });
+        expect(drained).toBe(false);
+        await h.controlPlane.stop("ses_only");
+        await eventually("drained", () => drained, 2000);
+    });
+
+    it.each([
+        ["outside every workspace folder", "/etc", 'work_dir "/etc" is outside the runner\'s workspace folders'],
+        ["relative", "etc/x", 'work_dir "etc/x" must be an absolute path'],
+        ["climbing out with ..", "/workspace/../etc", "must not contain '..'"],
+    ])("refuses a work_dir %s", async (_, workDir, error) => {
+        const h = await start();
+        const { reply } = await h.controlPlane.launch({ session_id: "ses_wd", work_dir: workDir });
+        expect(reply.status).toBe("error");
+        expect(reply.error).toContain(error);
+        expect(h.core.sessions.list()).toEqual([]);
+    });
+
+    it("uses a work_dir inside WORKSPACE_DIR, and refuses one that a symlink points elsewhere", async () => {
+        const h = await start();
+        const inside = path.join(h.workspace, "projects", "p1");
+        const ok = await h.controlPlane.launch({ session_id: "ses_in", work_dir: inside });
+        expect(ok.reply.status).toBe("running");
+        await eventually("the report", () => fs.existsSync(path.join(inside, ".zed-stub-report")));
+        expect(stubReport(inside).fields.cwd).toBe(inside);
+
+        const outside = fs.mkdtempSync(path.join(os.tmpdir(), "outside-"));
+        fs.symlinkSync(outside, path.join(h.workspace, "link"));
+        const escaped = await h.controlPlane.launch({ session_id: "ses_link", work_dir: path.join(h.workspace, "link") });
+        expect(escaped.reply).toMatchObject({ status: "error", error: expect.stringContaining("outside the workspace") });
+    });
+});
+
+describe("password configuration (rc8), which may reach any runner", () => {
+    it("applies the one for this runner", async () => {
+        const h = await start();
+        const password = freshPassword();
+        h.secrets.push(password);
+        const { reply } = await h.controlPlane.configurePassword(RUNNER_ID, password);
+        expect(reply).toMatchObject({ status: "configured", runner_id: RUNNER_ID, session_id: `password-config-${RUNNER_ID}` });
+        expect(fs.readFileSync(h.passwordFile, "utf8")).toBe(`${password}\n`);
+    });
+
+    it("answers another runner's with an error and never applies it", async () => {
+        const h = await start();
+        const password = freshPassword();
+        h.secrets.push(password);
+        const { reply } = await h.controlPlane.configurePassword("external-zed-other-2", password);
+        expect(reply).toMatchObject({ status: "error", error: `password configuration for runner external-zed-other-2 reached runner ${RUNNER_ID}; not applied` });
+        expect(h.userPasswords).toEqual([INITIAL_RDP]);
+        expect(fs.readFileSync(h.passwordFile, "utf8")).toBe(`${INITIAL_VNC}\n${INITIAL_RDP}\n`);
+    });
+});
+
+describe("malformed frames", () => {
+    it("ignores a frame it cannot answer and stays connected", async () => {
+        const h = await start();
+        h.controlPlane.sendRaw("{not json");
+        h.controlPlane.sendRaw(JSON.stringify({ payload: "", type: 0 }));
+        await eventually("two warnings", () => h.lines.filter((l) => l.includes("ignored a frame from the control plane")).length === 2);
+        expect(h.core.dispatcher.counts.unreadable).toBe(2);
+        const { reply } = await h.controlPlane.launch({ session_id: "ses_after" });
+        expect(reply.status).toBe("running");
+    });
+
+    it.each([
+        ["an unknown type", { type: 9 }, "unknown request type 9"],
+        ["a payload that is not base64", { payload: "!!!" }, "payload is not base64"],
+    ])("answers %s with an error reply", async (_, override, error) => {
+        const h = await start();
+        const answer = new Promise<any>((resolve) => {
+            const original = (h.controlPlane as any).onResponse.bind(h.controlPlane);
+            (h.controlPlane as any).onResponse = (text: string) => {
+                const env = JSON.parse(text);
+                resolve(JSON.parse(Buffer.from(env.payload, "base64").toString()));
+                original(text);
+            };
+        });
+        h.controlPlane.sendRaw(JSON.stringify({ request_id: "r-bad", payload: Buffer.from("{}").toString("base64"), type: 0, reply: "_INBOX.bad", ...override }));
+        expect(await answer).toMatchObject({ status: "error", error, runner_id: RUNNER_ID });
+    });
+
+    it("answers a huge payload with an error, not by acting on it", async () => {
+        const h = await start();
+        const huge = await h.controlPlane.request({ session_id: "ses_huge", input: "x".repeat(2 * 1024 * 1024) }, 10_000);
+        expect(JSON.parse(huge.reply.toString())).toMatchObject({ status: "error", error: expect.stringContaining("over the 1048576-byte limit") });
+        expect(h.core.sessions.list()).toEqual([]);
+    });
+});
+
+describe("RDP over the WebSocket (seed-era RDP proxy)", () => {
+    it("answers each chunk at once, relays it to xrdp and sends xrdp's answer to the session's subject", async () => {
+        const h = await start();
+        await h.controlPlane.launch({ session_id: "ses_rdp" });
+        const received: Buffer[] = [];
+        h.controlPlane.onRdpResponse("ses_rdp", (d) => received.push(d));
+        const connectionRequest = Buffer.from([0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0, 0, 0, 0, 0, 0x01, 0, 0x08, 0, 0x01, 0, 0, 0]);
+        const ack = await h.controlPlane.sendRdpChunk("ses_rdp", connectionRequest);
+        expect(JSON.parse(ack.reply.toString())).toEqual({ status: "ok" });
+        expect(ack.ms).toBeLessThan(1000);
+        await eventually("the Connection Confirm", () => Buffer.concat(received).length >= X224_CONNECTION_CONFIRM.length);
+        expect(Buffer.concat(received)).toEqual(X224_CONNECTION_CONFIRM);
+        expect(h.xrdp.connections).toHaveLength(1);
+        expect(h.core.report({}).tunnels.rdp).toBe(1);
+    });
+
+    it("keeps one xrdp connection per session, in order, with interleaved sessions and a flood of chunks", async () => {
+        const h = await start();
+        await h.controlPlane.launch({ session_id: "ses_x" });
+        await h.controlPlane.launch({ session_id: "ses_y" });
+        const echoed: Record<string, Buffer[]> = { ses_x: [], ses_y: [] };
+        h.controlPlane.onRdpResponse("ses_x", (d) => echoed.ses_x.push(d));
+        h.controlPlane.onRdpResponse("ses_y", (d) => echoed.ses_y.push(d));
+        const sent: Record<string, Buffer[]> = { ses_x: [], ses_y: [] };
+        for (let i = 0; i < 300; i++) {
+            for (const s of ["ses_x", "ses_y"]) {
+                const chunk = Buffer.from(`${s}:${String(i).padStart(4, "0")};`);
+                sent[s].push(chunk);
+                await h.controlPlane.sendRdpChunk(s, chunk);
+            }
+        }
+        for (const s of ["ses_x", "ses_y"]) {
+            await eventually(`${s}'s echo`, () => Buffer.concat(echoed[s]).length === Buffer.concat(sent[s]).length);
+            expect(Buffer.concat(echoed[s]).toString()).toBe(Buffer.concat(sent[s]).toString());
+        }
+        expect(h.xrdp.connections).toHaveLength(2);
+    });
+
+    it("acknowledges but drops a chunk for a session that is not this runner's", async () => {
+        const h = await start();
+        const ack = await h.controlPlane.sendRdpChunk("ses_of_another_runner", Buffer.from("hello"));
+        expect(JSON.parse(ack.reply.toString())).toEqual({ status: "ok" });
+        await new Promise((r) => setTimeout(r, 200));
+        expect(h.xrdp.connections).toHaveLength(0);
+    });
+
+    it("takes the proxy's per-runner form (session_id = runner ID), and closes the tunnel when xrdp closes", async () => {
+        const h = await start();
+        await h.controlPlane.sendRdpChunk(RUNNER_ID, Buffer.from("ping"), undefined, "runner");
+        await eventually("a tunnel", () => h.xrdp.connections.length === 1);
+        h.xrdp.connections[0].socket.end();
+        await eventually("the tunnel to close", () => h.core.report({}).tunnels.rdp === 0);
+        expect(h.lines.some((l) => l.includes(`RDP tunnel for ${RUNNER_ID} closed (xrdp closed the connection)`))).toBe(true);
+    });
+});
+
+describe("the clean stop", () => {
+    it("disconnects, gives sessions the stop grace less the reserve, then ends them", async () => {
+        const h = await start({ stopGraceSeconds: 6 });
+        const { reply } = await h.controlPlane.launch({ session_id: "ses_running" });
+        const started = Date.now();
+        await h.core.shutdown();
+        const ms = Date.now() - started;
+        expect(h.controlPlane.connectedRunnerIds()).toEqual([]);
+        expect(alive(reply.pid)).toBe(false);
+        expect(ms).toBeGreaterThanOrEqual(900);
+        expect(h.lines.some((l) => l.includes("waiting up to 1 s for 1 session(s) to finish"))).toBe(true);
+    });
+});
+
+describe("secrets", () => {
+    it("never reach a log line, in any encoding, whatever the session does", async () => {
+        const h = await start();
+        const launch = await h.controlPlane.launch({ session_id: "ses_secret", env: ["ECHO=1"] });
+        h.secrets.push(launch.password);
+        await eventually("the stub's report", () => fs.existsSync(path.join(h.workspace, "ses_secret", ".zed-stub-report")));
+        const pc = freshPassword();
+        h.secrets.push(pc);
+        await h.controlPlane.configurePassword(RUNNER_ID, pc);
+        await h.controlPlane.configurePassword("someone-else", "another-pass-123");
+        h.secrets.push("another-pass-123");
+        await h.controlPlane.stop("ses_secret");
+        await h.controlPlane.goAway();
+        await eventually("the drop", () => !h.core.link.state.connected);
+        const text = h.lines.join("\n");
+        expect(text.length).toBeGreaterThan(500);
+        for (const secret of h.secrets) expect(leakedRuns(text, secret)).toEqual([]);
+        const { env } = stubReport(path.join(h.workspace, "ses_secret"));
+        for (const secret of h.secrets) expect(Object.values(env).join("\n")).not.toContain(secret);
+    });
+});
