@@ -32,6 +32,13 @@ if ! engine_answers; then
 fi
 log "engine: $(docker version --format '{{.Server.Version}}')"
 
+# A real VNC client for the end-to-end test's desktop logins (vncpasswd encodes its password file).
+if ! command -v vncsnapshot >/dev/null 2>&1 || ! command -v vncpasswd >/dev/null 2>&1; then
+  log "installing Debian's vncsnapshot and tigervnc-tools"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends vncsnapshot tigervnc-tools >/dev/null
+fi
+
 if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
   log "base image $BASE_IMAGE present"
 elif timeout 30 docker pull -q "$BASE_IMAGE" >/dev/null 2>&1; then

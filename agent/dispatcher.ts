@@ -20,6 +20,7 @@ export interface DispatchCounts {
 
 export class Dispatcher {
     readonly counts: DispatchCounts = { replies: 0, unreadable: 0, invalid: 0 };
+    private readonly inFlight = new Set<Promise<void>>();
 
     constructor(
         private readonly runnerId: string,
@@ -31,7 +32,22 @@ export class Dispatcher {
     ) {}
 
     /** Handles one text frame. Never throws: failures become error replies. */
-    async handle(text: string): Promise<void> {
+    handle(text: string): Promise<void> {
+        const handling = this.handleFrame(text);
+        this.inFlight.add(handling);
+        void handling.finally(() => this.inFlight.delete(handling));
+        return handling;
+    }
+
+    /** Resolves once every request received so far has been answered, or after `timeoutMs`. */
+    async settle(timeoutMs: number): Promise<void> {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+        await Promise.race([Promise.all([...this.inFlight]), timeout]);
+        clearTimeout(timer);
+    }
+
+    private async handleFrame(text: string): Promise<void> {
         const message = parseFrame(text);
         // A password travels in launches and password configurations, for this runner or another: never log it.
         if ((message.kind === "launch" && message.agent.rdp_password) || (message.kind === "password-config" && message.password)) {

@@ -15,6 +15,8 @@ import type { AgentSettings } from "./settings";
 
 /** Seconds kept from the stop grace for ending sessions and the desktop, before Docker's SIGKILL. */
 export const SHUTDOWN_RESERVE_SECONDS = 5;
+/** How long a stopping runner waits for requests in flight to be answered. */
+const REPLY_GRACE_MS = 3000;
 
 export type CoreSettings = Pick<
     AgentSettings,
@@ -70,6 +72,9 @@ export class RunnerCore {
      */
     shutdown(): Promise<void> {
         this.stopping ??= (async () => {
+            // Requests already received get their replies before the link closes (the last stop of a
+            // MAX_TASKS runner is what triggers this very shutdown).
+            await this.dispatcher.settle(REPLY_GRACE_MS);
             await this.link.stop();
             this.tunnels.closeAll("the runner is stopping");
             const live = this.sessions.list().length;

@@ -29,7 +29,7 @@ export function registerDirectly(runners: number, hosts: number): void {
                     envs: pulumi.secret(
                         pulumi.all([token, rdp.result, vnc.result]).apply(([t, r, v]) => [
                             "API_HOST=https://helix.example.com", `RUNNER_ID=${id}`, "CONCURRENCY=1", "MAX_TASKS=0", "SESSION_TIMEOUT=3600",
-                            "MAX_SESSIONS=10", "WORKSPACE_DIR=/tmp/zed-workspaces", "LOG_LEVEL=info", "DISPLAY=:1", "DISPLAY_WIDTH=1920",
+                            "STOP_GRACE_SECONDS=30", "WORKSPACE_DIR=/tmp/zed-workspaces", "LOG_LEVEL=info", "DISPLAY=:1", "DISPLAY_WIDTH=1920",
                             "DISPLAY_HEIGHT=1080", `API_TOKEN=${t}`, `RDP_PASSWORD=${r}`, `VNC_PASSWORD=${v}`,
                         ]),
                     ),

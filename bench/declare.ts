@@ -1,5 +1,6 @@
 // Prints, as JSON, the container inputs index.ts declares for REPLICAS runners whose control
-// plane is the bench's fake one on PORT: `node -r ts-node/register/transpile-only bench/declare.ts REPLICAS PORT`.
+// plane is the bench's fake one on PORT, with the token in BENCH_TOKEN:
+// `BENCH_TOKEN=... node -r ts-node/register/transpile-only bench/declare.ts REPLICAS PORT`.
 import * as pulumi from "@pulumi/pulumi";
 import { allRegistered } from "./mocks";
 
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     );
     pulumi.runtime.setAllConfig(
         {
-            "zed-runner:apiToken": `bench-${require("node:crypto").randomBytes(8).toString("hex")}`,
+            "zed-runner:apiToken": process.env.BENCH_TOKEN ?? "",
             "zed-runner:apiHost": `http://host.docker.internal:${port}`,
             "zed-runner:replicas": replicas,
             "zed-runner:hostName": "bench",
@@ -37,7 +38,6 @@ async function main(): Promise<void> {
             "zed-runner:healthPortBase": "53030",
             "zed-runner:memoryMb": "1024",
             "zed-runner:shmSizeMb": "256",
-            "zed-runner:helixImage": "zed-runner-test/helix-stub:latest",
             "zed-runner:zedBuildDir": "test/fixtures/zed-build",
         },
         ["zed-runner:apiToken"],

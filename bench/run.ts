@@ -10,9 +10,11 @@ import { performance } from "node:perf_hooks";
 import type Docker from "dockerode";
 import { parseConfig } from "../components/config";
 import { planRunners } from "../components/plan";
-import { buildImage, docker, filesUnder, removeLabelled } from "../test/e2e/docker";
+import { CONTAINER_PORTS } from "../components/imageContract";
+import { buildImage, docker, removeLabelled } from "../test/e2e/docker";
 import { containerSpec } from "../test/e2e/engineSpec";
-import { FakeControlPlane } from "../test/e2e/fakeControlPlane";
+import { dockerBridgeAddress, imageBuildFiles } from "../test/e2e/stack";
+import { FakeControlPlane } from "../test/support/fakeControlPlane";
 import { LABELS } from "../components/plan";
 import { execIn } from "../cli/engine";
 import { benchConfig } from "./mocks";
@@ -98,7 +100,8 @@ function programCost(): void {
 
 // ---- 2. With a Docker engine ---------------------------------------------------------------
 const STACK = "bench";
-const STUB_HELIX_IMAGE = "zed-runner-test/helix-stub:latest";
+/** The bench's runner token: random per run, with the characters that need escaping. */
+const BENCH_TOKEN = `bench"\\%+/=${require("node:crypto").randomBytes(8).toString("hex")}`;
 const BASE_IMAGE = process.env.BASE_IMAGE ?? "debian:bookworm-slim";
 
 async function engineAnswers(): Promise<boolean> {
@@ -110,15 +113,11 @@ async function engineAnswers(): Promise<boolean> {
     }
 }
 
-function bridgeAddress(): string {
-    const out = execFileSync("ip", ["-4", "-o", "addr", "show", "dev", "docker0"], { encoding: "utf8" });
-    return /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out)![1];
-}
-
 /** The container inputs index.ts declares for `replicas` runners (in-process, under the test mocks). */
 async function declaredContainers(replicas: number, controlPlanePort: number): Promise<any[]> {
     const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "declare.ts"), String(replicas), String(controlPlanePort)], {
         cwd: ROOT,
+        env: { ...process.env, BENCH_TOKEN },
         encoding: "utf8",
         maxBuffer: 64 * 1024 * 1024,
     });
@@ -149,18 +148,17 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, 
     }
 }
 
-const healthPort = (inputs: any) => inputs.ports.find((p: any) => p.internal === 3030).external as number;
+const healthPort = (inputs: any) => inputs.ports.find((p: any) => p.internal === CONTAINER_PORTS.health).external as number;
 const health200 = async (port: number) => ((await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) })).status === 200 ? true : undefined);
 const dockerHealthy = async (c: Docker.Container) => ((await c.inspect()).State.Health?.Status === "healthy" ? true : undefined);
 
 async function engineFigures(): Promise<void> {
-    const controlPlane = new FakeControlPlane();
-    const port = await controlPlane.listen(bridgeAddress());
+    const controlPlane = new FakeControlPlane({ token: BENCH_TOKEN });
+    const port = await controlPlane.listen(dockerBridgeAddress());
     try {
         await removeLabelled(LABELS.stack, STACK);
-        await buildImage(path.join(ROOT, "test/fixtures/helix-stub"), ["Dockerfile", "helix"], { tag: STUB_HELIX_IMAGE, dockerfile: "Dockerfile", buildargs: { BASE_IMAGE } });
-        const build = { ZED_BUILD_DIR: "test/fixtures/zed-build", BASE_IMAGE, HELIX_IMAGE: STUB_HELIX_IMAGE };
-        const imageId = await buildImage(ROOT, ["Dockerfile.zed-agent", ...filesUnder(ROOT, "image"), ...filesUnder(ROOT, build.ZED_BUILD_DIR)], {
+        const build = { ZED_BUILD_DIR: "test/fixtures/zed-build", BASE_IMAGE };
+        const imageId = await buildImage(ROOT, imageBuildFiles(ROOT, build.ZED_BUILD_DIR), {
             tag: "helix-zed-agent:bench",
             dockerfile: "Dockerfile.zed-agent",
             buildargs: build,
@@ -168,7 +166,14 @@ async function engineFigures(): Promise<void> {
         const image = await docker.getImage(imageId).inspect();
         const base = await docker.getImage(BASE_IMAGE).inspect();
         const over = image.Size - base.Size;
-        record({ section: "image", what: "runtime image over its base", value: `${(over / 1e6).toFixed(0)} MB (${(image.Size / 1e6).toFixed(0)} MB total, base ${(base.Size / 1e6).toFixed(0)} MB)`, runs: "1 build" });
+        record({
+            section: "image",
+            what: "runtime image over its base",
+            value: `${(over / 1e6).toFixed(0)} MB (${(image.Size / 1e6).toFixed(0)} MB total, base ${(base.Size / 1e6).toFixed(0)} MB)`,
+            runs: "1 build",
+            target: "< 600 MB",
+            met: over < 600e6,
+        });
         record({ section: "image", what: "layers", value: `${image.RootFS.Layers?.length ?? "?"} (base ${base.RootFS.Layers?.length ?? "?"})`, runs: "1 build" });
         if (WITH_UPSTREAM) {
             const upstream = await buildImage(path.join(__dirname), ["upstream.Dockerfile"], { tag: "zed-runner-bench/upstream-packages:latest", dockerfile: "upstream.Dockerfile", buildargs: { BASE_IMAGE } });
@@ -238,8 +243,8 @@ async function idleAndCrash(containers: Docker.Container[], declared: any[], con
         what: `memory per runner after ${idleSeconds} s idle (no Zed session)`,
         value: `${(median(mem) / 1024 / 1024).toFixed(1)} MiB (min ${(Math.min(...mem) / 1024 / 1024).toFixed(1)}, max ${(Math.max(...mem) / 1024 / 1024).toFixed(1)})`,
         runs: `median of ${mem.length} runners`,
-        target: "< 60 MB",
-        met: median(mem) < 60e6,
+        target: "< 70 MiB",
+        met: median(mem) < 70 * 1024 * 1024,
     });
     record({ section: "idle", what: "CPU per idle runner", value: `${median(cpu).toFixed(2)}% of one core`, runs: `median of ${cpu.length} runners, Docker's 1 s sample` });
 
@@ -248,7 +253,7 @@ async function idleAndCrash(containers: Docker.Container[], declared: any[], con
     const runnerId = declared[0].envs.value.find((e: string) => e.startsWith("RUNNER_ID=")).slice("RUNNER_ID=".length);
     const t0 = performance.now();
     const killedAt = Date.now();
-    await execIn(victim, ["sh", "-c", 'kill -9 "$(cat /run/zed-runner/runner.pid)"']);
+    await execIn(victim, ["pkill", "-KILL", "-f", "zed-runner run"]);
     await until(async () => (controlPlane.handshakes.some((h) => h.runnerId === runnerId && h.at > killedAt) ? true : undefined), 60_000, 20);
     const reconnected = performance.now() - t0;
     await until(() => health200(healthPort(declared[0])), 60_000);
@@ -258,6 +263,32 @@ async function idleAndCrash(containers: Docker.Container[], declared: any[], con
     record({ section: "crash", what: "runner crash to reconnected", value: fmtMs(reconnected), runs: "1 crash" });
     record({ section: "crash", what: "runner crash to reconnected and /health 200", value: fmtMs(Math.max(reconnected, healthy)), runs: "1 crash", target: "< 5 s", met: Math.max(reconnected, healthy) < 5000 });
     record({ section: "crash", what: "runner crash to Docker's healthy again", value: fmtMs(dockerHealthyAgain), runs: "1 crash" });
+    await protocolFigures(declared, controlPlane);
+}
+
+/** Launch -> reply with the stub Zed, and control plane back -> every runner reconnected. */
+async function protocolFigures(declared: any[], controlPlane: FakeControlPlane): Promise<void> {
+    const runnerIds: string[] = declared.map((d) => d.envs.value.find((e: string) => e.startsWith("RUNNER_ID=")).slice("RUNNER_ID=".length));
+    await until(async () => (controlPlane.connectedRunnerIds().length === runnerIds.length ? true : undefined), 60_000);
+    const launches: number[] = [];
+    for (let i = 0; i < (QUICK ? 5 : 20); i++) {
+        const launch = await controlPlane.launch({ session_id: `bench_${i}` }, runnerIds[1]);
+        if (launch.reply.status !== "running") throw new Error(`launch ${i} answered ${launch.reply.status}: ${launch.reply.error}`);
+        launches.push(launch.ms);
+        await controlPlane.stop(`bench_${i}`, runnerIds[1]);
+    }
+    record({ section: "protocol", what: "launch message -> running reply (stub Zed)", value: fmtMs(median(launches)), runs: `median of ${launches.length} launches (max ${fmtMs(Math.max(...launches))})`, target: "< 200 ms", met: median(launches) < 200 });
+
+    const back: number[] = [];
+    for (let r = 0; r < (QUICK ? 1 : 3); r++) {
+        await controlPlane.goAway();
+        await new Promise((res) => setTimeout(res, 5000));
+        const t0 = performance.now();
+        await controlPlane.listen();
+        await until(async () => (controlPlane.connectedRunnerIds().length === runnerIds.length ? true : undefined), 30_000, 10);
+        back.push(performance.now() - t0);
+    }
+    record({ section: "protocol", what: `control plane back after 5 s -> all ${runnerIds.length} runners reconnected`, value: fmtMs(median(back)), runs: `median of ${back.length} outages (max ${fmtMs(Math.max(...back))})`, target: "< 2 s", met: median(back) < 2000 });
 }
 
 function e2eTime(): void {
@@ -291,7 +322,7 @@ function writeReport(skipped: string[]): void {
         "Program figures run each configuration in a fresh Node process under Pulumi's mocks, alternating the program",
         "(`index.ts`: config parsing, plan, ZedRunner component) and a bare baseline (`bench/baseline.ts`: the same",
         "resources registered directly) so drift on this shared machine hits both alike; ratios matter, absolute times drift.",
-        "Engine figures use the image built from `Dockerfile.zed-agent` with the test stubs for Helix and Zed, and",
+        "Engine figures use the image built from `Dockerfile.zed-agent` with the stub Zed, the fake control plane, and",
         "containers created with exactly the inputs `index.ts` declares. Docker reports `healthy` only at its first",
         "health check, one interval (10 s) after start: engines before Docker 25 have no start interval, so the",
         "`/health` 200 figures are the ones that say when a runner is ready.",

@@ -24,6 +24,8 @@ export interface ObservedContainer {
     readonly memoryBytes: number | undefined;
     /** From the runner's /health JSON, when it answered. */
     readonly controlPlane: { connected: boolean; since: string | null; lastError: string | null } | undefined;
+    /** Live Zed sessions and the runner's CONCURRENCY, from /health. */
+    readonly sessions: { live: number; limit: number } | undefined;
 }
 
 export type RunnerStatus = "healthy" | "starting" | "unhealthy" | "restarting" | "stopped" | "missing" | "extra";
@@ -93,12 +95,13 @@ export function renderStatus(rows: readonly StatusRow[], now: Date): string {
         r.observed?.cpuPercent === undefined ? "-" : `${r.observed.cpuPercent.toFixed(1)}%`,
         r.observed?.memoryBytes === undefined ? "-" : `${(r.observed.memoryBytes / 1024 / 1024).toFixed(0)}MiB`,
         controlPlaneText(r),
+        r.observed?.sessions ? `${r.observed.sessions.live}/${r.observed.sessions.limit}` : "-",
         r.endpoints ? `rdp ${r.endpoints.rdp}  vnc ${r.endpoints.vnc}` : "-",
     ]);
     const counts = new Map<RunnerStatus, number>();
     for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
     const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || "no runners planned";
-    return `${table(["HOST", "RUNNER ID", "CONTAINER", "STATUS", "RESTARTS", "UP", "CPU", "MEMORY", "CONTROL PLANE", "ENDPOINTS"], body)}\n\n${summary}`;
+    return `${table(["HOST", "RUNNER ID", "CONTAINER", "STATUS", "RESTARTS", "UP", "CPU", "MEMORY", "CONTROL PLANE", "SESSIONS", "ENDPOINTS"], body)}\n\n${summary}`;
 }
 
 /** CPU use over the sampling interval Docker's one-shot stats carry, as `docker stats` computes it. */
@@ -147,6 +150,7 @@ export async function observe(docker: Docker, stack: string): Promise<ObservedCo
                 cpuPercent: cpuPercent(stats),
                 memoryBytes: memoryBytes(stats),
                 controlPlane: health?.controlPlane,
+                sessions: health?.sessions ? { live: health.sessions.live, limit: health.sessions.limit } : undefined,
             };
         }),
     );

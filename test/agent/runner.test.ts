@@ -224,14 +224,20 @@ describe("sessions", () => {
     it("after MAX_TASKS sessions takes no more work, and reports itself drained once they end", async () => {
         const h = await start({ maxTasks: 1 });
         let drained = false;
-        h.core.whenDrained(() => (drained = true));
+        // As main.ts does: drained means shut down. The reply to the last stop must still go out.
+        h.core.whenDrained(() => {
+            drained = true;
+            void h.core.shutdown();
+        });
         await h.controlPlane.launch({ session_id: "ses_only" });
         const refused = await h.controlPlane.launch({ session_id: "ses_more" });
         expect(refused.reply).toMatchObject({ status: "error", error: expect.stringContaining("has run its MAX_TASKS=1 sessions") });
         expect(h.core.report({}).sessions).toMatchObject({ live: 1, started: 1, maxTasks: 1, draining: true });
         expect(drained).toBe(false);
-        await h.controlPlane.stop("ses_only");
+        const stopped = await h.controlPlane.stop("ses_only");
+        expect(stopped.reply).toMatchObject({ status: "stopped", session_id: "ses_only" });
         await eventually("drained", () => drained, 2000);
+        await eventually("the link to close", () => h.controlPlane.connectedRunnerIds().length === 0, 3000);
     });
 
     it.each([

@@ -18,6 +18,7 @@ function observed(name: string, changes: Partial<ObservedContainer> = {}): Obser
         cpuPercent: 0.4,
         memoryBytes: 52 * 1024 * 1024,
         controlPlane: { connected: true, since: "2026-11-24T06:00:05Z", lastError: null },
+        sessions: { live: 1, limit: 2 },
         ...changes,
     };
 }
@@ -72,8 +73,8 @@ describe("renderStatus", () => {
         ]);
         const text = renderStatus(rows, new Date("2026-11-24T07:02:03Z"));
         const lines = text.split("\n");
-        expect(lines[0]).toMatch(/^HOST +RUNNER ID +CONTAINER +STATUS +RESTARTS +UP +CPU +MEMORY +CONTROL PLANE +ENDPOINTS$/);
-        expect(lines[2]).toMatch(/^box +external-zed-box-1 +helix-zed-agent-dev-1 +healthy +0 +1h02m +0\.4% +52MiB +connected +rdp 127\.0\.0\.1:3389  vnc 127\.0\.0\.1:5900$/);
+        expect(lines[0]).toMatch(/^HOST +RUNNER ID +CONTAINER +STATUS +RESTARTS +UP +CPU +MEMORY +CONTROL PLANE +SESSIONS +ENDPOINTS$/);
+        expect(lines[2]).toMatch(/^box +external-zed-box-1 +helix-zed-agent-dev-1 +healthy +0 +1h02m +0\.4% +52MiB +connected +1\/2 +rdp 127\.0\.0\.1:3389  vnc 127\.0\.0\.1:5900$/);
         expect(lines[3]).toContain("down: dial tcp: connection refused");
         expect(lines[4]).toMatch(/^box +external-zed-box-3 +helix-zed-agent-dev-3 +missing +- +- +- +- +- +rdp 127\.0\.0\.1:3391/);
         expect(lines[lines.length - 1]).toBe("2 healthy, 1 missing");

@@ -74,3 +74,26 @@ export function vncGreeting(host: string, port: number, timeoutMs = 5000): Promi
         });
     });
 }
+
+/**
+ * Logs in to a VNC server with a real VNC client (Debian's vncsnapshot, the password
+ * encoded by tigervnc's vncpasswd into a file, never on a command line) and grabs the
+ * desktop. Resolves with the snapshot's size in bytes, or rejects with the client's error.
+ */
+export async function vncSnapshot(host: string, port: number, password: string): Promise<number> {
+    const { execFileSync, spawnSync } = await import("node:child_process");
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnc-login-"));
+    try {
+        const passwordFile = path.join(dir, "passwd");
+        fs.writeFileSync(passwordFile, execFileSync("vncpasswd", ["-f"], { input: `${password}\n` }), { mode: 0o600 });
+        const out = path.join(dir, "desktop.jpg");
+        const run = spawnSync("vncsnapshot", ["-quiet", "-passwd", passwordFile, `${host}::${port}`, out], { encoding: "utf8", timeout: 20_000 });
+        if (run.status !== 0 || !fs.existsSync(out)) throw new Error(`vncsnapshot failed (${run.status}): ${(run.stderr || run.stdout).trim().slice(0, 300)}`);
+        return fs.statSync(out).size;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}

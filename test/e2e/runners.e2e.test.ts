@@ -1,252 +1,406 @@
-// End to end: the runners index.ts declares, started on a real Docker engine.
+// End to end: the runners index.ts declares, started on a real Docker engine,
+// driven by a control plane that speaks Helix's protocol.
 //
-// The program runs under Pulumi's mocks with a test stack config; the image and
-// container inputs it declares are captured, the image is built from the same
-// Dockerfile and build args, and the containers are created with exactly the
-// captured inputs. Test doubles: a stub Helix image (test/fixtures/helix-stub),
-// a stub Zed binary (test/fixtures/zed-build) and a fake control plane.
-import { execFileSync } from "node:child_process";
+// The program runs under Pulumi's mocks with a test stack config; the image is
+// built from the declared Dockerfile and build args, and the containers are
+// created with exactly the declared inputs (see stack.ts). Test doubles: the
+// fake control plane (test/support), the stub Zed binary
+// (test/fixtures/zed-build), and for the compose case a TCP relay named `api`.
 import * as crypto from "node:crypto";
-import * as path from "node:path";
-import type Docker from "dockerode";
 import * as os from "node:os";
+import type Docker from "dockerode";
 import { logsOf as runnerLogs } from "../../cli/logs";
 import { collectStatus, needsAttention, renderStatus } from "../../cli/status";
 import { parseConfig } from "../../components/config";
+import { CONTAINER_PORTS } from "../../components/imageContract";
 import { LABELS } from "../../components/plan";
-import { PROJECT_ROOT } from "../../components/zedRunner";
 import { Registration, unwrapSecret } from "../mocks";
-import { runProgram } from "../program";
+import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
+import { leakedRuns } from "../support/secrets";
 import { buildImage, docker, eventually, execIn, filesUnder, removeLabelled, requireEngine } from "./docker";
-import { containerSpec } from "./engineSpec";
-import { FakeControlPlane } from "./fakeControlPlane";
-import { rdpConnectionPduType, vncGreeting } from "./protocols";
+import { rdpConnectionPduType, vncGreeting, vncSnapshot } from "./protocols";
+import { DeployedStack, deployStack, dockerBridgeAddress, envOf, healthOf, hostPort } from "./stack";
 
 const STACK = "e2e";
-/** The second stack: a runner that joins a compose-style network and reaches the API by service name. */
+const LIMITS_STACK = "e2e-limits";
 const NETWORK_STACK = "e2e-net";
 const COMPOSE_NETWORK = "zed-e2e-helix";
-const STUB_HELIX_IMAGE = "zed-runner-test/helix-stub:latest";
 const BASE_IMAGE = process.env.BASE_IMAGE ?? "debian:bookworm-slim";
-const TOKEN = `e2e-${crypto.randomBytes(12).toString("hex")}`;
+/** Random, and holding every character that changes form when escaped or encoded. */
+const TOKEN = `e2e"\\%+/=${crypto.randomBytes(12).toString("hex")}`;
+const RUNNER_IDS = ["external-zed-e2e-1", "external-zed-e2e-2", "external-zed-e2e-3"];
 
-/**
- * The address containers reach this machine at through `host-gateway`: the default
- * bridge's. Read with `ip`, since Node lists no address for a bridge with no carrier.
- */
-function dockerBridgeAddress(): string {
-    const out = execFileSync("ip", ["-4", "-o", "addr", "show", "dev", "docker0"], { encoding: "utf8" });
-    const match = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out);
-    if (!match) throw new Error("no IPv4 address on docker0: is dockerd running with its default bridge?");
-    return match[1];
-}
-
-const controlPlane = new FakeControlPlane();
+const controlPlane = new FakeControlPlane({ token: TOKEN });
 let controlPlanePort = 0;
+/** Settings every e2e stack shares. */
+let common: Record<string, string> = {};
 /** The first stack's config, as `pulumi config` would hold it. */
 let stackConfig: Record<string, string> = {};
-let containers: Registration[] = [];
-let imageId = "";
-let imageBuild: Registration;
-let secrets: string[] = [];
-const running = new Map<string, Docker.Container>();
+let deployed: DeployedStack;
+/** Every secret the runs have seen: the token, the stack's passwords, the control plane's. */
+const secrets: string[] = [TOKEN];
 
-function envOf(container: Registration): Record<string, string> {
-    const env = unwrapSecret<string[]>(container.inputs.envs);
-    return Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+const containerOf = (i: number): Docker.Container => deployed.running.get(deployed.declared[i].inputs.name)!;
+const declaredOf = (i: number): Registration => deployed.declared[i];
+
+/** What the stub Zed reported about itself, read inside the container. */
+async function stubReport(container: Docker.Container, dir: string): Promise<{ fields: Record<string, string>; env: Record<string, string> }> {
+    const { exitCode, output } = await execIn(container, ["cat", `${dir}/.zed-stub-report`]);
+    if (exitCode !== 0) throw new Error(`no stub report in ${dir}`);
+    const [head, envText] = output.split("--- env\n");
+    const pairs = (text: string) => Object.fromEntries(text.trim().split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const { PWD: _shellsOwn, ...env } = pairs(envText ?? "");
+    return { fields: pairs(head), env };
 }
-const hostPort = (container: Registration, internal: number) =>
-    container.inputs.ports.find((p: { internal: number }) => p.internal === internal).external as number;
-const healthOf = async (c: Docker.Container) => (await c.inspect()).State.Health?.Status;
+
+/** PIDs of processes in a container whose command line matches `pattern`. */
+async function pids(container: Docker.Container, pattern: string): Promise<number[]> {
+    const { output } = await execIn(container, ["pgrep", "-f", pattern]);
+    return output.trim().split("\n").filter(Boolean).map(Number);
+}
+
+/** The runner agent's PID (tini's command line names the agent too, so match from the start). */
+const AGENT = "^/usr/bin/node /usr/local/bin/zed-runner run";
+const agentPid = async (container: Docker.Container) => (await pids(container, AGENT))[0];
+
+/** PIDs of every process descended from `root`, from the container's own process table. */
+async function descendants(container: Docker.Container, root: number): Promise<number[]> {
+    const { output } = await execIn(container, ["ps", "-eo", "pid=,ppid="]);
+    const children = new Map<number, number[]>();
+    for (const [pid, ppid] of output.trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number))) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    const out: number[] = [];
+    const walk = (pid: number) => (children.get(pid) ?? []).forEach((c) => (out.push(c), walk(c)));
+    walk(root);
+    return out;
+}
 
 beforeAll(async () => {
     await requireEngine();
-    await removeLabelled(LABELS.stack, STACK);
-    await removeLabelled(LABELS.stack, NETWORK_STACK);
+    for (const stack of [STACK, LIMITS_STACK, NETWORK_STACK]) await removeLabelled(LABELS.stack, stack);
     controlPlanePort = await controlPlane.listen(dockerBridgeAddress());
-    const port = controlPlanePort;
-
-    // The program, as `pulumi up` would run it with this stack config.
-    stackConfig = {
+    common = {
         apiToken: TOKEN,
-        apiHost: `http://host.docker.internal:${port}`,
+        apiHost: `http://host.docker.internal:${controlPlanePort}`,
+        bindAddress: "127.0.0.1",
+        memoryMb: "1024",
+        shmSizeMb: "256",
+        baseImage: BASE_IMAGE,
+        zedBuildDir: "test/fixtures/zed-build",
+    };
+    stackConfig = {
+        ...common,
         replicas: "3",
         concurrency: "2",
-        bindAddress: "127.0.0.1",
         hostName: "e2e",
         containerNamePrefix: "zed-e2e",
         rdpPortBase: "43389",
         vncPortBase: "45900",
         healthPortBase: "43030",
-        memoryMb: "1024",
-        shmSizeMb: "256",
-        helixImage: STUB_HELIX_IMAGE,
-        baseImage: BASE_IMAGE,
-        zedBuildDir: "test/fixtures/zed-build",
     };
-    const { engine, error } = await runProgram(stackConfig, STACK);
-    if (error) throw error;
-    containers = engine.ofType("docker:index/container:Container");
-    const [image] = engine.ofType("docker:index/image:Image");
-    imageBuild = image;
-    const [network] = engine.ofType("docker:index/network:Network");
-
-    // The stub Helix image stands in for the control-plane image the runner binary comes from.
-    await buildImage(path.join(PROJECT_ROOT, "test/fixtures/helix-stub"), ["Dockerfile", "helix"], {
-        tag: STUB_HELIX_IMAGE,
-        dockerfile: "Dockerfile",
-        buildargs: { BASE_IMAGE },
-    });
-    const build = image.inputs.build;
-    imageId = await buildImage(
-        build.context,
-        ["Dockerfile.zed-agent", ...filesUnder(build.context, "image"), ...filesUnder(build.context, build.args.ZED_BUILD_DIR)],
-        { tag: image.inputs.imageName, dockerfile: path.relative(build.context, build.dockerfile), buildargs: build.args },
-    );
-
-    await docker.createNetwork({
-        Name: network.inputs.name,
-        Driver: network.inputs.driver,
-        Labels: Object.fromEntries(network.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value])),
-    });
-    for (const declared of containers) {
-        const { create } = containerSpec(declared.inputs, imageId);
-        const container = await docker.createContainer(create);
-        running.set(declared.inputs.name, container);
-    }
-    await Promise.all([...running.values()].map((c) => c.start()));
-    secrets = [TOKEN, ...containers.flatMap((c) => [envOf(c).RDP_PASSWORD, envOf(c).VNC_PASSWORD])];
+    deployed = await deployStack(stackConfig, STACK);
+    secrets.push(...deployed.declared.flatMap((c) => [envOf(c).RDP_PASSWORD, envOf(c).VNC_PASSWORD]));
 }, 900_000);
 
 afterAll(async () => {
-    await removeLabelled(LABELS.stack, STACK).catch(() => undefined);
-    await removeLabelled(LABELS.stack, NETWORK_STACK).catch(() => undefined);
+    for (const stack of [STACK, LIMITS_STACK, NETWORK_STACK]) await removeLabelled(LABELS.stack, stack).catch(() => undefined);
     await controlPlane.close();
 });
 
 describe("runners declared by index.ts, on a real engine", () => {
     it("declares three runners with distinct secrets", () => {
-        expect(containers.map((c) => c.inputs.name)).toEqual(["zed-e2e-1", "zed-e2e-2", "zed-e2e-3"]);
+        expect(deployed.declared.map((c) => c.inputs.name)).toEqual(["zed-e2e-1", "zed-e2e-2", "zed-e2e-3"]);
         expect(new Set(secrets).size).toBe(7);
     });
 
-    it("turns every container healthy within 60 s", async () => {
+    it("turns every container healthy through the agent's own health check", async () => {
         const started = Date.now();
-        for (const container of running.values()) {
+        for (const container of deployed.running.values()) {
             await eventually("a healthy runner", async () => ((await healthOf(container)) === "healthy" ? true : undefined), 60_000);
         }
         console.log(`all 3 runners healthy ${Date.now() - started} ms after the first check began`);
     });
 
-    it("connects each runner to the control plane with its own ID, the token and the concurrency", async () => {
+    it("connects each runner to the control plane with its own ID, the exact token and the concurrency", async () => {
         await controlPlane.waitFor("3 runners connected", () => controlPlane.connectedRunnerIds().length === 3, 60_000);
-        expect(controlPlane.connectedRunnerIds()).toEqual(["external-zed-e2e-1", "external-zed-e2e-2", "external-zed-e2e-3"]);
+        expect(controlPlane.connectedRunnerIds()).toEqual(RUNNER_IDS);
         for (const handshake of controlPlane.handshakes) {
             expect(handshake.accessToken).toBe(TOKEN);
             expect(handshake.concurrency).toBe("2");
         }
+        expect(controlPlane.refusals).toEqual([]);
     });
 
-    it("answers on each health port with every component up", async () => {
-        for (const declared of containers) {
-            const response = await fetch(`http://127.0.0.1:${hostPort(declared, 3030)}/health`, { signal: AbortSignal.timeout(5000) });
+    it("answers on each health port with every component up and the link connected", async () => {
+        for (const declared of deployed.declared) {
+            const response = await fetch(`http://127.0.0.1:${hostPort(declared, CONTAINER_PORTS.health)}/health`, { signal: AbortSignal.timeout(5000) });
             expect(response.status).toBe(200);
             const body = await response.json();
             expect(body).toMatchObject({
                 status: "ok",
                 runnerId: envOf(declared).RUNNER_ID,
-                components: { xvfb: "up", windowManager: "up", vnc: "up", rdp: "up", runner: "up" },
+                components: { xvfb: "up", windowManager: "up", vnc: "up", rdp: "up" },
                 controlPlane: { url: envOf(declared).API_HOST, connected: true, lastError: null },
+                sessions: { live: 0, limit: 2, started: 0 },
             });
-            expect(Date.parse(body.controlPlane.since)).toBeGreaterThan(Date.now() - 120_000);
         }
+    });
+
+    it("listens inside the container on exactly the ports the contract names", async () => {
+        const { output } = await execIn(containerOf(0), ["sh", "-c", "cat /proc/net/tcp /proc/net/tcp6"]);
+        const listening = new Set(
+            output
+                .split("\n")
+                .map((l) => l.trim().split(/\s+/))
+                .filter((c) => c[3] === "0A")
+                .map((c) => parseInt(c[1].split(":").pop()!, 16)),
+        );
+        for (const port of Object.values(CONTAINER_PORTS)) expect(listening).toContain(port);
+        const others = [...listening].filter((p) => !Object.values(CONTAINER_PORTS).includes(p as never));
+        if (others.length) console.log(`also listening inside the container: ${others.join(", ")}`);
+        // Nothing else on a well-known port: anything besides the contract is an ephemeral helper socket.
+        expect(others.filter((p) => p < 32768)).toEqual([]);
     });
 
     it("answers an RDP connection request with a Connection Confirm on each RDP port", async () => {
-        for (const declared of containers) {
-            expect(await rdpConnectionPduType("127.0.0.1", hostPort(declared, 3389))).toBe(0xd0);
+        for (const declared of deployed.declared) {
+            expect(await rdpConnectionPduType("127.0.0.1", hostPort(declared, CONTAINER_PORTS.rdp))).toBe(0xd0);
         }
     });
 
-    it("offers VNC authentication and never the None security type", async () => {
-        for (const declared of containers) {
-            const greeting = await vncGreeting("127.0.0.1", hostPort(declared, 5900));
-            expect(greeting.banner).toMatch(/^RFB 003\.00\d\n$/);
-            expect(greeting.securityTypes).toContain(2);
-            expect(greeting.securityTypes).not.toContain(1);
+    it("offers VNC authentication only, and a real VNC client logs in with the stack's VNC password", async () => {
+        for (const declared of deployed.declared) {
+            const greeting = await vncGreeting("127.0.0.1", hostPort(declared, CONTAINER_PORTS.vnc));
+            expect(greeting.securityTypes).toEqual([2]);
         }
+        expect(await vncSnapshot("127.0.0.1", hostPort(declaredOf(0), CONTAINER_PORTS.vnc), envOf(declaredOf(0)).VNC_PASSWORD)).toBeGreaterThan(1000);
+        await expect(vncSnapshot("127.0.0.1", hostPort(declaredOf(0), CONTAINER_PORTS.vnc), "wrong-pw")).rejects.toThrow(/authentication failed/i);
     });
 
     it("publishes every port on 127.0.0.1 only", async () => {
-        for (const container of running.values()) {
-            const ports = (await container.inspect()).NetworkSettings.Ports;
-            const bindings = Object.values(ports).flatMap((b) => b ?? []);
+        for (const container of deployed.running.values()) {
+            const bindings = Object.values((await container.inspect()).NetworkSettings.Ports).flatMap((b) => b ?? []);
             expect(bindings).toHaveLength(3);
             expect(new Set(bindings.map((b) => b.HostIp))).toEqual(new Set(["127.0.0.1"]));
         }
     });
 
-    it("runs Xvfb, the window manager, x11vnc and the runner as user zed", async () => {
-        const container = running.get("zed-e2e-1")!;
-        const { output } = await execIn(container, ["ps", "-o", "user=,comm=", "-C", "Xvfb,openbox,x11vnc,socat"]);
-        const rows = output.trim().split("\n").map((l) => l.trim().split(/\s+/));
-        expect(rows.map((r) => r[1]).sort()).toEqual(["Xvfb", "openbox", "socat", "x11vnc"]);
-        expect(new Set(rows.map((r) => r[0]))).toEqual(new Set(["zed"]));
-        const runner = await execIn(container, ["sh", "-c", 'ps -o user= -p "$(cat /run/zed-runner/runner.pid)"']);
-        expect(runner.output.trim()).toBe("zed");
+    it("runs the desktop as user zed and only the agent and xrdp as root", async () => {
+        const { output } = await execIn(containerOf(0), ["ps", "-eo", "user=,comm="]);
+        const rows = output.trim().split("\n").map((l) => l.trim().split(/\s+/)).filter(([, comm]) => comm !== "ps");
+        const byCommand = Object.fromEntries(rows.map(([user, comm]) => [comm, user]));
+        // The agent's command name is its script's, zed-runner.
+        expect(byCommand).toMatchObject({ Xvfb: "zed", openbox: "zed", x11vnc: "zed", "zed-runner": "root", xrdp: "root", tini: "root" });
+    });
+});
+
+describe("sessions from the control plane", () => {
+    const SESSION = "ses_e2e_1";
+    let launch: Awaited<ReturnType<FakeControlPlane["launch"]>>;
+
+    it("launches Zed from a flat ZedAgent with a fresh password and no work_dir, and replies running with our ID and a pid", async () => {
+        launch = await controlPlane.launch({ session_id: SESSION, project_path: "workspace", env: ["SPEC_TASK_ID=spt_1", "HELIX_API_SERVER=http://api:8080"] }, RUNNER_IDS[0]);
+        secrets.push(launch.password);
+        expect(launch.reply).toMatchObject({ status: "running", runner_id: RUNNER_IDS[0], session_id: SESSION, error: "", rdp_password: "" });
+        expect(launch.reply.pid).toBeGreaterThan(1);
+        console.log(`launch -> reply in ${launch.ms} ms`);
     });
 
-    it("keeps the token and passwords out of every log and the image history", async () => {
-        for (const container of running.values()) {
+    it("runs the stub Zed as zed, in WORKSPACE_DIR/<session>, in its own process group, with the documented environment and no secret", async () => {
+        const dir = `/tmp/zed-workspaces/${SESSION}`;
+        const report = await eventually("the stub's report", async () => stubReport(containerOf(0), dir).catch(() => undefined), 10_000);
+        expect(report.fields).toMatchObject({ user: "zed", cwd: dir, args: `${dir}/workspace`, pid: String(launch.reply.pid), pgid: String(launch.reply.pid) });
+        expect(report.env).toEqual({
+            PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            DISPLAY: ":1",
+            HOME: "/home/zed",
+            USER: "zed",
+            LOGNAME: "zed",
+            WORKSPACE_DIR: dir,
+            PROJECT_PATH: `${dir}/workspace`,
+            HELIX_SESSION_ID: SESSION,
+            SPEC_TASK_ID: "spt_1",
+            HELIX_API_SERVER: "http://api:8080",
+        });
+        const { output } = await execIn(containerOf(0), ["stat", "-c", "%U", dir]);
+        expect(output.trim()).toBe("zed");
+    });
+
+    it("makes the control plane's password the desktop's: a VNC client logs in with it, the stack's old ones are refused", async () => {
+        const vncPort = hostPort(declaredOf(0), CONTAINER_PORTS.vnc);
+        expect(await vncSnapshot("127.0.0.1", vncPort, launch.password)).toBeGreaterThan(1000);
+        await expect(vncSnapshot("127.0.0.1", vncPort, envOf(declaredOf(0)).VNC_PASSWORD)).rejects.toThrow(/authentication failed/i);
+        await expect(vncSnapshot("127.0.0.1", vncPort, envOf(declaredOf(0)).RDP_PASSWORD)).rejects.toThrow(/authentication failed/i);
+    });
+
+    it("applies rc8's password-config for its own runner ID only, even when another runner receives it", async () => {
+        const othersPassword = freshPassword();
+        secrets.push(othersPassword);
+        const other = await controlPlane.configurePassword(RUNNER_IDS[1], othersPassword, RUNNER_IDS[0]);
+        expect(other.reply).toMatchObject({ status: "error", runner_id: RUNNER_IDS[0] });
+        const vncPort1 = hostPort(declaredOf(1), CONTAINER_PORTS.vnc);
+        const newPassword = freshPassword();
+        secrets.push(newPassword);
+        const mine = await controlPlane.configurePassword(RUNNER_IDS[1], newPassword, RUNNER_IDS[1]);
+        expect(mine.reply).toMatchObject({ status: "configured", runner_id: RUNNER_IDS[1] });
+        expect(await vncSnapshot("127.0.0.1", vncPort1, newPassword)).toBeGreaterThan(1000);
+        await expect(vncSnapshot("127.0.0.1", vncPort1, envOf(declaredOf(1)).VNC_PASSWORD)).rejects.toThrow(/authentication failed/i);
+    });
+
+    it("shows the session in /health and `npm run status`", async () => {
+        const { hosts } = parseConfig(stackConfig, { stackName: STACK, machineHostName: os.hostname() });
+        const rows = await collectStatus(STACK, hosts, () => docker);
+        expect(rows[0].observed?.sessions).toEqual({ live: 1, limit: 2 });
+        expect(renderStatus(rows, new Date())).toMatch(/external-zed-e2e-1 +zed-e2e-1 +healthy .* 1\/2 /);
+    });
+
+    it("ends the session's process group on a stop, and answers a stop for another runner's session with an error", async () => {
+        const misrouted = await controlPlane.stop(SESSION, RUNNER_IDS[2]);
+        expect(misrouted.reply).toMatchObject({ status: "error", runner_id: RUNNER_IDS[2] });
+        const stopped = await controlPlane.stop(SESSION, RUNNER_IDS[0]);
+        expect(stopped.reply).toMatchObject({ status: "stopped", session_id: SESSION, runner_id: RUNNER_IDS[0] });
+        expect(await pids(containerOf(0), "/usr/local/bin/zed ")).toEqual([]);
+    });
+});
+
+describe("the control plane gone for 30 s, then back", () => {
+    it("reconnects every runner within 2 s of its return, under the same IDs", async () => {
+        const before = controlPlane.handshakes.length;
+        await controlPlane.goAway();
+        await new Promise((r) => setTimeout(r, 30_000));
+        const back = Date.now();
+        await controlPlane.listen();
+        await controlPlane.waitFor("3 runners back", () => controlPlane.connectedRunnerIds().length === 3, 10_000);
+        const ms = Date.now() - back;
+        console.log(`all 3 runners reconnected ${ms} ms after the control plane returned`);
+        expect(ms).toBeLessThan(2000);
+        expect(controlPlane.connectedRunnerIds()).toEqual(RUNNER_IDS);
+        expect(controlPlane.handshakes.length).toBe(before + 3);
+    }, 60_000);
+});
+
+describe("limits: CONCURRENCY, SESSION_TIMEOUT and MAX_TASKS", () => {
+    let limits: DeployedStack;
+    const ID = "external-zed-e2e-limits-1";
+
+    beforeAll(async () => {
+        limits = await deployStack(
+            {
+                ...common,
+                replicas: "1",
+                concurrency: "1",
+                maxTasks: "2",
+                sessionTimeout: "3",
+                hostName: "e2e-limits",
+                containerNamePrefix: "zed-e2e-limits",
+                rdpPortBase: "47389",
+                vncPortBase: "47900",
+                healthPortBase: "47030",
+            },
+            LIMITS_STACK,
+        );
+        secrets.push(envOf(limits.declared[0]).RDP_PASSWORD, envOf(limits.declared[0]).VNC_PASSWORD);
+        await controlPlane.waitFor(`${ID} to connect`, () => controlPlane.connectedRunnerIds().includes(ID), 60_000);
+    }, 300_000);
+
+    it("refuses a launch beyond CONCURRENCY, naming the limit", async () => {
+        const first = await controlPlane.launch({ session_id: "ses_l1" }, ID);
+        const second = await controlPlane.launch({ session_id: "ses_l2" }, ID);
+        secrets.push(first.password, second.password);
+        expect(first.reply.status).toBe("running");
+        expect(second.reply).toMatchObject({ status: "error", error: `runner ${ID} is at its CONCURRENCY limit of 1 live session` });
+    });
+
+    it("ends a session after SESSION_TIMEOUT", async () => {
+        const container = [...limits.running.values()][0];
+        await eventually("the timeout to end ses_l1", async () => ((await pids(container, "/usr/local/bin/zed ")).length === 0 ? true : undefined), 10_000);
+        const logs = await runnerLogs(docker, container.id, {});
+        expect(logs).toContain("session ses_l1: SESSION_TIMEOUT of 3 s reached");
+    });
+
+    it("after MAX_TASKS sessions exits 0, and its restart policy brings it back under the same ID", async () => {
+        const container = [...limits.running.values()][0];
+        const restartsBefore = (await container.inspect()).RestartCount;
+        const third = await controlPlane.launch({ session_id: "ses_l3" }, ID);
+        secrets.push(third.password);
+        expect(third.reply.status).toBe("running");
+        const fourth = await controlPlane.launch({ session_id: "ses_l4" }, ID);
+        secrets.push(fourth.password);
+        expect(fourth.reply.error).toContain("has run its MAX_TASKS=2 sessions");
+        const handshakesBefore = controlPlane.handshakes.filter((h) => h.runnerId === ID).length;
+        await controlPlane.stop("ses_l3", ID);
+        await eventually("a restart", async () => ((await container.inspect()).RestartCount > restartsBefore ? true : undefined), 60_000);
+        await controlPlane.waitFor(`${ID} back`, () => controlPlane.handshakes.filter((h) => h.runnerId === ID).length > handshakesBefore, 60_000);
+        const logs = await runnerLogs(docker, container.id, {});
+        expect(logs).toContain("MAX_TASKS=2 sessions done; exiting so the restart policy starts a fresh runner");
+    });
+});
+
+describe("secrets", () => {
+    it("are in no child process's environment or command line, a Zed session's included", async () => {
+        const container = containerOf(0);
+        const launch = await controlPlane.launch({ session_id: "ses_env_check" }, RUNNER_IDS[0]);
+        secrets.push(launch.password);
+        await eventually("the session's report", async () => stubReport(container, "/tmp/zed-workspaces/ses_env_check").catch(() => undefined), 10_000);
+        const children = await descendants(container, await agentPid(container));
+        // Without CAP_SYS_PTRACE (Docker drops it) only a process's own user may read its environ: read as both.
+        const read = children.map((p) => `tr '\\0' '\\n' < /proc/${p}/environ 2>/dev/null; tr '\\0' ' ' < /proc/${p}/cmdline 2>/dev/null; echo`).join("; ");
+        const output = (await execIn(container, ["sh", "-c", read])).output + (await execIn(container, ["sh", "-c", read], "zed")).output;
+        await controlPlane.stop("ses_env_check", RUNNER_IDS[0]);
+        expect(output).toContain("HOME=/root");
+        // Xvfb, openbox, x11vnc, xrdp, the stub Zed and its sleep.
+        expect(children.length).toBeGreaterThanOrEqual(5);
+        expect(output).toContain("HELIX_SESSION_ID=ses_env_check");
+        for (const secret of secrets) expect(leakedRuns(output, secret)).toEqual([]);
+    });
+
+    it("appear in no log line in any encoding, nor in the image", async () => {
+        for (const container of deployed.running.values()) {
             const logs = await runnerLogs(docker, container.id, {});
-            expect(logs).toContain("access_token=[redacted]");
-            for (const secret of secrets) expect(logs).not.toContain(secret);
+            expect(logs).toContain("connected to the control plane");
+            for (const secret of secrets) expect(leakedRuns(logs, secret)).toEqual([]);
         }
-        const history = JSON.stringify(await docker.getImage(imageId).history());
-        const config = JSON.stringify((await docker.getImage(imageId).inspect()).Config);
+        const history = JSON.stringify(await docker.getImage(deployed.imageId).history());
+        const config = JSON.stringify((await docker.getImage(deployed.imageId).inspect()).Config);
         for (const secret of secrets) {
             expect(history).not.toContain(secret);
             expect(config).not.toContain(secret);
         }
     });
+});
 
+describe("recovery and operator commands", () => {
     it("brings a killed x11vnc back within 10 s", async () => {
-        const container = running.get("zed-e2e-2")!;
-        const declared = containers[1];
-        const before = (await execIn(container, ["cat", "/run/zed-runner/vnc.pid"])).output.trim();
-        expect((await execIn(container, ["sh", "-c", `kill -9 ${before}`])).exitCode).toBe(0);
+        const container = containerOf(1);
+        const [before] = await pids(container, "x11vnc");
+        await execIn(container, ["kill", "-9", String(before)]);
         const killedAt = Date.now();
         await eventually(
             "x11vnc to answer again",
             async () => {
-                const now = (await execIn(container, ["cat", "/run/zed-runner/vnc.pid"])).output.trim();
-                if (now === before) return undefined;
-                return (await vncGreeting("127.0.0.1", hostPort(declared, 5900), 1000)).securityTypes.includes(2) ? true : undefined;
+                const [now] = await pids(container, "x11vnc");
+                if (!now || now === before) return undefined;
+                return (await vncGreeting("127.0.0.1", hostPort(declaredOf(1), CONTAINER_PORTS.vnc), 1000)).securityTypes.includes(2) ? true : undefined;
             },
             10_000,
         );
         console.log(`x11vnc answered again ${Date.now() - killedAt} ms after it was killed`);
     });
 
-    it("restarts a container whose runner process dies, and it reconnects with the same runner ID", async () => {
-        const container = running.get("zed-e2e-3")!;
-        const runnerId = envOf(containers[2]).RUNNER_ID;
+    it("restarts a container whose agent dies, and it reconnects with the same runner ID", async () => {
+        const container = containerOf(2);
         const restartsBefore = (await container.inspect()).RestartCount;
         const killedAt = Date.now();
-        await execIn(container, ["sh", "-c", 'kill -9 "$(cat /run/zed-runner/runner.pid)"']);
-        await controlPlane.waitFor(
-            `${runnerId} to reconnect`,
-            () => controlPlane.handshakes.some((h) => h.runnerId === runnerId && h.at > killedAt),
-            60_000,
-        );
-        const inspected = await container.inspect();
-        expect(inspected.RestartCount).toBe(restartsBefore + 1);
+        const agent = await agentPid(container);
+        expect(agent).toBeGreaterThan(1);
+        await execIn(container, ["kill", "-9", String(agent)]);
+        await controlPlane.waitFor(`${RUNNER_IDS[2]} to reconnect`, () => controlPlane.handshakes.some((h) => h.runnerId === RUNNER_IDS[2] && h.at > killedAt), 60_000);
+        expect((await container.inspect()).RestartCount).toBe(restartsBefore + 1);
         await eventually("the restarted runner to turn healthy", async () => ((await healthOf(container)) === "healthy" ? true : undefined), 60_000);
-        console.log(`runner reconnected and healthy ${Date.now() - killedAt} ms after its process was killed`);
+        console.log(`runner reconnected and healthy ${Date.now() - killedAt} ms after its agent was killed`);
     });
 
     it("refuses to build without a Zed binary, saying what to put where", async () => {
-        const build = imageBuild.inputs.build;
+        const build = deployed.image.inputs.build;
         const missing = "test/fixtures/no-such-zed-build";
         await expect(
             buildImage(build.context, ["Dockerfile.zed-agent", ...filesUnder(build.context, "image")], {
@@ -261,19 +415,15 @@ describe("runners declared by index.ts, on a real engine", () => {
         const { hosts } = parseConfig(stackConfig, { stackName: STACK, machineHostName: os.hostname() });
         await eventually(
             "all runners healthy again",
-            async () => ((await Promise.all([...running.values()].map(healthOf))).every((h) => h === "healthy") ? true : undefined),
+            async () => ((await Promise.all([...deployed.running.values()].map(healthOf))).every((h) => h === "healthy") ? true : undefined),
             60_000,
         );
         const rows = await collectStatus(STACK, hosts, () => docker);
-        expect(rows.map((r) => [r.runnerId, r.status, r.observed?.controlPlane?.connected])).toEqual([
-            ["external-zed-e2e-1", "healthy", true],
-            ["external-zed-e2e-2", "healthy", true],
-            ["external-zed-e2e-3", "healthy", true],
-        ]);
+        expect(rows.map((r) => [r.runnerId, r.status, r.observed?.controlPlane?.connected])).toEqual(RUNNER_IDS.map((id) => [id, "healthy", true]));
         expect(rows[0].observed?.memoryBytes).toBeGreaterThan(1024 * 1024);
         expect(needsAttention(rows)).toBe(false);
 
-        await running.get("zed-e2e-1")!.kill();
+        await containerOf(0).kill();
         const after = await collectStatus(STACK, hosts, () => docker);
         expect(after.map((r) => r.status)).toEqual(["stopped", "healthy", "healthy"]);
         expect(needsAttention(after)).toBe(true);
@@ -282,49 +432,42 @@ describe("runners declared by index.ts, on a real engine", () => {
 
     it("returns a runner's own lines from `npm run logs`", async () => {
         const text = await runnerLogs(docker, "zed-e2e-2", {});
-        expect(text).toContain("helix (stub): connected to control plane as external-zed-e2e-2");
-        expect(text).not.toContain("external-zed-e2e-3");
+        expect(text).toContain(`zed-runner: info: runner ${RUNNER_IDS[1]}: control plane http://host.docker.internal:${controlPlanePort}`);
+        expect(text).not.toContain(RUNNER_IDS[2]);
     });
 
-    it("exits non-zero with a clear message, and no secret, when API_TOKEN is missing", async () => {
-        const env = unwrapSecret<string[]>(containers[0].inputs.envs).filter((e) => !e.startsWith("API_TOKEN="));
-        const container = await docker.createContainer({
-            name: "zed-e2e-missing-token",
-            Image: imageId,
-            Env: env,
-            Labels: { [LABELS.stack]: STACK },
-        });
+    it("exits 64 with a clear message, and no secret, when API_TOKEN is missing", async () => {
+        const env = unwrapSecret<string[]>(declaredOf(0).inputs.envs).filter((e) => !e.startsWith("API_TOKEN="));
+        const container = await docker.createContainer({ name: "zed-e2e-missing-token", Image: deployed.imageId, Env: env, Labels: { [LABELS.stack]: STACK } });
         await container.start();
         const { StatusCode } = await container.wait();
         const logs = await runnerLogs(docker, container.id, {});
         expect(StatusCode).toBe(64);
         expect(logs).toContain("zed-runner: FATAL: API_TOKEN is not set");
-        for (const secret of secrets) expect(logs).not.toContain(secret);
+        for (const secret of secrets) expect(leakedRuns(logs, secret)).toEqual([]);
     });
 });
 
 describe("a runner on Helix's compose network, reaching the API by service name", () => {
     let declared: Registration;
-    let container: Docker.Container;
 
     beforeAll(async () => {
         // Stands in for Helix's docker-compose network and its `api` service: a TCP relay
-        // (socat, from the runner image) named `api` that forwards to the fake control plane.
+        // (Node, from the runner image) named `api` that forwards to the fake control plane.
         await docker.createNetwork({ Name: COMPOSE_NETWORK, Driver: "bridge", Labels: { [LABELS.stack]: NETWORK_STACK } });
+        const relay = `require("net").createServer((c) => { const u = require("net").connect(${controlPlanePort}, "host.docker.internal"); c.pipe(u).pipe(c); c.on("error", () => u.destroy()); u.on("error", () => c.destroy()); }).listen(8080)`;
         const api = await docker.createContainer({
             name: "zed-e2e-compose-api",
-            Image: imageId,
-            Entrypoint: ["socat"],
-            Cmd: ["TCP-LISTEN:8080,fork,reuseaddr", `TCP:host.docker.internal:${controlPlanePort}`],
+            Image: deployed.imageId,
+            Entrypoint: ["/usr/bin/node", "-e", relay],
             Labels: { [LABELS.stack]: NETWORK_STACK },
             HostConfig: { ExtraHosts: ["host.docker.internal:host-gateway"], NetworkMode: COMPOSE_NETWORK },
             NetworkingConfig: { EndpointsConfig: { [COMPOSE_NETWORK]: { Aliases: ["api"] } } },
         });
         await api.start();
-
-        const { engine, error } = await runProgram(
+        const stack = await deployStack(
             {
-                apiToken: TOKEN,
+                ...common,
                 apiHost: "http://api:8080",
                 networks: JSON.stringify([COMPOSE_NETWORK]),
                 replicas: "1",
@@ -333,41 +476,19 @@ describe("a runner on Helix's compose network, reaching the API by service name"
                 rdpPortBase: "44389",
                 vncPortBase: "46900",
                 healthPortBase: "44030",
-                memoryMb: "1024",
-                shmSizeMb: "256",
-                helixImage: STUB_HELIX_IMAGE,
-                baseImage: BASE_IMAGE,
-                zedBuildDir: "test/fixtures/zed-build",
             },
             NETWORK_STACK,
             [COMPOSE_NETWORK],
         );
-        if (error) throw error;
-        [declared] = engine.ofType("docker:index/container:Container");
-        const [network] = engine.ofType("docker:index/network:Network");
-        await docker.createNetwork({
-            Name: network.inputs.name,
-            Driver: network.inputs.driver,
-            Labels: Object.fromEntries(network.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value])),
-        });
-        // Same Dockerfile and build args as the first stack: the image built above is this stack's too.
-        const spec = containerSpec(declared.inputs, imageId);
-        expect(spec.joinedNetworks).toEqual([COMPOSE_NETWORK]);
-        container = await docker.createContainer(spec.create);
-        for (const name of spec.joinedNetworks) await docker.getNetwork(name).connect({ Container: container.id });
-        await container.start();
+        [declared] = stack.declared;
     }, 300_000);
 
     it("connects to the control plane through the joined network", async () => {
-        await controlPlane.waitFor(
-            "external-zed-e2e-net-1 to connect",
-            () => controlPlane.connectedRunnerIds().includes("external-zed-e2e-net-1"),
-            60_000,
-        );
+        await controlPlane.waitFor("external-zed-e2e-net-1 to connect", () => controlPlane.connectedRunnerIds().includes("external-zed-e2e-net-1"), 60_000);
         const response = await eventually(
             "a healthy runner",
             async () => {
-                const r = await fetch(`http://127.0.0.1:${hostPort(declared, 3030)}/health`, { signal: AbortSignal.timeout(5000) });
+                const r = await fetch(`http://127.0.0.1:${hostPort(declared, CONTAINER_PORTS.health)}/health`, { signal: AbortSignal.timeout(5000) });
                 const body = await r.json();
                 return r.status === 200 && body.controlPlane.connected ? body : undefined;
             },

@@ -1,0 +1,94 @@
+// A stack's runners on the real engine, exactly as index.ts declares them: the
+// program runs under Pulumi's mocks with the stack's config, the image is built
+// from the declared Dockerfile, build args and the files it reads, and each
+// container is created from the declared inputs (engineSpec maps every one).
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import type Docker from "dockerode";
+import { IMAGE_BUILD_INPUTS } from "../../components/imageContract";
+import { Registration, unwrapSecret } from "../mocks";
+import { runProgram } from "../program";
+import { buildImage, docker, filesUnder } from "./docker";
+import { containerSpec } from "./engineSpec";
+
+export interface DeployedStack {
+    readonly stack: string;
+    /** The declared containers, in runner order. */
+    readonly declared: Registration[];
+    readonly image: Registration;
+    readonly imageId: string;
+    /** Container name -> the engine's container. */
+    readonly running: Map<string, Docker.Container>;
+}
+
+/**
+ * The address containers reach this machine at through `host-gateway`: the default
+ * bridge's. Read with `ip`, since Node lists no address for a bridge with no carrier.
+ */
+export function dockerBridgeAddress(): string {
+    const out = execFileSync("ip", ["-4", "-o", "addr", "show", "dev", "docker0"], { encoding: "utf8" });
+    const match = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out);
+    if (!match) throw new Error("no IPv4 address on docker0: is dockerd running with its default bridge?");
+    return match[1];
+}
+
+/** The files of the build context Dockerfile.zed-agent reads, for a build with `zedBuildDir`. */
+export function imageBuildFiles(context: string, zedBuildDir: string): string[] {
+    return [...IMAGE_BUILD_INPUTS.flatMap((input) => (path.extname(input) ? [input] : filesUnder(context, input))), ...filesUnder(context, zedBuildDir)];
+}
+
+const built = new Map<string, string>();
+
+/** Builds the declared image once per set of build args. */
+export async function buildDeclaredImage(image: Registration): Promise<string> {
+    const build = image.inputs.build;
+    const key = JSON.stringify(build.args);
+    if (!built.has(key)) {
+        built.set(
+            key,
+            await buildImage(build.context, imageBuildFiles(build.context, build.args.ZED_BUILD_DIR), {
+                tag: image.inputs.imageName,
+                dockerfile: path.relative(build.context, build.dockerfile),
+                buildargs: build.args,
+            }),
+        );
+    }
+    return built.get(key)!;
+}
+
+/** Runs the program with `config` for `stack` and starts what it declares (remove the stack's leftovers first). */
+export async function deployStack(config: Record<string, string>, stack: string, existingNetworks: string[] = []): Promise<DeployedStack> {
+    const { engine, error } = await runProgram(config, stack, existingNetworks);
+    if (error) throw error;
+    const declared = engine.ofType("docker:index/container:Container");
+    const [image] = engine.ofType("docker:index/image:Image");
+    const [network] = engine.ofType("docker:index/network:Network");
+    const imageId = await buildDeclaredImage(image);
+    await docker.createNetwork({
+        Name: network.inputs.name,
+        Driver: network.inputs.driver,
+        Labels: Object.fromEntries(network.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value])),
+    });
+    const running = new Map<string, Docker.Container>();
+    for (const container of declared) {
+        const spec = containerSpec(container.inputs, imageId);
+        const created = await docker.createContainer(spec.create);
+        for (const name of spec.joinedNetworks) await docker.getNetwork(name).connect({ Container: created.id });
+        running.set(container.inputs.name, created);
+    }
+    await Promise.all([...running.values()].map((c) => c.start()));
+    return { stack, declared, image, imageId, running };
+}
+
+/** A declared container's environment, secrets unwrapped. */
+export function envOf(container: Registration): Record<string, string> {
+    const env = unwrapSecret<string[]>(container.inputs.envs);
+    return Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+/** The host port a declared container publishes `internal` on. */
+export function hostPort(container: Registration, internal: number): number {
+    return container.inputs.ports.find((p: { internal: number }) => p.internal === internal).external as number;
+}
+
+export const healthOf = async (c: Docker.Container) => (await c.inspect()).State.Health?.Status;
