@@ -182,7 +182,14 @@ export function desktopComponents(width: number, height: number): ComponentSpec[
             options: { ...asDesktopUser, env },
             serving: () => fs.existsSync(X_SOCKET),
         },
-        { name: "windowManager", command: "openbox", args: [], options: { ...asDesktopUser, env }, serving: () => true },
+        {
+            name: "windowManager",
+            // Each window full-screen, no one needed to place it; the title bar switches between sessions' windows.
+            command: "matchbox-window-manager",
+            args: ["-use_titlebar", "yes", "-use_cursor", "yes"],
+            options: { ...asDesktopUser, env },
+            serving: () => true,
+        },
         {
             name: "vnc",
             command: "x11vnc",

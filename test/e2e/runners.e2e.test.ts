@@ -189,7 +189,8 @@ describe("runners declared by index.ts, on a real engine", () => {
         const rows = output.trim().split("\n").map((l) => l.trim().split(/\s+/)).filter(([, comm]) => comm !== "ps");
         const byCommand = Object.fromEntries(rows.map(([user, comm]) => [comm, user]));
         // The agent's command name is its script's, zed-runner.
-        expect(byCommand).toMatchObject({ Xvfb: "zed", openbox: "zed", x11vnc: "zed", "zed-runner": "root", xrdp: "root", tini: "root" });
+        // Command names are cut at 15 characters (matchbox-window-manager).
+        expect(byCommand).toMatchObject({ Xvfb: "zed", "matchbox-window": "zed", x11vnc: "zed", "zed-runner": "root", xrdp: "root", tini: "root" });
     });
 });
 
@@ -347,7 +348,7 @@ describe("secrets", () => {
         const output = (await execIn(container, ["sh", "-c", read])).output + (await execIn(container, ["sh", "-c", read], "zed")).output;
         await controlPlane.stop("ses_env_check", RUNNER_IDS[0]);
         expect(output).toContain("HOME=/root");
-        // Xvfb, openbox, x11vnc, xrdp, the stub Zed and its sleep.
+        // Xvfb, the window manager, x11vnc, xrdp, the stub Zed and its sleep.
         expect(children.length).toBeGreaterThanOrEqual(5);
         expect(output).toContain("HELIX_SESSION_ID=ses_env_check");
         for (const secret of secrets) expect(leakedRuns(output, secret)).toEqual([]);
