@@ -5,6 +5,7 @@ import * as http from "node:http";
 import { CONTAINER_PORTS, HEALTH_PATH } from "../components/imageContract";
 import type { LinkState } from "./controlLink";
 import type { PasswordState } from "./desktop";
+import type { RevdialState } from "./revdial";
 import type { SessionInfo } from "./sessions";
 
 /** What /health answers. `npm run status` reads the same shape. */
@@ -22,8 +23,11 @@ export interface HealthReport {
         readonly draining: boolean;
         readonly list: readonly SessionInfo[];
     };
+    /** The reverse dial (rc8 control planes' VNC path). */
+    readonly revdial: RevdialState;
     readonly desktopPassword: PasswordState;
-    readonly tunnels: { readonly rdp: number };
+    /** Desktop connections open through the control plane: RDP over the WebSocket, VNC over the reverse dial. */
+    readonly tunnels: { readonly rdp: number; readonly vnc: number };
 }
 
 /** Serves `report()` at /health; resolves once listening. */

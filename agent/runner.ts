@@ -10,6 +10,7 @@ import type { HealthReport } from "./health";
 import type { Logger } from "./log";
 import { runnerSocketUrl } from "./protocol";
 import { RdpTunnels } from "./rdpTunnels";
+import { ReverseDial, RevdialTiming } from "./revdial";
 import { SessionHost, Sessions } from "./sessions";
 import type { AgentSettings } from "./settings";
 
@@ -20,7 +21,7 @@ const REPLY_GRACE_MS = 3000;
 
 export type CoreSettings = Pick<
     AgentSettings,
-    "apiHost" | "apiToken" | "runnerId" | "concurrency" | "maxTasks" | "sessionTimeout" | "workspaceDir" | "stopGraceSeconds"
+    "apiHost" | "apiToken" | "runnerId" | "concurrency" | "maxTasks" | "sessionTimeout" | "workspaceDir" | "stopGraceSeconds" | "revdial"
 >;
 
 export interface RunnerDeps {
@@ -29,7 +30,10 @@ export interface RunnerDeps {
     readonly log: Logger;
     /** Connects to the local xrdp. */
     readonly connectXrdp?: () => net.Socket;
+    /** Connects to the local VNC server. */
+    readonly connectVnc?: () => net.Socket;
     readonly timing?: LinkTiming;
+    readonly revdialTiming?: RevdialTiming;
 }
 
 export class RunnerCore {
@@ -37,6 +41,7 @@ export class RunnerCore {
     readonly tunnels: RdpTunnels;
     readonly dispatcher: Dispatcher;
     readonly link: ControlLink;
+    readonly revdial: ReverseDial;
     private stopping: Promise<void> | undefined;
 
     constructor(
@@ -55,10 +60,17 @@ export class RunnerCore {
         this.link = link;
         this.tunnels = new RdpTunnels(link, (id) => id === settings.runnerId || this.sessions.has(id), log.child("rdp"), deps.connectXrdp);
         this.dispatcher = new Dispatcher(settings.runnerId, this.sessions, deps.passwords, (frame) => link.send(frame), this.tunnels, log);
+        this.revdial = new ReverseDial(
+            { apiHost: settings.apiHost, apiToken: settings.apiToken, runnerId: settings.runnerId, mode: settings.revdial },
+            log.child("revdial"),
+            deps.connectVnc,
+            deps.revdialTiming,
+        );
     }
 
     start(): void {
         this.link.start();
+        this.revdial.start();
     }
 
     /** Calls `callback` once MAX_TASKS sessions have started and ended. */
@@ -76,6 +88,7 @@ export class RunnerCore {
             // MAX_TASKS runner is what triggers this very shutdown).
             await this.dispatcher.settle(REPLY_GRACE_MS);
             await this.link.stop();
+            await this.revdial.stop();
             this.tunnels.closeAll("the runner is stopping");
             const live = this.sessions.list().length;
             if (live === 0) return;
@@ -102,8 +115,9 @@ export class RunnerCore {
                 draining: this.sessions.draining,
                 list,
             },
+            revdial: this.revdial.state,
             desktopPassword: this.deps.passwords.state,
-            tunnels: { rdp: this.tunnels.open },
+            tunnels: { rdp: this.tunnels.open, vnc: this.revdial.state.tunnels },
         };
     }
 }

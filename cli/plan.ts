@@ -39,7 +39,7 @@ export function renderPlan(stack: string): string {
             out.push(
                 table(
                     ["RUNNER ID", "CONTAINER", "RDP", "VNC", "HEALTH"],
-                    runners.map((r) => [r.runnerId, r.containerName, r.endpoints.rdp, r.endpoints.vnc, r.endpoints.health]),
+                    runners.map((r) => [r.runnerId, r.containerName, r.endpoints.rdp ?? "-", r.endpoints.vnc ?? "-", r.endpoints.health]),
                 ),
             );
         }

@@ -26,6 +26,8 @@ export interface ObservedContainer {
     readonly controlPlane: { connected: boolean; since: string | null; lastError: string | null } | undefined;
     /** Live Zed sessions and the runner's CONCURRENCY, from /health. */
     readonly sessions: { live: number; limit: number } | undefined;
+    /** The reverse dial's state and the desktop connections open through the control plane, from /health. */
+    readonly desktop: { revdial: string; tunnels: number } | undefined;
 }
 
 export type RunnerStatus = "healthy" | "starting" | "unhealthy" | "restarting" | "stopped" | "missing" | "extra";
@@ -36,7 +38,7 @@ export interface StatusRow {
     readonly container: string;
     readonly status: RunnerStatus;
     readonly observed: ObservedContainer | undefined;
-    readonly endpoints: { rdp: string; vnc: string; health: string } | undefined;
+    readonly endpoints: { rdp: string | undefined; vnc: string | undefined; health: string } | undefined;
 }
 
 /** Rows for a host: every planned runner, then containers of this stack the plan no longer has. */
@@ -96,12 +98,13 @@ export function renderStatus(rows: readonly StatusRow[], now: Date): string {
         r.observed?.memoryBytes === undefined ? "-" : `${(r.observed.memoryBytes / 1024 / 1024).toFixed(0)}MiB`,
         controlPlaneText(r),
         r.observed?.sessions ? `${r.observed.sessions.live}/${r.observed.sessions.limit}` : "-",
-        r.endpoints ? `rdp ${r.endpoints.rdp}  vnc ${r.endpoints.vnc}` : "-",
+        r.observed?.desktop ? `revdial ${r.observed.desktop.revdial}, ${r.observed.desktop.tunnels} open` : "-",
+        r.endpoints ? (r.endpoints.rdp ? `rdp ${r.endpoints.rdp}  vnc ${r.endpoints.vnc}` : "via control plane") : "-",
     ]);
     const counts = new Map<RunnerStatus, number>();
     for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
     const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || "no runners planned";
-    return `${table(["HOST", "RUNNER ID", "CONTAINER", "STATUS", "RESTARTS", "UP", "CPU", "MEMORY", "CONTROL PLANE", "SESSIONS", "ENDPOINTS"], body)}\n\n${summary}`;
+    return `${table(["HOST", "RUNNER ID", "CONTAINER", "STATUS", "RESTARTS", "UP", "CPU", "MEMORY", "CONTROL PLANE", "SESSIONS", "DESKTOP", "ENDPOINTS"], body)}\n\n${summary}`;
 }
 
 /** CPU use over the sampling interval Docker's one-shot stats carry, as `docker stats` computes it. */
@@ -151,6 +154,7 @@ export async function observe(docker: Docker, stack: string): Promise<ObservedCo
                 memoryBytes: memoryBytes(stats),
                 controlPlane: health?.controlPlane,
                 sessions: health?.sessions ? { live: health.sessions.live, limit: health.sessions.limit } : undefined,
+                desktop: health?.revdial ? { revdial: health.revdial.status, tunnels: (health.tunnels?.rdp ?? 0) + (health.tunnels?.vnc ?? 0) } : undefined,
             };
         }),
     );

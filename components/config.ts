@@ -23,6 +23,8 @@ export const REMOVED_KEYS: Readonly<Record<string, string>> = {
 
 export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** Whether runners open the reverse dial (rc8 control planes' VNC path): auto opens it and goes quiet where there is none. */
+export const REVDIAL_MODES = ["auto", "on", "off"] as const;
 
 /** What the config is read for: values that are not config but shape the defaults. */
 export interface ConfigContext {
@@ -54,6 +56,9 @@ export interface RunnerSettings {
     readonly zedBuildDir: string;
     readonly restartPolicy: (typeof RESTART_POLICIES)[number];
     readonly bindAddress: string;
+    /** Publish each runner's RDP and VNC ports on bindAddress; off, desktops are reached through the control plane only. */
+    readonly publishDesktopPorts: boolean;
+    readonly revdial: (typeof REVDIAL_MODES)[number];
     readonly rdpPortBase: number;
     readonly vncPortBase: number;
     readonly healthPortBase: number;
@@ -295,6 +300,8 @@ const schema = z
             .enum(RESTART_POLICIES, { error: `must be one of ${RESTART_POLICIES.join(", ")}` })
             .default("unless-stopped"),
         bindAddress: bindAddress.default("127.0.0.1"),
+        publishDesktopPorts: flag.default(false),
+        revdial: z.enum(REVDIAL_MODES, { error: `must be one of ${REVDIAL_MODES.join(", ")}` }).default("auto"),
         rdpPortBase: port.default(3389),
         vncPortBase: port.default(5900),
         healthPortBase: port.default(3030),
@@ -424,6 +431,8 @@ export function parseConfig(raw: RawConfig, context: ConfigContext): ParsedConfi
         zedBuildDir: c.zedBuildDir,
         restartPolicy: c.restartPolicy,
         bindAddress: c.bindAddress,
+        publishDesktopPorts: c.publishDesktopPorts,
+        revdial: c.revdial,
         rdpPortBase: c.rdpPortBase,
         vncPortBase: c.vncPortBase,
         healthPortBase: c.healthPortBase,

@@ -2,7 +2,7 @@
 // ports, environment, labels, endpoints). Pure, and the single source of truth
 // for every value the component, the outputs and the operator commands show.
 import type { RunnerSettings } from "./config";
-import { CONTAINER_PORTS, DISPLAY, ENV, HEALTHCHECK_COMMAND } from "./imageContract";
+import { CONTAINER_PORTS, DISPLAY, ENV, HEALTHCHECK_COMMAND, HEALTH_PATH } from "./imageContract";
 
 /** Label keys put on every runner container, so tools can find a stack's runners. */
 export const LABELS = {
@@ -47,10 +47,10 @@ export interface PortBinding {
 /** Where an operator reaches a runner from this machine. */
 export interface RunnerEndpoints {
     readonly runnerId: string;
-    /** `host:port` of the first RDP port. */
-    readonly rdp: string;
-    /** `host:port` of the first VNC port. */
-    readonly vnc: string;
+    /** `host:port` of the first RDP port; undefined when desktop ports are not published (reach it through the control plane). */
+    readonly rdp: string | undefined;
+    /** `host:port` of the first VNC port; undefined when desktop ports are not published. */
+    readonly vnc: string | undefined;
     /** URL of the runner's health endpoint. */
     readonly health: string;
 }
@@ -113,14 +113,20 @@ export function planRunner(settings: RunnerSettings, index: number, context: Pla
             ip: settings.bindAddress,
             protocol: "tcp" as const,
         }));
+    // The control plane reaches desktops through the runner's own connections (RDP over its WebSocket, VNC over
+    // the reverse dial): RDP and VNC ports are published only for operators who ask for them.
     const ports: PortBinding[] = [
-        ...range("rdp", settings.rdpPortBase, settings.portsPerRunner),
-        ...range("vnc", settings.vncPortBase, settings.portsPerRunner),
+        ...(settings.publishDesktopPorts ? range("rdp", settings.rdpPortBase, settings.portsPerRunner) : []),
+        ...(settings.publishDesktopPorts ? range("vnc", settings.vncPortBase, settings.portsPerRunner) : []),
         ...range("health", settings.healthPortBase, 1),
     ];
 
     const host = endpointHost(settings);
-    const first = (role: PortRole) => ports.find((p) => p.role === role)!.external;
+    const first = (role: PortRole) => ports.find((p) => p.role === role)?.external;
+    const endpoint = (role: PortRole) => {
+        const port = first(role);
+        return port === undefined ? undefined : hostPort(host, port);
+    };
     return {
         index,
         runnerId,
@@ -140,6 +146,7 @@ export function planRunner(settings: RunnerSettings, index: number, context: Pla
             [ENV.displayHeight]: String(settings.displayHeight),
             // The agent gives running sessions this long to finish when the container is stopped.
             [ENV.stopGraceSeconds]: String(STOP_GRACE_SECONDS),
+            [ENV.revdial]: settings.revdial,
         },
         labels: {
             [LABELS.project]: context.project,
@@ -149,9 +156,9 @@ export function planRunner(settings: RunnerSettings, index: number, context: Pla
         },
         endpoints: {
             runnerId,
-            rdp: hostPort(host, first("rdp")),
-            vnc: hostPort(host, first("vnc")),
-            health: `http://${hostPort(host, first("health"))}/health`,
+            rdp: endpoint("rdp"),
+            vnc: endpoint("vnc"),
+            health: `http://${endpoint("health")}${HEALTH_PATH}`,
         },
     };
 }

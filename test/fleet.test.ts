@@ -1,6 +1,6 @@
 // A fleet from one stack: what `hosts` declares, and which resources a config change touches.
 // Each guarantee compares the URNs and inputs captured under Pulumi's mocks before and after.
-import { MINIMAL } from "./fixtures/configs";
+import { MINIMAL, PUBLISHED } from "./fixtures/configs";
 import { Registration } from "./mocks";
 import { runProgram } from "./program";
 
@@ -72,6 +72,7 @@ describe("a fleet declared with hosts", () => {
         const { engine } = await runProgram({
             ...MINIMAL,
             apiHost: "https://helix.example.com",
+            publishDesktopPorts: "true",
             memoryMb: "2048",
             hosts: JSON.stringify([{ ...A, memoryMb: 8192, bindAddress: "10.0.0.5", rdpPortBase: 13389 }, B]),
         });
@@ -156,7 +157,7 @@ describe("which resources a fleet change touches", () => {
 
 describe("fleet config errors", () => {
     const refuse = async (hosts: unknown, extra: Record<string, string> = {}) => {
-        const { engine, error } = await runProgram({ ...MINIMAL, ...extra, hosts: typeof hosts === "string" ? hosts : JSON.stringify(hosts) });
+        const { engine, error } = await runProgram({ ...PUBLISHED, ...extra, hosts: typeof hosts === "string" ? hosts : JSON.stringify(hosts) });
         expect(engine.registrations).toHaveLength(0);
         return error?.message ?? "";
     };

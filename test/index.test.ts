@@ -1,11 +1,11 @@
 // The whole program (index.ts) under Pulumi's mocks, driven by stack config as Pulumi would pass it.
-import { BAD_INPUTS, MINIMAL, TEST_TOKEN } from "./fixtures/configs";
+import { BAD_INPUTS, MINIMAL, PUBLISHED, TEST_TOKEN } from "./fixtures/configs";
 import { isSecret, promiseOf, unwrapSecret } from "./mocks";
 import { runProgram } from "./program";
 
 describe("index.ts", () => {
     it("exports runner IDs, container names, endpoints and the image for three runners", async () => {
-        const { program, engine } = await runProgram({ ...MINIMAL, replicas: "3", hostName: "box" });
+        const { program, engine } = await runProgram({ ...PUBLISHED, replicas: "3", hostName: "box" });
         expect(program!.runnerIds).toEqual(["external-zed-box-1", "external-zed-box-2", "external-zed-box-3"]);
         expect(program!.containerNames).toEqual(["helix-zed-agent-dev-1", "helix-zed-agent-dev-2", "helix-zed-agent-dev-3"]);
         expect(program!.endpoints[2]).toEqual({
@@ -42,7 +42,7 @@ describe("index.ts", () => {
     });
 
     it("refuses a plan with colliding ports before registering anything", async () => {
-        const { engine, error } = await runProgram({ ...MINIMAL, replicas: "5", healthPortBase: "3390" });
+        const { engine, error } = await runProgram({ ...PUBLISHED, replicas: "5", healthPortBase: "3390" });
         expect(error?.message).toContain("The runner plan is invalid");
         expect(error?.constructor.name).toBe("RunError");
         expect(engine.registrations.filter((r) => r.custom)).toHaveLength(0);

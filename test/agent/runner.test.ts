@@ -59,6 +59,7 @@ async function start(overrides: Partial<CoreSettings> = {}, timing = { ...DEFAUL
         sessionTimeout: 0,
         workspaceDir: workspace,
         stopGraceSeconds: 30,
+        revdial: "off",
         ...overrides,
     };
     const core = new RunnerCore(settings, { host: new LocalSessionHost(undefined, STUB_ZED), passwords, log, connectXrdp: () => xrdp.connect(), timing });

@@ -24,7 +24,8 @@ describe("npm run plan", () => {
         const text = renderPlan("fleet");
         expect(text).toContain("Host gpu-a (ssh://ops@gpu-a.example.com): 4 runners");
         expect(text).toContain("Host gpu-b (ssh://ops@gpu-b.example.com:2222): 2 runners");
-        expect(text).toMatch(/external-zed-gpu-b-2 +helix-zed-agent-fleet-2 +127\.0\.0\.1:3390/);
+        // The fleet reaches desktops through the control plane: only health ports are published.
+        expect(text).toMatch(/external-zed-gpu-b-2 +helix-zed-agent-fleet-2 +- +- +http:\/\/127\.0\.0\.1:3031\/health/);
     });
 
     it("names a missing stack file and the stacks there are", () => {

@@ -2,9 +2,9 @@
 import { classify, cpuPercent, memoryBytes, needsAttention, ObservedContainer, renderStatus } from "../../cli/status";
 import { parseConfig } from "../../components/config";
 import { planFleet } from "../../components/plan";
-import { MINIMAL } from "../fixtures/configs";
+import { MINIMAL, PUBLISHED } from "../fixtures/configs";
 
-const { hosts } = parseConfig({ ...MINIMAL, hostName: "box", replicas: "3" }, { stackName: "dev", machineHostName: "box" });
+const { hosts } = parseConfig({ ...PUBLISHED, hostName: "box", replicas: "3" }, { stackName: "dev", machineHostName: "box" });
 const [plan] = planFleet(hosts, { project: "zed-runner", stackName: "dev" });
 
 function observed(name: string, changes: Partial<ObservedContainer> = {}): ObservedContainer {
@@ -19,6 +19,7 @@ function observed(name: string, changes: Partial<ObservedContainer> = {}): Obser
         memoryBytes: 52 * 1024 * 1024,
         controlPlane: { connected: true, since: "2026-11-24T06:00:05Z", lastError: null },
         sessions: { live: 1, limit: 2 },
+        desktop: { revdial: "up", tunnels: 1 },
         ...changes,
     };
 }
@@ -66,6 +67,13 @@ describe("classify", () => {
 });
 
 describe("renderStatus", () => {
+    it("says desktops are reached through the control plane when their ports are not published", () => {
+        const { hosts: quiet } = parseConfig({ ...MINIMAL, hostName: "box" }, { stackName: "dev", machineHostName: "box" });
+        const [onlyHealth] = planFleet(quiet, { project: "zed-runner", stackName: "dev" });
+        const [row] = renderStatus(classify("box", onlyHealth, [observed("helix-zed-agent-dev-1")]), new Date("2026-11-24T07:02:03Z")).split("\n").slice(2);
+        expect(row).toMatch(/revdial up, 1 open +via control plane$/);
+    });
+
     it("prints a row per runner with uptime, resources, connection and endpoints, then a summary", () => {
         const rows = classify("box", plan, [
             observed("helix-zed-agent-dev-1"),
@@ -73,10 +81,10 @@ describe("renderStatus", () => {
         ]);
         const text = renderStatus(rows, new Date("2026-11-24T07:02:03Z"));
         const lines = text.split("\n");
-        expect(lines[0]).toMatch(/^HOST +RUNNER ID +CONTAINER +STATUS +RESTARTS +UP +CPU +MEMORY +CONTROL PLANE +SESSIONS +ENDPOINTS$/);
-        expect(lines[2]).toMatch(/^box +external-zed-box-1 +helix-zed-agent-dev-1 +healthy +0 +1h02m +0\.4% +52MiB +connected +1\/2 +rdp 127\.0\.0\.1:3389  vnc 127\.0\.0\.1:5900$/);
+        expect(lines[0]).toMatch(/^HOST +RUNNER ID +CONTAINER +STATUS +RESTARTS +UP +CPU +MEMORY +CONTROL PLANE +SESSIONS +DESKTOP +ENDPOINTS$/);
+        expect(lines[2]).toMatch(/^box +external-zed-box-1 +helix-zed-agent-dev-1 +healthy +0 +1h02m +0\.4% +52MiB +connected +1\/2 +revdial up, 1 open +rdp 127\.0\.0\.1:3389  vnc 127\.0\.0\.1:5900$/);
         expect(lines[3]).toContain("down: dial tcp: connection refused");
-        expect(lines[4]).toMatch(/^box +external-zed-box-3 +helix-zed-agent-dev-3 +missing +- +- +- +- +- +rdp 127\.0\.0\.1:3391/);
+        expect(lines[4]).toMatch(/^box +external-zed-box-3 +helix-zed-agent-dev-3 +missing +- +- +- +- +- +- +- +rdp 127\.0\.0\.1:3391/);
         expect(lines[lines.length - 1]).toBe("2 healthy, 1 missing");
     });
 });

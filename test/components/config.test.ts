@@ -43,6 +43,8 @@ describe("parseConfig defaults", () => {
             zedBuildDir: "zed-build",
             restartPolicy: "unless-stopped",
             bindAddress: "127.0.0.1",
+            publishDesktopPorts: false,
+            revdial: "auto",
             rdpPortBase: 3389,
             vncPortBase: 5900,
             healthPortBase: 3030,
@@ -215,6 +217,6 @@ describe("helpers", () => {
     it("declares every key once", () => {
         expect(new Set(CONFIG_KEYS).size).toBe(CONFIG_KEYS.length);
         expect(CONFIG_KEYS).toContain("apiToken");
-        expect(CONFIG_KEYS).toHaveLength(29);
+        expect(CONFIG_KEYS).toHaveLength(31);
     });
 });

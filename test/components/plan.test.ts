@@ -1,11 +1,11 @@
 import { RunnerSettings, parseConfig } from "../../components/config";
 import { PlanError, planFleet, planRunner, planRunners } from "../../components/plan";
-import { MINIMAL } from "../fixtures/configs";
+import { PUBLISHED, TEST_TOKEN } from "../fixtures/configs";
 
 const context = { project: "zed-runner", stackName: "dev" };
 
 function settingsWith(values: Record<string, string> = {}): RunnerSettings {
-    return parseConfig({ ...MINIMAL, hostName: "box", ...values }, { stackName: "dev", machineHostName: "box" }).settings;
+    return parseConfig({ ...PUBLISHED, hostName: "box", ...values }, { stackName: "dev", machineHostName: "box" }).settings;
 }
 
 function planErrorOf(values: Record<string, string>): string {
@@ -19,6 +19,15 @@ function planErrorOf(values: Record<string, string>): string {
 }
 
 describe("planRunner", () => {
+    it("publishes only the health port by default: desktops are reached through the control plane", () => {
+        const settings = parseConfig({ apiToken: TEST_TOKEN, hostName: "box" }, { stackName: "dev", machineHostName: "box" }).settings;
+        const runner = planRunner(settings, 1, context);
+        expect(runner.ports).toEqual([{ role: "health", internal: 3030, external: 3030, ip: "127.0.0.1", protocol: "tcp" }]);
+        expect(runner.endpoints).toEqual({ runnerId: "external-zed-box-1", rdp: undefined, vnc: undefined, health: "http://127.0.0.1:3030/health" });
+        // Nothing to collide: RDP and VNC bases are not checked against each other when not published.
+        expect(() => planRunners({ ...settings, replicas: 3, rdpPortBase: 5900, vncPortBase: 5900 }, context)).not.toThrow();
+    });
+
     it("gives runner 2 of the default stack its ID, name, ports, env and labels", () => {
         const runner = planRunner(settingsWith({ concurrency: "2" }), 2, context);
         expect(runner).toEqual({
@@ -38,6 +47,7 @@ describe("planRunner", () => {
                 MAX_TASKS: "0",
                 SESSION_TIMEOUT: "3600",
                 STOP_GRACE_SECONDS: "30",
+                REVDIAL: "auto",
                 WORKSPACE_DIR: "/tmp/zed-workspaces",
                 LOG_LEVEL: "info",
                 DISPLAY: ":1",

@@ -1,7 +1,7 @@
 // The ZedRunner component under Pulumi's mocks: what it registers, with which inputs.
 import type * as pulumiType from "@pulumi/pulumi";
 import { parseConfig } from "../../components/config";
-import { MINIMAL, TEST_TOKEN } from "../fixtures/configs";
+import { PUBLISHED, TEST_TOKEN } from "../fixtures/configs";
 import { MockEngine, installMocks, isSecret, promiseOf, unwrapSecret, wasSentAsSecret } from "../mocks";
 
 let pulumi: typeof pulumiType;
@@ -11,7 +11,7 @@ let ZedRunner: typeof import("../../components/zedRunner").ZedRunner;
 const context = { project: "zed-runner", stackName: "test" };
 
 function settingsWith(values: Record<string, string> = {}) {
-    return parseConfig({ ...MINIMAL, hostName: "box", ...values }, { stackName: "test", machineHostName: "box" }).settings;
+    return parseConfig({ ...PUBLISHED, hostName: "box", ...values }, { stackName: "test", machineHostName: "box" }).settings;
 }
 
 beforeEach(async () => {
@@ -158,7 +158,7 @@ describe("ZedRunner", () => {
         expect(runner1).not.toContain(`RDP_PASSWORD=${vars.RDP_PASSWORD}`);
         expect(Object.keys(vars).sort()).toEqual(
             [
-                "API_HOST", "API_TOKEN", "RUNNER_ID", "CONCURRENCY", "MAX_TASKS", "SESSION_TIMEOUT", "STOP_GRACE_SECONDS",
+                "API_HOST", "API_TOKEN", "RUNNER_ID", "CONCURRENCY", "MAX_TASKS", "SESSION_TIMEOUT", "STOP_GRACE_SECONDS", "REVDIAL",
                 "WORKSPACE_DIR", "LOG_LEVEL", "DISPLAY", "DISPLAY_WIDTH", "DISPLAY_HEIGHT", "RDP_PASSWORD", "VNC_PASSWORD",
             ].sort(),
         );

@@ -78,6 +78,7 @@ describe("the policy pack on index.ts", () => {
             allowInsecureToken: "true",
             apiHost: "https://helix.example.com",
             bindAddress: "0.0.0.0",
+            publishDesktopPorts: "true",
             restartPolicy: "no",
             hostName: "box",
             replicas: "1",

@@ -13,9 +13,17 @@
 //     work_dir; rc8's password-config-<runnerID> task; the seed-era RDP proxy's
 //     whole inner envelope (type 1) inside a type-0 frame, waiting 5 s for the
 //     outer answer, its data replies on rdp.responses.session.<id>;
-//   - rc8 drops a runner after 60 s without a ping or message.
+//   - rc8 drops a runner after 60 s without a ping or message;
+//   - rc8's reverse dial: GET <prefix>/api/v1/revdial?runnerid= with the token as a
+//     Bearer token (401 without), answered 200 and hijacked; keep-alive lines
+//     every 18 s; `conn-ready` with connPath /revdial?revdial.dialer=<hex>; the
+//     pick-up is a WebSocket at /api/v1 + connPath behind the same auth ("unknown
+//     dialer", 500, for a path it did not hand out); `pickup-failed` fails the dial.
+//     Without the /api/v1 prefix, /revdial is the web UI's page. Control planes
+//     without the endpoint (seed-era) answer 404, or their web page.
 import * as crypto from "node:crypto";
 import * as http from "node:http";
+import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import WebSocket, { WebSocketServer } from "ws";
@@ -68,27 +76,72 @@ export interface FakeControlPlaneOptions {
     readonly prefix?: string;
     /** rc8 drops a runner this long after its last ping or message. */
     readonly idleDropMs?: number;
+    /** rc8 has the reverse dial; a seed-era control plane answers 404, one behind a web front end its page. */
+    readonly revdial?: "present" | "absent-404" | "absent-webpage";
+    /** The reverse dial's keep-alive interval (18 s in Helix). */
+    readonly keepAliveMs?: number;
+}
+
+/** Helix's web UI index page, what a path the API does not route answers with. */
+const WEB_PAGE = "<!doctype html><html><head><title>Helix</title></head><body><div id=\"root\"></div></body></html>";
+
+interface RevdialControl {
+    readonly runnerId: string;
+    readonly socket: Duplex;
+    readonly at: number;
+    /** Lines the runner sent on the control connection. */
+    readonly received: string[];
+    keepAlive: NodeJS.Timeout;
 }
 
 export class FakeControlPlane {
     readonly handshakes: Handshake[] = [];
     /** Every HTTP status the runner endpoint answered a refused dial with. */
     readonly refusals: number[] = [];
-    private readonly server = http.createServer((_, res) => res.writeHead(404).end("404 page not found\n"));
+    private readonly server = http.createServer((req, res) => this.onRequest(req, res));
+    /** The listening socket: revdial control connections stay raw, everything else goes to `server`. */
+    private readonly tcp: net.Server;
+    /** Reverse-dial control connections, newest last. */
+    readonly revdialControls: RevdialControl[] = [];
+    /** Control requests at /api/v1/revdial, answered or not. */
+    revdialRequests = 0;
+    /** Every status the revdial endpoint answered a refused request with. */
+    readonly revdialRefusals: number[] = [];
+    private readonly pickups = new Map<string, { resolve: (ws: WebSocket) => void; reject: (err: Error) => void }>();
     private readonly wss = new WebSocketServer({ noServer: true });
     private readonly connections: Connection[] = [];
     private readonly pending = new Map<string, (payload: Buffer) => void>();
     private readonly subscriptions = new Map<string, (payload: Buffer) => void>();
-    private readonly sockets = new Set<Duplex>();
+    private readonly sockets = new Set<net.Socket>();
     private next = 0;
     private port = 0;
     private host = "127.0.0.1";
     private idleTimer: NodeJS.Timeout | undefined;
 
     constructor(private readonly options: FakeControlPlaneOptions) {
-        this.server.on("connection", (s) => {
-            this.sockets.add(s);
-            s.on("close", () => this.sockets.delete(s));
+        this.tcp = net.createServer((socket) => {
+            this.sockets.add(socket);
+            socket.on("close", () => this.sockets.delete(socket));
+            socket.on("error", () => undefined);
+            let head = Buffer.alloc(0);
+            const onData = (chunk: Buffer) => {
+                head = Buffer.concat([head, chunk]);
+                const end = head.indexOf("\r\n\r\n");
+                if (end < 0 && head.length < 16 * 1024) return;
+                socket.off("data", onData);
+                socket.pause();
+                const text = head.subarray(0, Math.max(0, end)).toString("latin1");
+                const control = new RegExp(`^GET ${this.prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/api/v1/revdial[?\\s]`).test(text) && !/^upgrade:/im.test(text);
+                if (control) {
+                    this.revdialControl(text, socket, head.subarray(end + 4));
+                    socket.resume();
+                } else {
+                    socket.unshift(head);
+                    this.server.emit("connection", socket);
+                    socket.resume();
+                }
+            };
+            socket.on("data", onData);
         });
         this.server.on("upgrade", (req, socket, head) => this.upgrade(req, socket, head));
     }
@@ -97,8 +150,132 @@ export class FakeControlPlane {
         return this.options.prefix ?? "";
     }
 
+    private authorised(req: http.IncomingMessage): boolean {
+        return req.headers.authorization === `Bearer ${this.options.token}`;
+    }
+
+    private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+        const url = new URL(req.url ?? "/", "http://control-plane");
+        // The web UI answers every path the API does not route, /revdial without /api/v1 included.
+        if (!url.pathname.startsWith(`${this.prefix}/api/`)) return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(WEB_PAGE);
+        res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("404 page not found\n");
+    }
+
+    /**
+     * The revdial control request, read off the raw socket: Node's HTTP server would go on
+     * parsing the runner's JSON lines as requests, where Go's handler hijacks the connection.
+     */
+    private revdialControl(head: string, socket: net.Socket, rest: Buffer): void {
+        this.revdialRequests += 1;
+        const [requestLine, ...headerLines] = head.split("\r\n");
+        const url = new URL(requestLine.split(" ")[1] ?? "/", "http://control-plane");
+        const header = (name: string) => headerLines.find((l) => l.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+        const answer = (status: number, type: string, body: string): void =>
+            void socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        const mode = this.options.revdial ?? "present";
+        if (mode === "absent-404") return answer(404, "text/plain; charset=utf-8", "404 page not found\n");
+        if (mode === "absent-webpage") return answer(200, "text/html; charset=utf-8", WEB_PAGE);
+        if (header("authorization") !== `Bearer ${this.options.token}`) {
+            this.revdialRefusals.push(401);
+            return answer(401, "text/plain; charset=utf-8", "runner token required\n");
+        }
+        const runnerId = url.searchParams.get("runnerid");
+        if (!runnerId) {
+            this.revdialRefusals.push(400);
+            return answer(400, "text/plain; charset=utf-8", "runnerid is required\n");
+        }
+        // WriteHeader(200), then Hijack: the header goes out (chunked, no body), then the raw socket is the dialer.
+        socket.write(`HTTP/1.1 200 OK\r\nDate: ${new Date().toUTCString()}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+        this.adoptRevdial(runnerId, socket);
+        if (rest.length) socket.unshift(rest);
+    }
+
+    private adoptRevdial(runnerId: string, socket: Duplex): void {
+        const control: RevdialControl = {
+            runnerId,
+            socket,
+            at: Date.now(),
+            received: [],
+            keepAlive: setInterval(() => socket.write(`${JSON.stringify({ command: "keep-alive" })}\n`), this.options.keepAliveMs ?? 18_000),
+        };
+        this.revdialControls.push(control);
+        socket.write(`${JSON.stringify({ command: "keep-alive" })}\n`);
+        let buffered = "";
+        socket.on("data", (data: Buffer) => {
+            buffered += data.toString();
+            let nl: number;
+            while ((nl = buffered.indexOf("\n")) >= 0) {
+                const line = buffered.slice(0, nl);
+                buffered = buffered.slice(nl + 1);
+                control.received.push(line);
+                let message: { command?: string; connPath?: string; err?: string };
+                try {
+                    message = JSON.parse(line);
+                } catch {
+                    // revdial.Dialer closes the connection on a line that is not JSON.
+                    socket.destroy();
+                    return;
+                }
+                if (message.command === "pickup-failed" && message.connPath) {
+                    const uniq = new URL(message.connPath, "http://x").searchParams.get("revdial.dialer") ?? "";
+                    this.pickups.get(uniq)?.reject(new Error(`revdial listener failed to pick up connection: ${message.err}`));
+                    this.pickups.delete(uniq);
+                }
+            }
+        });
+        socket.on("error", () => undefined);
+        socket.on("close", () => {
+            clearInterval(control.keepAlive);
+            const i = this.revdialControls.indexOf(control);
+            if (i >= 0) this.revdialControls.splice(i, 1);
+        });
+    }
+
+    /** Runner IDs with an open reverse-dial control connection. */
+    revdialRunnerIds(): string[] {
+        return [...new Set(this.revdialControls.map((c) => c.runnerId))].sort();
+    }
+
+    /**
+     * connman.Dial: asks a runner for a connection over its reverse dial and resolves with the
+     * picked-up WebSocket (binary messages carry the desktop's byte stream), or rejects with the
+     * runner's pickup-failed reason, or after 20 s.
+     */
+    dialRunner(runnerId: string, timeoutMs = 20_000): Promise<WebSocket> {
+        const control = [...this.revdialControls].reverse().find((c) => c.runnerId === runnerId);
+        if (!control) return Promise.reject(new Error(`runner ${runnerId} has no reverse dial`));
+        const uniq = crypto.randomBytes(16).toString("hex");
+        return new Promise<WebSocket>((resolve, reject) => {
+            const timer = setTimeout(() => {
+                this.pickups.delete(uniq);
+                reject(new Error(`runner ${runnerId} did not pick up within ${timeoutMs} ms`));
+            }, timeoutMs);
+            this.pickups.set(uniq, {
+                resolve: (ws) => (clearTimeout(timer), resolve(ws)),
+                reject: (err) => (clearTimeout(timer), reject(err)),
+            });
+            control.socket.write(`${JSON.stringify({ command: "conn-ready", connPath: `/revdial?revdial.dialer=${uniq}` })}\n`);
+        });
+    }
+
     private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
         const url = new URL(req.url ?? "/", "http://control-plane");
+        if (url.pathname === `${this.prefix}/api/v1/revdial` && (this.options.revdial ?? "present") === "present") {
+            if (!this.authorised(req)) {
+                this.revdialRefusals.push(401);
+                socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Length: 22\r\n\r\nrunner token required\n");
+                return;
+            }
+            const uniq = url.searchParams.get("revdial.dialer") ?? "";
+            const pickup = this.pickups.get(uniq);
+            if (!pickup) {
+                socket.end('HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 26\r\n\r\n{"message":"unknown dialer"}');
+                return;
+            }
+            this.pickups.delete(uniq);
+            this.wss.handleUpgrade(req, socket, head, (ws) => pickup.resolve(ws));
+            return;
+        }
         if (url.pathname !== `${this.prefix}/api/v1/ws/external-agent-runner`) {
             socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
             return;
@@ -165,10 +342,10 @@ export class FakeControlPlane {
     async listen(host = this.host, port = this.port): Promise<number> {
         this.host = host;
         await new Promise<void>((resolve, reject) => {
-            this.server.once("error", reject);
-            this.server.listen(port, host, () => resolve());
+            this.tcp.once("error", reject);
+            this.tcp.listen(port, host, () => resolve());
         });
-        this.port = (this.server.address() as AddressInfo).port;
+        this.port = (this.tcp.address() as AddressInfo).port;
         if (this.options.idleDropMs !== undefined) {
             this.idleTimer = setInterval(() => {
                 for (const c of [...this.connections]) if (Date.now() - c.lastHeard > this.options.idleDropMs!) c.socket.terminate();
@@ -280,13 +457,14 @@ export class FakeControlPlane {
     /** The control plane goes away: every connection cut, nothing listening. `listen()` brings it back. */
     async goAway(): Promise<void> {
         clearInterval(this.idleTimer);
+        for (const c of [...this.revdialControls]) c.socket.destroy();
         for (const client of this.wss.clients) client.terminate();
         for (const s of this.sockets) s.destroy();
-        await new Promise<void>((resolve) => this.server.close(() => resolve()));
+        await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     }
 
     async close(): Promise<void> {
-        if (this.server.listening) await this.goAway();
+        if (this.tcp.listening) await this.goAway();
     }
 
     private pick(to: string | undefined): Connection {

@@ -1,0 +1,166 @@
+// The reverse dial against the fake control plane's rc8 endpoint: the control
+// connection with the Bearer token, keep-alives, pick-ups bridged to a VNC
+// server, a pick-up that fails, a dropped control connection, and control
+// planes without the endpoint. Test doubles: the fake control plane and a stub
+// VNC server on loopback.
+import * as net from "node:net";
+import type { AddressInfo } from "node:net";
+import type WebSocket from "ws";
+import { Redactor, createLogger } from "../../agent/log";
+import { DEFAULT_REVDIAL_TIMING, ReverseDial, classifyAnswer } from "../../agent/revdial";
+import type { RevdialMode } from "../../agent/settings";
+import { FakeControlPlane } from "../support/fakeControlPlane";
+import { NASTY_TOKEN, leakedRuns } from "../support/secrets";
+
+const RUNNER_ID = "external-zed-unit-1";
+const RFB_BANNER = "RFB 003.008\n";
+
+/** TEST DOUBLE: a VNC server that sends the RFB banner, then echoes. */
+class StubVnc {
+    readonly server = net.createServer((socket) => {
+        socket.write(RFB_BANNER);
+        socket.on("data", (d) => socket.write(d));
+        socket.on("error", () => undefined);
+    });
+    port = 0;
+    async listen(): Promise<void> {
+        await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", r));
+        this.port = (this.server.address() as AddressInfo).port;
+    }
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function eventually(what: string, check: () => boolean, ms = 5000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+    }
+}
+
+async function start(options: { revdial?: "present" | "absent-404" | "absent-webpage"; mode?: RevdialMode; token?: string; vncPort?: number } = {}) {
+    const controlPlane = new FakeControlPlane({ token: NASTY_TOKEN, prefix: "/helix", revdial: options.revdial ?? "present", keepAliveMs: 100 });
+    await controlPlane.listen("127.0.0.1");
+    const vnc = new StubVnc();
+    await vnc.listen();
+    const lines: string[] = [];
+    const redactor = new Redactor();
+    redactor.add(NASTY_TOKEN);
+    const dial = new ReverseDial(
+        { apiHost: controlPlane.apiHost(), apiToken: options.token ?? NASTY_TOKEN, runnerId: RUNNER_ID, mode: options.mode ?? "auto" },
+        createLogger("debug", redactor, (l) => lines.push(l)),
+        () => net.connect({ host: "127.0.0.1", port: options.vncPort ?? vnc.port }),
+        { ...DEFAULT_REVDIAL_TIMING, keepAliveMs: 100, deadAfterMs: 1000, unsupportedRetryMs: 60_000 },
+    );
+    dial.start();
+    cleanups.push(async () => {
+        await dial.stop();
+        await controlPlane.close();
+        await new Promise<void>((r) => vnc.server.close(() => r()));
+    });
+    return { controlPlane, dial, lines, vnc };
+}
+
+function firstMessage(ws: WebSocket): Promise<Buffer> {
+    return new Promise((resolve) => ws.once("message", (d: Buffer) => resolve(d)));
+}
+
+describe("classifyAnswer", () => {
+    it.each([
+        ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked", { kind: "up" }],
+        ["HTTP/1.1 404 Not Found\r\nContent-Type: text/plain", { kind: "unsupported", why: "the control plane answered 404 at /api/v1/revdial" }],
+        ["HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8", { kind: "unsupported", why: "the control plane answered /api/v1/revdial with a web page" }],
+        ["HTTP/1.1 401 Unauthorized", { kind: "refused", why: "the control plane refused the runner token (401) at /api/v1/revdial" }],
+        ["HTTP/1.1 502 Bad Gateway", { kind: "refused", why: "the control plane answered 502 at /api/v1/revdial" }],
+        ["SSH-2.0-OpenSSH", { kind: "refused", why: "the control plane's answer at /api/v1/revdial is not HTTP" }],
+    ])("%s", (head, expected) => {
+        expect(classifyAnswer(head)).toEqual(expected);
+    });
+});
+
+describe("the reverse dial", () => {
+    it("opens the control connection with the runner token and answers keep-alives with its own", async () => {
+        const { controlPlane, dial } = await start();
+        await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        expect(dial.state).toMatchObject({ mode: "auto", status: "up", lastError: null, tunnels: 0 });
+        await eventually("the runner's keep-alives", () => controlPlane.revdialControls[0].received.filter((l) => l === '{"command":"keep-alive"}').length >= 2);
+    });
+
+    it("picks a connection up at /api/v1 + connPath and bridges it to the VNC server, both ways", async () => {
+        const { controlPlane, dial } = await start();
+        await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        const ws = await controlPlane.dialRunner(RUNNER_ID);
+        expect((await firstMessage(ws)).toString()).toBe(RFB_BANNER);
+        const echo = firstMessage(ws);
+        ws.send(Buffer.from("RFB 003.008\n"));
+        expect((await echo).toString()).toBe("RFB 003.008\n");
+        expect(dial.state).toMatchObject({ tunnels: 1, pickedUp: 1 });
+        ws.close();
+        await eventually("the tunnel to close", () => dial.state.tunnels === 0);
+    });
+
+    it("carries several desktop connections at once, each to its own VNC connection", async () => {
+        const { controlPlane, dial, vnc } = await start();
+        await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        const sockets = await Promise.all([1, 2, 3].map(() => controlPlane.dialRunner(RUNNER_ID)));
+        await eventually("three tunnels", () => dial.state.tunnels === 3);
+        const [connections] = await new Promise<[number]>((r) => vnc.server.getConnections((_, n) => r([n])));
+        expect(connections).toBe(3);
+        sockets.forEach((ws) => ws.close());
+    });
+
+    it("answers pickup-failed with the reason when the VNC server does not answer", async () => {
+        const closed = net.createServer();
+        await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+        const deadPort = (closed.address() as AddressInfo).port;
+        await new Promise<void>((r) => closed.close(() => r()));
+        const { controlPlane } = await start({ vncPort: deadPort });
+        await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        await expect(controlPlane.dialRunner(RUNNER_ID)).rejects.toThrow(/revdial listener failed to pick up connection: the local VNC server did not answer: connect ECONNREFUSED/);
+        const failed = JSON.parse(controlPlane.revdialControls[0].received.find((l) => l.includes("pickup-failed"))!);
+        expect(failed).toEqual({ command: "pickup-failed", connPath: expect.stringMatching(/^\/revdial\?revdial\.dialer=[0-9a-f]{32}$/), err: expect.stringContaining("ECONNREFUSED") });
+    });
+
+    it("dials the control connection again after it drops", async () => {
+        const { controlPlane, dial, lines } = await start();
+        await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        controlPlane.revdialControls[0].socket.destroy();
+        await eventually("a second control connection", () => controlPlane.revdialRequests === 2 && controlPlane.revdialRunnerIds().length === 1, 3000);
+        expect(dial.state.status).toBe("up");
+        expect(lines.some((l) => l.includes("reverse dial down: the control connection closed; dialing again"))).toBe(true);
+    });
+
+    it("says why the token is refused, without the token", async () => {
+        const { dial, lines, controlPlane } = await start({ token: "wrong-token" });
+        await eventually("a refusal", () => controlPlane.revdialRefusals.includes(401));
+        await eventually("the state", () => dial.state.lastError !== null);
+        expect(dial.state).toMatchObject({ status: "down", lastError: "the control plane refused the runner token (401) at /api/v1/revdial" });
+        expect(leakedRuns(lines.join("\n"), NASTY_TOKEN)).toEqual([]);
+    });
+
+    it.each([["absent-404" as const], ["absent-webpage" as const]])("stops asking a control plane without the endpoint (%s), says so once", async (revdial) => {
+        const { dial, lines, controlPlane } = await start({ revdial });
+        await eventually("unsupported", () => dial.state.status === "unsupported");
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(controlPlane.revdialRequests).toBe(1);
+        expect(lines.filter((l) => l.includes("reverse dial not offered"))).toHaveLength(1);
+        expect(dial.state.lastError).toMatch(/404|web page/);
+    });
+
+    it("keeps asking, loudly, when the reverse dial is switched on explicitly", async () => {
+        const { dial, controlPlane } = await start({ revdial: "absent-404", mode: "on" });
+        await eventually("several attempts", () => controlPlane.revdialRequests >= 3, 5000);
+        expect(dial.state.status).toBe("down");
+    });
+
+    it("opens nothing when switched off", async () => {
+        const { dial, controlPlane } = await start({ mode: "off" });
+        await new Promise((r) => setTimeout(r, 300));
+        expect(controlPlane.revdialRequests).toBe(0);
+        expect(dial.state.status).toBe("off");
+    });
+});
