@@ -39,6 +39,8 @@ async function main(): Promise<void> {
             "zed-runner:memoryMb": "1024",
             "zed-runner:shmSizeMb": "256",
             "zed-runner:zedBuildDir": "test/fixtures/zed-build",
+            // Published too, so the bench can compare direct connections with the control plane's tunnels.
+            "zed-runner:publishDesktopPorts": "true",
         },
         ["zed-runner:apiToken"],
     );

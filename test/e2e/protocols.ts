@@ -80,8 +80,8 @@ export function vncGreeting(host: string, port: number, timeoutMs = 5000): Promi
  * encoded by tigervnc's vncpasswd into a file, never on a command line) and grabs the
  * desktop. Resolves with the snapshot's size in bytes, or rejects with the client's error.
  */
-export async function vncSnapshot(host: string, port: number, password: string): Promise<number> {
-    const { execFileSync, spawnSync } = await import("node:child_process");
+export async function vncSnapshot(host: string, port: number, password: string, options: readonly string[] = []): Promise<number> {
+    const { execFile, execFileSync } = await import("node:child_process");
     const fs = await import("node:fs");
     const os = await import("node:os");
     const path = await import("node:path");
@@ -90,8 +90,13 @@ export async function vncSnapshot(host: string, port: number, password: string):
         const passwordFile = path.join(dir, "passwd");
         fs.writeFileSync(passwordFile, execFileSync("vncpasswd", ["-f"], { input: `${password}\n` }), { mode: 0o600 });
         const out = path.join(dir, "desktop.jpg");
-        const run = spawnSync("vncsnapshot", ["-quiet", "-passwd", passwordFile, `${host}::${port}`, out], { encoding: "utf8", timeout: 20_000 });
-        if (run.status !== 0 || !fs.existsSync(out)) throw new Error(`vncsnapshot failed (${run.status}): ${(run.stderr || run.stdout).trim().slice(0, 300)}`);
+        // Not spawnSync: the caller may be relaying this very connection in this process.
+        const run = await new Promise<{ code: number | null; text: string }>((resolve) => {
+            execFile("vncsnapshot", ["-quiet", ...options, "-passwd", passwordFile, `${host}::${port}`, out], { encoding: "utf8", timeout: 60_000 }, (err, stdout, stderr) =>
+                resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, text: `${stderr}${stdout}` }),
+            );
+        });
+        if (run.code !== 0 || !fs.existsSync(out)) throw new Error(`vncsnapshot failed (${run.code}): ${run.text.trim().slice(0, 300)}`);
         return fs.statSync(out).size;
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@
 // fake control plane (test/support), the stub Zed binary
 // (test/fixtures/zed-build), and for the compose case a TCP relay named `api`.
 import * as crypto from "node:crypto";
+import * as net from "node:net";
 import * as os from "node:os";
 import type Docker from "dockerode";
 import { logsOf as runnerLogs } from "../../cli/logs";
@@ -23,6 +24,7 @@ import { DeployedStack, deployStack, dockerBridgeAddress, envOf, healthOf, hostP
 
 const STACK = "e2e";
 const LIMITS_STACK = "e2e-limits";
+const DESKTOP_STACK = "e2e-desktop";
 const NETWORK_STACK = "e2e-net";
 const COMPOSE_NETWORK = "zed-e2e-helix";
 const BASE_IMAGE = process.env.BASE_IMAGE ?? "debian:bookworm-slim";
@@ -76,7 +78,7 @@ async function descendants(container: Docker.Container, root: number): Promise<n
 
 beforeAll(async () => {
     await requireEngine();
-    for (const stack of [STACK, LIMITS_STACK, NETWORK_STACK]) await removeLabelled(LABELS.stack, stack);
+    for (const stack of [STACK, LIMITS_STACK, DESKTOP_STACK, NETWORK_STACK]) await removeLabelled(LABELS.stack, stack);
     controlPlanePort = await controlPlane.listen(dockerBridgeAddress());
     common = {
         apiToken: TOKEN,
@@ -91,6 +93,8 @@ beforeAll(async () => {
         ...common,
         replicas: "3",
         concurrency: "2",
+        // This stack's tests open the desktops directly; the desktop stack below reaches them through the control plane.
+        publishDesktopPorts: "true",
         hostName: "e2e",
         containerNamePrefix: "zed-e2e",
         rdpPortBase: "43389",
@@ -102,7 +106,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-    for (const stack of [STACK, LIMITS_STACK, NETWORK_STACK]) await removeLabelled(LABELS.stack, stack).catch(() => undefined);
+    for (const stack of [STACK, LIMITS_STACK, DESKTOP_STACK, NETWORK_STACK]) await removeLabelled(LABELS.stack, stack).catch(() => undefined);
     await controlPlane.close();
 });
 
@@ -333,6 +337,89 @@ describe("limits: CONCURRENCY, SESSION_TIMEOUT and MAX_TASKS", () => {
         await controlPlane.waitFor(`${ID} back`, () => controlPlane.handshakes.filter((h) => h.runnerId === ID).length > handshakesBefore, 60_000);
         const logs = await runnerLogs(docker, container.id, {});
         expect(logs).toContain("MAX_TASKS=2 sessions done; exiting so the restart policy starts a fresh runner");
+    });
+});
+
+describe("remote desktop through the control plane, with no desktop port published", () => {
+    let desktop: DeployedStack;
+    const ID = "external-zed-e2e-desktop-1";
+
+    beforeAll(async () => {
+        desktop = await deployStack(
+            { ...common, replicas: "1", hostName: "e2e-desktop", containerNamePrefix: "zed-e2e-desktop", healthPortBase: "48030" },
+            DESKTOP_STACK,
+        );
+        secrets.push(envOf(desktop.declared[0]).RDP_PASSWORD, envOf(desktop.declared[0]).VNC_PASSWORD);
+        await controlPlane.waitFor(`${ID} to connect`, () => controlPlane.connectedRunnerIds().includes(ID), 60_000);
+        await controlPlane.waitFor(`${ID}'s reverse dial`, () => controlPlane.revdialRunnerIds().includes(ID), 30_000);
+    }, 300_000);
+
+    it("publishes only the health port", async () => {
+        const [container] = desktop.running.values();
+        const bindings = (await container.inspect()).HostConfig.PortBindings ?? {};
+        expect(Object.keys(bindings)).toEqual([`${CONTAINER_PORTS.health}/tcp`]);
+    });
+
+    it("carries RDP over the runner's WebSocket: a Connection Request gets xrdp's Connection Confirm", async () => {
+        const answer: Buffer[] = [];
+        const unsubscribe = controlPlane.onRdpResponse(ID, (d) => answer.push(d), "runner");
+        const connectionRequest = Buffer.from([0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0, 0, 0, 0, 0, 0x01, 0, 0x08, 0, 0x01, 0, 0, 0]);
+        const ack = await controlPlane.sendRdpChunk(ID, connectionRequest, ID, "runner");
+        console.log(`RDP chunk acknowledged in ${ack.ms} ms`);
+        expect(JSON.parse(ack.reply.toString())).toEqual({ status: "ok" });
+        await eventually("xrdp's answer", async () => (Buffer.concat(answer).length >= 6 ? true : undefined), 10_000);
+        unsubscribe();
+        expect(Buffer.concat(answer)[5]).toBe(0xd0);
+    });
+
+    it("carries VNC over the reverse dial: the RFB banner, then a real VNC client logs in with the password-config password", async () => {
+        const first = await controlPlane.dialRunner(ID);
+        const banner = await new Promise<Buffer>((resolve) => first.once("message", (d: Buffer) => resolve(d)));
+        expect(banner.toString("latin1")).toMatch(/^RFB 003\.00\d\n$/);
+        first.close();
+
+        const password = freshPassword();
+        secrets.push(password);
+        const configured = await controlPlane.configurePassword(ID, password, ID);
+        expect(configured.reply.status).toBe("configured");
+
+        // The test bridges a local TCP port to logical connections over the reverse dial, as Guacamole's side would.
+        const bridge = net.createServer((client) => {
+            void controlPlane.dialRunner(ID).then(
+                (ws) => {
+                    ws.on("message", (d: Buffer) => client.write(d));
+                    client.on("data", (d) => ws.send(d));
+                    ws.on("close", () => client.destroy());
+                    client.on("close", () => ws.close());
+                    client.on("error", () => ws.close());
+                },
+                () => client.destroy(),
+            );
+        });
+        await new Promise<void>((r) => bridge.listen(0, "127.0.0.1", r));
+        const port = (bridge.address() as net.AddressInfo).port;
+        try {
+            expect(await vncSnapshot("127.0.0.1", port, password)).toBeGreaterThan(1000);
+            await expect(vncSnapshot("127.0.0.1", port, envOf(desktop.declared[0]).VNC_PASSWORD)).rejects.toThrow(/authentication failed/i);
+        } finally {
+            bridge.close();
+        }
+    });
+
+    it("reports the reverse dial and the open tunnels in /health", async () => {
+        const [container] = desktop.running.values();
+        const ws = await controlPlane.dialRunner(ID);
+        const health = await eventually(
+            "a tunnel in /health",
+            async () => {
+                const body = JSON.parse((await execIn(container, ["/usr/local/bin/zed-runner", "healthcheck"])).output);
+                return body.tunnels.vnc === 1 ? body : undefined;
+            },
+            10_000,
+        );
+        ws.close();
+        expect(health.revdial).toMatchObject({ mode: "auto", status: "up", lastError: null });
+        expect(health.revdial.pickedUp).toBeGreaterThanOrEqual(3);
     });
 });
 
