@@ -45,10 +45,12 @@ async function run(): Promise<number> {
     const redactor = new Redactor();
     for (const secret of [settings.apiToken, settings.rdpPassword, settings.vncPassword]) redactor.add(secret);
     const log = createLogger(settings.logLevel, redactor);
-    process.on("uncaughtException", (err) => {
+    const crash = (err: unknown) => {
         log.error(`unexpected failure: ${describeError(err)}; exiting so the restart policy starts a fresh runner`);
         process.exit(70);
-    });
+    };
+    process.on("uncaughtException", crash);
+    process.on("unhandledRejection", crash);
     log.info(
         `runner ${settings.runnerId}: control plane ${settings.apiHost}, concurrency ${settings.concurrency}, ` +
             `max tasks ${settings.maxTasks || "unlimited"}, session timeout ${settings.sessionTimeout ? `${settings.sessionTimeout} s` : "none"}`,

@@ -85,8 +85,8 @@ export interface SessionInfo {
 }
 
 interface LiveSession {
+    /** pid 0 while Zed is being started: the slot counts towards CONCURRENCY, but there is nothing to stop yet. */
     readonly info: SessionInfo;
-    readonly child: ChildProcess;
     readonly exited: Promise<void>;
     timer: NodeJS.Timeout | undefined;
     ending: string | undefined;
@@ -154,7 +154,7 @@ export class Sessions {
         if ("error" in env) return refuse(env.error);
 
         // Counted before the first await, so two launches racing cannot both take the last slot.
-        const reserved: LiveSession = { info: { sessionId, pid: 0, workDir: folders.workDir, startedAt: "" }, child: undefined as never, exited: Promise.resolve(), timer: undefined, ending: undefined };
+        const reserved: LiveSession = { info: { sessionId, pid: 0, workDir: folders.workDir, startedAt: "" }, exited: Promise.resolve(), timer: undefined, ending: undefined };
         this.live.set(sessionId, reserved);
         this.started += 1;
         try {
@@ -235,7 +235,7 @@ export class Sessions {
                 this.checkDrained();
             });
         });
-        const session: LiveSession = { info: { sessionId, pid, workDir, startedAt: new Date().toISOString() }, child, exited, timer: undefined, ending: undefined };
+        const session: LiveSession = { info: { sessionId, pid, workDir, startedAt: new Date().toISOString() }, exited, timer: undefined, ending: undefined };
         if (this.settings.sessionTimeout > 0) {
             session.timer = setTimeout(() => {
                 this.log.warn(`session ${sessionId}: SESSION_TIMEOUT of ${this.settings.sessionTimeout} s reached`);

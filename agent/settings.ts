@@ -54,6 +54,20 @@ const whole = (name: string, min: number, max: number, fallback: number) =>
             return n;
         });
 
+/** One of `values`, case-insensitive; `fallback` when unset or empty. */
+const choice = <T extends string>(name: string, values: readonly T[], fallback: T) =>
+    z
+        .string()
+        .optional()
+        .transform((v, ctx) => {
+            const value = (v === undefined || v === "" ? fallback : v.toLowerCase()) as T;
+            if (!values.includes(value)) {
+                ctx.addIssue({ code: "custom", message: `${name} must be one of ${values.join(", ")} (got ${JSON.stringify(v)})` });
+                return z.NEVER;
+            }
+            return value;
+        });
+
 const required = (name: string, what: string) =>
     z.string({ error: `${name} is not set: ${what}` }).min(1, { error: `${name} is not set: ${what}` });
 
@@ -99,31 +113,11 @@ const schema = z.object({
             }
             return dir.replace(/\/+$/, "");
         }),
-    [ENV.logLevel]: z
-        .string()
-        .optional()
-        .transform((v, ctx) => {
-            const level = (v === undefined || v === "" ? IMAGE_DEFAULTS.logLevel : v.toLowerCase()) as LogLevel;
-            if (!LOG_LEVELS.includes(level)) {
-                ctx.addIssue({ code: "custom", message: `${ENV.logLevel} must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(v)})` });
-                return z.NEVER;
-            }
-            return level;
-        }),
+    [ENV.logLevel]: choice(ENV.logLevel, LOG_LEVELS, IMAGE_DEFAULTS.logLevel),
     [ENV.displayWidth]: whole(ENV.displayWidth, 640, 7680, IMAGE_DEFAULTS.displayWidth),
     [ENV.displayHeight]: whole(ENV.displayHeight, 480, 4320, IMAGE_DEFAULTS.displayHeight),
     [ENV.stopGraceSeconds]: whole(ENV.stopGraceSeconds, 1, 3600, IMAGE_DEFAULTS.stopGraceSeconds),
-    [ENV.revdial]: z
-        .string()
-        .optional()
-        .transform((v, ctx) => {
-            const mode = (v === undefined || v === "" ? "auto" : v.toLowerCase()) as RevdialMode;
-            if (!REVDIAL_MODES.includes(mode)) {
-                ctx.addIssue({ code: "custom", message: `${ENV.revdial} must be one of ${REVDIAL_MODES.join(", ")} (got ${JSON.stringify(v)})` });
-                return z.NEVER;
-            }
-            return mode;
-        }),
+    [ENV.revdial]: choice(ENV.revdial, REVDIAL_MODES, "auto"),
 });
 
 /** Parses the agent's settings from an environment; throws a SettingsError listing every problem. */

@@ -3,7 +3,11 @@
 // directly and shared by the program and the operator commands.
 import { isIP } from "node:net";
 import { z } from "zod";
-import { IMAGE_DEFAULTS, workspaceDirProblem } from "./imageContract";
+import { isEveryInterface, isLoopbackHost, normalizeDockerHost } from "./addresses";
+import { IMAGE_DEFAULTS, MAX_PORTS_PER_RUNNER, workspaceDirProblem } from "./imageContract";
+
+/** Docker's own networks, which a runner must not join: host shares the machine's network, none has no network. */
+const DOCKER_SPECIAL_NETWORKS = ["host", "none"];
 
 /** The seed's default token: every runner that used it could be hijacked by anyone who read the docs. */
 export const INSECURE_DEFAULT_TOKEN = "oh-hallo-insecure-token";
@@ -158,21 +162,14 @@ const namePart = (max: number) =>
         .max(max, { error: `must be at most ${max} characters` })
         .regex(NAME, { error: "must start with a letter or digit and contain only letters, digits, '_', '.' and '-'" });
 
-/** Hosts that, dialed from inside a runner container, reach the container itself. */
-export function isLoopbackHost(hostname: string): boolean {
-    const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-    return (
-        h === "localhost" ||
-        h.endsWith(".localhost") ||
-        /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
-        h === "::1" ||
-        h === "0:0:0:0:0:0:0:1" ||
-        h === "0.0.0.0" ||
-        h === "::"
-    );
-}
+export { isLoopbackHost } from "./addresses";
 
 const apiHost = z.string().superRefine((value, ctx) => {
+    // The URL parser would quietly drop a leading space or tab; the image writes the value into Zed's settings.
+    if (/[\s"'\\<>`{}|^]/.test(value)) {
+        ctx.addIssue({ code: "custom", message: "must be a URL without spaces, quotes, backslashes or control characters" });
+        return;
+    }
     let url: URL;
     try {
         url = new URL(value);
@@ -203,7 +200,7 @@ const hostName = z
     .regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/, { error: "must be a host name (letters, digits, '.', '-')" });
 const replicas = integer(0, 1000);
 const bindAddress = z.string().refine((a) => isIP(a) !== 0, { error: "must be an IPv4 or IPv6 address such as 127.0.0.1" });
-const portsPerRunner = integer(1, 100);
+const portsPerRunner = integer(1, MAX_PORTS_PER_RUNNER);
 const memoryMb = integer(256, 1_048_576, "a number of MB");
 const shmSizeMb = integer(64, 65_536, "a number of MB");
 const cpus = z.preprocess(
@@ -253,11 +250,14 @@ const hosts = z.preprocess(
         .array(hostEntry, { error: "must be a list of hosts, each with name, dockerHost and replicas" })
         .min(1, { error: "must list at least one host, or be left unset for this machine alone" })
         .superRefine((list, ctx) => {
+            // The same engine spelled two ways (unix:///var/run//docker.sock) is still the same engine.
+            const keys = { name: (h: { name: string }) => h.name.toLowerCase(), dockerHost: (h: { dockerHost: string }) => normalizeDockerHost(h.dockerHost) };
             for (const field of ["name", "dockerHost"] as const) {
                 const seen = new Map<string, number>();
                 list.forEach((host, i) => {
-                    const first = seen.get(host[field]);
-                    if (first === undefined) seen.set(host[field], i);
+                    const key = keys[field](host);
+                    const first = seen.get(key);
+                    if (first === undefined) seen.set(key, i);
                     else ctx.addIssue({ code: "custom", path: [i, field], message: `repeats hosts[${first}].${field}; each host needs its own` });
                 });
             }
@@ -305,7 +305,7 @@ const schema = z
         rdpPortBase: port.default(3389),
         vncPortBase: port.default(5900),
         healthPortBase: port.default(3030),
-        portsPerRunner: integer(1, 100).default(1),
+        portsPerRunner: portsPerRunner.default(1),
         memoryMb: integer(256, 1_048_576, "a number of MB").default(4096),
         shmSizeMb: integer(64, 65_536, "a number of MB").default(1024),
         cpus: z
@@ -319,7 +319,19 @@ const schema = z
         networks: z
             .preprocess(
                 asList,
-                z.array(namePart(128), { error: 'must be a list of Docker network names, e.g. ["helix_default"]' }),
+                z
+                    .array(namePart(128), { error: 'must be a list of Docker network names, e.g. ["helix_default"]' })
+                    .superRefine((names, ctx) => {
+                        names.forEach((name, i) => {
+                            if (DOCKER_SPECIAL_NETWORKS.includes(name.toLowerCase())) {
+                                ctx.addIssue({
+                                    code: "custom",
+                                    path: [i],
+                                    message: `must not include Docker's "${name}" network: runners join a bridge network of their own and may join existing user networks, not the host's network or none`,
+                                });
+                            }
+                        });
+                    }),
             )
             .default([]),
         hosts: hosts.optional(),
@@ -394,7 +406,13 @@ export function parseConfig(raw: RawConfig, context: ConfigContext): ParsedConfi
     const problems: string[] = [...removedProblems];
     const warnings: string[] = [];
 
-    if (c.apiToken.trim() === "" || c.apiToken === INSECURE_DEFAULT_TOKEN) {
+    if (c.apiToken.trim() !== "" && c.apiToken !== c.apiToken.trim() && c.apiToken.trim().toLowerCase() !== INSECURE_DEFAULT_TOKEN) {
+        problems.push("apiToken has leading or trailing whitespace (a copy-paste slip?): the control plane compares the token byte for byte; set it again without it");
+    }
+    if (c.hosts && present.replicas !== undefined && present.replicas.trim() !== "1") {
+        problems.push(`replicas (got ${JSON.stringify(present.replicas)}) has no effect when hosts is set: give each host its own replicas, and remove the top-level key`);
+    }
+    if (c.apiToken.trim() === "" || c.apiToken.trim().toLowerCase() === INSECURE_DEFAULT_TOKEN) {
         const what = c.apiToken.trim() === "" ? "is empty" : "is the insecure default from Helix's examples";
         if (c.allowInsecureToken) {
             warnings.push(`apiToken ${what}; accepted because allowInsecureToken is true. Never do this on a shared network.`);
@@ -467,7 +485,7 @@ export function parseConfig(raw: RawConfig, context: ConfigContext): ParsedConfi
         : [{ name: hostName, connection: undefined, settings }];
     for (const host of hostTargets) {
         const where = c.hosts ? ` on host ${host.name}` : "";
-        if (host.settings.bindAddress === "0.0.0.0" || host.settings.bindAddress === "::") {
+        if (isEveryInterface(host.settings.bindAddress)) {
             warnings.push(
                 `bindAddress is ${host.settings.bindAddress}${where}: every runner's RDP, VNC and health ports are published on every network interface of that machine. Firewall them or use 127.0.0.1.`,
             );

@@ -16,6 +16,12 @@ export const CONTAINER_PORTS = {
     health: 3030,
 } as const;
 
+/**
+ * The most RDP and VNC ports a stack may publish per runner (config: portsPerRunner), as
+ * consecutive container ports from CONTAINER_PORTS.rdp and .vnc, like the seed's `-p 3389-3409`.
+ */
+export const MAX_PORTS_PER_RUNNER = 100;
+
 /** Zed's own external-sync server: inside the container only, moved off 3030 (the health port). */
 export const ZED_SYNC_PORT = 3031;
 

@@ -1,6 +1,7 @@
 // The runner plan: validated settings in, one spec per runner out (IDs, names,
 // ports, environment, labels, endpoints). Pure, and the single source of truth
 // for every value the component, the outputs and the operator commands show.
+import { isEveryInterface } from "./addresses";
 import type { RunnerSettings } from "./config";
 import { CONTAINER_PORTS, DISPLAY, ENV, HEALTHCHECK_COMMAND, HEALTH_PATH } from "./imageContract";
 
@@ -93,7 +94,7 @@ function hostPort(host: string, port: number): string {
 
 /** The address an operator dials: the bind address, or the machine's name when bound on every interface. */
 function endpointHost(settings: RunnerSettings): string {
-    return settings.bindAddress === "0.0.0.0" || settings.bindAddress === "::" ? settings.hostName : settings.bindAddress;
+    return isEveryInterface(settings.bindAddress) ? settings.hostName : settings.bindAddress;
 }
 
 /**

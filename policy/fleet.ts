@@ -1,7 +1,8 @@
 // A stack policy: runners must not collide with each other.
 import * as docker from "@pulumi/docker";
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { environmentOf, isEveryInterface, isRunner, publishedPorts } from "./runner";
+import { isEveryInterface } from "../components/addresses";
+import { environmentOf, isRunner, publishedPorts } from "./runner";
 
 /** Containers on the same Docker host share one provider; the default provider is one host too. */
 function dockerHostOf(resource: PolicyResource): string {

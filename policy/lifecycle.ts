@@ -20,6 +20,13 @@ export const restartPolicy: ResourceValidationPolicy = {
     }),
 };
 
+/** A check that passes whatever the runner does: `true`, `exit 0`, `:`, an echo. */
+function isTrivialCheck(tests: readonly string[]): boolean {
+    const [kind, ...rest] = tests;
+    const command = (kind === "CMD-SHELL" ? rest.join(" ") : kind === "CMD" ? rest.join(" ") : tests.join(" ")).trim();
+    return /^((\/usr)?\/bin\/)?(true|:|exit 0|echo( .*)?|sh -c (true|:|'true'|"true"))$/.test(command) || command === "";
+}
+
 export const healthcheckRequired: ResourceValidationPolicy = {
     name: "healthcheck-required",
     description:
@@ -30,6 +37,7 @@ export const healthcheckRequired: ResourceValidationPolicy = {
         if (!isRunner(container)) return;
         const tests = ((container.healthcheck as any)?.tests as string[] | undefined) ?? [];
         if (tests.length === 0 || tests[0] === "NONE") reportViolation("Runner container must have a health check.");
+        else if (isTrivialCheck(tests)) reportViolation(`Runner container's health check must test the runner, not always pass (${JSON.stringify(tests)}).`);
         if (container.wait !== true) reportViolation("Runner container must set wait: true so `pulumi up` waits until it is healthy.");
     }),
 };

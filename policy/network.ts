@@ -1,7 +1,8 @@
 // Policies on what a runner exposes and whom it talks to.
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { RDP_CONTAINER_PORTS, VNC_CONTAINER_PORTS, environmentOf, isEveryInterface, isLocalHost, isRunner, publishedPorts } from "./runner";
+import { hostPathTakeover, isEveryInterface } from "../components/addresses";
+import { RDP_CONTAINER_PORTS, VNC_CONTAINER_PORTS, environmentOf, isLocalHost, isRunner, publishedPorts } from "./runner";
 
 interface RemoteDesktopConfig {
     /** Bind addresses allowed besides specific ones, e.g. "0.0.0.0" on a host behind a firewall. */
@@ -11,7 +12,7 @@ interface RemoteDesktopConfig {
 export const remoteDesktopNotPublic: ResourceValidationPolicy = {
     name: "remote-desktop-not-public",
     description:
-        "Checks that no RDP (container port 3389-3409) or VNC (5900-5921) port is published on every interface. " +
+        `Checks that no RDP (container port ${RDP_CONTAINER_PORTS.from}-${RDP_CONTAINER_PORTS.to}) or VNC (${VNC_CONTAINER_PORTS.from}-${VNC_CONTAINER_PORTS.to}) port is published on every interface. ` +
         "Fix: `pulumi config set bindAddress 127.0.0.1` and tunnel in with ssh -L, or list the address in this policy's allowedBindAddresses.",
     enforcementLevel: "mandatory",
     configSchema: {
@@ -21,6 +22,9 @@ export const remoteDesktopNotPublic: ResourceValidationPolicy = {
     },
     validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
         const { allowedBindAddresses } = args.getConfig<RemoteDesktopConfig>();
+        if ((container as Record<string, any>).publishAllPorts === true && isRunner(container)) {
+            reportViolation("Runner container must not set publishAllPorts: it publishes RDP and VNC on every interface.");
+        }
         for (const port of publishedPorts(container)) {
             const rdp = port.internal >= RDP_CONTAINER_PORTS.from && port.internal <= RDP_CONTAINER_PORTS.to;
             const vnc = port.internal >= VNC_CONTAINER_PORTS.from && port.internal <= VNC_CONTAINER_PORTS.to;
@@ -70,36 +74,58 @@ interface HostTakeoverConfig {
     allowedCapabilities: string[];
 }
 
-const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
+/** Host namespaces a container can share; `networkMode: container:<x>` shares another container's network. */
+const NAMESPACE_MODES = ["networkMode", "pidMode", "ipcMode", "usernsMode", "cgroupnsMode"] as const;
+
+/** Why a bind source (a volume's hostPath, a bind mount's source, a local volume's device) hands over the host. */
+function reportHostPath(source: unknown, what: string, reportViolation: (message: string) => void): void {
+    if (typeof source !== "string" || source === "") return;
+    const takeover = hostPathTakeover(source);
+    if (takeover) reportViolation(`Runner container must not ${what} ${takeover} (${source}).`);
+}
 
 export const noHostTakeover: ResourceValidationPolicy = {
     name: "no-host-takeover",
     description:
-        "Checks that a runner container cannot take over its host: not privileged, not on the host's network, PID or IPC namespace, " +
-        "no Docker socket mounted, no capabilities added beyond allowedCapabilities. Fix: remove those settings; the runner image needs none.",
+        "Checks that a runner container cannot take over its host: not privileged, no host devices, no unconfined seccomp or AppArmor, " +
+        "not in the host's (or another container's) network, PID, IPC, user or cgroup namespace, no bind of the host's root, system " +
+        "folders or Docker socket (however the path is spelled, through a local volume too), no capabilities beyond allowedCapabilities. " +
+        "Fix: remove those settings; the runner image needs none.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
             allowedCapabilities: { type: "array", items: { type: "string" }, default: [] },
         },
     },
-    validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
-        if (!isRunner(container)) return;
-        const { allowedCapabilities } = args.getConfig<HostTakeoverConfig>();
-        const c = container as Record<string, any>;
-        if (c.privileged === true) reportViolation("Runner container must not be privileged.");
-        for (const mode of ["networkMode", "pidMode", "ipcMode"] as const) {
-            if (c[mode] === "host") reportViolation(`Runner container must not use the host's namespace (${mode}: host).`);
-        }
-        const mounted = [
-            ...((c.volumes as any[] | undefined) ?? []).map((v) => v.hostPath),
-            ...((c.mounts as any[] | undefined) ?? []).filter((m) => m.type === "bind").map((m) => m.source),
-        ];
-        for (const source of mounted) {
-            if (DOCKER_SOCKETS.includes(source)) reportViolation(`Runner container must not mount the Docker socket (${source}).`);
-        }
-        const added: string[] = c.capabilities?.adds ?? [];
-        const extra = added.filter((cap) => !allowedCapabilities.includes(cap));
-        if (extra.length > 0) reportViolation(`Runner container must not add capabilities: ${extra.join(", ")}.`);
-    }),
+    validateResource: [
+        validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+            if (!isRunner(container)) return;
+            const { allowedCapabilities } = args.getConfig<HostTakeoverConfig>();
+            const c = container as Record<string, any>;
+            if (c.privileged === true) reportViolation("Runner container must not be privileged.");
+            for (const mode of NAMESPACE_MODES) {
+                const value = typeof c[mode] === "string" ? (c[mode] as string).toLowerCase() : "";
+                if (value === "host") reportViolation(`Runner container must not use the host's namespace (${mode}: host).`);
+                if (value.startsWith("container:")) reportViolation(`Runner container must not share another container's namespace (${mode}: ${c[mode]}).`);
+            }
+            for (const volume of (c.volumes as any[] | undefined) ?? []) reportHostPath(volume?.hostPath, "bind", reportViolation);
+            for (const mount of (c.mounts as any[] | undefined) ?? []) if (mount?.type === "bind") reportHostPath(mount.source, "bind", reportViolation);
+            const devices = (c.devices as any[] | undefined) ?? [];
+            if (devices.length > 0) reportViolation(`Runner container must not be given host devices (${devices.map((d) => d?.hostPath).join(", ")}).`);
+            for (const opt of (c.securityOpts as string[] | undefined) ?? []) {
+                if (/^(seccomp|apparmor)[=:]unconfined$/i.test(opt) || /^label[=:]disable$/i.test(opt) || /^systempaths[=:]unconfined$/i.test(opt)) {
+                    reportViolation(`Runner container must keep its confinement (securityOpts "${opt}").`);
+                }
+            }
+            const added: string[] = c.capabilities?.adds ?? [];
+            const extra = added.filter((cap) => !allowedCapabilities.includes(cap));
+            if (extra.length > 0) reportViolation(`Runner container must not add capabilities: ${extra.join(", ")}.`);
+        }),
+        // A volume of the local driver with o=bind is a bind mount by another name.
+        validateResourceOfType(docker.Volume, (volume, args, reportViolation) => {
+            const opts = (volume.driverOpts ?? {}) as Record<string, string>;
+            const isBind = (volume.driver ?? "local") === "local" && /(^|,)bind(,|$)/.test(opts.o ?? "");
+            if (isBind) reportHostPath(opts.device, "have a volume that binds", (m) => reportViolation(m.replace("Runner container", "A volume")));
+        }),
+    ],
 };

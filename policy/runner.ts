@@ -4,13 +4,21 @@
 // any program that runs these runners, so it reads resources, not the program's modules.
 import * as docker from "@pulumi/docker";
 import { Secret } from "@pulumi/policy";
+// The image's contract is plain data with no imports, so the pack (a package of its own) can share it.
+import { isLoopbackHost } from "../components/addresses";
+import { CONTAINER_PORTS, MAX_PORTS_PER_RUNNER } from "../components/imageContract";
 
-/** Container ports the runner image serves RDP and VNC on, as the seed publishes them. */
-export const RDP_CONTAINER_PORTS = { from: 3389, to: 3409 } as const;
-export const VNC_CONTAINER_PORTS = { from: 5900, to: 5921 } as const;
+/** Container ports a runner publishes RDP and VNC on: the image's, and the ones above it portsPerRunner may add. */
+export const RDP_CONTAINER_PORTS = { from: CONTAINER_PORTS.rdp, to: CONTAINER_PORTS.rdp + MAX_PORTS_PER_RUNNER - 1 } as const;
+export const VNC_CONTAINER_PORTS = { from: CONTAINER_PORTS.vnc, to: CONTAINER_PORTS.vnc + MAX_PORTS_PER_RUNNER - 1 } as const;
 
 /** Helix's example token: anyone who read the docs knows it. */
 export const INSECURE_DEFAULT_TOKEN = "oh-hallo-insecure-token";
+
+/** The example token however it is padded or cased. */
+export function isExampleToken(token: string): boolean {
+    return token.trim().toLowerCase() === INSECURE_DEFAULT_TOKEN;
+}
 
 export type ContainerProps = docker.ContainerArgs & Record<string, any>;
 
@@ -44,13 +52,7 @@ export function publishedPorts(props: Record<string, any>): { internal: number; 
     return ports.map((p) => ({ internal: Number(p.internal), external: p.external === undefined ? undefined : Number(p.external), ip: p.ip ?? "0.0.0.0", protocol: p.protocol ?? "tcp" }));
 }
 
-/** Addresses that publish a port on every interface. */
-export function isEveryInterface(ip: string): boolean {
-    return ip === "" || ip === "0.0.0.0" || ip === "::" || ip === "[::]";
-}
-
 /** Hosts whose traffic never leaves this machine. */
 export function isLocalHost(hostname: string): boolean {
-    const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-    return h === "localhost" || h === "host.docker.internal" || /^127\.\d+\.\d+\.\d+$/.test(h) || h === "::1";
+    return isLoopbackHost(hostname) || hostname.toLowerCase().replace(/\.$/, "") === "host.docker.internal";
 }

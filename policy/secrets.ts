@@ -1,7 +1,7 @@
 // Policies on the runner token: never Helix's example value, never stored in plain text.
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, Secret, validateResourceOfType } from "@pulumi/policy";
-import { INSECURE_DEFAULT_TOKEN, environmentOf, isRunner } from "./runner";
+import { INSECURE_DEFAULT_TOKEN, environmentOf, isExampleToken, isRunner, reveal } from "./runner";
 
 export const runnerTokenNotDefault: ResourceValidationPolicy = {
     name: "runner-token-not-default",
@@ -16,7 +16,7 @@ export const runnerTokenNotDefault: ResourceValidationPolicy = {
             const token = env.API_TOKEN;
             if (token === undefined || token.trim() === "") {
                 reportViolation("Runner container must be given a non-empty API_TOKEN.");
-            } else if (token === INSECURE_DEFAULT_TOKEN) {
+            } else if (isExampleToken(token)) {
                 reportViolation(`Runner container must not use Helix's example token ${INSECURE_DEFAULT_TOKEN}: anyone could register runners with it.`);
             }
         }),
@@ -24,7 +24,7 @@ export const runnerTokenNotDefault: ResourceValidationPolicy = {
             const env = (service.taskSpec as any)?.containerSpec?.env as Record<string, string> | undefined;
             if (!env || !("API_TOKEN" in env || "RUNNER_ID" in env)) return;
             const token = env.API_TOKEN;
-            if (!token || token.trim() === "" || token === INSECURE_DEFAULT_TOKEN) {
+            if (!token || token.trim() === "" || isExampleToken(token)) {
                 reportViolation("Runner service must be given a real API_TOKEN, not an empty one or Helix's example token.");
             }
         }),
@@ -46,6 +46,16 @@ export const runnerTokenSecret: ResourceValidationPolicy = {
     validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
         const env = environmentOf(container);
         if (!env || !("API_TOKEN" in env)) return;
+        // The token belongs in the (secret) environment alone: a copy anywhere else is stored in plain text.
+        const token = env.API_TOKEN;
+        if (token.length >= 4) {
+            for (const [property, value] of Object.entries(container as Record<string, unknown>)) {
+                if (property === "envs") continue;
+                if (JSON.stringify(reveal(value) ?? null).includes(JSON.stringify(token).slice(1, -1))) {
+                    reportViolation(`Runner container must not carry API_TOKEN outside its secret environment: ${property} holds it in plain text.`);
+                }
+            }
+        }
         const markedSecret = args.opts.additionalSecretOutputs?.includes("envs") ?? false;
         const passedAsSecret = (container as any).envs instanceof Secret;
         if (!markedSecret && !passedAsSecret) {

@@ -171,7 +171,23 @@ describe("parseConfig hosts", () => {
     });
 });
 
+describe("parseConfig with hosts", () => {
+    it("refuses a top-level replicas that hosts would silently override", () => {
+        const hosts = JSON.stringify([{ name: "a", dockerHost: "ssh://ops@a", replicas: 2 }]);
+        expect(problemsOf({ ...MINIMAL, replicas: "3", hosts })).toEqual([
+            'replicas (got "3") has no effect when hosts is set: give each host its own replicas, and remove the top-level key',
+        ]);
+        // Pulumi.yaml's default (1) is what every stack has; it is not a choice to refuse.
+        expect(() => parseConfig({ ...MINIMAL, replicas: "1", hosts }, context)).not.toThrow();
+    });
+});
+
 describe("parseConfig warnings", () => {
+    it.each([["::ffff:0.0.0.0"], ["0:0:0:0:0:0:0:0"], ["0.0.0.0"], ["::"]])("warns that bindAddress %s publishes on every interface", (bindAddress) => {
+        const { warnings } = parseConfig({ ...MINIMAL, bindAddress }, context);
+        expect(warnings).toEqual([expect.stringContaining(`bindAddress is ${bindAddress}: every runner's`)]);
+    });
+
     it("accepts an insecure token only with allowInsecureToken, with a warning", () => {
         const parsed = parseConfig({ apiToken: INSECURE_DEFAULT_TOKEN, allowInsecureToken: "true" }, context);
         expect(parsed.apiToken).toBe(INSECURE_DEFAULT_TOKEN);

@@ -23,7 +23,7 @@ export function runnerProps(): Record<string, any> {
             { internal: 5900, external: 5900, ip: "127.0.0.1", protocol: "tcp" },
             { internal: 3030, external: 3030, ip: "127.0.0.1", protocol: "tcp" },
         ],
-        healthcheck: { tests: ["CMD", "/usr/local/bin/zed-runner-healthcheck"], interval: "10s", timeout: "5s", startPeriod: "30s", retries: 3 },
+        healthcheck: { tests: ["CMD", "/usr/local/bin/zed-runner", "healthcheck"], interval: "10s", timeout: "5s", startPeriod: "30s", retries: 3 },
         wait: true,
         waitTimeout: 120,
         logDriver: "json-file",

@@ -1,5 +1,5 @@
 import { healthcheckRequired, imagePinned, isPinnedImage, logRotation, resourceLimits, restartPolicy } from "../../policy/lifecycle";
-import { REMOTE_IMAGE, runner } from "./fixtures";
+import { REMOTE_IMAGE, runner, runnerProps } from "./fixtures";
 import { violationsOf } from "./harness";
 
 describe("restart-policy", () => {
@@ -19,6 +19,23 @@ describe("restart-policy", () => {
 describe("healthcheck-required", () => {
     it("passes a health check with wait", async () => {
         expect(await violationsOf(healthcheckRequired, runner())).toEqual([]);
+    });
+
+    it.each([
+        [["CMD", "true"]],
+        [["CMD", "/bin/true"]],
+        [["CMD-SHELL", "exit 0"]],
+        [["CMD-SHELL", ":"]],
+        [["CMD", "echo", "ok"]],
+    ])("fails a health check that always passes: %j", async (tests) => {
+        expect(await violationsOf(healthcheckRequired, runner({ healthcheck: { ...runnerProps().healthcheck, tests } }))).toEqual([
+            `Runner container's health check must test the runner, not always pass (${JSON.stringify(tests)}).`,
+        ]);
+    });
+
+    it("passes a health check that asks the runner", async () => {
+        const tests = ["CMD-SHELL", "curl -fsS http://127.0.0.1:3030/health"];
+        expect(await violationsOf(healthcheckRequired, runner({ healthcheck: { ...runnerProps().healthcheck, tests } }))).toEqual([]);
     });
 
     it("fails a missing health check and a missing wait", async () => {

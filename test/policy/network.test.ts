@@ -17,13 +17,30 @@ describe("remote-desktop-not-public", () => {
         ]);
     });
 
+    it.each(["0:0:0:0:0:0:0:0", "::ffff:0.0.0.0", "[::]", "0000::0"])("treats %j as every interface", async (ip) => {
+        expect(await violationsOf(remoteDesktopNotPublic, runner({ ports: portsOn(ip) }))).toHaveLength(2);
+    });
+
+    it("fails publishAllPorts, which publishes RDP and VNC on every interface", async () => {
+        expect(await violationsOf(remoteDesktopNotPublic, runner({ publishAllPorts: true, ports: undefined }))).toEqual([
+            "Runner container must not set publishAllPorts: it publishes RDP and VNC on every interface.",
+        ]);
+        expect(await violationsOf(remoteDesktopNotPublic, runner({ publishAllPorts: false }))).toEqual([]);
+    });
+
     it("fails ports with no ip, which Docker publishes on every interface", async () => {
         expect(await violationsOf(remoteDesktopNotPublic, runner({ ports: portsOn(undefined) }))).toHaveLength(2);
     });
 
-    it("covers the whole RDP and VNC ranges", async () => {
-        const ports = [{ internal: 3409, external: 13409, ip: "0.0.0.0" }, { internal: 5921, external: 15921, ip: "0.0.0.0" }, { internal: 5922, external: 15922, ip: "0.0.0.0" }];
-        expect(await violationsOf(remoteDesktopNotPublic, runner({ ports }))).toHaveLength(2);
+    it("covers every RDP and VNC port portsPerRunner can publish (100 of each), and nothing past them", async () => {
+        const ports = [
+            { internal: 3488, external: 13488, ip: "0.0.0.0" },
+            { internal: 5999, external: 15999, ip: "0.0.0.0" },
+            { internal: 3489, external: 13489, ip: "0.0.0.0" },
+            { internal: 6000, external: 16000, ip: "0.0.0.0" },
+        ];
+        const violations = await violationsOf(remoteDesktopNotPublic, runner({ ports }));
+        expect(violations).toEqual([expect.stringContaining("RDP port 3488"), expect.stringContaining("VNC port 5999")]);
     });
 
     it("allows addresses listed in policy config", async () => {
@@ -77,10 +94,66 @@ describe("no-host-takeover", () => {
             "Runner container must not be privileged.",
             "Runner container must not use the host's namespace (networkMode: host).",
             "Runner container must not use the host's namespace (pidMode: host).",
-            "Runner container must not mount the Docker socket (/var/run/docker.sock).",
-            "Runner container must not mount the Docker socket (/run/docker.sock).",
+            "Runner container must not bind the Docker socket (/var/run/docker.sock).",
+            "Runner container must not bind the Docker socket (/run/docker.sock).",
             "Runner container must not add capabilities: SYS_ADMIN, NET_ADMIN.",
         ]);
+    });
+
+    it.each([
+        ["/", "the host's root folder"],
+        ["//", "the host's root folder"],
+        ["/var/run", "/var/run, which holds the Docker socket"],
+        ["/var/run/", "/var/run, which holds the Docker socket"],
+        ["//var/run/docker.sock", "the Docker socket"],
+        ["/var/run/docker.sock/", "the Docker socket"],
+        ["/var/run/../run/docker.sock", "the Docker socket"],
+        ["/etc", "the host's system folder /etc"],
+        ["/etc/shadow", "/etc/shadow, inside a host system folder"],
+        ["/var/lib/docker/volumes", "/var/lib/docker/volumes, inside a host system folder"],
+    ])("fails a bind of %j however it is spelled", async (source, what) => {
+        expect(await violationsOf(noHostTakeover, runner({ mounts: [{ type: "bind", source, target: "/host" }] }))).toEqual([
+            `Runner container must not bind ${what} (${source}).`,
+        ]);
+        expect(await violationsOf(noHostTakeover, runner({ volumes: [{ hostPath: source, containerPath: "/host" }] }))).toHaveLength(1);
+    });
+
+    it("passes a bind of an ordinary folder and named volumes", async () => {
+        const fixture = runner({
+            mounts: [{ type: "bind", source: "/srv/zed-cache", target: "/cache" }, { type: "volume", source: "ws", target: "/ws" }],
+            volumes: [{ volumeName: "helix-zed-agent-dev-1-workspace", containerPath: "/tmp/zed-workspaces" }],
+        });
+        expect(await violationsOf(noHostTakeover, fixture)).toEqual([]);
+    });
+
+    it("fails a local-driver volume that binds the host's root, and passes a plain one", async () => {
+        const bind = { type: "docker:index/volume:Volume", props: { name: "root", driver: "local", driverOpts: { type: "none", o: "bind", device: "/" } } };
+        expect(await violationsOf(noHostTakeover, bind)).toEqual(["A volume must not have a volume that binds the host's root folder (/)."]);
+        expect(await violationsOf(noHostTakeover, { type: "docker:index/volume:Volume", props: { name: "ws" } })).toEqual([]);
+    });
+
+    it("fails host devices, unconfined seccomp or AppArmor, and every shared namespace", async () => {
+        const fixture = runner({
+            devices: [{ hostPath: "/dev/kvm" }],
+            securityOpts: ["seccomp=unconfined", "apparmor:unconfined", "no-new-privileges"],
+            usernsMode: "host",
+            ipcMode: "host",
+            cgroupnsMode: "host",
+            networkMode: "container:other",
+        });
+        expect(await violationsOf(noHostTakeover, fixture)).toEqual([
+            "Runner container must not share another container's namespace (networkMode: container:other).",
+            "Runner container must not use the host's namespace (ipcMode: host).",
+            "Runner container must not use the host's namespace (usernsMode: host).",
+            "Runner container must not use the host's namespace (cgroupnsMode: host).",
+            "Runner container must not be given host devices (/dev/kvm).",
+            'Runner container must keep its confinement (securityOpts "seccomp=unconfined").',
+            'Runner container must keep its confinement (securityOpts "apparmor:unconfined").',
+        ]);
+    });
+
+    it("passes private namespaces and confinement that only adds restrictions", async () => {
+        expect(await violationsOf(noHostTakeover, runner({ ipcMode: "private", cgroupnsMode: "private", securityOpts: ["no-new-privileges"] }))).toEqual([]);
     });
 
     it("allows capabilities listed in policy config", async () => {

@@ -14,6 +14,12 @@ describe("runner-token-not-default", () => {
         ]);
     });
 
+    it.each([[" oh-hallo-insecure-token"], ["OH-HALLO-INSECURE-TOKEN"], ["oh-hallo-insecure-token\n"]])("fails the example token padded or cased: %j", async (token) => {
+        expect(await violationsOf(runnerTokenNotDefault, runner({ envs: withEnv("API_TOKEN", token) }))).toEqual([
+            "Runner container must not use Helix's example token oh-hallo-insecure-token: anyone could register runners with it.",
+        ]);
+    });
+
     it("fails an empty token", async () => {
         expect(await violationsOf(runnerTokenNotDefault, runner({ envs: withEnv("API_TOKEN", " ") }))).toEqual([
             "Runner container must be given a non-empty API_TOKEN.",
@@ -41,6 +47,16 @@ describe("runner-token-not-default", () => {
 describe("runner-token-secret", () => {
     const message =
         'Runner container must keep its environment secret (additionalSecretOutputs: ["envs"]): it holds API_TOKEN, which would otherwise be stored in plain text in the stack state.';
+
+    it.each([
+        ["labels", { labels: [{ label: "token", value: "a-real-runner-token-9f8e7d" }] }],
+        ["command", { command: ["/usr/local/bin/zed-runner", "run", "--token=a-real-runner-token-9f8e7d"] }],
+        ["hostname", { hostname: "a-real-runner-token-9f8e7d" }],
+    ])("fails the token copied into %s", async (property, changes) => {
+        expect(await violationsOf(runnerTokenSecret, runner(changes))).toEqual([
+            `Runner container must not carry API_TOKEN outside its secret environment: ${property} holds it in plain text.`,
+        ]);
+    });
 
     it("passes an environment marked as a secret output", async () => {
         expect(await violationsOf(runnerTokenSecret, runner())).toEqual([]);

@@ -1,0 +1,77 @@
+// Addresses and paths in their every spelling: all-interface bind addresses,
+// loopback hosts, Docker engine addresses and host paths, normalised before
+// they are compared. Shared by the stack config and the policy pack, so the two
+// judge `::ffff:0.0.0.0`, `localhost.` or `//var/run/docker.sock/` alike.
+// Pure, with no imports: the policy pack (a package of its own) loads it too.
+
+/** An IPv6 address in the compressed form the WHATWG URL parser gives it, or undefined. */
+function canonicalIPv6(address: string): string | undefined {
+    const bare = address.replace(/^\[|\]$/g, "");
+    if (!bare.includes(":")) return undefined;
+    try {
+        return new URL(`http://[${bare}]/`).hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    } catch {
+        return undefined;
+    }
+}
+
+/** Whether a bind address publishes on every interface: "", 0.0.0.0, ::, [::], 0:0:0:0:0:0:0:0, ::ffff:0.0.0.0 and kin. */
+export function isEveryInterface(address: string | undefined): boolean {
+    const a = (address ?? "").trim();
+    if (a === "" || a === "*") return true;
+    if (/^0+(\.0+){3}$/.test(a)) return true;
+    const v6 = canonicalIPv6(a);
+    return v6 === "::" || v6 === "::ffff:0:0";
+}
+
+/** Hosts that, dialed from inside a runner container, reach the container itself. */
+export function isLoopbackHost(hostname: string): boolean {
+    // A trailing dot is the same name, fully qualified.
+    const h = hostname.replace(/^\[|\]$/g, "").toLowerCase().replace(/\.$/, "");
+    if (h === "localhost" || h.endsWith(".localhost") || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^0+(\.0+){3}$/.test(h)) return true;
+    const v6 = canonicalIPv6(h);
+    if (v6 === undefined) return false;
+    if (v6 === "::1" || v6 === "::") return true;
+    // IPv4-mapped: ::ffff:127.0.0.1 canonicalises to ::ffff:7f00:1.
+    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
+    return mapped !== null && (parseInt(mapped[1], 16) >> 8 === 127 || (parseInt(mapped[1], 16) === 0 && parseInt(mapped[2], 16) === 0));
+}
+
+/** A host path with `//`, `/./`, `..` and a trailing `/` resolved, as the engine resolves a bind source. */
+export function normalizeHostPath(p: string): string {
+    const out: string[] = [];
+    for (const part of p.split("/")) {
+        if (part === "" || part === ".") continue;
+        if (part === "..") out.pop();
+        else out.push(part);
+    }
+    return `/${out.join("/")}`;
+}
+
+/** A Docker engine address in one spelling: unix socket paths normalised, ssh/tcp hosts lower-cased, default ports made explicit. */
+export function normalizeDockerHost(address: string): string {
+    const unix = /^unix:\/\/(\/.*)$/.exec(address);
+    if (unix) return `unix://${normalizeHostPath(unix[1])}`;
+    try {
+        const url = new URL(address);
+        const port = url.port || (url.protocol === "ssh:" ? "22" : url.protocol === "tcp:" ? "2376" : "");
+        return `${url.protocol}//${url.username ? `${url.username}@` : ""}${url.hostname.toLowerCase().replace(/\.$/, "")}${port ? `:${port}` : ""}`;
+    } catch {
+        return address;
+    }
+}
+
+/** Host folders a runner must never bind: the root, system folders, and every folder holding the Docker socket. */
+const FORBIDDEN_HOST_PATHS = ["/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var", "/var/lib/docker", "/var/run"];
+const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
+
+/** Why binding host path `p` into a runner would hand it the host, or undefined when it would not. */
+export function hostPathTakeover(p: string): string | undefined {
+    const path = normalizeHostPath(p);
+    if (path === "/") return "the host's root folder";
+    if (DOCKER_SOCKETS.includes(path)) return "the Docker socket";
+    if (DOCKER_SOCKETS.some((socket) => socket.startsWith(`${path}/`))) return `${path}, which holds the Docker socket`;
+    if (FORBIDDEN_HOST_PATHS.includes(path)) return `the host's system folder ${path}`;
+    if (["/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/var/lib/docker"].some((root) => path.startsWith(`${root}/`))) return `${path}, inside a host system folder`;
+    return undefined;
+}

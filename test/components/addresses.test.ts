@@ -1,0 +1,58 @@
+// Addresses and paths in every spelling, as the config and the policy pack compare them.
+import { hostPathTakeover, isEveryInterface, isLoopbackHost, normalizeDockerHost, normalizeHostPath } from "../../components/addresses";
+
+describe("isEveryInterface", () => {
+    it.each(["", "0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0", "::ffff:0.0.0.0", "0000::", "00.0.0.000"])("%j is every interface", (ip) => {
+        expect(isEveryInterface(ip)).toBe(true);
+    });
+    it.each(["127.0.0.1", "::1", "10.0.0.5", "fe80::1", "::ffff:10.0.0.5"])("%j is one address", (ip) => {
+        expect(isEveryInterface(ip)).toBe(false);
+    });
+});
+
+describe("isLoopbackHost", () => {
+    it.each(["localhost", "LOCALHOST", "localhost.", "api.localhost", "127.0.0.1", "127.9.9.9", "[::1]", "[0:0:0:0:0:0:0:1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "0.0.0.0", "[::]"])(
+        "%s reaches the container itself",
+        (host) => {
+            expect(isLoopbackHost(host)).toBe(true);
+        },
+    );
+    it.each(["host.docker.internal", "api", "10.0.0.5", "[::ffff:10.0.0.5]", "localhost.example.com", "[fe80::1]"])("%s does not", (host) => {
+        expect(isLoopbackHost(host)).toBe(false);
+    });
+});
+
+describe("normalizeDockerHost", () => {
+    it.each([
+        ["unix:///var/run//docker.sock", "unix:///var/run/docker.sock"],
+        ["unix:///var/run/./docker.sock", "unix:///var/run/docker.sock"],
+        ["ssh://ops@GPU-A.example.com", "ssh://ops@gpu-a.example.com:22"],
+        ["ssh://ops@gpu-a.example.com:22", "ssh://ops@gpu-a.example.com:22"],
+        ["tcp://10.0.0.5:2376", "tcp://10.0.0.5:2376"],
+    ])("%s is %s", (address, expected) => {
+        expect(normalizeDockerHost(address)).toBe(expected);
+    });
+});
+
+describe("host paths", () => {
+    it.each([
+        ["//var/run/docker.sock", "/var/run/docker.sock"],
+        ["/var/run/docker.sock/", "/var/run/docker.sock"],
+        ["/srv/../etc/./shadow", "/etc/shadow"],
+        ["/../..", "/"],
+    ])("%s normalises to %s", (p, expected) => {
+        expect(normalizeHostPath(p)).toBe(expected);
+    });
+    it.each([["/srv/zed"], ["/home/ops/cache"], ["/var/tmp/zed"], ["/mnt/data"]])("binding %s does not hand over the host", (p) => {
+        expect(hostPathTakeover(p)).toBeUndefined();
+    });
+    it.each([
+        ["/", "the host's root folder"],
+        ["/run", "/run, which holds the Docker socket"],
+        ["/var", "/var, which holds the Docker socket"],
+        ["/usr", "the host's system folder /usr"],
+        ["/proc/1", "/proc/1, inside a host system folder"],
+    ])("binding %s hands over %s", (p, expected) => {
+        expect(hostPathTakeover(p)).toBe(expected);
+    });
+});
