@@ -2,9 +2,9 @@
 // destroy) through Pulumi's Automation API, with defaults a newcomer needs nothing else for:
 // a local state backend in .state/ (unless PULUMI_BACKEND_URL is set), the passphrase
 // secrets provider, the stack created when missing, progress streamed, outputs printed.
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { MISSING_CLI_MESSAGE, pulumiCliAvailable, setSecretConfig } from "./lib/pulumiCli";
 import { PROJECT_ROOT, UserError, parseArgs, runCommand } from "./stackFiles";
 
 export type Operation = "up" | "preview" | "destroy";
@@ -47,17 +47,6 @@ export function deployPlan(argv: readonly string[], env: NodeJS.ProcessEnv, root
     return { stack: values.stack ?? "dev", operation, backendUrl, envVars, ...(apiToken ? { apiToken } : {}) };
 }
 
-/** Whether a Pulumi CLI answers on PATH. */
-export function pulumiCliAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
-    const result = spawnSync("pulumi", ["version"], { env, stdio: "ignore" });
-    return !result.error && result.status === 0;
-}
-
-export const MISSING_CLI_MESSAGE =
-    "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it from https://www.pulumi.com/docs/install/ " +
-    "(for example `curl -fsSL https://get.pulumi.com | sh`), then run this again. " +
-    "To see what the stack would run without it, use `npm run plan -- --stack <name>`.";
-
 /** Stack outputs as text, secrets hidden. */
 export function renderOutputs(outputs: Record<string, { value: unknown; secret: boolean }>): string {
     const lines = Object.entries(outputs).map(([name, o]) => `  ${name}: ${o.secret ? "[secret]" : JSON.stringify(o.value, null, 2).replace(/\n/g, "\n  ")}`);
@@ -77,7 +66,9 @@ export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv = p
         { envVars: plan.envVars, secretsProvider: "passphrase" },
     );
     if (plan.apiToken) {
-        await stack.setConfig("apiToken", { value: plan.apiToken, secret: true });
+        // Not stack.setConfig: the Automation API passes the value on pulumi's command line.
+        const stored = setSecretConfig("apiToken", plan.apiToken, plan.stack, PROJECT_ROOT, { ...env, ...plan.envVars });
+        if (!stored.ok) throw new UserError(`Could not store ${TOKEN_ENV} as the stack's secret apiToken: ${stored.error}`);
         console.log(`Stored ${TOKEN_ENV} as the stack's secret apiToken.`);
     }
     const onOutput = (text: string) => process.stdout.write(text);

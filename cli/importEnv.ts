@@ -2,13 +2,12 @@
 // runner script env file (scripts/external-zed-agent.env) into Pulumi.<stack>.yaml, keeping
 // what the stack file already has. Validates like the program; writes nothing on an error.
 // The token is never written in plain text.
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { parse as parseEnv } from "dotenv";
 import { Document, isMap, parseDocument } from "yaml";
 import { ConfigError, isLoopbackHost, parseConfig } from "../components/config";
-import { pulumiCliAvailable } from "./deploy";
+import { pulumiCliAvailable, setSecretConfig } from "./lib/pulumiCli";
 import { PROJECT, PROJECT_ROOT, SECRET_PLACEHOLDER, UserError, parseArgs, readStackConfig, runCommand, stackFilePath } from "./stackFiles";
 
 /** Env variables that become a config key, with how the value changes on the way. */
@@ -146,8 +145,8 @@ export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, en
     if (result.hasToken) {
         const command = `pulumi config set --secret apiToken --stack ${stack}`;
         if (flags.has("set-token") && pulumiCliAvailable(env)) {
-            const set = spawnSync("pulumi", ["config", "set", "--secret", "apiToken", "--stack", stack], { cwd: root, input: vars.API_TOKEN, env, encoding: "utf8" });
-            if (set.status !== 0) throw new UserError(`\`${command}\` failed: ${set.stderr.trim()}`);
+            const set = setSecretConfig("apiToken", vars.API_TOKEN, stack, root, env);
+            if (!set.ok) throw new UserError(`\`${command}\` failed: ${set.error}`);
             out.push(`Set apiToken as a secret of stack ${stack} through the Pulumi CLI.`);
         } else {
             out.push(

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { MISSING_CLI_MESSAGE, deploy, deployPlan, renderOutputs } from "../../cli/deploy";
+import { deploy, deployPlan, renderOutputs } from "../../cli/deploy";
+import { MISSING_CLI_MESSAGE } from "../../cli/lib/pulumiCli";
 import { UserError } from "../../cli/stackFiles";
 
 const passphrase = { PULUMI_CONFIG_PASSPHRASE: "correct horse" };
