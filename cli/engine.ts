@@ -10,7 +10,12 @@ import { UserError } from "./stackFiles";
 /** A client for a host's engine: the local one (or DOCKER_HOST) when it has no connection. */
 export function dockerFor(host: HostTarget, env: NodeJS.ProcessEnv = process.env): Docker {
     const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
-    const url = new URL(address);
+    let url: URL;
+    try {
+        url = new URL(address);
+    } catch {
+        throw new UserError(`Host ${host.name}: ${JSON.stringify(address)} is not a Docker engine address (unix:///path/to/docker.sock, ssh://user@host or tcp://host:port).`);
+    }
     if (url.protocol === "unix:") return new Docker({ socketPath: url.pathname });
     if (url.protocol === "ssh:") {
         return new Docker({

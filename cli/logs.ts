@@ -59,9 +59,26 @@ export async function logsOf(docker: Docker, container: string, options: { since
     return demux(buffer);
 }
 
+/** The operator's message for a runner whose container is not there, or the error as it is. */
+function explain(err: unknown, t: LogTarget): unknown {
+    if ((err as { statusCode?: number }).statusCode === 404) {
+        return new UserError(`Runner ${t.runner.runnerId} has no container ${t.runner.containerName} on host ${t.host.name}: see \`npm run status\`.`);
+    }
+    return err;
+}
+
 async function follow(docker: Docker, target: LogTarget, since: number | undefined, prefix: boolean): Promise<void> {
     const container = docker.getContainer(target.runner.containerName);
-    const stream = (await container.logs({ stdout: true, stderr: true, follow: true, since: since ?? 0 })) as unknown as NodeJS.ReadableStream;
+    let stream: NodeJS.ReadableStream;
+    try {
+        stream = (await container.logs({ stdout: true, stderr: true, follow: true, since: since ?? 0 })) as unknown as NodeJS.ReadableStream;
+    } catch (err) {
+        const explained = explain(err, target);
+        // Following several runners, one missing container is a line, not the end of the others.
+        if (!prefix) throw explained;
+        process.stderr.write(`${(explained as Error).message}\n`);
+        return;
+    }
     const out = new PassThrough();
     docker.modem.demuxStream(stream, out, out);
     let pending = "";
@@ -79,6 +96,10 @@ async function main(): Promise<number> {
     const stack = values.stack ?? "dev";
     const { parsed } = loadStackFiles(stack);
     const targets = selectRunners(parsed.hosts, stack, positional[0], flags.has("all"));
+    if (targets.length === 0) {
+        process.stderr.write(`Stack ${stack} plans no runners (replicas is 0): there are no logs to show.\n`);
+        return 0;
+    }
     const since = values.since ? parseSince(values.since) : undefined;
     const clients = new Map<string, Docker>();
     for (const t of targets) {
@@ -98,10 +119,7 @@ async function main(): Promise<number> {
             try {
                 return { runnerId: t.runner.runnerId, text: await logsOf(clients.get(t.host.name)!, t.runner.containerName, { since, timestamps: prefix }) };
             } catch (err) {
-                if ((err as { statusCode?: number }).statusCode === 404) {
-                    throw new UserError(`Runner ${t.runner.runnerId} has no container ${t.runner.containerName} on host ${t.host.name}: see \`npm run status\`.`);
-                }
-                throw err;
+                throw explain(err, t);
             }
         }),
     );

@@ -30,7 +30,7 @@ export interface ObservedContainer {
     readonly desktop: { revdial: string; tunnels: number } | undefined;
 }
 
-export type RunnerStatus = "healthy" | "starting" | "unhealthy" | "restarting" | "stopped" | "missing" | "extra";
+export type RunnerStatus = "healthy" | "starting" | "unhealthy" | "restarting" | "stopped" | "missing" | "extra" | "unreachable";
 
 export interface StatusRow {
     readonly host: string;
@@ -39,6 +39,8 @@ export interface StatusRow {
     readonly status: RunnerStatus;
     readonly observed: ObservedContainer | undefined;
     readonly endpoints: { rdp: string | undefined; vnc: string | undefined; health: string } | undefined;
+    /** Why the host's engine could not be asked (status "unreachable"). */
+    readonly error?: string;
 }
 
 /** Rows for a host: every planned runner, then containers of this stack the plan no longer has. */
@@ -79,6 +81,7 @@ function since(iso: string | undefined, now: Date): string {
 }
 
 function controlPlaneText(row: StatusRow): string {
+    if (row.status === "unreachable") return `host unreachable: ${(row.error ?? "").slice(0, 60)}`;
     const cp = row.observed?.controlPlane;
     if (!cp) return "-";
     if (cp.connected) return "connected";
@@ -169,16 +172,40 @@ export async function collectStatus(
     const plans = planFleet(hosts, { project: PROJECT, stackName: stack });
     const perHost = await Promise.all(
         hosts.map(async (host, i) => {
-            const docker = connect(host);
-            await requireEngine(docker, host);
-            return classify(host.name, plans[i], await observe(docker, stack));
+            try {
+                const docker = connect(host);
+                await requireEngine(docker, host);
+                return classify(host.name, plans[i], await observe(docker, stack));
+            } catch (err) {
+                // One dead engine is its own rows, marked unreachable; every other host is still listed.
+                const error = (err as Error).message ?? String(err);
+                return plans[i].runners.map(
+                    (runner): StatusRow => ({ host: host.name, runnerId: runner.runnerId, container: runner.containerName, status: "unreachable", observed: undefined, endpoints: runner.endpoints, error }),
+                );
+            }
         }),
     );
     return perHost.flat();
 }
 
+/** Exit statuses: 0 every planned runner healthy; 1 one needs attention or its host is unreachable; 2 the status could not be taken. */
+export const EXIT = { healthy: 0, attention: 1, failed: 2 } as const;
+
 async function main(): Promise<number> {
-    const { values, flags } = parseArgs(process.argv.slice(2), { values: ["stack"], flags: ["watch", "json"] });
+    const json = process.argv.includes("--json");
+    try {
+        return await status(process.argv.slice(2));
+    } catch (err) {
+        // --json always prints JSON, a failure included.
+        const message = (err as Error).message ?? String(err);
+        if (json) console.log(JSON.stringify({ error: message }, null, 2));
+        else console.error(message);
+        return EXIT.failed;
+    }
+}
+
+async function status(argv: readonly string[]): Promise<number> {
+    const { values, flags } = parseArgs(argv, { values: ["stack"], flags: ["watch", "json"] });
     const stack = values.stack ?? "dev";
     const { parsed } = loadStackFiles(stack);
     const once = async () => {
@@ -187,7 +214,7 @@ async function main(): Promise<number> {
         else console.log(renderStatus(rows, new Date()));
         return rows;
     };
-    if (!flags.has("watch")) return needsAttention(await once()) ? 1 : 0;
+    if (!flags.has("watch")) return needsAttention(await once()) ? EXIT.attention : EXIT.healthy;
     for (;;) {
         if (!flags.has("json")) process.stdout.write("\x1b[2J\x1b[H");
         await once();

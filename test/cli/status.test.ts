@@ -1,5 +1,7 @@
 // Status classification and rendering on recorded engine answers.
-import { classify, cpuPercent, memoryBytes, needsAttention, ObservedContainer, renderStatus } from "../../cli/status";
+import type Docker from "dockerode";
+import { dockerFor } from "../../cli/engine";
+import { classify, collectStatus, cpuPercent, memoryBytes, needsAttention, ObservedContainer, renderStatus } from "../../cli/status";
 import { parseConfig } from "../../components/config";
 import { planFleet } from "../../components/plan";
 import { MINIMAL, PUBLISHED } from "../fixtures/configs";
@@ -108,5 +110,45 @@ describe("resource figures from Docker's one-shot stats", () => {
     it("gives nothing for a stopped container's empty stats", () => {
         expect(cpuPercent({ cpu_stats: {}, precpu_stats: {} })).toBeUndefined();
         expect(memoryBytes({ memory_stats: {} })).toBeUndefined();
+    });
+});
+
+describe("collectStatus across hosts", () => {
+    const fleet = parseConfig(
+        {
+            ...MINIMAL,
+            hosts: JSON.stringify([
+                { name: "a", dockerHost: "ssh://ops@a", replicas: 1 },
+                { name: "b", dockerHost: "ssh://ops@b", replicas: 2 },
+            ]),
+        },
+        { stackName: "dev", machineHostName: "box" },
+    ).hosts;
+    /** TEST DOUBLE for a Docker engine that answers and has no containers of the stack. */
+    const emptyEngine = { ping: async () => "OK", listContainers: async () => [] } as unknown as Docker;
+    /** TEST DOUBLE for an engine that does not answer. */
+    const deadEngine = { ping: async () => Promise.reject(new Error("connect ECONNREFUSED 10.0.0.9:22")) } as unknown as Docker;
+
+    it("lists a dead host's runners as unreachable and still lists every other host's", async () => {
+        const rows = await collectStatus("dev", fleet, (h) => (h.name === "a" ? emptyEngine : deadEngine));
+        expect(rows.map((r) => [r.host, r.runnerId, r.status])).toEqual([
+            ["a", "external-zed-a-1", "missing"],
+            ["b", "external-zed-b-1", "unreachable"],
+            ["b", "external-zed-b-2", "unreachable"],
+        ]);
+        expect(rows[1].error).toBe("Cannot reach the Docker engine of host b at ssh://ops@b: connect ECONNREFUSED 10.0.0.9:22. Is Docker running there, and may this user use it?");
+        expect(needsAttention(rows)).toBe(true);
+        expect(renderStatus(rows, new Date()).split("\n")[3]).toMatch(/^b +external-zed-b-1 +helix-zed-agent-dev-1 +unreachable .*host unreachable: Cannot reach the Docker engine of host b/);
+        // What --json prints stays JSON.
+        expect(JSON.parse(JSON.stringify({ runners: rows })).runners).toHaveLength(3);
+    });
+
+    it("turns a Docker host that is not an address into a row, not a crash", async () => {
+        const [local] = parseConfig(MINIMAL, { stackName: "dev", machineHostName: "box" }).hosts;
+        expect(() => dockerFor(local, { DOCKER_HOST: "bogus" })).toThrow(
+            'Host box: "bogus" is not a Docker engine address (unix:///path/to/docker.sock, ssh://user@host or tcp://host:port).',
+        );
+        const rows = await collectStatus("dev", [local], (h) => dockerFor(h, { DOCKER_HOST: "bogus" }));
+        expect(rows.map((r) => r.status)).toEqual(["unreachable"]);
     });
 });
