@@ -7,6 +7,7 @@ import * as os from "node:os";
 import { parse as parseEnv } from "dotenv";
 import { Document, isMap, parseDocument } from "yaml";
 import { ConfigError, isLoopbackHost, parseConfig } from "../components/config";
+import { readTextFile, readYamlFile } from "./lib/files";
 import { pulumiCliAvailable, setSecretConfig } from "./lib/pulumiCli";
 import { PROJECT, PROJECT_ROOT, SECRET_PLACEHOLDER, UserError, parseArgs, readStackConfig, runCommand, stackFilePath } from "./stackFiles";
 
@@ -100,7 +101,7 @@ export function mapEnv(env: Record<string, string>, existingKeys: ReadonlySet<st
 
 /** Writes `values` into the stack file's config, keeping everything else in it (comments too). */
 export function writeStackFile(file: string, values: Record<string, string>): void {
-    const doc: Document = fs.existsSync(file) ? parseDocument(fs.readFileSync(file, "utf8")) : new Document({ config: {} });
+    const doc: Document = fs.existsSync(file) ? readYamlFile(file, "The stack file").doc : new Document({ config: {} });
     if (!isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
     for (const [key, value] of Object.entries(values)) doc.setIn(["config", `${PROJECT}:${key}`], value);
     fs.writeFileSync(file, doc.toString());
@@ -110,15 +111,15 @@ export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, en
     const { values, flags, positional } = parseArgs(argv, { values: ["stack"], flags: ["set-token"] });
     if (positional.length !== 1) throw new UserError("Usage: npm run import-env -- PATH [--stack NAME] [--set-token]");
     const [envPath] = positional;
-    if (!fs.existsSync(envPath)) throw new UserError(`No env file at ${envPath}.`);
+
     const stack = values.stack ?? "dev";
     const file = stackFilePath(stack, root);
-    const vars = parseEnv(fs.readFileSync(envPath));
+    const vars = parseEnv(readTextFile(envPath, "The env file"));
     if (Object.keys(vars).length === 0) throw new UserError(`${envPath} sets no variables: expected lines such as API_HOST=https://helix.example.com.`);
 
     const existing = fs.existsSync(file) ? readStackConfig(stack, root) : undefined;
     const existingKeys = new Set(
-        Object.keys(existing ? (parseDocument(fs.readFileSync(file, "utf8")).toJS()?.config ?? {}) : {}).map((k) => k.replace(`${PROJECT}:`, "")),
+        Object.keys(existing ? (readYamlFile(file, "The stack file").value?.config ?? {}) : {}).map((k) => k.replace(`${PROJECT}:`, "")),
     );
     const result = mapEnv(vars, existingKeys);
 

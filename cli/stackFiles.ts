@@ -4,8 +4,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parse } from "yaml";
-import { ParsedConfig, RawConfig, parseConfig } from "../components/config";
+import { isMap, isScalar } from "yaml";
+import { ConfigError, ParsedConfig, RawConfig, parseConfig } from "../components/config";
+import { PlanError } from "../components/plan";
+import { UserError } from "./lib/errors";
+import { readYamlFile } from "./lib/files";
 
 export const PROJECT = "zed-runner";
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -13,8 +16,10 @@ export const PROJECT_ROOT = path.resolve(__dirname, "..");
 /** Stands for a `secure:` value; never a real secret, and valid wherever a token is. */
 export const SECRET_PLACEHOLDER = "[secret]";
 
-/** A problem an operator can fix; commands print its message and exit 1. */
-export class UserError extends Error {}
+export { UserError };
+
+/** More keys than this in a stack file is a mistake (the program reads a few dozen), not a config. */
+export const MAX_STACK_KEYS = 1000;
 
 export function stackFilePath(stack: string, root = PROJECT_ROOT): string {
     return path.join(root, `Pulumi.${stack}.yaml`);
@@ -53,19 +58,27 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfig
                 `and \`pulumi config set ...\`, or pass --stack with one of: ${listStacks(root).join(", ") || "(none yet)"}.`,
         );
     }
-    const project = parse(fs.readFileSync(projectFile, "utf8")) ?? {};
+    const project = readYamlFile(projectFile, "The project file").value;
     const raw: Record<string, string> = {};
     for (const [key, declaration] of Object.entries((project.config ?? {}) as Record<string, { default?: unknown }>)) {
         if (declaration && typeof declaration === "object" && declaration.default !== undefined) raw[key] = asConfigString(declaration.default);
     }
-    const stackDoc = parse(fs.readFileSync(stackFile, "utf8")) ?? {};
+    const { doc, value: stackDoc } = readYamlFile(stackFile, "The stack file");
+    const configNode = doc.get("config", true);
+    if (configNode !== undefined && !isMap(configNode)) throw new UserError(`The stack file ${path.basename(stackFile)}: config must be a map of keys to values.`);
+    const pairs = isMap(configNode) ? configNode.items : [];
+    if (pairs.length > MAX_STACK_KEYS) throw new UserError(`The stack file ${path.basename(stackFile)} sets ${pairs.length} config keys; more than ${MAX_STACK_KEYS} is not a zed-runner stack.`);
     const secureKeys = new Set<string>();
-    for (const [fullKey, value] of Object.entries((stackDoc.config ?? {}) as Record<string, unknown>)) {
+    for (const pair of pairs) {
+        const fullKey = String(isScalar(pair.key) ? pair.key.value : pair.key);
         const [namespace, key] = fullKey.includes(":") ? fullKey.split(/:(.*)/s) : [PROJECT, fullKey];
         if (namespace !== PROJECT) continue;
+        const value = (stackDoc.config as Record<string, unknown>)[fullKey];
         const visible = hideSecure(value);
         if (JSON.stringify(visible) !== JSON.stringify(value)) secureKeys.add(key);
-        raw[key] = asConfigString(visible);
+        // Pulumi passes a plain scalar as the text written (0x10, True, 2.0), not as YAML would read it.
+        const node = pair.value;
+        raw[key] = isScalar(node) && node.type === "PLAIN" && typeof node.source === "string" ? node.source : asConfigString(visible);
     }
     return { raw, secureKeys, hasToken: raw.apiToken !== undefined };
 }
@@ -120,7 +133,7 @@ export async function runCommand(main: () => Promise<number>): Promise<void> {
     try {
         process.exitCode = await main();
     } catch (err) {
-        const known = err instanceof UserError || (err instanceof Error && ["ConfigError", "PlanError"].includes(err.name));
+        const known = err instanceof UserError || err instanceof ConfigError || err instanceof PlanError;
         console.error(known ? (err as Error).message : err);
         process.exitCode = 1;
     }

@@ -82,7 +82,8 @@ describe("npm run import-env", () => {
 
     it.each([
         [[], "Usage: npm run import-env -- PATH [--stack NAME] [--set-token]"],
-        [["/nonexistent/file.env"], "No env file at /nonexistent/file.env."],
+        [["/nonexistent/file.env"], "The env file /nonexistent/file.env does not exist."],
+        [["/tmp"], "The env file /tmp is not a file (it is a directory)."],
     ])("refuses %j", async (argv, message) => {
         await expect(run(argv, scratchProject())).rejects.toThrow(message);
     });
