@@ -5,11 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { declareFleet } from "./components/fleet";
 import { asRunError, loadStackConfig } from "./components/stackConfig";
 
-const { hosts: targets, apiToken } = loadStackConfig();
+const { hosts: targets, apiToken, plans } = loadStackConfig();
 
 function declare() {
     try {
-        return declareFleet(targets, pulumi.secret(apiToken), { project: pulumi.getProject(), stackName: pulumi.getStack() });
+        return declareFleet(targets, pulumi.secret(apiToken), { project: pulumi.getProject(), stackName: pulumi.getStack() }, plans);
     } catch (err) {
         throw asRunError(err);
     }

@@ -99,7 +99,9 @@ export function listStacks(root = PROJECT_ROOT): string[] {
 export function loadStackFiles(stack: string, root = PROJECT_ROOT): { parsed: ParsedConfig; file: StackConfigFile } {
     const file = readStackConfig(stack, root);
     const raw = file.hasToken ? file.raw : { ...file.raw, apiToken: SECRET_PLACEHOLDER };
-    return { file, parsed: parseConfig(raw, { stackName: stack, machineHostName: os.hostname() }) };
+    // Encrypted values cannot be read without the passphrase: present, shown as [secret], not checked here.
+    const unreadable = new Set([...file.secureKeys, ...(file.hasToken ? [] : ["apiToken"])]);
+    return { file, parsed: parseConfig(raw, { stackName: stack, machineHostName: os.hostname(), secretKeys: file.secureKeys, unreadableKeys: unreadable }) };
 }
 
 /** `--name value` and `--flag` arguments, refusing any not in `known`. */

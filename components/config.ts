@@ -1,106 +1,38 @@
 // Stack config for zed-runner: the one place where every `zed-runner:*` key is
-// parsed, defaulted and validated. Pure: no Pulumi import, so it is tested
-// directly and shared by the program and the operator commands.
-import { isIP } from "node:net";
-import { z } from "zod";
-import { isEveryInterface, isLoopbackHost, normalizeDockerHost } from "./addresses";
-import { IMAGE_DEFAULTS, MAX_PORTS_PER_RUNNER, workspaceDirProblem } from "./imageContract";
+// parsed, defaulted and validated, for the program and the operator commands
+// alike. Each key is checked on its own, so every problem is found in one pass:
+// an invalid value stands in as its default for the checks that follow, the
+// runner plan's port clashes included. Messages name the key, the value (never
+// a secret's, and URLs without their credentials) and what is allowed. Pure.
+import { ConfigContext, HostTarget, RunnerSettings, resolveHosts, resolveSettings } from "./configDefaults";
+import { CONFIG_KEYS, HOST_KEYS, INSECURE_DEFAULT_TOKEN, KEY_SCHEMAS, REMOVED_KEYS, SECRET_KEYS, StackValues } from "./configSchema";
+import { configWarnings } from "./configWarnings";
+import { HostPlan, PlanError, planFleet } from "./plan";
 
-/** Docker's own networks, which a runner must not join: host shares the machine's network, none has no network. */
-const DOCKER_SPECIAL_NETWORKS = ["host", "none"];
+export { isLoopbackHost } from "./addresses";
+export { sanitizeHostName } from "./configDefaults";
+export type { ConfigContext, DockerConnection, HostTarget, RunnerSettings } from "./configDefaults";
+export { CONFIG_KEYS, INSECURE_DEFAULT_TOKEN, LOG_LEVELS, REMOVED_KEYS, RESTART_POLICIES, REVDIAL_MODES, SECRET_KEYS, UNDECLARED_KEYS } from "./configSchema";
 
-/** The seed's default token: every runner that used it could be hijacked by anyone who read the docs. */
-export const INSECURE_DEFAULT_TOKEN = "oh-hallo-insecure-token";
+/** Raw values as Pulumi hands them to a program: strings, keyed without the `zed-runner:` prefix. */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
 
-/**
- * Keys earlier versions read, and why they are gone: a stack that still sets one is
- * refused with the reason, rather than the value being silently ignored.
- */
-export const REMOVED_KEYS: Readonly<Record<string, string>> = {
-    helixImage:
-        "is no longer used: the image runs our own runner agent, because Helix's external-agent-runner binary never worked " +
-        "against its control plane and no published Helix image carries it. Remove it with `pulumi config rm helixImage`",
-    maxSessions:
-        "is no longer used: concurrency caps a runner's live sessions and maxTasks the sessions before it restarts. " +
-        "Remove it with `pulumi config rm maxSessions`",
-};
-
-export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-/** Whether runners open the reverse dial (rc8 control planes' VNC path): auto opens it and goes quiet where there is none. */
-export const REVDIAL_MODES = ["auto", "on", "off"] as const;
-
-/** What the config is read for: values that are not config but shape the defaults. */
-export interface ConfigContext {
-    /** The Pulumi stack name; part of the default container name prefix. */
-    readonly stackName: string;
-    /** The hostname of the machine running `pulumi up`; the default `hostName`. */
-    readonly machineHostName: string;
+/** How the values were handed over, beyond their text. */
+export interface ReadOptions {
+    /** Keys set with `--secret`: their values are shown as [secret]. */
+    readonly secretKeys?: ReadonlySet<string>;
+    /** Secret keys whose values could not be read (encrypted stack file, no passphrase): present, not checked. */
+    readonly unreadableKeys?: ReadonlySet<string>;
 }
 
-/** Validated settings for one machine's runners. Never holds the API token. */
-export interface RunnerSettings {
-    readonly apiHost: string;
-    readonly allowInsecureToken: boolean;
-    readonly replicas: number;
-    readonly hostName: string;
-    readonly runnerIdPrefix: string;
-    readonly containerNamePrefix: string;
-    readonly concurrency: number;
-    readonly maxTasks: number;
-    /** Seconds a session may run; 0 is no limit. */
-    readonly sessionTimeout: number;
-    readonly workspaceDir: string;
-    readonly logLevel: (typeof LOG_LEVELS)[number];
-    readonly displayWidth: number;
-    readonly displayHeight: number;
-    /** A prebuilt image to run; undefined means build Dockerfile.zed-agent. */
-    readonly image: string | undefined;
-    readonly baseImage: string;
-    readonly zedBuildDir: string;
-    readonly restartPolicy: (typeof RESTART_POLICIES)[number];
-    readonly bindAddress: string;
-    /** Publish each runner's RDP and VNC ports on bindAddress; off, desktops are reached through the control plane only. */
-    readonly publishDesktopPorts: boolean;
-    readonly revdial: (typeof REVDIAL_MODES)[number];
-    readonly rdpPortBase: number;
-    readonly vncPortBase: number;
-    readonly healthPortBase: number;
-    readonly portsPerRunner: number;
-    readonly memoryMb: number;
-    readonly shmSizeMb: number;
-    /** CPU limit per runner; undefined means no limit. */
-    readonly cpus: number | undefined;
-    readonly persistWorkspaces: boolean;
-    /** Existing Docker networks every runner joins besides the stack's own. */
-    readonly networks: readonly string[];
-}
-
-/** How to reach a remote host's Docker engine: what a `docker.Provider` needs. */
-export interface DockerConnection {
-    /** unix://, ssh:// or tcp:// address of the engine. */
-    readonly host: string;
-    /** Folder with ca.pem, cert.pem and key.pem, for tcp://. */
-    readonly certPath?: string;
-    /** Extra ssh options, for ssh://. */
-    readonly sshOpts?: readonly string[];
-}
-
-/** One Docker host and the settings of the runners on it. */
-export interface HostTarget {
-    /** Unique within the stack; part of resource names and of default runner IDs. */
-    readonly name: string;
-    /** The remote engine; undefined for this machine's engine through Pulumi's default Docker provider. */
-    readonly connection: DockerConnection | undefined;
-    readonly settings: RunnerSettings;
-}
-
-/** The result of reading the stack config: settings, the token (to be wrapped as a secret at once) and warnings. */
+/** The result of reading the stack config: settings, the token (to be wrapped as a secret at once), the plan and warnings. */
 export interface ParsedConfig {
     /** Top-level settings: the single host's when `hosts` is unset, the fleet's defaults otherwise. */
     readonly settings: RunnerSettings;
     /** Every host to run runners on: this machine alone when `hosts` is unset. */
     readonly hosts: readonly HostTarget[];
+    /** The runner plan of every host, computed once. */
+    readonly plans: readonly HostPlan[];
     readonly apiToken: string;
     readonly warnings: readonly string[];
 }
@@ -117,248 +49,22 @@ export class ConfigError extends Error {
     }
 }
 
-/** Keys whose values must never appear in an error message or a log line. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(["apiToken"]);
-
-// Pulumi hands every config value to the program as a string; these turn the
-// strings into typed values and leave anything else for zod to reject.
-const asInteger = (v: unknown) => (typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v);
-const asNumber = (v: unknown) => (typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v);
-const asBoolean = (v: unknown) => (v === "true" ? true : v === "false" ? false : v);
-const asList = (v: unknown) => {
-    if (typeof v !== "string") return v;
-    try {
-        return JSON.parse(v);
-    } catch {
-        return v;
-    }
-};
-
-const integer = (min: number, max: number, what = "an integer") =>
-    z.preprocess(
-        asInteger,
-        z
-            .number({ error: `must be ${what} from ${min} to ${max}` })
-            .int({ error: `must be ${what} from ${min} to ${max}` })
-            .min(min, { error: `must be ${what} from ${min} to ${max}` })
-            .max(max, { error: `must be ${what} from ${min} to ${max}` }),
-    );
-const port = integer(1, 65535, "a TCP port");
-const flag = z.preprocess(asBoolean, z.boolean({ error: "must be true or false" }));
-
-// Docker's reference grammar, simplified: [registry[:port]/]path[:tag][@digest], where a
-// registry is told from a path by a '.', a port or the name localhost.
-const IMAGE_REFERENCE =
-    /^(?:(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|localhost)(?::\d+)?\/|[a-zA-Z0-9-]+:\d+\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-const imageReference = z
-    .string()
-    .regex(IMAGE_REFERENCE, { error: "must be an image reference such as registry.example.com/helix-zed-agent:1.2.3" });
-
-// Docker container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*; runner IDs travel in a URL query string.
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const namePart = (max: number) =>
-    z
-        .string()
-        .max(max, { error: `must be at most ${max} characters` })
-        .regex(NAME, { error: "must start with a letter or digit and contain only letters, digits, '_', '.' and '-'" });
-
-export { isLoopbackHost } from "./addresses";
-
-const apiHost = z.string().superRefine((value, ctx) => {
-    // The URL parser would quietly drop a leading space or tab; the image writes the value into Zed's settings.
-    if (/[\s"'\\<>`{}|^]/.test(value)) {
-        ctx.addIssue({ code: "custom", message: "must be a URL without spaces, quotes, backslashes or control characters" });
-        return;
-    }
-    let url: URL;
-    try {
-        url = new URL(value);
-    } catch {
-        ctx.addIssue({ code: "custom", message: "must be an http:// or https:// URL such as https://helix.example.com" });
-        return;
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-        ctx.addIssue({ code: "custom", message: "must use http:// or https://" });
-    } else if (url.username || url.password) {
-        ctx.addIssue({ code: "custom", message: "must not carry credentials; the runner authenticates with apiToken" });
-    } else if (url.search || url.hash) {
-        ctx.addIssue({ code: "custom", message: "must not have a query string or fragment" });
-    } else if (isLoopbackHost(url.hostname)) {
-        ctx.addIssue({
-            code: "custom",
-            message:
-                "points at loopback, which inside a runner container is the container itself, so the runners would never connect. " +
-                `For a control plane on this machine use http://host.docker.internal:${url.port || (url.protocol === "https:" ? 443 : 80)}; ` +
-                "for one in Docker (such as Helix's docker-compose), set `networks` to its network and use its service name, e.g. http://api:8080",
-        });
-    }
-});
-
-const hostName = z
-    .string()
-    .max(63, { error: "must be at most 63 characters" })
-    .regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/, { error: "must be a host name (letters, digits, '.', '-')" });
-const replicas = integer(0, 1000);
-const bindAddress = z.string().refine((a) => isIP(a) !== 0, { error: "must be an IPv4 or IPv6 address such as 127.0.0.1" });
-const portsPerRunner = integer(1, MAX_PORTS_PER_RUNNER);
-const memoryMb = integer(256, 1_048_576, "a number of MB");
-const shmSizeMb = integer(64, 65_536, "a number of MB");
-const cpus = z.preprocess(
-    asNumber,
-    z
-        .number({ error: "must be a number of CPUs from 0.01 to 1024" })
-        .min(0.01, { error: "must be a number of CPUs from 0.01 to 1024" })
-        .max(1024, { error: "must be a number of CPUs from 0.01 to 1024" }),
-);
-
-/** Where a host's Docker engine listens: a local socket, SSH, or TCP with TLS. */
-const dockerHost = z
-    .string()
-    .regex(/^(unix:\/\/\/\S+|ssh:\/\/([^@\s/]+@)?[^@\s/:]+(:\d+)?|tcp:\/\/[^\s/:]+:\d+)$/, {
-        error: "must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port",
-    });
-
-/** One Docker host of a fleet: its connection, its replicas, and overrides of the top-level settings. */
-const hostEntry = z
-    .object({
-        name: hostName,
-        dockerHost,
-        certPath: z.string().regex(/^\/\S*$/, { error: "must be an absolute path to a folder with ca.pem, cert.pem and key.pem" }).optional(),
-        sshOpts: z.array(z.string(), { error: "must be a list of ssh options" }).optional(),
-        replicas,
-        runnerIdPrefix: namePart(100).optional(),
-        bindAddress: bindAddress.optional(),
-        rdpPortBase: port.optional(),
-        vncPortBase: port.optional(),
-        healthPortBase: port.optional(),
-        portsPerRunner: portsPerRunner.optional(),
-        image: imageReference.optional(),
-        memoryMb: memoryMb.optional(),
-        shmSizeMb: shmSizeMb.optional(),
-        cpus: cpus.optional(),
-    })
-    .strict()
-    .superRefine((host, ctx) => {
-        if (host.dockerHost.startsWith("tcp://") && !host.certPath) {
-            ctx.addIssue({ code: "custom", path: ["certPath"], message: "is required with a tcp:// dockerHost: the Docker API over TCP must use TLS" });
-        }
-    });
-
-const hosts = z.preprocess(
-    asList,
-    z
-        .array(hostEntry, { error: "must be a list of hosts, each with name, dockerHost and replicas" })
-        .min(1, { error: "must list at least one host, or be left unset for this machine alone" })
-        .superRefine((list, ctx) => {
-            // The same engine spelled two ways (unix:///var/run//docker.sock) is still the same engine.
-            const keys = { name: (h: { name: string }) => h.name.toLowerCase(), dockerHost: (h: { dockerHost: string }) => normalizeDockerHost(h.dockerHost) };
-            for (const field of ["name", "dockerHost"] as const) {
-                const seen = new Map<string, number>();
-                list.forEach((host, i) => {
-                    const key = keys[field](host);
-                    const first = seen.get(key);
-                    if (first === undefined) seen.set(key, i);
-                    else ctx.addIssue({ code: "custom", path: [i, field], message: `repeats hosts[${first}].${field}; each host needs its own` });
-                });
-            }
-        }),
-);
-
-const schema = z
-    .object({
-        apiHost: apiHost.default("http://host.docker.internal:80"),
-        apiToken: z.string({ error: "is not set: run `pulumi config set --secret apiToken <runner token>`" }),
-        allowInsecureToken: flag.default(false),
-        replicas: replicas.default(1),
-        hostName: hostName.optional(),
-        runnerIdPrefix: namePart(100).optional(),
-        containerNamePrefix: namePart(100).optional(),
-        concurrency: integer(1, 64).default(1),
-        maxTasks: integer(0, 1_000_000).default(0),
-        sessionTimeout: integer(0, 604_800, "a number of seconds (0 for no limit)").default(3600),
-        workspaceDir: z
-            .string()
-            .regex(/^\/[A-Za-z0-9_.\/-]*$/, { error: "must be an absolute path made of letters, digits, '_', '.', '-' and '/'", abort: true })
-            .superRefine((p, ctx) => {
-                const problem = workspaceDirProblem(p);
-                if (problem) ctx.addIssue({ code: "custom", message: problem });
-            })
-            .default(IMAGE_DEFAULTS.workspaceDir),
-        logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
-        displayWidth: integer(640, 7680).default(1920),
-        displayHeight: integer(480, 4320).default(1080),
-        image: imageReference.optional(),
-        baseImage: imageReference.default("debian:bookworm-slim"),
-        zedBuildDir: z
-            .string()
-            .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, {
-                error: "must be a relative path inside this project (letters, digits, '_', '.', '-', '/')",
-            })
-            .refine((p) => !p.split("/").includes(".."), { error: "must stay inside this project: no '..'" })
-            .default("zed-build"),
-        restartPolicy: z
-            .enum(RESTART_POLICIES, { error: `must be one of ${RESTART_POLICIES.join(", ")}` })
-            .default("unless-stopped"),
-        bindAddress: bindAddress.default("127.0.0.1"),
-        publishDesktopPorts: flag.default(false),
-        revdial: z.enum(REVDIAL_MODES, { error: `must be one of ${REVDIAL_MODES.join(", ")}` }).default("auto"),
-        rdpPortBase: port.default(3389),
-        vncPortBase: port.default(5900),
-        healthPortBase: port.default(3030),
-        portsPerRunner: portsPerRunner.default(1),
-        memoryMb: integer(256, 1_048_576, "a number of MB").default(4096),
-        shmSizeMb: integer(64, 65_536, "a number of MB").default(1024),
-        cpus: z
-            .preprocess(asNumber, z
-                    .number({ error: "must be a number of CPUs from 0.01 to 1024" })
-                    .min(0.01, { error: "must be a number of CPUs from 0.01 to 1024" })
-                    .max(1024, { error: "must be a number of CPUs from 0.01 to 1024" }),
-            )
-            .optional(),
-        persistWorkspaces: flag.default(false),
-        networks: z
-            .preprocess(
-                asList,
-                z
-                    .array(namePart(128), { error: 'must be a list of Docker network names, e.g. ["helix_default"]' })
-                    .superRefine((names, ctx) => {
-                        names.forEach((name, i) => {
-                            if (DOCKER_SPECIAL_NETWORKS.includes(name.toLowerCase())) {
-                                ctx.addIssue({
-                                    code: "custom",
-                                    path: [i],
-                                    message: `must not include Docker's "${name}" network: runners join a bridge network of their own and may join existing user networks, not the host's network or none`,
-                                });
-                            }
-                        });
-                    }),
-            )
-            .default([]),
-        hosts: hosts.optional(),
-    })
-    .strict();
-
-/** The config keys this program reads, in the order Pulumi.yaml declares them. */
-export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
-
-/**
- * Keys Pulumi.yaml cannot declare: project config types are string, integer, boolean
- * and arrays of those, not lists of objects. The program validates them all the same.
- */
-export const UNDECLARED_KEYS: readonly string[] = ["hosts"];
-
-/** Raw values as Pulumi hands them to a program: strings, keyed without the `zed-runner:` prefix. */
-export type RawConfig = Readonly<Record<string, string | undefined>>;
-
 /** A config path as users write it: hosts[1].replicas. */
 export function formatPath(path: readonly PropertyKey[]): string {
     return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
 }
 
-/** The value at `path` of what the program was given, for messages; never a secret's. */
-function describeValue(path: readonly PropertyKey[], raw: RawConfig): string {
+/** A value as a message may show it: a URL's credentials and query masked, long text cut. */
+export function maskValue(text: string): string {
+    const masked = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^/\s@]*@/gi, "$1:***@").replace(/(\?|#)[^\s"]*/g, "$1***");
+    return masked.length > 80 ? `${masked.slice(0, 77)}...` : masked;
+}
+
+/** " (got ...)" for the value at `path`, or "" for a secret or a structured value. */
+function describeValue(path: readonly PropertyKey[], raw: RawConfig, secretKeys: ReadonlySet<string>): string {
     const [key, ...rest] = path;
     if (SECRET_KEYS.has(String(key))) return "";
+    if (secretKeys.has(String(key))) return " (got [secret])";
     let value: unknown = raw[String(key)];
     if (rest.length > 0) {
         try {
@@ -369,133 +75,100 @@ function describeValue(path: readonly PropertyKey[], raw: RawConfig): string {
         for (const p of rest) value = value === null || typeof value !== "object" ? undefined : (value as any)[p as any];
     }
     if (value === undefined || (typeof value === "object" && value !== null)) return "";
-    const text = String(value);
-    const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-    return ` (got ${JSON.stringify(typeof value === "string" ? shown : value)})`;
+    return ` (got ${JSON.stringify(typeof value === "string" ? maskValue(value) : value)})`;
 }
 
-const HOST_KEYS = Object.keys(hostEntry.shape);
+type KeySchema = { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: { issues: any[] } } };
 
-/** Parses and validates the stack config, throwing a ConfigError that lists every problem. */
-export function parseConfig(raw: RawConfig, context: ConfigContext): ParsedConfig {
+/** One key checked alone: its value, or its default (undefined when it has none) and the problems. */
+function checkKey(key: string, present: Record<string, string>, raw: RawConfig, secretKeys: ReadonlySet<string>): { value: unknown; problems: string[] } {
+    const schema = (KEY_SCHEMAS as Record<string, KeySchema>)[key];
+    const result = schema.safeParse(present[key]);
+    if (result.success) return { value: result.data, problems: [] };
+    const problems = result.error.issues.map((issue) => {
+        const path = [key, ...issue.path];
+        if (issue.code === "unrecognized_keys") {
+            return (issue.keys as string[]).map((k) => `${formatPath([...path, k])} is not a host key; known keys: ${HOST_KEYS.join(", ")}`).join("\n  - ");
+        }
+        return `${formatPath(path)}${describeValue(path, raw, secretKeys)} ${issue.message}`;
+    });
+    const fallback = schema.safeParse(undefined);
+    return { value: fallback.success ? fallback.data : undefined, problems };
+}
+
+interface Checked {
+    readonly values: StackValues;
+    readonly problems: string[];
+    readonly token: string | undefined;
+    /** What is insecure about a token accepted through allowInsecureToken. */
+    readonly insecureToken: string | undefined;
+}
+
+/** Every key's own checks and the checks across keys, without the plan. */
+function check(raw: RawConfig, context: ReadOptions): Checked {
+    const secretKeys = context.secretKeys ?? new Set<string>();
+    const unreadable = context.unreadableKeys ?? new Set<string>();
     // Empty strings are what `pulumi config set key ""` and Pulumi.yaml's `default: ""` give for "unset".
-    const present: Record<string, string | undefined> = Object.fromEntries(
-        Object.entries(raw).filter(([k, v]) => v !== undefined && (v !== "" || SECRET_KEYS.has(k))),
-    );
-    const removedProblems = Object.keys(present)
-        .filter((k) => k in REMOVED_KEYS)
-        .map((k) => {
-            delete present[k];
-            return `${k} ${REMOVED_KEYS[k]}`;
-        });
-    const result = schema.safeParse(present);
-    if (!result.success) {
-        const problems = result.error.issues.map((issue) => {
-            if (issue.code === "unrecognized_keys") {
-                const inHost = issue.path.length > 0;
-                const known = inHost ? HOST_KEYS : CONFIG_KEYS;
-                return issue.keys
-                    .map((k) => `${formatPath([...issue.path, k])} is not a ${inHost ? "host" : "zed-runner config"} key; known keys: ${known.join(", ")}`)
-                    .join("\n  - ");
-            }
-            return `${formatPath(issue.path)}${describeValue(issue.path, raw)} ${issue.message}`;
-        });
-        throw new ConfigError([...removedProblems, ...problems]);
-    }
-    const c = result.data;
-    const problems: string[] = [...removedProblems];
-    const warnings: string[] = [];
+    const present: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) if (v !== undefined && (v !== "" || SECRET_KEYS.has(k))) present[k] = v;
 
-    if (c.apiToken.trim() !== "" && c.apiToken !== c.apiToken.trim() && c.apiToken.trim().toLowerCase() !== INSECURE_DEFAULT_TOKEN) {
-        problems.push("apiToken has leading or trailing whitespace (a copy-paste slip?): the control plane compares the token byte for byte; set it again without it");
+    const problems: string[] = [];
+    for (const key of Object.keys(present)) {
+        if (key in REMOVED_KEYS) problems.push(`${key} ${REMOVED_KEYS[key]}`);
+        else if (!CONFIG_KEYS.includes(key)) problems.push(`${key} is not a zed-runner config key; known keys: ${CONFIG_KEYS.join(", ")}`);
+    }
+    const values: Record<string, unknown> = {};
+    for (const key of CONFIG_KEYS) {
+        if (unreadable.has(key) && present[key] !== undefined) {
+            // Present but encrypted: nothing to check; it stands as the placeholder it was given as.
+            values[key] = present[key];
+            continue;
+        }
+        const checked = checkKey(key, present, raw, secretKeys);
+        values[key] = checked.value;
+        problems.push(...checked.problems);
+    }
+    const c = values as StackValues;
+    const token = typeof c.apiToken === "string" ? c.apiToken : undefined;
+
+    let insecureToken: string | undefined;
+    if (token !== undefined && !unreadable.has("apiToken")) {
+        const example = token.trim().toLowerCase() === INSECURE_DEFAULT_TOKEN;
+        if (token.trim() !== "" && token !== token.trim() && !example) {
+            problems.push("apiToken has leading or trailing whitespace (a copy-paste slip?): the control plane compares the token byte for byte; set it again without it");
+        }
+        if (token.trim() === "" || example) {
+            const what = token.trim() === "" ? "is empty" : "is the insecure default from Helix's examples";
+            if (c.allowInsecureToken) insecureToken = what;
+            else problems.push(`apiToken ${what}: use the runner token your control plane is configured with, or set allowInsecureToken to true for a throwaway test`);
+        }
     }
     if (c.hosts && present.replicas !== undefined && present.replicas.trim() !== "1") {
         problems.push(`replicas (got ${JSON.stringify(present.replicas)}) has no effect when hosts is set: give each host its own replicas, and remove the top-level key`);
     }
-    if (c.apiToken.trim() === "" || c.apiToken.trim().toLowerCase() === INSECURE_DEFAULT_TOKEN) {
-        const what = c.apiToken.trim() === "" ? "is empty" : "is the insecure default from Helix's examples";
-        if (c.allowInsecureToken) {
-            warnings.push(`apiToken ${what}; accepted because allowInsecureToken is true. Never do this on a shared network.`);
-        } else {
-            problems.push(
-                `apiToken ${what}: use the runner token your control plane is configured with, or set allowInsecureToken to true for a throwaway test`,
-            );
-        }
-    }
-    if (c.restartPolicy === "no" || c.restartPolicy === "on-failure") {
-        warnings.push(
-            `restartPolicy is ${c.restartPolicy}: a runner exits when its control-plane connection drops and relies on its restart policy to come back.`,
-        );
+    return { values: c, problems, token, insecureToken };
+}
+
+/** The top-level settings, every key checked; throws a ConfigError. The runner plan is not checked here. */
+export function parseSettings(raw: RawConfig, context: ConfigContext & ReadOptions): RunnerSettings {
+    const { values, problems } = check(raw, context);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return resolveSettings(values, context);
+}
+
+/** Parses and validates the stack config, throwing a ConfigError that lists every problem, plan problems included. */
+export function parseConfig(raw: RawConfig, context: ConfigContext & ReadOptions): ParsedConfig {
+    const { values: c, problems, token, insecureToken } = check(raw, context);
+    const settings = resolveSettings(c, context);
+    const hosts = resolveHosts(c, settings);
+    let plans: HostPlan[] = [];
+    try {
+        plans = planFleet(hosts, { project: "zed-runner", stackName: context.stackName });
+    } catch (err) {
+        if (!(err instanceof PlanError)) throw err;
+        problems.push(...err.problems);
     }
     if (problems.length > 0) throw new ConfigError(problems);
-
-    const hostName = c.hostName ?? sanitizeHostName(context.machineHostName);
-    const settings: RunnerSettings = {
-        apiHost: c.apiHost.replace(/\/+$/, ""),
-        allowInsecureToken: c.allowInsecureToken,
-        replicas: c.replicas,
-        hostName,
-        runnerIdPrefix: c.runnerIdPrefix ?? `external-zed-${hostName}`,
-        containerNamePrefix: c.containerNamePrefix ?? `helix-zed-agent-${context.stackName}`,
-        concurrency: c.concurrency,
-        maxTasks: c.maxTasks,
-        sessionTimeout: c.sessionTimeout,
-        workspaceDir: c.workspaceDir,
-        logLevel: c.logLevel,
-        displayWidth: c.displayWidth,
-        displayHeight: c.displayHeight,
-        image: c.image,
-        baseImage: c.baseImage,
-        zedBuildDir: c.zedBuildDir,
-        restartPolicy: c.restartPolicy,
-        bindAddress: c.bindAddress,
-        publishDesktopPorts: c.publishDesktopPorts,
-        revdial: c.revdial,
-        rdpPortBase: c.rdpPortBase,
-        vncPortBase: c.vncPortBase,
-        healthPortBase: c.healthPortBase,
-        portsPerRunner: c.portsPerRunner,
-        memoryMb: c.memoryMb,
-        shmSizeMb: c.shmSizeMb,
-        cpus: c.cpus,
-        persistWorkspaces: c.persistWorkspaces,
-        networks: c.networks,
-    };
-    const hostTargets: HostTarget[] = c.hosts
-        ? c.hosts.map((h) => ({
-              name: h.name,
-              connection: { host: h.dockerHost, certPath: h.certPath, sshOpts: h.sshOpts },
-              settings: {
-                  ...settings,
-                  hostName: h.name,
-                  replicas: h.replicas,
-                  // A prefix set at the top level is shared by every host: keep IDs unique with the host's name.
-                  runnerIdPrefix: h.runnerIdPrefix ?? (c.runnerIdPrefix ? `${c.runnerIdPrefix}-${h.name}` : `external-zed-${h.name}`),
-                  bindAddress: h.bindAddress ?? settings.bindAddress,
-                  rdpPortBase: h.rdpPortBase ?? settings.rdpPortBase,
-                  vncPortBase: h.vncPortBase ?? settings.vncPortBase,
-                  healthPortBase: h.healthPortBase ?? settings.healthPortBase,
-                  portsPerRunner: h.portsPerRunner ?? settings.portsPerRunner,
-                  image: h.image ?? settings.image,
-                  memoryMb: h.memoryMb ?? settings.memoryMb,
-                  shmSizeMb: h.shmSizeMb ?? settings.shmSizeMb,
-                  cpus: h.cpus ?? settings.cpus,
-              },
-          }))
-        : [{ name: hostName, connection: undefined, settings }];
-    for (const host of hostTargets) {
-        const where = c.hosts ? ` on host ${host.name}` : "";
-        if (isEveryInterface(host.settings.bindAddress)) {
-            warnings.push(
-                `bindAddress is ${host.settings.bindAddress}${where}: every runner's RDP, VNC and health ports are published on every network interface of that machine. Firewall them or use 127.0.0.1.`,
-            );
-        }
-    }
-    return { settings, hosts: hostTargets, apiToken: c.apiToken, warnings };
+    return { settings, hosts, plans, apiToken: token ?? "", warnings: configWarnings(c, hosts, insecureToken) };
 }
 
-/** Machine hostnames can hold characters a runner ID may not; keep the first label, made safe. */
-export function sanitizeHostName(machineHostName: string): string {
-    const label = machineHostName.split(".")[0].toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "");
-    return label.slice(0, 63) || "localhost";
-}

@@ -4,7 +4,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostTarget } from "./config";
-import { PlanContext, RunnerEndpoints, planFleet } from "./plan";
+import { HostPlan, PlanContext, RunnerEndpoints, planFleet } from "./plan";
 import { RunnerCredentials, ZedRunner } from "./zedRunner";
 
 /** What one host runs, for stack outputs. */
@@ -30,8 +30,13 @@ export interface DeclaredFleet {
  * name `zed-runner` and Pulumi's default provider; a listed host gets the
  * component `zed-runner-<host>` and the provider `docker-<host>`.
  */
-export function declareFleet(hosts: readonly HostTarget[], apiToken: pulumi.Input<string>, context: PlanContext): DeclaredFleet {
-    const plans = planFleet(hosts, context);
+export function declareFleet(
+    hosts: readonly HostTarget[],
+    apiToken: pulumi.Input<string>,
+    context: PlanContext,
+    /** The plan parseConfig made for these hosts; planned here when not given. */
+    plans: readonly HostPlan[] = planFleet(hosts, context),
+): DeclaredFleet {
     const token = pulumi.secret(apiToken);
     const runners = hosts.map((host, i) => {
         if (!host.connection) {

@@ -2,7 +2,7 @@
 // ports, environment, labels, endpoints). Pure, and the single source of truth
 // for every value the component, the outputs and the operator commands show.
 import { isEveryInterface } from "./addresses";
-import type { RunnerSettings } from "./config";
+import type { RunnerSettings } from "./configDefaults";
 import { CONTAINER_PORTS, DISPLAY, ENV, HEALTHCHECK_COMMAND, HEALTH_PATH } from "./imageContract";
 
 /** Label keys put on every runner container, so tools can find a stack's runners. */

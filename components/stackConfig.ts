@@ -23,15 +23,27 @@ export function readRawConfig(namespace: string): Record<string, string> {
 export function loadStackConfig(): ParsedConfig {
     const namespace = new pulumi.Config().name;
     try {
-        const parsed = parseConfig(readRawConfig(namespace), {
+        const raw = readRawConfig(namespace);
+        const parsed = parseConfig(raw, {
             stackName: pulumi.getStack(),
             machineHostName: os.hostname(),
+            secretKeys: new Set(Object.keys(raw).filter((key) => isSecretConfig(`${namespace}:${key}`))),
         });
         for (const warning of parsed.warnings) pulumi.log.warn(warning);
         return parsed;
     } catch (err) {
         throw asRunError(err);
     }
+}
+
+/**
+ * Whether the stack set `key` with --secret, so messages show it as [secret]. The SDK
+ * exports `runtime.isConfigSecret` at run time but not in its typings; without it, no
+ * value is known secret and messages still mask URL credentials.
+ */
+function isSecretConfig(key: string): boolean {
+    const check = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+    return typeof check === "function" ? check(key) : false;
 }
 
 /** Turns our own validation errors into RunErrors; anything else is a bug and keeps its stack. */

@@ -185,7 +185,7 @@ describe("parseConfig with hosts", () => {
 describe("parseConfig warnings", () => {
     it.each([["::ffff:0.0.0.0"], ["0:0:0:0:0:0:0:0"], ["0.0.0.0"], ["::"]])("warns that bindAddress %s publishes on every interface", (bindAddress) => {
         const { warnings } = parseConfig({ ...MINIMAL, bindAddress }, context);
-        expect(warnings).toEqual([expect.stringContaining(`bindAddress is ${bindAddress}: every runner's`)]);
+        expect(warnings).toEqual([expect.stringContaining(`bindAddress is ${bindAddress}: every runner's health port is published on every network interface`)]);
     });
 
     it("accepts an insecure token only with allowInsecureToken, with a warning", () => {
@@ -197,7 +197,7 @@ describe("parseConfig warnings", () => {
     });
 
     it.each(["0.0.0.0", "::"])("warns that bindAddress %s exposes the remote desktop ports", (bindAddress) => {
-        const { warnings } = parseConfig({ ...MINIMAL, bindAddress }, context);
+        const { warnings } = parseConfig({ ...MINIMAL, publishDesktopPorts: "true", bindAddress }, context);
         expect(warnings).toEqual([expect.stringContaining(`bindAddress is ${bindAddress}: every runner's RDP, VNC and health ports`)]);
     });
 
@@ -234,5 +234,57 @@ describe("helpers", () => {
         expect(new Set(CONFIG_KEYS).size).toBe(CONFIG_KEYS.length);
         expect(CONFIG_KEYS).toContain("apiToken");
         expect(CONFIG_KEYS).toHaveLength(31);
+    });
+});
+
+describe("one message for every problem, never a secret", () => {
+    it("reports a bad replicas and an empty token together", () => {
+        const problems = problemsOf({ ...MINIMAL, apiToken: "", replicas: "-1" });
+        expect(problems).toEqual([
+            'replicas (got "-1") must be an integer from 0 to 1000',
+            "apiToken is empty: use the runner token your control plane is configured with, or set allowInsecureToken to true for a throwaway test",
+        ]);
+    });
+
+    it("reports a port clash together with other problems", () => {
+        const problems = problemsOf({ ...MINIMAL, publishDesktopPorts: "true", replicas: "5", healthPortBase: "3390", logLevel: "loud" });
+        expect(problems).toEqual([
+            'logLevel (got "loud") must be one of debug, info, warn, error',
+            "host port 3390 is both runner 1's HEALTH port and runner 2's RDP port: move healthPortBase and rdpPortBase further apart (each role needs replicas x portsPerRunner consecutive ports)",
+        ]);
+    });
+
+    it.each([
+        ["https://ops:hunter2@helix.example.com", 'apiHost (got "https://ops:***@helix.example.com") must not carry credentials', "hunter2"],
+        ["https://helix.example.com/?token=s3cr3t-value", 'apiHost (got "https://helix.example.com/?***") must not have a query string', "s3cr3t-value"],
+    ])("masks a URL's credentials: %s", (apiHost, message, secret) => {
+        const problems = problemsOf({ ...MINIMAL, apiHost });
+        expect(problems).toEqual([expect.stringContaining(message)]);
+        expect(problems.join("\n")).not.toContain(secret);
+    });
+
+    it("shows a value set with --secret as [secret]", () => {
+        expect(() => parseConfig({ ...MINIMAL, hostName: "secret host!" }, { ...context, secretKeys: new Set(["hostName"]) })).toThrow(
+            "hostName (got [secret]) must be a host name",
+        );
+    });
+
+    it("takes an encrypted value it cannot read as present, without checking it", () => {
+        const parsed = parseConfig({ ...MINIMAL, apiHost: "[secret]" }, { ...context, secretKeys: new Set(["apiHost"]), unreadableKeys: new Set(["apiHost"]) });
+        expect(parsed.settings.apiHost).toBe("[secret]");
+    });
+
+    it("never echoes the token, whatever is wrong with it", () => {
+        const token = "  tok-with-spaces-9f8e7d  ";
+        const error = (() => {
+            try {
+                parseConfig({ ...MINIMAL, apiToken: token, replicas: "x" }, context);
+            } catch (err) {
+                return (err as Error).message;
+            }
+            return "";
+        })();
+        expect(error).toContain("apiToken has leading or trailing whitespace");
+        expect(error).not.toContain(token.trim());
     });
 });

@@ -1,11 +1,12 @@
-import { RunnerSettings, parseConfig } from "../../components/config";
+import { RunnerSettings, parseConfig, parseSettings } from "../../components/config";
 import { PlanError, planFleet, planRunner, planRunners } from "../../components/plan";
 import { PUBLISHED, TEST_TOKEN } from "../fixtures/configs";
 
 const context = { project: "zed-runner", stackName: "dev" };
 
+/** Settings with every key checked, but not planned: the plan is what these tests check. */
 function settingsWith(values: Record<string, string> = {}): RunnerSettings {
-    return parseConfig({ ...PUBLISHED, hostName: "box", ...values }, { stackName: "dev", machineHostName: "box" }).settings;
+    return parseSettings({ ...PUBLISHED, hostName: "box", ...values }, { stackName: "dev", machineHostName: "box" });
 }
 
 function planErrorOf(values: Record<string, string>): string {

@@ -1,0 +1,276 @@
+// What a valid `zed-runner:*` stack config is: every field's schema, written
+// once, the top-level keys with their defaults, and a fleet's hosts, which may
+// override the keys in HOST_OVERRIDABLE_KEYS. Types are derived from the schemas.
+// Pure: no Pulumi import.
+import { isIP } from "node:net";
+import { z } from "zod";
+import { isLoopbackHost, normalizeDockerHost } from "./addresses";
+import { IMAGE_DEFAULTS, MAX_PORTS_PER_RUNNER, workspaceDirProblem } from "./imageContract";
+
+export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** Whether runners open the reverse dial (rc8 control planes' VNC path): auto opens it and goes quiet where there is none. */
+export const REVDIAL_MODES = ["auto", "on", "off"] as const;
+
+/** The seed's default token: every runner that used it could be hijacked by anyone who read the docs. */
+export const INSECURE_DEFAULT_TOKEN = "oh-hallo-insecure-token";
+
+/** Keys whose values must never appear in an error message or a log line. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["apiToken"]);
+
+/**
+ * Keys earlier versions read, and why they are gone: a stack that still sets one is
+ * refused with the reason, rather than the value being silently ignored.
+ */
+export const REMOVED_KEYS: Readonly<Record<string, string>> = {
+    helixImage:
+        "is no longer used: the image runs our own runner agent, because Helix's external-agent-runner binary never worked " +
+        "against its control plane and no published Helix image carries it. Remove it with `pulumi config rm helixImage`",
+    maxSessions:
+        "is no longer used: concurrency caps a runner's live sessions and maxTasks the sessions before it restarts. " +
+        "Remove it with `pulumi config rm maxSessions`",
+};
+
+/** Docker's own networks, which a runner must not join: host shares the machine's network, none has no network. */
+const DOCKER_SPECIAL_NETWORKS = ["host", "none"];
+
+// Pulumi hands every config value to the program as a string; these turn the
+// strings into typed values and leave anything else for zod to reject.
+const asInteger = (v: unknown) => (typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v);
+const asNumber = (v: unknown) => (typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v);
+const asBoolean = (v: unknown) => (v === "true" ? true : v === "false" ? false : v);
+const asList = (v: unknown) => {
+    if (typeof v !== "string") return v;
+    try {
+        return JSON.parse(v);
+    } catch {
+        return v;
+    }
+};
+
+const integer = (min: number, max: number, what = "an integer") => {
+    const message = `must be ${what} from ${min} to ${max}`;
+    return z.preprocess(asInteger, z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message }));
+};
+const port = integer(1, 65535, "a TCP port");
+const flag = z.preprocess(asBoolean, z.boolean({ error: "must be true or false" }));
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(", ")}` });
+
+// Docker's reference grammar, simplified: [registry[:port]/]path[:tag][@digest], where a
+// registry is told from a path by a '.', a port or the name localhost.
+const IMAGE_REFERENCE =
+    /^(?:(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|localhost)(?::\d+)?\/|[a-zA-Z0-9-]+:\d+\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const imageReference = z.string().regex(IMAGE_REFERENCE, { error: "must be an image reference such as registry.example.com/helix-zed-agent:1.2.3" });
+
+// Docker container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*; runner IDs travel in a URL query string.
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const namePart = (max: number) =>
+    z
+        .string()
+        .max(max, { error: `must be at most ${max} characters` })
+        .regex(NAME, { error: "must start with a letter or digit and contain only letters, digits, '_', '.' and '-'" });
+
+const apiHost = z
+    .string()
+    .superRefine((value, ctx) => {
+        // The URL parser would quietly drop a leading space or tab; the image writes the value into Zed's settings.
+        if (/[\s"'\\<>`{}|^]/.test(value)) {
+            ctx.addIssue({ code: "custom", message: "must be a URL without spaces, quotes, backslashes or control characters" });
+            return;
+        }
+        let url: URL;
+        try {
+            url = new URL(value);
+        } catch {
+            ctx.addIssue({ code: "custom", message: "must be an http:// or https:// URL such as https://helix.example.com" });
+            return;
+        }
+        if (url.protocol !== "http:" && url.protocol !== "https:") {
+            ctx.addIssue({ code: "custom", message: "must use http:// or https://" });
+        } else if (url.username || url.password) {
+            ctx.addIssue({ code: "custom", message: "must not carry credentials; the runner authenticates with apiToken" });
+        } else if (url.search || url.hash) {
+            ctx.addIssue({ code: "custom", message: "must not have a query string or fragment" });
+        } else if (isLoopbackHost(url.hostname)) {
+            ctx.addIssue({
+                code: "custom",
+                message:
+                    "points at loopback, which inside a runner container is the container itself, so the runners would never connect. " +
+                    `For a control plane on this machine use http://host.docker.internal:${url.port || (url.protocol === "https:" ? 443 : 80)}; ` +
+                    "for one in Docker (such as Helix's docker-compose), set `networks` to its network and use its service name, e.g. http://api:8080",
+            });
+        }
+    })
+    .transform((v) => v.replace(/\/+$/, ""));
+
+const hostName = z
+    .string()
+    .max(63, { error: "must be at most 63 characters" })
+    .regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/, { error: "must be a host name (letters, digits, '.', '-')" });
+
+/** Every field's schema, written once; defaults are added where the keys are declared. */
+const fields = {
+    apiHost,
+    apiToken: z.string({ error: "is not set: run `pulumi config set --secret apiToken <runner token>`" }),
+    allowInsecureToken: flag,
+    replicas: integer(0, 1000),
+    hostName,
+    runnerIdPrefix: namePart(100),
+    containerNamePrefix: namePart(100),
+    concurrency: integer(1, 64),
+    maxTasks: integer(0, 1_000_000),
+    sessionTimeout: integer(0, 604_800, "a number of seconds (0 for no limit)"),
+    workspaceDir: z
+        .string()
+        .regex(/^\/[A-Za-z0-9_.\/-]*$/, { error: "must be an absolute path made of letters, digits, '_', '.', '-' and '/'", abort: true })
+        .superRefine((p, ctx) => {
+            const problem = workspaceDirProblem(p);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+        }),
+    logLevel: oneOf(LOG_LEVELS),
+    displayWidth: integer(640, 7680),
+    displayHeight: integer(480, 4320),
+    image: imageReference,
+    baseImage: imageReference,
+    zedBuildDir: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, { error: "must be a relative path inside this project (letters, digits, '_', '.', '-', '/')" })
+        .refine((p) => !p.split("/").includes(".."), { error: "must stay inside this project: no '..'" }),
+    restartPolicy: oneOf(RESTART_POLICIES),
+    bindAddress: z.string().refine((a) => isIP(a) !== 0, { error: "must be an IPv4 or IPv6 address such as 127.0.0.1" }),
+    publishDesktopPorts: flag,
+    revdial: oneOf(REVDIAL_MODES),
+    rdpPortBase: port,
+    vncPortBase: port,
+    healthPortBase: port,
+    portsPerRunner: integer(1, MAX_PORTS_PER_RUNNER),
+    memoryMb: integer(256, 1_048_576, "a number of MB"),
+    shmSizeMb: integer(64, 65_536, "a number of MB"),
+    cpus: z.preprocess(asNumber, z.number({ error: "must be a number of CPUs from 0.01 to 1024" }).min(0.01, { error: "must be a number of CPUs from 0.01 to 1024" }).max(1024, { error: "must be a number of CPUs from 0.01 to 1024" })),
+    persistWorkspaces: flag,
+    networks: z.preprocess(
+        asList,
+        z.array(namePart(128), { error: 'must be a list of Docker network names, e.g. ["helix_default"]' }).superRefine((names, ctx) => {
+            names.forEach((name, i) => {
+                if (DOCKER_SPECIAL_NETWORKS.includes(name.toLowerCase())) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: [i],
+                        message: `must not include Docker's "${name}" network: runners join a bridge network of their own and may join existing user networks, not the host's network or none`,
+                    });
+                }
+            });
+        }),
+    ),
+};
+
+/** Settings a host of a fleet may set for its own runners. */
+export const HOST_OVERRIDABLE_KEYS = [
+    "runnerIdPrefix",
+    "bindAddress",
+    "rdpPortBase",
+    "vncPortBase",
+    "healthPortBase",
+    "portsPerRunner",
+    "image",
+    "memoryMb",
+    "shmSizeMb",
+    "cpus",
+] as const satisfies readonly (keyof typeof fields)[];
+export type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
+
+/** Where a host's Docker engine listens: a local socket, SSH, or TCP with TLS. */
+const dockerHost = z.string().regex(/^(unix:\/\/\/\S+|ssh:\/\/([^@\s/]+@)?[^@\s/:]+(:\d+)?|tcp:\/\/[^\s/:]+:\d+)$/, {
+    error: "must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port",
+});
+
+const overrides = Object.fromEntries(HOST_OVERRIDABLE_KEYS.map((k) => [k, fields[k].optional()])) as {
+    [K in HostOverridableKey]: z.ZodOptional<(typeof fields)[K]>;
+};
+
+/** One Docker host of a fleet: its connection, its replicas, and overrides of the top-level settings. */
+const hostEntry = z
+    .object({
+        name: hostName,
+        dockerHost,
+        certPath: z.string().regex(/^\/\S*$/, { error: "must be an absolute path to a folder with ca.pem, cert.pem and key.pem" }).optional(),
+        sshOpts: z.array(z.string(), { error: "must be a list of ssh options" }).optional(),
+        replicas: fields.replicas,
+        ...overrides,
+    })
+    .strict()
+    .superRefine((host, ctx) => {
+        if (host.dockerHost.startsWith("tcp://") && !host.certPath) {
+            ctx.addIssue({ code: "custom", path: ["certPath"], message: "is required with a tcp:// dockerHost: the Docker API over TCP must use TLS" });
+        }
+    });
+export type HostEntry = z.output<typeof hostEntry>;
+
+const hosts = z.preprocess(
+    asList,
+    z
+        .array(hostEntry, { error: "must be a list of hosts, each with name, dockerHost and replicas" })
+        .min(1, { error: "must list at least one host, or be left unset for this machine alone" })
+        .superRefine((list, ctx) => {
+            // The same engine spelled two ways (unix:///var/run//docker.sock) is still the same engine.
+            const keys = { name: (h: HostEntry) => h.name.toLowerCase(), dockerHost: (h: HostEntry) => normalizeDockerHost(h.dockerHost) };
+            for (const field of ["name", "dockerHost"] as const) {
+                const seen = new Map<string, number>();
+                list.forEach((host, i) => {
+                    const key = keys[field](host);
+                    const first = seen.get(key);
+                    if (first === undefined) seen.set(key, i);
+                    else ctx.addIssue({ code: "custom", path: [i, field], message: `repeats hosts[${first}].${field}; each host needs its own` });
+                });
+            }
+        }),
+);
+
+/** The top-level keys, in the order Pulumi.yaml declares them, with their defaults. */
+export const KEY_SCHEMAS = {
+    apiHost: fields.apiHost.default("http://host.docker.internal:80"),
+    apiToken: fields.apiToken,
+    allowInsecureToken: fields.allowInsecureToken.default(false),
+    replicas: fields.replicas.default(1),
+    hostName: fields.hostName.optional(),
+    runnerIdPrefix: fields.runnerIdPrefix.optional(),
+    containerNamePrefix: fields.containerNamePrefix.optional(),
+    concurrency: fields.concurrency.default(IMAGE_DEFAULTS.concurrency),
+    maxTasks: fields.maxTasks.default(IMAGE_DEFAULTS.maxTasks),
+    sessionTimeout: fields.sessionTimeout.default(IMAGE_DEFAULTS.sessionTimeout),
+    workspaceDir: fields.workspaceDir.default(IMAGE_DEFAULTS.workspaceDir),
+    logLevel: fields.logLevel.default(IMAGE_DEFAULTS.logLevel),
+    displayWidth: fields.displayWidth.default(IMAGE_DEFAULTS.displayWidth),
+    displayHeight: fields.displayHeight.default(IMAGE_DEFAULTS.displayHeight),
+    image: fields.image.optional(),
+    baseImage: fields.baseImage.default("debian:bookworm-slim"),
+    zedBuildDir: fields.zedBuildDir.default("zed-build"),
+    restartPolicy: fields.restartPolicy.default("unless-stopped"),
+    bindAddress: fields.bindAddress.default("127.0.0.1"),
+    publishDesktopPorts: fields.publishDesktopPorts.default(false),
+    revdial: fields.revdial.default("auto"),
+    rdpPortBase: fields.rdpPortBase.default(3389),
+    vncPortBase: fields.vncPortBase.default(5900),
+    healthPortBase: fields.healthPortBase.default(3030),
+    portsPerRunner: fields.portsPerRunner.default(1),
+    memoryMb: fields.memoryMb.default(4096),
+    shmSizeMb: fields.shmSizeMb.default(1024),
+    cpus: fields.cpus.optional(),
+    persistWorkspaces: fields.persistWorkspaces.default(false),
+    networks: fields.networks.default([]),
+    hosts: hosts.optional(),
+};
+
+/** Every key validated and defaulted. */
+export type StackValues = { -readonly [K in keyof typeof KEY_SCHEMAS]: z.output<(typeof KEY_SCHEMAS)[K]> };
+
+/** The config keys this program reads, in the order Pulumi.yaml declares them. */
+export const CONFIG_KEYS: readonly string[] = Object.keys(KEY_SCHEMAS);
+/** The keys a host entry takes. */
+export const HOST_KEYS: readonly string[] = Object.keys(hostEntry.shape);
+
+/**
+ * Keys Pulumi.yaml cannot declare: project config types are string, integer, boolean
+ * and arrays of those, not lists of objects. The program validates them all the same.
+ */
+export const UNDECLARED_KEYS: readonly string[] = ["hosts"];
