@@ -35,12 +35,10 @@ describe("readStackConfig", () => {
         expect(() => readStackConfig("t", project(text))).toThrow(message);
     });
 
-    it("refuses an alias bomb quickly", () => {
+    it("refuses an alias bomb", () => {
         const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
         for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(", ")}]`);
-        const started = Date.now();
         expect(() => readStackConfig("t", project(`${levels.join("\n")}\nconfig:\n  zed-runner:replicas: 1\n`))).toThrow(/cannot be read: Excessive alias count/);
-        console.log(`alias bomb refused in ${Date.now() - started} ms`);
     });
 
     it("refuses a stack file with thousands of keys", () => {

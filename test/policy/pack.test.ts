@@ -73,6 +73,8 @@ describe("the policy pack on index.ts", () => {
     });
 
     it("reports exactly the unsafe settings of an unsafe stack", async () => {
+        // The program warns about the same settings through Pulumi's log (console.warn under mocks).
+        const warned = jest.spyOn(console, "warn").mockImplementation(() => undefined);
         const { engine, error } = await runProgram({
             apiToken: "oh-hallo-insecure-token",
             allowInsecureToken: "true",
@@ -84,6 +86,12 @@ describe("the policy pack on index.ts", () => {
             replicas: "1",
         });
         expect(error).toBeUndefined();
+        expect(warned.mock.calls.map((c) => String(c[0]).replace(/^warning: \[runtime\] /, "").split(":")[0])).toEqual([
+            "apiToken is the insecure default from Helix's examples; accepted because allowInsecureToken is true. Never do this on a shared network.",
+            "restartPolicy is no",
+            "bindAddress is 0.0.0.0",
+        ]);
+        warned.mockRestore();
         // A second component with its own names and ports but the same runner IDs.
         const { ZedRunner } = await import("../../components/zedRunner");
         const { parseConfig } = await import("../../components/config");
