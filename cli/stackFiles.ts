@@ -8,7 +8,7 @@ import { isMap, isScalar } from "yaml";
 import { ConfigError, ParsedConfig, RawConfig, parseConfig } from "../components/config";
 import { PlanError } from "../components/plan";
 import { UserError } from "./lib/errors";
-import { readYamlFile } from "./lib/files";
+import { readYamlFile, shown } from "./lib/files";
 
 export const PROJECT = "zed-runner";
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -54,7 +54,7 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfig
     const stackFile = stackFilePath(stack, root);
     if (!fs.existsSync(stackFile)) {
         throw new UserError(
-            `No stack file ${path.relative(process.cwd(), stackFile) || stackFile}: create the stack with \`pulumi stack init ${stack}\` ` +
+            `No stack file ${shown(stackFile)}: create the stack with \`pulumi stack init ${stack}\` ` +
                 `and \`pulumi config set ...\`, or pass --stack with one of: ${listStacks(root).join(", ") || "(none yet)"}.`,
         );
     }

@@ -180,9 +180,13 @@ export const HOST_OVERRIDABLE_KEYS = [
 export type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
 
 /** Where a host's Docker engine listens: a local socket, SSH, or TCP with TLS. */
-const dockerHost = z.string().regex(/^(unix:\/\/\/\S+|ssh:\/\/([^@\s/]+@)?[^@\s/:]+(:\d+)?|tcp:\/\/[^\s/:]+:\d+)$/, {
-    error: "must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port",
-});
+const dockerHost = z
+    .string()
+    // A password here would sit in the stack config in plain text; Docker's ssh transport uses keys or an agent anyway.
+    .refine((v) => !/^[a-z]+:\/\/[^@/]*:[^@/]*@/i.test(v), { error: "must not carry a password: Docker's ssh:// transport uses your SSH keys or agent", abort: true })
+    .regex(/^(unix:\/\/\/\S+|ssh:\/\/([^@\s/:]+@)?[^@\s/:]+(:\d+)?|tcp:\/\/[^\s/:]+:\d+)$/, {
+        error: "must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port",
+    });
 
 const overrides = Object.fromEntries(HOST_OVERRIDABLE_KEYS.map((k) => [k, fields[k].optional()])) as {
     [K in HostOverridableKey]: z.ZodOptional<(typeof fields)[K]>;

@@ -12,7 +12,7 @@ export const MAX_FILE_BYTES = 1024 * 1024;
 export const MAX_ALIASES = 100;
 
 /** A path as short as it can be shown: relative when under the working folder, as given otherwise. */
-function shown(file: string): string {
+export function shown(file: string): string {
     const relative = path.relative(process.cwd(), file);
     return relative && !relative.startsWith("..") ? relative : file;
 }
