@@ -134,6 +134,8 @@ export interface PasswordState {
  */
 export class DesktopPasswords {
     private stateNow: PasswordState = { source: "stack", changedAt: new Date().toISOString() };
+    /** The modification time (whole seconds) given to the last file written. */
+    private lastMtime = 0;
 
     constructor(
         private readonly file: string = VNC_PASSWORD_FILE,
@@ -166,6 +168,13 @@ export class DesktopPasswords {
         const tmp = `${this.file}.${crypto.randomBytes(4).toString("hex")}`;
         await fs.promises.writeFile(tmp, `${lines.join("\n")}\n`, { mode: 0o600 });
         if (this.owner) await fs.promises.chown(tmp, this.owner.uid, this.owner.gid);
+        // x11vnc rereads the file only when its modification time, in whole seconds, is later than
+        // its last look: a file replaced in the same second as that look would never be read (seen
+        // with a real VNC client: 2 of 6 quick changes lost). So each file is dated after this second
+        // and after the previous file.
+        const mtime = Math.max(Math.floor(Date.now() / 1000) + 1, this.lastMtime + 1);
+        this.lastMtime = mtime;
+        await fs.promises.utimes(tmp, mtime, mtime);
         await fs.promises.rename(tmp, this.file);
     }
 }
