@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { MISSING_CLI_MESSAGE, pulumiCliAvailable, setSecretConfig } from "./lib/pulumiCli";
-import { PROJECT_ROOT, UserError, parseArgs, runCommand } from "./stackFiles";
+import { DEFAULT_STACK, PROJECT_ROOT, UserError, parseArgs, runCommand } from "./stackFiles";
 
 export type Operation = "up" | "preview" | "destroy";
 
@@ -44,7 +44,7 @@ export function deployPlan(argv: readonly string[], env: NodeJS.ProcessEnv, root
     const backendUrl = env.PULUMI_BACKEND_URL || `file://${path.join(root, LOCAL_STATE_DIR)}`;
     const envVars: Record<string, string> = { PULUMI_BACKEND_URL: backendUrl, PULUMI_SKIP_UPDATE_CHECK: "true" };
     const apiToken = env[TOKEN_ENV] || undefined;
-    return { stack: values.stack ?? "dev", operation, backendUrl, envVars, ...(apiToken ? { apiToken } : {}) };
+    return { stack: values.stack ?? DEFAULT_STACK, operation, backendUrl, envVars, ...(apiToken ? { apiToken } : {}) };
 }
 
 /** Stack outputs as text, secrets hidden. */

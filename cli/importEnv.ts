@@ -5,11 +5,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { parse as parseEnv } from "dotenv";
-import { Document, isMap, parseDocument } from "yaml";
+import { Document, isMap } from "yaml";
 import { ConfigError, isLoopbackHost, parseConfig } from "../components/config";
 import { readTextFile, readYamlFile } from "./lib/files";
 import { pulumiCliAvailable, setSecretConfig } from "./lib/pulumiCli";
-import { PROJECT, PROJECT_ROOT, SECRET_PLACEHOLDER, UserError, parseArgs, readStackConfig, runCommand, stackFilePath } from "./stackFiles";
+import { DEFAULT_STACK, PROJECT, PROJECT_ROOT, SECRET_PLACEHOLDER, UserError, parseArgs, readStackConfig, runCommand, stackFilePath } from "./stackFiles";
 
 /** Env variables that become a config key, with how the value changes on the way. */
 const MAPPED: Record<string, { key: string; note?: (value: string) => string | undefined; value?: (value: string) => string }> = {
@@ -112,7 +112,7 @@ export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, en
     if (positional.length !== 1) throw new UserError("Usage: npm run import-env -- PATH [--stack NAME] [--set-token]");
     const [envPath] = positional;
 
-    const stack = values.stack ?? "dev";
+    const stack = values.stack ?? DEFAULT_STACK;
     const file = stackFilePath(stack, root);
     const vars = parseEnv(readTextFile(envPath, "The env file"));
     if (Object.keys(vars).length === 0) throw new UserError(`${envPath} sets no variables: expected lines such as API_HOST=https://helix.example.com.`);

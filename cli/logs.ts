@@ -5,7 +5,7 @@ import type Docker from "dockerode";
 import type { HostTarget } from "../components/config";
 import { RunnerSpec, planFleet } from "../components/plan";
 import { demux, dockerFor, requireEngine } from "./engine";
-import { PROJECT, UserError, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
+import { DEFAULT_STACK, PROJECT, UserError, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
 
 export interface LogTarget {
     readonly host: HostTarget;
@@ -93,7 +93,7 @@ async function follow(docker: Docker, target: LogTarget, since: number | undefin
 
 async function main(): Promise<number> {
     const { values, flags, positional } = parseArgs(process.argv.slice(2), { values: ["stack", "since"], flags: ["follow", "all"] });
-    const stack = values.stack ?? "dev";
+    const stack = values.stack ?? DEFAULT_STACK;
     const { parsed } = loadStackFiles(stack);
     const targets = selectRunners(parsed.hosts, stack, positional[0], flags.has("all"));
     if (targets.length === 0) {

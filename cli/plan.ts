@@ -2,14 +2,9 @@
 // no Pulumi CLI, no Docker engine. Uses the program's own schema and planner.
 import { HostTarget } from "../components/config";
 import { RunnerSpec, planFleet } from "../components/plan";
-import { PROJECT, SECRET_PLACEHOLDER, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
+import { table } from "./lib/table";
+import { DEFAULT_STACK, PROJECT, SECRET_PLACEHOLDER, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
 
-/** A plain-text table with aligned columns. */
-export function table(header: string[], rows: string[][]): string {
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-    return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}
 
 function imageSource(host: HostTarget): string {
     const s = host.settings;
@@ -52,7 +47,7 @@ export function renderPlan(stack: string): string {
 
 async function main(): Promise<number> {
     const { values } = parseArgs(process.argv.slice(2), { values: ["stack"], flags: [] });
-    console.log(renderPlan(values.stack ?? "dev"));
+    console.log(renderPlan(values.stack ?? DEFAULT_STACK));
     return 0;
 }
 

@@ -7,11 +7,15 @@ import * as path from "node:path";
 import { isMap, isScalar } from "yaml";
 import { ConfigError, ParsedConfig, RawConfig, parseConfig } from "../components/config";
 import { PlanError } from "../components/plan";
+import { PROJECT_ROOT } from "../components/paths";
 import { UserError } from "./lib/errors";
 import { readYamlFile, shown } from "./lib/files";
 
 export const PROJECT = "zed-runner";
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export { PROJECT_ROOT };
+
+/** The stack every command uses when --stack is not given. */
+export const DEFAULT_STACK = "dev";
 
 /** Stands for a `secure:` value; never a real secret, and valid wherever a token is. */
 export const SECRET_PLACEHOLDER = "[secret]";

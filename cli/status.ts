@@ -7,8 +7,8 @@ import type { HostTarget } from "../components/config";
 import { AGENT_COMMAND } from "../components/imageContract";
 import { HostPlan, LABELS, planFleet } from "../components/plan";
 import { dockerFor, execIn, requireEngine, stackContainers } from "./engine";
-import { table } from "./plan";
-import { PROJECT, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
+import { table } from "./lib/table";
+import { DEFAULT_STACK, PROJECT, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
 
 /** What an engine says about one container. */
 export interface ObservedContainer {
@@ -206,7 +206,7 @@ async function main(): Promise<number> {
 
 async function status(argv: readonly string[]): Promise<number> {
     const { values, flags } = parseArgs(argv, { values: ["stack"], flags: ["watch", "json"] });
-    const stack = values.stack ?? "dev";
+    const stack = values.stack ?? DEFAULT_STACK;
     const { parsed } = loadStackFiles(stack);
     const once = async () => {
         const rows = await collectStatus(stack, parsed.hosts);

@@ -6,6 +6,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RunnerSettings } from "./config";
+import { PROJECT_ROOT } from "./paths";
 import {
     HEALTHCHECK,
     LABELS,
@@ -18,8 +19,7 @@ import {
     planRunners,
 } from "./plan";
 
-/** The repository root: the image's build context and where Dockerfile.zed-agent lives. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export { PROJECT_ROOT };
 
 export interface ZedRunnerArgs {
     /** Validated settings, from `parseConfig`. */

@@ -11,7 +11,7 @@ export const restartPolicy: ResourceValidationPolicy = {
         "Checks that runner containers restart `unless-stopped` or `always`: a runner exits when it loses its control plane and relies on Docker to start it again. " +
         "Fix: `pulumi config set restartPolicy unless-stopped`.",
     enforcementLevel: "mandatory",
-    validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+    validateResource: validateResourceOfType(docker.Container, (container, _args, reportViolation) => {
         if (!isRunner(container)) return;
         const restart = (container.restart as string | undefined) ?? "no";
         if (!RESTARTING_POLICIES.includes(restart)) {
@@ -33,7 +33,7 @@ export const healthcheckRequired: ResourceValidationPolicy = {
         "Checks that runner containers have a health check and that `pulumi up` waits for it (`wait: true`), so a runner that never turns healthy fails the update. " +
         "Fix: use the ZedRunner component, or set healthcheck and wait on the container.",
     enforcementLevel: "mandatory",
-    validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+    validateResource: validateResourceOfType(docker.Container, (container, _args, reportViolation) => {
         if (!isRunner(container)) return;
         const tests = ((container.healthcheck as any)?.tests as string[] | undefined) ?? [];
         if (tests.length === 0 || tests[0] === "NONE") reportViolation("Runner container must have a health check.");
@@ -72,7 +72,7 @@ export const logRotation: ResourceValidationPolicy = {
         "Checks that runner logs are rotated: the json-file or local driver with a max-size, set explicitly so a host's daemon defaults do not decide. " +
         "Fix: set logDriver \"json-file\" and logOpts { \"max-size\": \"10m\", \"max-file\": \"3\" }.",
     enforcementLevel: "advisory",
-    validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+    validateResource: validateResourceOfType(docker.Container, (container, _args, reportViolation) => {
         if (!isRunner(container)) return;
         const driver = container.logDriver as string | undefined;
         const maxSize = (container.logOpts as Record<string, string> | undefined)?.["max-size"];
@@ -97,11 +97,11 @@ export const imagePinned: ResourceValidationPolicy = {
         "Fix: `pulumi config set image registry.example.com/helix-zed-agent:1.2.3` (or @sha256:...).",
     enforcementLevel: "advisory",
     validateResource: [
-        validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+        validateResourceOfType(docker.Container, (container, _args, reportViolation) => {
             if (!isRunner(container) || typeof container.image !== "string") return;
             if (!isPinnedImage(container.image)) reportViolation(`Runner image must be pinned by digest or tag, not "${container.image}".`);
         }),
-        validateResourceOfType(docker.RemoteImage, (image, args, reportViolation) => {
+        validateResourceOfType(docker.RemoteImage, (image, _args, reportViolation) => {
             if (typeof image.name === "string" && !isPinnedImage(image.name)) {
                 reportViolation(`Pulled image must be pinned by digest or tag, not "${image.name}".`);
             }

@@ -122,7 +122,7 @@ export const noHostTakeover: ResourceValidationPolicy = {
             if (extra.length > 0) reportViolation(`Runner container must not add capabilities: ${extra.join(", ")}.`);
         }),
         // A volume of the local driver with o=bind is a bind mount by another name.
-        validateResourceOfType(docker.Volume, (volume, args, reportViolation) => {
+        validateResourceOfType(docker.Volume, (volume, _args, reportViolation) => {
             const opts = (volume.driverOpts ?? {}) as Record<string, string>;
             const isBind = (volume.driver ?? "local") === "local" && /(^|,)bind(,|$)/.test(opts.o ?? "");
             if (isBind) reportHostPath(opts.device, "have a volume that binds", (m) => reportViolation(m.replace("Runner container", "A volume")));

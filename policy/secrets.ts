@@ -10,7 +10,7 @@ export const runnerTokenNotDefault: ResourceValidationPolicy = {
         "Fix: `pulumi config set --secret apiToken <the token your control plane is configured with>`.",
     enforcementLevel: "mandatory",
     validateResource: [
-        validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+        validateResourceOfType(docker.Container, (container, _args, reportViolation) => {
             const env = environmentOf(container);
             if (!env || !isRunner(container)) return;
             const token = env.API_TOKEN;
@@ -20,7 +20,7 @@ export const runnerTokenNotDefault: ResourceValidationPolicy = {
                 reportViolation(`Runner container must not use Helix's example token ${INSECURE_DEFAULT_TOKEN}: anyone could register runners with it.`);
             }
         }),
-        validateResourceOfType(docker.Service, (service, args, reportViolation) => {
+        validateResourceOfType(docker.Service, (service, _args, reportViolation) => {
             const env = (service.taskSpec as any)?.containerSpec?.env as Record<string, string> | undefined;
             if (!env || !("API_TOKEN" in env || "RUNNER_ID" in env)) return;
             const token = env.API_TOKEN;
