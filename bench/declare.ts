@@ -1,6 +1,7 @@
 // Prints, as JSON, the container inputs index.ts declares for REPLICAS runners whose control
 // plane is the bench's fake one on PORT, with the token in BENCH_TOKEN:
 // `BENCH_TOKEN=... node -r ts-node/register/transpile-only bench/declare.ts REPLICAS PORT`.
+import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { allRegistered } from "./mocks";
 
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
                 if (args.type === "random:index/randomPassword:RandomPassword") {
                     // Passwords as the random provider makes them: letters and digits of the asked length.
                     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-                    state.result = Array.from(require("node:crypto").randomBytes(Number(args.inputs.length)) as Buffer, (b) => alphabet[b % alphabet.length]).join("");
+                    state.result = Array.from(crypto.randomBytes(Number(args.inputs.length)), (b) => alphabet[b % alphabet.length]).join("");
                 }
                 return { id: `${args.name}-id`, state };
             },

@@ -24,6 +24,7 @@ export async function installLeanMocks(stack: string): Promise<void> {
 
 /** Waits until every registration has reached the mocks. */
 export function allRegistered(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK instance loaded after jest.resetModules, not the one this file saw
     return require("@pulumi/pulumi/runtime/settings").waitForRPCs();
 }
 

@@ -3,6 +3,7 @@
 // start-up, idle cost and crash recovery. Prints a table and writes docs/BENCHMARKS.md.
 // Figures only: nothing here asserts a time.
 import { execFileSync, spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -105,7 +106,7 @@ function programCost(): void {
 // ---- 2. With a Docker engine ---------------------------------------------------------------
 const STACK = "bench";
 /** The bench's runner token: random per run, with the characters that need escaping. */
-const BENCH_TOKEN = `bench"\\%+/=${require("node:crypto").randomBytes(8).toString("hex")}`;
+const BENCH_TOKEN = `bench"\\%+/=${crypto.randomBytes(8).toString("hex")}`;
 const BASE_IMAGE = process.env.BASE_IMAGE ?? "debian:bookworm-slim";
 
 async function engineAnswers(): Promise<boolean> {

@@ -64,7 +64,7 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfig
     }
     const project = readYamlFile(projectFile, "The project file").value;
     const raw: Record<string, string> = {};
-    for (const [key, declaration] of Object.entries((project.config ?? {}) as Record<string, { default?: unknown }>)) {
+    for (const [key, declaration] of Object.entries((project.config ?? {}) as Record<string, { default?: unknown } | null>)) {
         if (declaration && typeof declaration === "object" && declaration.default !== undefined) raw[key] = asConfigString(declaration.default);
     }
     const { doc, value: stackDoc } = readYamlFile(stackFile, "The stack file");

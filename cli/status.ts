@@ -4,6 +4,7 @@
 // a planned runner is missing or not healthy, so a cron job or monitor can use it.
 import Docker from "dockerode";
 import type { HostTarget } from "../components/config";
+import type { HealthReport } from "../agent/health";
 import { AGENT_COMMAND } from "../components/imageContract";
 import { HostPlan, LABELS, planFleet } from "../components/plan";
 import { dockerFor, execIn, requireEngine, stackContainers } from "./engine";
@@ -111,7 +112,14 @@ export function renderStatus(rows: readonly StatusRow[], now: Date): string {
 }
 
 /** CPU use over the sampling interval Docker's one-shot stats carry, as `docker stats` computes it. */
-export function cpuPercent(stats: any): number | undefined {
+/** The parts of Docker's one-shot container stats the status reads. */
+export interface DockerStats {
+    readonly cpu_stats?: { cpu_usage?: { total_usage: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+    readonly precpu_stats?: { cpu_usage?: { total_usage: number }; system_cpu_usage?: number };
+    readonly memory_stats?: { usage?: number; stats?: { inactive_file?: number; total_inactive_file?: number } };
+}
+
+export function cpuPercent(stats: DockerStats | undefined): number | undefined {
     const cpu = stats?.cpu_stats;
     const pre = stats?.precpu_stats;
     if (!cpu?.cpu_usage || !pre?.cpu_usage || cpu.system_cpu_usage === undefined || pre.system_cpu_usage === undefined) return undefined;
@@ -122,7 +130,7 @@ export function cpuPercent(stats: any): number | undefined {
 }
 
 /** Memory in use as `docker stats` shows it: usage less the inactive page cache. */
-export function memoryBytes(stats: any): number | undefined {
+export function memoryBytes(stats: DockerStats | undefined): number | undefined {
     const m = stats?.memory_stats;
     if (m?.usage === undefined) return undefined;
     const cache = m.stats?.inactive_file ?? m.stats?.total_inactive_file ?? 0;
@@ -130,7 +138,7 @@ export function memoryBytes(stats: any): number | undefined {
 }
 
 /** Asks the runner's own health endpoint, inside the container, so remote and loopback-bound runners answer too. */
-async function healthJson(container: Docker.Container): Promise<any | undefined> {
+async function healthJson(container: Docker.Container): Promise<Partial<HealthReport> | undefined> {
     const { output } = await execIn(container, [AGENT_COMMAND, "healthcheck"]);
     return JSON.parse(output);
 }

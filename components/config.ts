@@ -72,13 +72,19 @@ function describeValue(path: readonly PropertyKey[], raw: RawConfig, secretKeys:
         } catch {
             return "";
         }
-        for (const p of rest) value = value === null || typeof value !== "object" ? undefined : (value as any)[p as any];
+        for (const p of rest) value = value === null || typeof value !== "object" ? undefined : (value as Record<PropertyKey, unknown>)[p];
     }
     if (value === undefined || (typeof value === "object" && value !== null)) return "";
     return ` (got ${JSON.stringify(typeof value === "string" ? maskValue(value) : value)})`;
 }
 
-type KeySchema = { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: { issues: any[] } } };
+interface KeyIssue {
+    readonly code: string;
+    readonly path: PropertyKey[];
+    readonly message: string;
+    readonly keys?: string[];
+}
+type KeySchema = { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: { issues: KeyIssue[] } } };
 
 /** One key checked alone: its value, or its default (undefined when it has none) and the problems. */
 function checkKey(key: string, present: Record<string, string>, raw: RawConfig, secretKeys: ReadonlySet<string>): { value: unknown; problems: string[] } {
@@ -88,7 +94,7 @@ function checkKey(key: string, present: Record<string, string>, raw: RawConfig, 
     const problems = result.error.issues.map((issue) => {
         const path = [key, ...issue.path];
         if (issue.code === "unrecognized_keys") {
-            return (issue.keys as string[]).map((k) => `${formatPath([...path, k])} is not a host key; known keys: ${HOST_KEYS.join(", ")}`).join("\n  - ");
+            return (issue.keys ?? []).map((k) => `${formatPath([...path, k])} is not a host key; known keys: ${HOST_KEYS.join(", ")}`).join("\n  - ");
         }
         return `${formatPath(path)}${describeValue(path, raw, secretKeys)} ${issue.message}`;
     });

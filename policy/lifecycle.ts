@@ -35,7 +35,7 @@ export const healthcheckRequired: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(docker.Container, (container, _args, reportViolation) => {
         if (!isRunner(container)) return;
-        const tests = ((container.healthcheck as any)?.tests as string[] | undefined) ?? [];
+        const tests = (container.healthcheck as { tests?: string[] } | undefined)?.tests ?? [];
         if (tests.length === 0 || tests[0] === "NONE") reportViolation("Runner container must have a health check.");
         else if (isTrivialCheck(tests)) reportViolation(`Runner container's health check must test the runner, not always pass (${JSON.stringify(tests)}).`);
         if (container.wait !== true) reportViolation("Runner container must set wait: true so `pulumi up` waits until it is healthy.");

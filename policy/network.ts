@@ -22,7 +22,7 @@ export const remoteDesktopNotPublic: ResourceValidationPolicy = {
     },
     validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
         const { allowedBindAddresses } = args.getConfig<RemoteDesktopConfig>();
-        if ((container as Record<string, any>).publishAllPorts === true && isRunner(container)) {
+        if ((container as Record<string, unknown>).publishAllPorts === true && isRunner(container)) {
             reportViolation("Runner container must not set publishAllPorts: it publishes RDP and VNC on every interface.");
         }
         for (const port of publishedPorts(container)) {
@@ -101,23 +101,23 @@ export const noHostTakeover: ResourceValidationPolicy = {
         validateResourceOfType(docker.Container, (container, args, reportViolation) => {
             if (!isRunner(container)) return;
             const { allowedCapabilities } = args.getConfig<HostTakeoverConfig>();
-            const c = container as Record<string, any>;
+            const c = container as Record<string, unknown>;
             if (c.privileged === true) reportViolation("Runner container must not be privileged.");
             for (const mode of NAMESPACE_MODES) {
                 const value = typeof c[mode] === "string" ? (c[mode] as string).toLowerCase() : "";
                 if (value === "host") reportViolation(`Runner container must not use the host's namespace (${mode}: host).`);
                 if (value.startsWith("container:")) reportViolation(`Runner container must not share another container's namespace (${mode}: ${c[mode]}).`);
             }
-            for (const volume of (c.volumes as any[] | undefined) ?? []) reportHostPath(volume?.hostPath, "bind", reportViolation);
-            for (const mount of (c.mounts as any[] | undefined) ?? []) if (mount?.type === "bind") reportHostPath(mount.source, "bind", reportViolation);
-            const devices = (c.devices as any[] | undefined) ?? [];
+            for (const volume of (c.volumes as { hostPath?: string }[] | undefined) ?? []) reportHostPath(volume?.hostPath, "bind", reportViolation);
+            for (const mount of (c.mounts as { type?: string; source?: string }[] | undefined) ?? []) if (mount?.type === "bind") reportHostPath(mount.source, "bind", reportViolation);
+            const devices = (c.devices as { hostPath?: string }[] | undefined) ?? [];
             if (devices.length > 0) reportViolation(`Runner container must not be given host devices (${devices.map((d) => d?.hostPath).join(", ")}).`);
             for (const opt of (c.securityOpts as string[] | undefined) ?? []) {
                 if (/^(seccomp|apparmor)[=:]unconfined$/i.test(opt) || /^label[=:]disable$/i.test(opt) || /^systempaths[=:]unconfined$/i.test(opt)) {
                     reportViolation(`Runner container must keep its confinement (securityOpts "${opt}").`);
                 }
             }
-            const added: string[] = c.capabilities?.adds ?? [];
+            const added: string[] = (c.capabilities as { adds?: string[] } | undefined)?.adds ?? [];
             const extra = added.filter((cap) => !allowedCapabilities.includes(cap));
             if (extra.length > 0) reportViolation(`Runner container must not add capabilities: ${extra.join(", ")}.`);
         }),

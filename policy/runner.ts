@@ -20,7 +20,7 @@ export function isExampleToken(token: string): boolean {
     return token.trim().toLowerCase() === INSECURE_DEFAULT_TOKEN;
 }
 
-export type ContainerProps = docker.ContainerArgs & Record<string, any>;
+export type ContainerProps = docker.ContainerArgs & Record<string, unknown>;
 
 /** Unwraps a policy Secret (seen in remediations and hand-built arguments). */
 export function reveal<T>(value: T | Secret): T {
@@ -28,8 +28,8 @@ export function reveal<T>(value: T | Secret): T {
 }
 
 /** A container's environment as a map, or undefined when it has none. */
-export function environmentOf(props: Record<string, any>): Record<string, string> | undefined {
-    const envs = reveal(props.envs) as unknown;
+export function environmentOf(props: object): Record<string, string> | undefined {
+    const envs = reveal((props as { envs?: unknown }).envs) as unknown;
     if (!Array.isArray(envs)) return undefined;
     const env: Record<string, string> = {};
     for (const entry of envs.map((e) => reveal(e))) {
@@ -41,14 +41,14 @@ export function environmentOf(props: Record<string, any>): Record<string, string
 }
 
 /** A Helix Zed runner is a container that is handed a runner token or a runner ID. */
-export function isRunner(props: Record<string, any>): boolean {
+export function isRunner(props: object): boolean {
     const env = environmentOf(props);
     return env !== undefined && ("API_TOKEN" in env || "RUNNER_ID" in env);
 }
 
 /** The published ports of a container, with Docker's defaults made explicit. */
-export function publishedPorts(props: Record<string, any>): { internal: number; external?: number; ip: string; protocol: string }[] {
-    const ports = (reveal(props.ports) as any[] | undefined) ?? [];
+export function publishedPorts(props: object): { internal: number; external?: number; ip: string; protocol: string }[] {
+    const ports = (reveal((props as { ports?: unknown }).ports) as { internal: unknown; external?: unknown; ip?: string; protocol?: string }[] | undefined) ?? [];
     return ports.map((p) => ({ internal: Number(p.internal), external: p.external === undefined ? undefined : Number(p.external), ip: p.ip ?? "0.0.0.0", protocol: p.protocol ?? "tcp" }));
 }
 

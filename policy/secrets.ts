@@ -21,7 +21,7 @@ export const runnerTokenNotDefault: ResourceValidationPolicy = {
             }
         }),
         validateResourceOfType(docker.Service, (service, _args, reportViolation) => {
-            const env = (service.taskSpec as any)?.containerSpec?.env as Record<string, string> | undefined;
+            const env = (service.taskSpec as { containerSpec?: { env?: Record<string, string> } } | undefined)?.containerSpec?.env;
             if (!env || !("API_TOKEN" in env || "RUNNER_ID" in env)) return;
             const token = env.API_TOKEN;
             if (!token || token.trim() === "" || isExampleToken(token)) {
@@ -57,7 +57,7 @@ export const runnerTokenSecret: ResourceValidationPolicy = {
             }
         }
         const markedSecret = args.opts.additionalSecretOutputs?.includes("envs") ?? false;
-        const passedAsSecret = (container as any).envs instanceof Secret;
+        const passedAsSecret = (container as { envs?: unknown }).envs instanceof Secret;
         if (!markedSecret && !passedAsSecret) {
             reportViolation(
                 'Runner container must keep its environment secret (additionalSecretOutputs: ["envs"]): it holds API_TOKEN, which would otherwise be stored in plain text in the stack state.',

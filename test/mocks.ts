@@ -86,6 +86,7 @@ export async function installMocks(pulumi: typeof pulumiType, stack = "test", dr
         dryRun,
     );
     // Record each registration's options on the way in, as the engine would see them.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK instance loaded after jest.resetModules, not the one this file saw
     const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor();
     const registerResource = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: unknown, response: any) => void) => {
@@ -127,6 +128,7 @@ export function isSecret<T>(output: pulumiType.Output<T>): Promise<boolean> {
 /** Whether a value as the mocks received it was sent as a secret (wrapped in the SDK's secret signature). */
 export function wasSentAsSecret(value: unknown): boolean {
     // Read from the SDK itself rather than copied, so the check follows the wire format.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK instance loaded after jest.resetModules, not the one this file saw
     const { specialSigKey, specialSecretSig } = require("@pulumi/pulumi").runtime;
     return typeof value === "object" && value !== null && (value as any)[specialSigKey] === specialSecretSig;
 }
@@ -146,5 +148,6 @@ export function stackConfig(values: Record<string, string>): Record<string, stri
  * Uses the SDK's own RPC queue (internal, but what `pulumi up` waits on too).
  */
 export async function allRegistered(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK instance loaded after jest.resetModules, not the one this file saw
     await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
 }

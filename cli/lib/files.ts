@@ -31,7 +31,7 @@ export function readTextFile(file: string, what: string): string {
 }
 
 /** A YAML file as a document (kept for its source text) and as plain values; errors name the file and line. */
-export function readYamlFile(file: string, what: string): { doc: Document; value: any } {
+export function readYamlFile(file: string, what: string): { doc: Document; value: { [key: string]: unknown } } {
     const lineCounter = new LineCounter();
     // The library's own duplicate-key check is quadratic (15 s for 30,000 keys): keys are checked below instead.
     const doc = parseDocument(readTextFile(file, what), { uniqueKeys: false, merge: true, prettyErrors: false, lineCounter });

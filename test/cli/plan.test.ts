@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as os from "node:os";
 import { renderPlan } from "../../cli/plan";
 import { loadStackFiles, readStackConfig } from "../../cli/stackFiles";
@@ -64,8 +66,6 @@ describe("npm run plan", () => {
 
 describe("reading stack files", () => {
     it("shows an encrypted token as [secret] and counts it as set", () => {
-        const fs = require("node:fs") as typeof import("node:fs");
-        const path = require("node:path") as typeof import("node:path");
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zr-plan-"));
         fs.copyFileSync(path.resolve(__dirname, "../../Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
         fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), "config:\n  zed-runner:apiToken:\n    secure: v1:AAAAencrypted==\n  aws:region: us-east-1\n");

@@ -40,7 +40,7 @@ export function containerSpec(inputs: Record<string, any>, imageId: string): Con
     if (unknown.length > 0) throw new Error(`engineSpec does not map container inputs: ${unknown.join(", ")}`);
 
     const ports: { internal: number; external: number; ip: string; protocol: string }[] = inputs.ports ?? [];
-    const exposed: Record<string, {}> = {};
+    const exposed: Record<string, Record<string, never>> = {};
     const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
     for (const p of ports) {
         const key = `${p.internal}/${p.protocol ?? "tcp"}`;

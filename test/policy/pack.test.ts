@@ -3,16 +3,15 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { readStackConfig } from "../../cli/stackFiles";
 import { policies } from "../../policy/policies";
 import { TEST_TOKEN } from "../fixtures/configs";
-import { Registration, allRegistered, promiseOf } from "../mocks";
+import { Registration, allRegistered, promiseOf, unwrapSecret, wasSentAsSecret } from "../mocks";
 import { runProgram } from "../program";
 import { Fixture, stackViolationsOf, violationsOf } from "./harness";
 
 /** Resource properties as the policy SDK hands them to validations: secrets unwrapped. */
 function asPolicySees(value: unknown): any {
-    const { specialSigKey, specialSecretSig } = require("@pulumi/pulumi").runtime;
     if (Array.isArray(value)) return value.map(asPolicySees);
     if (value && typeof value === "object") {
-        if ((value as any)[specialSigKey] === specialSecretSig) return asPolicySees((value as any).value);
+        if (wasSentAsSecret(value)) return asPolicySees(unwrapSecret(value));
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asPolicySees(v)]));
     }
     return value;
