@@ -130,7 +130,11 @@ export class ControlLink {
 
     private dial(): void {
         if (this.stopped) return;
-        const socket = new WebSocket(this.url, { handshakeTimeout: this.timing.handshakeMs, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+        const socket = new WebSocket(this.url, {
+            handshakeTimeout: this.timing.handshakeMs,
+            maxPayload: MAX_FRAME_BYTES,
+            perMessageDeflate: false,
+        });
         this.socket = socket;
         let opened = false;
         let failure: string | undefined;
@@ -174,8 +178,14 @@ export class ControlLink {
             this.wakeAllDrainWaiters();
             if (this.socket === socket) this.socket = undefined;
             if (opened) this.options.onDisconnect?.();
-            const why = failure ?? (opened ? `connection closed (${code}${reason.length ? ` ${reason.toString()}` : ""})` : "connection failed");
-            this.stateNow = { connected: false, since: new Date().toISOString(), lastError: this.stopped ? this.stateNow.lastError : why, connects: this.stateNow.connects };
+            const why =
+                failure ?? (opened ? `connection closed (${code}${reason.length ? ` ${reason.toString()}` : ""})` : "connection failed");
+            this.stateNow = {
+                connected: false,
+                since: new Date().toISOString(),
+                lastError: this.stopped ? this.stateNow.lastError : why,
+                connects: this.stateNow.connects,
+            };
             if (this.stopped) return;
             // The first failure after a connection is worth a warning; a dead control plane is not worth one per second.
             if (opened || this.failures === 0) this.log.warn(`control plane link down: ${why}; dialing again`);

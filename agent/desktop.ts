@@ -116,7 +116,11 @@ export function run(command: string, args: readonly string[], input = "", option
         let stderr = "";
         child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
         child.on("error", reject);
-        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with status ${code}${stderr ? `: ${stderr.trim().slice(0, 200)}` : ""}`))));
+        child.on("exit", (code) =>
+            code === 0
+                ? resolve()
+                : reject(new Error(`${command} exited with status ${code}${stderr ? `: ${stderr.trim().slice(0, 200)}` : ""}`)),
+        );
         child.stdin?.end(input);
     });
 }
@@ -187,7 +191,20 @@ export function desktopComponents(width: number, height: number): ComponentSpec[
             name: "xvfb",
             command: "Xvfb",
             // No GLX: Zed draws through Vulkan (Mesa's lavapipe), and GLX alone costs about 12 MB per runner.
-            args: [DISPLAY, "-screen", "0", `${width}x${height}x24`, "-auth", XAUTHORITY, "-nolisten", "tcp", "-dpi", "96", "-extension", "GLX"],
+            args: [
+                DISPLAY,
+                "-screen",
+                "0",
+                `${width}x${height}x24`,
+                "-auth",
+                XAUTHORITY,
+                "-nolisten",
+                "tcp",
+                "-dpi",
+                "96",
+                "-extension",
+                "GLX",
+            ],
             options: { ...asDesktopUser, env },
             serving: () => fs.existsSync(X_SOCKET),
         },
@@ -203,7 +220,20 @@ export function desktopComponents(width: number, height: number): ComponentSpec[
             name: "vnc",
             command: "x11vnc",
             // -noshm: shared memory between Xvfb and x11vnc fails under some runtimes and is not needed in one container.
-            args: ["-display", DISPLAY, "-rfbport", String(CONTAINER_PORTS.vnc), "-passwdfile", `read:${VNC_PASSWORD_FILE}`, "-forever", "-shared", "-noshm", "-quiet", "-noxdamage", "-nossl"],
+            args: [
+                "-display",
+                DISPLAY,
+                "-rfbport",
+                String(CONTAINER_PORTS.vnc),
+                "-passwdfile",
+                `read:${VNC_PASSWORD_FILE}`,
+                "-forever",
+                "-shared",
+                "-noshm",
+                "-quiet",
+                "-noxdamage",
+                "-nossl",
+            ],
             options: { ...asDesktopUser, env },
             serving: () => portListening(CONTAINER_PORTS.vnc),
         },
@@ -225,9 +255,28 @@ export async function prepareDesktop(runnerId: string): Promise<void> {
     await fs.promises.writeFile(XAUTHORITY, "", { mode: 0o600 });
     await fs.promises.chown(XAUTHORITY, DESKTOP_USER.uid, DESKTOP_USER.gid);
     // The cookie goes to xauth on stdin, not in its argv.
-    await run("xauth", ["-q", "-f", XAUTHORITY, "source", "-"], `add ${DISPLAY} . ${crypto.randomBytes(16).toString("hex")}\n`, asDesktopUser);
+    await run(
+        "xauth",
+        ["-q", "-f", XAUTHORITY, "source", "-"],
+        `add ${DISPLAY} . ${crypto.randomBytes(16).toString("hex")}\n`,
+        asDesktopUser,
+    );
     // A TLS key and xrdp RSA keys per container, not one baked into the image.
-    await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", `/CN=${runnerId}`, "-keyout", RDP_KEY, "-out", RDP_CERT]);
+    await run("openssl", [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "3650",
+        "-subj",
+        `/CN=${runnerId}`,
+        "-keyout",
+        RDP_KEY,
+        "-out",
+        RDP_CERT,
+    ]);
     await run("xrdp-keygen", ["xrdp", "auto"]);
     await fs.promises.mkdir("/run/xrdp", { recursive: true });
 }

@@ -31,7 +31,11 @@ export interface HealthReport {
 }
 
 /** Serves `report()` at /health; resolves once listening. */
-export async function serveHealth(report: () => HealthReport, port: number = CONTAINER_PORTS.health, host = "0.0.0.0"): Promise<http.Server> {
+export async function serveHealth(
+    report: () => HealthReport,
+    port: number = CONTAINER_PORTS.health,
+    host = "0.0.0.0",
+): Promise<http.Server> {
     const server = http.createServer((req, res) => {
         const path = (req.url ?? "/").split("?")[0];
         const send = (status: number, body: unknown) => {

@@ -38,7 +38,9 @@ function readSettings(): AgentSettings | undefined {
 
 async function run(): Promise<number> {
     if (process.env.MAX_SESSIONS !== undefined) {
-        process.stderr.write("zed-runner: warn: MAX_SESSIONS is no longer read: CONCURRENCY caps live sessions, MAX_TASKS caps sessions per container\n");
+        process.stderr.write(
+            "zed-runner: warn: MAX_SESSIONS is no longer read: CONCURRENCY caps live sessions, MAX_TASKS caps sessions per container\n",
+        );
     }
     const settings = readSettings();
     if (!settings) return EXIT_BAD_ENVIRONMENT;
@@ -87,7 +89,9 @@ async function run(): Promise<number> {
         };
         process.on("SIGTERM", () => void shutdown("SIGTERM"));
         process.on("SIGINT", () => void shutdown("SIGINT"));
-        core.whenDrained(() => void shutdown(`MAX_TASKS=${settings.maxTasks} sessions done; exiting so the restart policy starts a fresh runner`));
+        core.whenDrained(
+            () => void shutdown(`MAX_TASKS=${settings.maxTasks} sessions done; exiting so the restart policy starts a fresh runner`),
+        );
     });
 }
 
@@ -95,7 +99,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const command = argv[0] ?? "run";
     if (command === "healthcheck") return healthcheck();
     if (command === "run") return run();
-    process.stderr.write(`usage: zed-runner [run|healthcheck]\n  run          the runner agent (the container's main process)\n  healthcheck  print the running agent's ${HEALTH_PATH} and exit 0 when healthy\n`);
+    process.stderr.write(
+        `usage: zed-runner [run|healthcheck]\n  run          the runner agent (the container's main process)\n  healthcheck  print the running agent's ${HEALTH_PATH} and exit 0 when healthy\n`,
+    );
     return 2;
 }
 

@@ -105,7 +105,8 @@ export function parseFrame(text: string): ControlMessage {
     } catch (err) {
         return invalid((err as Error).message);
     }
-    if (payload.length > MAX_REQUEST_BYTES) return invalid(`payload of ${payload.length} bytes is over the ${MAX_REQUEST_BYTES}-byte limit`);
+    if (payload.length > MAX_REQUEST_BYTES)
+        return invalid(`payload of ${payload.length} bytes is over the ${MAX_REQUEST_BYTES}-byte limit`);
 
     if (envelope.type === REQUEST_TYPE.rdpData) {
         return rdpMessage(payload, undefined, target, invalid);

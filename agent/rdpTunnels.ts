@@ -73,7 +73,14 @@ export class RdpTunnels {
     private openTunnel(chunk: RdpChunk): Tunnel {
         const socket = this.connect();
         socket.setNoDelay(true);
-        const tunnel: Tunnel = { socket, sessionId: chunk.sessionId, dataReply: chunk.dataReply, idle: setTimeout(() => undefined, 0), bytesIn: 0, bytesOut: 0 };
+        const tunnel: Tunnel = {
+            socket,
+            sessionId: chunk.sessionId,
+            dataReply: chunk.dataReply,
+            idle: setTimeout(() => undefined, 0),
+            bytesIn: 0,
+            bytesOut: 0,
+        };
         this.tunnels.set(chunk.sessionId, tunnel);
         this.opened += 1;
         this.log.info(`RDP tunnel for ${chunk.sessionId} opened to xrdp`);

@@ -63,12 +63,24 @@ export type RevdialAnswer = { kind: "up" } | { kind: "unsupported"; why: string 
 export function classifyAnswer(head: string): RevdialAnswer {
     const [statusLine, ...headerLines] = head.split("\r\n");
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? NaN);
-    const contentType = headerLines.find((l) => /^content-type:/i.test(l))?.split(":")[1]?.trim().toLowerCase() ?? "";
+    const contentType =
+        headerLines
+            .find((l) => /^content-type:/i.test(l))
+            ?.split(":")[1]
+            ?.trim()
+            .toLowerCase() ?? "";
     if (status === 200 && !contentType.startsWith("text/html")) return { kind: "up" };
     if (status === 404 || (status === 200 && contentType.startsWith("text/html"))) {
-        return { kind: "unsupported", why: status === 404 ? "the control plane answered 404 at /api/v1/revdial" : "the control plane answered /api/v1/revdial with a web page" };
+        return {
+            kind: "unsupported",
+            why:
+                status === 404
+                    ? "the control plane answered 404 at /api/v1/revdial"
+                    : "the control plane answered /api/v1/revdial with a web page",
+        };
     }
-    if (status === 401 || status === 403) return { kind: "refused", why: `the control plane refused the runner token (${status}) at /api/v1/revdial` };
+    if (status === 401 || status === 403)
+        return { kind: "refused", why: `the control plane refused the runner token (${status}) at /api/v1/revdial` };
     if (Number.isNaN(status)) return { kind: "refused", why: "the control plane's answer at /api/v1/revdial is not HTTP" };
     return { kind: "refused", why: `the control plane answered ${status} at /api/v1/revdial` };
 }
@@ -129,7 +141,9 @@ export class ReverseDial {
         const port = Number(url.port || (secure ? 443 : 80));
         // A plain socket, not an HTTP client: after its 200 the server hijacks the connection and
         // speaks raw JSON lines, which an HTTP client would try to read as a (chunked) body.
-        const socket = secure ? tls.connect({ host: url.hostname, port, servername: net.isIP(url.hostname) ? undefined : url.hostname }) : net.connect({ host: url.hostname, port });
+        const socket = secure
+            ? tls.connect({ host: url.hostname, port, servername: net.isIP(url.hostname) ? undefined : url.hostname })
+            : net.connect({ host: url.hostname, port });
         this.socket = socket;
         socket.setKeepAlive(true, 30_000);
         let head = Buffer.alloc(0);
@@ -208,7 +222,9 @@ export class ReverseDial {
             return;
         }
         if (this.stateNow.status !== "unsupported") {
-            this.log.info(`reverse dial not offered: ${why}; this control plane reaches desktops another way (or not at all). Asking again every ${this.timing.unsupportedRetryMs / 60_000} min`);
+            this.log.info(
+                `reverse dial not offered: ${why}; this control plane reaches desktops another way (or not at all). Asking again every ${this.timing.unsupportedRetryMs / 60_000} min`,
+            );
         }
         this.set("unsupported", why);
     }
@@ -245,7 +261,11 @@ export class ReverseDial {
             else ws.close(1011, "VNC connection failed");
         });
         vnc.once("connect", () => {
-            const socket = new WebSocket(url.toString(), { headers: { Authorization: `Bearer ${this.settings.apiToken}` }, handshakeTimeout: 20_000, perMessageDeflate: false });
+            const socket = new WebSocket(url.toString(), {
+                headers: { Authorization: `Bearer ${this.settings.apiToken}` },
+                handshakeTimeout: 20_000,
+                perMessageDeflate: false,
+            });
             ws = socket;
             socket.binaryType = "nodebuffer";
             socket.on("unexpected-response", (_req, res) => {

@@ -143,10 +143,14 @@ export class Sessions {
             return agentResponse({ session_id: sessionId, runner_id: runnerId, status: "running", pid: existing.info.pid });
         }
         if (this.draining) {
-            return refuse(`runner ${runnerId} has run its MAX_TASKS=${this.settings.maxTasks} sessions and restarts once its sessions end; it takes no new work`);
+            return refuse(
+                `runner ${runnerId} has run its MAX_TASKS=${this.settings.maxTasks} sessions and restarts once its sessions end; it takes no new work`,
+            );
         }
         if (this.live.size >= this.settings.concurrency) {
-            return refuse(`runner ${runnerId} is at its CONCURRENCY limit of ${this.settings.concurrency} live session${this.settings.concurrency === 1 ? "" : "s"}`);
+            return refuse(
+                `runner ${runnerId} is at its CONCURRENCY limit of ${this.settings.concurrency} live session${this.settings.concurrency === 1 ? "" : "s"}`,
+            );
         }
         const folders = this.folders(agent);
         if ("error" in folders) return refuse(folders.error);
@@ -154,7 +158,12 @@ export class Sessions {
         if ("error" in env) return refuse(env.error);
 
         // Counted before the first await, so two launches racing cannot both take the last slot.
-        const reserved: LiveSession = { info: { sessionId, pid: 0, workDir: folders.workDir, startedAt: "" }, exited: Promise.resolve(), timer: undefined, ending: undefined };
+        const reserved: LiveSession = {
+            info: { sessionId, pid: 0, workDir: folders.workDir, startedAt: "" },
+            exited: Promise.resolve(),
+            timer: undefined,
+            ending: undefined,
+        };
         this.live.set(sessionId, reserved);
         this.started += 1;
         try {
@@ -162,7 +171,8 @@ export class Sessions {
             if (!this.allowedRoots().some((root) => isInside(workDir, root))) {
                 throw new Error(`work_dir ${folders.workDir} resolves to ${workDir}, outside the workspace`);
             }
-            if (!path.isAbsolute(agent.project_path ?? "") && folders.projectPath !== workDir) await this.host.prepareDir(folders.projectPath);
+            if (!path.isAbsolute(agent.project_path ?? "") && folders.projectPath !== workDir)
+                await this.host.prepareDir(folders.projectPath);
             const child = this.host.startZed([folders.projectPath], workDir, env.env);
             await new Promise<void>((resolve, reject) => {
                 child.once("spawn", resolve);
@@ -170,7 +180,9 @@ export class Sessions {
             });
             const session = this.track(sessionId, workDir, child);
             this.live.set(sessionId, session);
-            this.log.info(`session ${sessionId}: Zed started (pid ${child.pid}) in ${workDir}; ${this.live.size}/${this.settings.concurrency} live, ${this.started} started`);
+            this.log.info(
+                `session ${sessionId}: Zed started (pid ${child.pid}) in ${workDir}; ${this.live.size}/${this.settings.concurrency} live, ${this.started} started`,
+            );
             return agentResponse({ session_id: sessionId, runner_id: runnerId, status: "running", pid: child.pid });
         } catch (err) {
             this.live.delete(sessionId);
@@ -185,7 +197,12 @@ export class Sessions {
         const session = this.live.get(sessionId);
         if (!session || session.info.pid === 0) {
             this.log.info(`stop for session ${sessionId} ignored: not a session of this runner`);
-            return agentResponse({ session_id: sessionId, runner_id: runnerId, status: "error", error: `session ${sessionId} is not running on runner ${runnerId}` });
+            return agentResponse({
+                session_id: sessionId,
+                runner_id: runnerId,
+                status: "error",
+                error: `session ${sessionId} is not running on runner ${runnerId}`,
+            });
         }
         await this.end(session, "stopped");
         return agentResponse({ session_id: sessionId, runner_id: runnerId, status: "stopped" });
@@ -220,7 +237,9 @@ export class Sessions {
         const out = this.log.child(`session ${sessionId}`);
         for (const stream of [child.stdout, child.stderr]) {
             if (!stream) continue;
-            readline.createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => out.info(line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}...` : line));
+            readline
+                .createInterface({ input: stream, crlfDelay: Infinity })
+                .on("line", (line) => out.info(line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}...` : line));
         }
         const exited = new Promise<void>((resolve) => {
             child.once("exit", (code, signal) => {
@@ -230,12 +249,19 @@ export class Sessions {
                 signalGroup(pid, "SIGKILL");
                 this.live.delete(sessionId);
                 const how = signal ? `signal ${signal}` : `status ${code}`;
-                this.log.info(`session ${sessionId}: Zed exited with ${how}${session?.ending ? ` (${session.ending})` : ""}; ${this.live.size} live`);
+                this.log.info(
+                    `session ${sessionId}: Zed exited with ${how}${session?.ending ? ` (${session.ending})` : ""}; ${this.live.size} live`,
+                );
                 resolve();
                 this.checkDrained();
             });
         });
-        const session: LiveSession = { info: { sessionId, pid, workDir, startedAt: new Date().toISOString() }, exited, timer: undefined, ending: undefined };
+        const session: LiveSession = {
+            info: { sessionId, pid, workDir, startedAt: new Date().toISOString() },
+            exited,
+            timer: undefined,
+            ending: undefined,
+        };
         if (this.settings.sessionTimeout > 0) {
             session.timer = setTimeout(() => {
                 this.log.warn(`session ${sessionId}: SESSION_TIMEOUT of ${this.settings.sessionTimeout} s reached`);
@@ -262,11 +288,14 @@ export class Sessions {
         let workDir: string;
         if (agent.work_dir) {
             if (!path.isAbsolute(agent.work_dir)) return { error: `work_dir ${JSON.stringify(agent.work_dir)} must be an absolute path` };
-            if (agent.work_dir.split("/").includes("..")) return { error: `work_dir ${JSON.stringify(agent.work_dir)} must not contain '..'` };
+            if (agent.work_dir.split("/").includes(".."))
+                return { error: `work_dir ${JSON.stringify(agent.work_dir)} must not contain '..'` };
             workDir = normalizeAbsolutePath(agent.work_dir);
             const roots = this.allowedRoots();
             if (!roots.some((root) => isInside(workDir, root))) {
-                return { error: `work_dir ${JSON.stringify(agent.work_dir)} is outside the runner's workspace folders (${roots.join(", ")})` };
+                return {
+                    error: `work_dir ${JSON.stringify(agent.work_dir)} is outside the runner's workspace folders (${roots.join(", ")})`,
+                };
             }
         } else {
             if (!isSafeSegment(agent.session_id)) return { error: `session_id ${JSON.stringify(agent.session_id)} cannot name a folder` };

@@ -48,7 +48,10 @@ const whole = (name: string, min: number, max: number, fallback: number) =>
             if (v === undefined || v.trim() === "") return fallback;
             const n = /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
             if (!Number.isSafeInteger(n) || n < min || n > max) {
-                ctx.addIssue({ code: "custom", message: `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)})` });
+                ctx.addIssue({
+                    code: "custom",
+                    message: `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)})`,
+                });
                 return z.NEVER;
             }
             return n;
@@ -83,7 +86,10 @@ const schema = z.object({
         if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
             ctx.addIssue({ code: "custom", message: `${ENV.apiHost} must be an http:// or https:// URL` });
         } else if (url.username || url.password) {
-            ctx.addIssue({ code: "custom", message: `${ENV.apiHost} must not carry credentials; the runner authenticates with ${ENV.apiToken}` });
+            ctx.addIssue({
+                code: "custom",
+                message: `${ENV.apiHost} must not carry credentials; the runner authenticates with ${ENV.apiToken}`,
+            });
         } else if (url.search || url.hash) {
             ctx.addIssue({ code: "custom", message: `${ENV.apiHost} must not have a query string or fragment` });
         }

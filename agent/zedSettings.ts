@@ -28,7 +28,11 @@ export function zedSettings(apiHost: string): object {
 }
 
 /** Writes ~zed/.config/zed/settings.json, owned by the desktop user. */
-export async function writeZedSettings(apiHost: string, home: string = DESKTOP_USER.home, owner: { uid: number; gid: number } | undefined = DESKTOP_USER): Promise<string> {
+export async function writeZedSettings(
+    apiHost: string,
+    home: string = DESKTOP_USER.home,
+    owner: { uid: number; gid: number } | undefined = DESKTOP_USER,
+): Promise<string> {
     const dir = path.join(home, ".config", "zed");
     await fs.promises.mkdir(dir, { recursive: true });
     const file = path.join(dir, "settings.json");

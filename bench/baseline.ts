@@ -12,7 +12,11 @@ export function registerDirectly(runners: number, hosts: number): void {
         const opts = hosts <= 1 ? {} : { provider: new docker.Provider(`docker-host-${h}`, { host: `ssh://bench@host-${h}` }) };
         const image = new docker.Image(
             `${prefix}-image`,
-            { imageName: "helix-zed-agent:bench", skipPush: true, build: { context: ".", dockerfile: "./Dockerfile.zed-agent", args: { BASE_IMAGE: "debian:bookworm-slim" } } },
+            {
+                imageName: "helix-zed-agent:bench",
+                skipPush: true,
+                build: { context: ".", dockerfile: "./Dockerfile.zed-agent", args: { BASE_IMAGE: "debian:bookworm-slim" } },
+            },
             opts,
         );
         const network = new docker.Network(`${prefix}-network`, { name: "helix-zed-agent-bench-net", driver: "bridge" }, opts);
@@ -27,11 +31,24 @@ export function registerDirectly(runners: number, hosts: number): void {
                     image: image.repoDigest,
                     restart: "unless-stopped",
                     envs: pulumi.secret(
-                        pulumi.all([token, rdp.result, vnc.result]).apply(([t, r, v]) => [
-                            "API_HOST=https://helix.example.com", `RUNNER_ID=${id}`, "CONCURRENCY=1", "MAX_TASKS=0", "SESSION_TIMEOUT=3600",
-                            "STOP_GRACE_SECONDS=30", "WORKSPACE_DIR=/tmp/zed-workspaces", "LOG_LEVEL=info", "DISPLAY=:1", "DISPLAY_WIDTH=1920",
-                            "DISPLAY_HEIGHT=1080", `API_TOKEN=${t}`, `RDP_PASSWORD=${r}`, `VNC_PASSWORD=${v}`,
-                        ]),
+                        pulumi
+                            .all([token, rdp.result, vnc.result])
+                            .apply(([t, r, v]) => [
+                                "API_HOST=https://helix.example.com",
+                                `RUNNER_ID=${id}`,
+                                "CONCURRENCY=1",
+                                "MAX_TASKS=0",
+                                "SESSION_TIMEOUT=3600",
+                                "STOP_GRACE_SECONDS=30",
+                                "WORKSPACE_DIR=/tmp/zed-workspaces",
+                                "LOG_LEVEL=info",
+                                "DISPLAY=:1",
+                                "DISPLAY_WIDTH=1920",
+                                "DISPLAY_HEIGHT=1080",
+                                `API_TOKEN=${t}`,
+                                `RDP_PASSWORD=${r}`,
+                                `VNC_PASSWORD=${v}`,
+                            ]),
                     ),
                     ports: [
                         { internal: 3389, external: 10000 + i - 1, ip: "127.0.0.1", protocol: "tcp" },
@@ -40,7 +57,13 @@ export function registerDirectly(runners: number, hosts: number): void {
                     ],
                     hosts: [{ host: "host.docker.internal", ip: "host-gateway" }],
                     networksAdvanced: [{ name: network.name, aliases: [`helix-zed-agent-bench-${i}`] }],
-                    healthcheck: { tests: ["CMD", "/usr/local/bin/zed-runner-healthcheck"], interval: "10s", timeout: "5s", startPeriod: "30s", retries: 3 },
+                    healthcheck: {
+                        tests: ["CMD", "/usr/local/bin/zed-runner-healthcheck"],
+                        interval: "10s",
+                        timeout: "5s",
+                        startPeriod: "30s",
+                        retries: 3,
+                    },
                     wait: true,
                     waitTimeout: 120,
                     stopSignal: "SIGTERM",

@@ -17,7 +17,9 @@ async function main(): Promise<void> {
                 if (args.type === "random:index/randomPassword:RandomPassword") {
                     // Passwords as the random provider makes them: letters and digits of the asked length.
                     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-                    state.result = Array.from(crypto.randomBytes(Number(args.inputs.length)), (b) => alphabet[b % alphabet.length]).join("");
+                    state.result = Array.from(crypto.randomBytes(Number(args.inputs.length)), (b) => alphabet[b % alphabet.length]).join(
+                        "",
+                    );
                 }
                 return { id: `${args.name}-id`, state };
             },

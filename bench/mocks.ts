@@ -42,7 +42,11 @@ export function benchConfig(runners: number, hosts: number): Record<string, stri
     if (hosts <= 1) {
         config["zed-runner:replicas"] = String(runners);
     } else {
-        const list = Array.from({ length: hosts }, (_, i) => ({ name: `host-${i + 1}`, dockerHost: `ssh://bench@host-${i + 1}`, replicas: runners / hosts }));
+        const list = Array.from({ length: hosts }, (_, i) => ({
+            name: `host-${i + 1}`,
+            dockerHost: `ssh://bench@host-${i + 1}`,
+            replicas: runners / hosts,
+        }));
         config["zed-runner:hosts"] = JSON.stringify(list);
     }
     return config;

@@ -52,17 +52,35 @@ const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${m
 
 // ---- 1. The program's own cost under mocks --------------------------------------------
 function timedRun(which: "program" | "baseline", runners: number, hosts: number): number {
-    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "programRun.ts"), which, String(runners), String(hosts)], {
-        cwd: ROOT,
-        encoding: "utf8",
-        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-    });
+    const out = execFileSync(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "programRun.ts"), which, String(runners), String(hosts)],
+        {
+            cwd: ROOT,
+            encoding: "utf8",
+            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+        },
+    );
     return JSON.parse(out.trim().split("\n").pop()!).ms;
 }
 
 function programCost(): void {
     const runs = QUICK ? 3 : 5;
-    const sizes: [number, number][] = QUICK ? [[1, 1], [10, 1], [50, 1], [100, 1]] : [[1, 1], [10, 1], [50, 1], [100, 1], [500, 1], [500, 10]];
+    const sizes: [number, number][] = QUICK
+        ? [
+              [1, 1],
+              [10, 1],
+              [50, 1],
+              [100, 1],
+          ]
+        : [
+              [1, 1],
+              [10, 1],
+              [50, 1],
+              [100, 1],
+              [500, 1],
+              [500, 10],
+          ];
     const program = new Map<string, number>();
     for (const [runners, hosts] of sizes) {
         const p: number[] = [];
@@ -88,7 +106,14 @@ function programCost(): void {
     const t500 = program.get("500 runners");
     if (t50 && t500) {
         const growth = t500 / t50;
-        record({ section: "program", what: "growth t(500) / t(50)", value: growth.toFixed(2), runs: "from the medians above", target: "< 11", met: growth < 11 });
+        record({
+            section: "program",
+            what: "growth t(500) / t(50)",
+            value: growth.toFixed(2),
+            runs: "from the medians above",
+            target: "< 11",
+            met: growth < 11,
+        });
     }
     const { settings } = parseConfig(
         Object.fromEntries(Object.entries(benchConfig(500, 1)).map(([k, v]) => [k.replace("zed-runner:", ""), v])),
@@ -100,7 +125,14 @@ function programCost(): void {
         planRunners(settings, { project: "zed-runner", stackName: "bench" });
         times.push(performance.now() - t0);
     }
-    record({ section: "program", what: "runner plan for 500 runners", value: fmtMs(median(times)), runs: "median of 100 runs", target: "< 20 ms", met: median(times) < 20 });
+    record({
+        section: "program",
+        what: "runner plan for 500 runners",
+        value: fmtMs(median(times)),
+        runs: "median of 100 runs",
+        target: "< 20 ms",
+        met: median(times) < 20,
+    });
 }
 
 // ---- 2. With a Docker engine ---------------------------------------------------------------
@@ -120,12 +152,16 @@ async function engineAnswers(): Promise<boolean> {
 
 /** The container inputs index.ts declares for `replicas` runners (in-process, under the test mocks). */
 async function declaredContainers(replicas: number, controlPlanePort: number): Promise<any[]> {
-    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "declare.ts"), String(replicas), String(controlPlanePort)], {
-        cwd: ROOT,
-        env: { ...process.env, BENCH_TOKEN },
-        encoding: "utf8",
-        maxBuffer: 64 * 1024 * 1024,
-    });
+    const out = execFileSync(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "declare.ts"), String(replicas), String(controlPlanePort)],
+        {
+            cwd: ROOT,
+            env: { ...process.env, BENCH_TOKEN },
+            encoding: "utf8",
+            maxBuffer: 64 * 1024 * 1024,
+        },
+    );
     return JSON.parse(out);
 }
 
@@ -154,7 +190,8 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, 
 }
 
 const healthPort = (inputs: any) => inputs.ports.find((p: any) => p.internal === CONTAINER_PORTS.health).external as number;
-const health200 = async (port: number) => ((await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) })).status === 200 ? true : undefined);
+const health200 = async (port: number) =>
+    (await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) })).status === 200 ? true : undefined;
 const dockerHealthy = async (c: Docker.Container) => ((await c.inspect()).State.Health?.Status === "healthy" ? true : undefined);
 
 async function engineFigures(): Promise<void> {
@@ -179,9 +216,18 @@ async function engineFigures(): Promise<void> {
             target: "< 600 MB",
             met: over < 600e6,
         });
-        record({ section: "image", what: "layers", value: `${image.RootFS.Layers?.length ?? "?"} (base ${base.RootFS.Layers?.length ?? "?"})`, runs: "1 build" });
+        record({
+            section: "image",
+            what: "layers",
+            value: `${image.RootFS.Layers?.length ?? "?"} (base ${base.RootFS.Layers?.length ?? "?"})`,
+            runs: "1 build",
+        });
         if (WITH_UPSTREAM) {
-            const upstream = await buildImage(path.join(__dirname), ["upstream.Dockerfile"], { tag: "zed-runner-bench/upstream-packages:latest", dockerfile: "upstream.Dockerfile", buildargs: { BASE_IMAGE } });
+            const upstream = await buildImage(path.join(__dirname), ["upstream.Dockerfile"], {
+                tag: "zed-runner-bench/upstream-packages:latest",
+                dockerfile: "upstream.Dockerfile",
+                buildargs: { BASE_IMAGE },
+            });
             const up = (await docker.getImage(upstream).inspect()).Size - base.Size;
             record({
                 section: "image",
@@ -202,8 +248,12 @@ async function engineFigures(): Promise<void> {
                 const containers = await startRunners(declared, imageId);
                 const t0 = performance.now();
                 await Promise.all(containers.map((c) => c.start()));
-                const h = await Promise.all(declared.map((d) => until(() => health200(healthPort(d)), 60_000).then(() => performance.now() - t0)));
-                const d = await Promise.all(containers.map((c) => until(() => dockerHealthy(c), 90_000, 200).then(() => performance.now() - t0)));
+                const h = await Promise.all(
+                    declared.map((d) => until(() => health200(healthPort(d)), 60_000).then(() => performance.now() - t0)),
+                );
+                const d = await Promise.all(
+                    containers.map((c) => until(() => dockerHealthy(c), 90_000, 200).then(() => performance.now() - t0)),
+                );
                 toHealth.push(Math.max(...h));
                 toHealthy.push(Math.max(...d));
                 if (count === 3 && r === runs - 1) await idleAndCrash(containers, declared, controlPlane);
@@ -251,7 +301,12 @@ async function idleAndCrash(containers: Docker.Container[], declared: any[], con
         target: "< 70 MiB",
         met: median(mem) < 70 * 1024 * 1024,
     });
-    record({ section: "idle", what: "CPU per idle runner", value: `${median(cpu).toFixed(2)}% of one core`, runs: `median of ${cpu.length} runners, Docker's 1 s sample` });
+    record({
+        section: "idle",
+        what: "CPU per idle runner",
+        value: `${median(cpu).toFixed(2)}% of one core`,
+        runs: `median of ${cpu.length} runners, Docker's 1 s sample`,
+    });
 
     // A crashed runner process: the container exits, Docker restarts it, the runner dials again.
     const victim = containers[0];
@@ -259,21 +314,34 @@ async function idleAndCrash(containers: Docker.Container[], declared: any[], con
     const t0 = performance.now();
     const killedAt = Date.now();
     await execIn(victim, ["pkill", "-KILL", "-f", "zed-runner run"]);
-    await until(async () => (controlPlane.handshakes.some((h) => h.runnerId === runnerId && h.at > killedAt) ? true : undefined), 60_000, 20);
+    await until(
+        async () => (controlPlane.handshakes.some((h) => h.runnerId === runnerId && h.at > killedAt) ? true : undefined),
+        60_000,
+        20,
+    );
     const reconnected = performance.now() - t0;
     await until(() => health200(healthPort(declared[0])), 60_000);
     const healthy = performance.now() - t0;
     await until(() => dockerHealthy(victim), 90_000, 200);
     const dockerHealthyAgain = performance.now() - t0;
     record({ section: "crash", what: "runner crash to reconnected", value: fmtMs(reconnected), runs: "1 crash" });
-    record({ section: "crash", what: "runner crash to reconnected and /health 200", value: fmtMs(Math.max(reconnected, healthy)), runs: "1 crash", target: "< 5 s", met: Math.max(reconnected, healthy) < 5000 });
+    record({
+        section: "crash",
+        what: "runner crash to reconnected and /health 200",
+        value: fmtMs(Math.max(reconnected, healthy)),
+        runs: "1 crash",
+        target: "< 5 s",
+        met: Math.max(reconnected, healthy) < 5000,
+    });
     record({ section: "crash", what: "runner crash to Docker's healthy again", value: fmtMs(dockerHealthyAgain), runs: "1 crash" });
     await protocolFigures(declared, controlPlane);
 }
 
 /** Launch -> reply with the stub Zed, and control plane back -> every runner reconnected. */
 async function protocolFigures(declared: any[], controlPlane: FakeControlPlane): Promise<void> {
-    const runnerIds: string[] = declared.map((d) => d.envs.value.find((e: string) => e.startsWith("RUNNER_ID=")).slice("RUNNER_ID=".length));
+    const runnerIds: string[] = declared.map((d) =>
+        d.envs.value.find((e: string) => e.startsWith("RUNNER_ID=")).slice("RUNNER_ID=".length),
+    );
     await until(async () => (controlPlane.connectedRunnerIds().length === runnerIds.length ? true : undefined), 60_000);
     const launches: number[] = [];
     for (let i = 0; i < (QUICK ? 5 : 20); i++) {
@@ -282,7 +350,14 @@ async function protocolFigures(declared: any[], controlPlane: FakeControlPlane):
         launches.push(launch.ms);
         await controlPlane.stop(`bench_${i}`, runnerIds[1]);
     }
-    record({ section: "protocol", what: "launch message -> running reply (stub Zed)", value: fmtMs(median(launches)), runs: `median of ${launches.length} launches (max ${fmtMs(Math.max(...launches))})`, target: "< 200 ms", met: median(launches) < 200 });
+    record({
+        section: "protocol",
+        what: "launch message -> running reply (stub Zed)",
+        value: fmtMs(median(launches)),
+        runs: `median of ${launches.length} launches (max ${fmtMs(Math.max(...launches))})`,
+        target: "< 200 ms",
+        met: median(launches) < 200,
+    });
 
     const back: number[] = [];
     for (let r = 0; r < (QUICK ? 1 : 3); r++) {
@@ -293,7 +368,14 @@ async function protocolFigures(declared: any[], controlPlane: FakeControlPlane):
         await until(async () => (controlPlane.connectedRunnerIds().length === runnerIds.length ? true : undefined), 30_000, 10);
         back.push(performance.now() - t0);
     }
-    record({ section: "protocol", what: `control plane back after 5 s -> all ${runnerIds.length} runners reconnected`, value: fmtMs(median(back)), runs: `median of ${back.length} outages (max ${fmtMs(Math.max(...back))})`, target: "< 2 s", met: median(back) < 2000 });
+    record({
+        section: "protocol",
+        what: `control plane back after 5 s -> all ${runnerIds.length} runners reconnected`,
+        value: fmtMs(median(back)),
+        runs: `median of ${back.length} outages (max ${fmtMs(Math.max(...back))})`,
+        target: "< 2 s",
+        met: median(back) < 2000,
+    });
     await tunnelFigures(declared[2], runnerIds[2], controlPlane);
 }
 
@@ -345,11 +427,24 @@ async function tunnelFigures(inputs: any, runnerId: string, controlPlane: FakeCo
         bannerDirect.push(await timeToFirstBytes(direct(CONTAINER_PORTS.vnc)));
         bannerRevdial.push(await timeToFirstBytes(overRevdial));
     }
-    record({ section: "tunnel", what: "VNC: connect -> RFB banner, direct to the published port", value: fmtMs(median(bannerDirect)), runs: `median of ${n}` });
-    record({ section: "tunnel", what: "VNC: connect -> RFB banner, over the reverse dial", value: `${fmtMs(median(bannerRevdial))} (+${fmtMs(median(bannerRevdial) - median(bannerDirect))})`, runs: `median of ${n}` });
+    record({
+        section: "tunnel",
+        what: "VNC: connect -> RFB banner, direct to the published port",
+        value: fmtMs(median(bannerDirect)),
+        runs: `median of ${n}`,
+    });
+    record({
+        section: "tunnel",
+        what: "VNC: connect -> RFB banner, over the reverse dial",
+        value: `${fmtMs(median(bannerRevdial))} (+${fmtMs(median(bannerRevdial) - median(bannerDirect))})`,
+        runs: `median of ${n}`,
+    });
 
     const grabs = QUICK ? 1 : 3;
-    for (const [name, open] of [["direct to the published port", direct(CONTAINER_PORTS.vnc)], ["over the reverse dial", overRevdial]] as const) {
+    for (const [name, open] of [
+        ["direct to the published port", direct(CONTAINER_PORTS.vnc)],
+        ["over the reverse dial", overRevdial],
+    ] as const) {
         const proxy = await countingProxy(open);
         const rates: number[] = [];
         try {
@@ -363,7 +458,12 @@ async function tunnelFigures(inputs: any, runnerId: string, controlPlane: FakeCo
         } finally {
             proxy.close();
         }
-        record({ section: "tunnel", what: `VNC: login and raw framebuffer grab, ${name}`, value: `${(median(rates) / 1e6).toFixed(1)} MB/s`, runs: `median of ${grabs} grabs (vncsnapshot)` });
+        record({
+            section: "tunnel",
+            what: `VNC: login and raw framebuffer grab, ${name}`,
+            value: `${(median(rates) / 1e6).toFixed(1)} MB/s`,
+            runs: `median of ${grabs} grabs (vncsnapshot)`,
+        });
     }
 
     const connectionRequest = Buffer.from([0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0, 0, 0, 0, 0, 0x01, 0, 0x08, 0, 0x01, 0, 0, 0]);
@@ -383,8 +483,18 @@ async function tunnelFigures(inputs: any, runnerId: string, controlPlane: FakeCo
         rdpOverSocket.push(performance.now() - t0);
         await new Promise((r) => setTimeout(r, 50));
     }
-    record({ section: "tunnel", what: "RDP: Connection Request -> Confirm, direct to the published port", value: fmtMs(median(rdpDirect)), runs: `median of ${n}` });
-    record({ section: "tunnel", what: "RDP: Connection Request -> Confirm, over the runner's WebSocket", value: `${fmtMs(median(rdpOverSocket))} (+${fmtMs(median(rdpOverSocket) - median(rdpDirect))})`, runs: `median of ${n}` });
+    record({
+        section: "tunnel",
+        what: "RDP: Connection Request -> Confirm, direct to the published port",
+        value: fmtMs(median(rdpDirect)),
+        runs: `median of ${n}`,
+    });
+    record({
+        section: "tunnel",
+        what: "RDP: Connection Request -> Confirm, over the runner's WebSocket",
+        value: `${fmtMs(median(rdpOverSocket))} (+${fmtMs(median(rdpOverSocket) - median(rdpDirect))})`,
+        runs: `median of ${n}`,
+    });
 
     // The seed-era proxy sends one 4 KiB chunk and waits for its answer before the next: the runner's
     // answer time bounds RDP throughput from the client. Chunks for a session that is not the runner's
@@ -394,14 +504,24 @@ async function tunnelFigures(inputs: any, runnerId: string, controlPlane: FakeCo
     const t0 = performance.now();
     for (let i = 0; i < chunks; i++) await controlPlane.sendRdpChunk("bench-not-this-runner", chunk, runnerId);
     const seconds = (performance.now() - t0) / 1000;
-    record({ section: "tunnel", what: "RDP over the WebSocket: 4 KiB chunks answered per second (client -> runner bound)", value: `${(chunks / seconds).toFixed(0)} chunks/s = ${((chunks * 4096) / seconds / 1e6).toFixed(1)} MB/s`, runs: `${chunks} chunks` });
+    record({
+        section: "tunnel",
+        what: "RDP over the WebSocket: 4 KiB chunks answered per second (client -> runner bound)",
+        value: `${(chunks / seconds).toFixed(0)} chunks/s = ${((chunks * 4096) / seconds / 1e6).toFixed(1)} MB/s`,
+        runs: `${chunks} chunks`,
+    });
 }
 
 function e2eTime(): void {
     const t0 = performance.now();
     const result = spawnSync("npm", ["run", "test:e2e", "--", "--ci"], { cwd: ROOT, encoding: "utf8" });
     const ms = performance.now() - t0;
-    record({ section: "e2e", what: `npm run test:e2e end to end (${result.status === 0 ? "passed" : "FAILED"})`, value: fmtMs(ms), runs: "1 run, images cached" });
+    record({
+        section: "e2e",
+        what: `npm run test:e2e end to end (${result.status === 0 ? "passed" : "FAILED"})`,
+        value: fmtMs(ms),
+        runs: "1 run, images cached",
+    });
 }
 
 // ---- Report ---------------------------------------------------------------------------------
@@ -417,7 +537,10 @@ function machine(): string {
 }
 
 function writeReport(skipped: string[]): void {
-    const rows = figures.map((f) => `| ${f.section} | ${f.what} | ${f.value} | ${f.runs} | ${f.target ?? ""} | ${f.met === undefined ? "" : f.met ? "met" : "**not met**"} |`);
+    const rows = figures.map(
+        (f) =>
+            `| ${f.section} | ${f.what} | ${f.value} | ${f.runs} | ${f.target ?? ""} | ${f.met === undefined ? "" : f.met ? "met" : "**not met**"} |`,
+    );
     const text = [
         "# Benchmarks",
         "",

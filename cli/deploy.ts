@@ -29,7 +29,8 @@ export const LOCAL_STATE_DIR = ".state";
 /** Decides what to run and with which settings, from arguments and environment alone. */
 export function deployPlan(argv: readonly string[], env: NodeJS.ProcessEnv, root = PROJECT_ROOT): DeployPlan {
     const { values, flags, positional } = parseArgs(argv, { values: ["stack"], flags: ["preview", "destroy"] });
-    if (positional.length > 0) throw new UserError(`Unexpected argument ${positional[0]}; usage: npm run deploy -- [--stack NAME] [--preview] [--destroy]`);
+    if (positional.length > 0)
+        throw new UserError(`Unexpected argument ${positional[0]}; usage: npm run deploy -- [--stack NAME] [--preview] [--destroy]`);
     if (flags.has("preview") && flags.has("destroy")) throw new UserError("Choose one of --preview and --destroy.");
     const operation: Operation = flags.has("destroy") ? "destroy" : flags.has("preview") ? "preview" : "up";
     if (!env.PULUMI_CONFIG_PASSPHRASE && !env.PULUMI_CONFIG_PASSPHRASE_FILE) {
@@ -49,7 +50,9 @@ export function deployPlan(argv: readonly string[], env: NodeJS.ProcessEnv, root
 
 /** Stack outputs as text, secrets hidden. */
 export function renderOutputs(outputs: Record<string, { value: unknown; secret: boolean }>): string {
-    const lines = Object.entries(outputs).map(([name, o]) => `  ${name}: ${o.secret ? "[secret]" : JSON.stringify(o.value, null, 2).replace(/\n/g, "\n  ")}`);
+    const lines = Object.entries(outputs).map(
+        ([name, o]) => `  ${name}: ${o.secret ? "[secret]" : JSON.stringify(o.value, null, 2).replace(/\n/g, "\n  ")}`,
+    );
     return lines.length > 0 ? `Outputs:\n${lines.join("\n")}` : "No outputs.";
 }
 

@@ -14,7 +14,9 @@ export function dockerFor(host: HostTarget, env: NodeJS.ProcessEnv = process.env
     try {
         url = new URL(address);
     } catch {
-        throw new UserError(`Host ${host.name}: ${JSON.stringify(address)} is not a Docker engine address (unix:///path/to/docker.sock, ssh://user@host or tcp://host:port).`);
+        throw new UserError(
+            `Host ${host.name}: ${JSON.stringify(address)} is not a Docker engine address (unix:///path/to/docker.sock, ssh://user@host or tcp://host:port).`,
+        );
     }
     if (url.protocol === "unix:") return new Docker({ socketPath: url.pathname });
     if (url.protocol === "ssh:") {
@@ -29,7 +31,14 @@ export function dockerFor(host: HostTarget, env: NodeJS.ProcessEnv = process.env
     if (url.protocol === "tcp:") {
         const certPath = host.connection?.certPath ?? env.DOCKER_CERT_PATH;
         const read = (file: string) => (certPath ? fs.readFileSync(path.join(certPath, file)) : undefined);
-        return new Docker({ protocol: certPath ? "https" : "http", host: url.hostname, port: Number(url.port), ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem") });
+        return new Docker({
+            protocol: certPath ? "https" : "http",
+            host: url.hostname,
+            port: Number(url.port),
+            ca: read("ca.pem"),
+            cert: read("cert.pem"),
+            key: read("key.pem"),
+        });
     }
     throw new UserError(`Host ${host.name}: cannot reach a Docker engine at ${address}.`);
 }
@@ -40,7 +49,9 @@ export async function requireEngine(docker: Docker, host: HostTarget, env: NodeJ
         await docker.ping();
     } catch (err) {
         const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
-        throw new UserError(`Cannot reach the Docker engine of host ${host.name} at ${address}: ${(err as Error).message ?? String(err)}. Is Docker running there, and may this user use it?`);
+        throw new UserError(
+            `Cannot reach the Docker engine of host ${host.name} at ${address}: ${(err as Error).message ?? String(err)}. Is Docker running there, and may this user use it?`,
+        );
     }
 }
 

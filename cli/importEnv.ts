@@ -9,7 +9,17 @@ import { Document, isMap } from "yaml";
 import { ConfigError, isLoopbackHost, parseConfig } from "../components/config";
 import { readTextFile, readYamlFile } from "./lib/files";
 import { pulumiCliAvailable, setSecretConfig } from "./lib/pulumiCli";
-import { DEFAULT_STACK, PROJECT, PROJECT_ROOT, SECRET_PLACEHOLDER, UserError, parseArgs, readStackConfig, runCommand, stackFilePath } from "./stackFiles";
+import {
+    DEFAULT_STACK,
+    PROJECT,
+    PROJECT_ROOT,
+    SECRET_PLACEHOLDER,
+    UserError,
+    parseArgs,
+    readStackConfig,
+    runCommand,
+    stackFilePath,
+} from "./stackFiles";
 
 /** Env variables that become a config key, with how the value changes on the way. */
 const MAPPED: Record<string, { key: string; note?: (value: string) => string | undefined; value?: (value: string) => string }> = {
@@ -74,7 +84,10 @@ export function mapEnv(env: Record<string, string>, existingKeys: ReadonlySet<st
     for (const [name, value] of Object.entries(env)) {
         if (name === "API_TOKEN") continue;
         if (name === "DOCKER_IMAGE" && value === SEED_LOCAL_IMAGE) {
-            skipped.push({ name, reason: `${SEED_LOCAL_IMAGE} is the script's locally built image: this program builds Dockerfile.zed-agent itself` });
+            skipped.push({
+                name,
+                reason: `${SEED_LOCAL_IMAGE} is the script's locally built image: this program builds Dockerfile.zed-agent itself`,
+            });
             continue;
         }
         const mapping = MAPPED[name];
@@ -115,7 +128,8 @@ export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, en
     const stack = values.stack ?? DEFAULT_STACK;
     const file = stackFilePath(stack, root);
     const vars = parseEnv(readTextFile(envPath, "The env file"));
-    if (Object.keys(vars).length === 0) throw new UserError(`${envPath} sets no variables: expected lines such as API_HOST=https://helix.example.com.`);
+    if (Object.keys(vars).length === 0)
+        throw new UserError(`${envPath} sets no variables: expected lines such as API_HOST=https://helix.example.com.`);
 
     const existing = fs.existsSync(file) ? readStackConfig(stack, root) : undefined;
     const existingKeys = new Set(

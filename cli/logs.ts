@@ -19,13 +19,19 @@ export function selectRunners(hosts: readonly HostTarget[], stack: string, which
     if (all) return targets;
     if (which === undefined) throw new UserError("Name a runner by index or runner ID (e.g. `npm run logs -- 2`), or pass --all.");
     if (/^\d+$/.test(which)) {
-        if (hosts.length > 1) throw new UserError(`This stack has ${hosts.length} hosts: name the runner by its ID, e.g. ${targets[0]?.runner.runnerId ?? "external-zed-<host>-1"}.`);
+        if (hosts.length > 1)
+            throw new UserError(
+                `This stack has ${hosts.length} hosts: name the runner by its ID, e.g. ${targets[0]?.runner.runnerId ?? "external-zed-<host>-1"}.`,
+            );
         const found = targets.find((t) => t.runner.index === Number(which));
         if (!found) throw new UserError(`No runner ${which}: the stack plans runners 1 to ${targets.length}.`);
         return [found];
     }
     const found = targets.find((t) => t.runner.runnerId === which);
-    if (!found) throw new UserError(`No runner with ID ${which}; the stack's runners: ${targets.map((t) => t.runner.runnerId).join(", ") || "none"}.`);
+    if (!found)
+        throw new UserError(
+            `No runner with ID ${which}; the stack's runners: ${targets.map((t) => t.runner.runnerId).join(", ") || "none"}.`,
+        );
     return [found];
 }
 
@@ -34,7 +40,8 @@ export function parseSince(since: string, now: Date = new Date()): number {
     const m = /^(\d+)(s|m|h|d)$/.exec(since);
     if (m) return Math.floor(now.getTime() / 1000) - Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "s" | "m" | "h" | "d"];
     const t = Date.parse(since);
-    if (Number.isNaN(t)) throw new UserError(`--since takes a duration such as 10m, 2h, 1d or a time such as 2026-11-24T06:00:00Z (got ${since}).`);
+    if (Number.isNaN(t))
+        throw new UserError(`--since takes a duration such as 10m, 2h, 1d or a time such as 2026-11-24T06:00:00Z (got ${since}).`);
     return Math.floor(t / 1000);
 }
 
@@ -55,14 +62,22 @@ export function interleave(logs: { runnerId: string; text: string }[]): string[]
 
 /** A runner's logs so far, with Docker's timestamps when `timestamps`. */
 export async function logsOf(docker: Docker, container: string, options: { since?: number; timestamps?: boolean }): Promise<string> {
-    const buffer = (await docker.getContainer(container).logs({ stdout: true, stderr: true, follow: false, timestamps: options.timestamps ?? false, since: options.since ?? 0 })) as unknown as Buffer;
+    const buffer = (await docker.getContainer(container).logs({
+        stdout: true,
+        stderr: true,
+        follow: false,
+        timestamps: options.timestamps ?? false,
+        since: options.since ?? 0,
+    })) as unknown as Buffer;
     return demux(buffer);
 }
 
 /** The operator's message for a runner whose container is not there, or the error as it is. */
 function explain(err: unknown, t: LogTarget): unknown {
     if ((err as { statusCode?: number }).statusCode === 404) {
-        return new UserError(`Runner ${t.runner.runnerId} has no container ${t.runner.containerName} on host ${t.host.name}: see \`npm run status\`.`);
+        return new UserError(
+            `Runner ${t.runner.runnerId} has no container ${t.runner.containerName} on host ${t.host.name}: see \`npm run status\`.`,
+        );
     }
     return err;
 }
@@ -71,7 +86,12 @@ async function follow(docker: Docker, target: LogTarget, since: number | undefin
     const container = docker.getContainer(target.runner.containerName);
     let stream: NodeJS.ReadableStream;
     try {
-        stream = (await container.logs({ stdout: true, stderr: true, follow: true, since: since ?? 0 })) as unknown as NodeJS.ReadableStream;
+        stream = (await container.logs({
+            stdout: true,
+            stderr: true,
+            follow: true,
+            since: since ?? 0,
+        })) as unknown as NodeJS.ReadableStream;
     } catch (err) {
         const explained = explain(err, target);
         // Following several runners, one missing container is a line, not the end of the others.
@@ -117,7 +137,10 @@ async function main(): Promise<number> {
     const logs = await Promise.all(
         targets.map(async (t) => {
             try {
-                return { runnerId: t.runner.runnerId, text: await logsOf(clients.get(t.host.name)!, t.runner.containerName, { since, timestamps: prefix }) };
+                return {
+                    runnerId: t.runner.runnerId,
+                    text: await logsOf(clients.get(t.host.name)!, t.runner.containerName, { since, timestamps: prefix }),
+                };
             } catch (err) {
                 throw explain(err, t);
             }

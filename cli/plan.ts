@@ -5,7 +5,6 @@ import { RunnerSpec, planFleet } from "../components/plan";
 import { table } from "./lib/table";
 import { DEFAULT_STACK, PROJECT, SECRET_PLACEHOLDER, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
 
-
 function imageSource(host: HostTarget): string {
     const s = host.settings;
     return s.image
@@ -27,7 +26,9 @@ export function renderPlan(stack: string): string {
     parsed.hosts.forEach((host, i) => {
         const runners: RunnerSpec[] = plans[i].runners;
         out.push("");
-        out.push(`Host ${host.name} (${host.connection?.host ?? "this machine's Docker engine"}): ${runners.length} runner${runners.length === 1 ? "" : "s"}`);
+        out.push(
+            `Host ${host.name} (${host.connection?.host ?? "this machine's Docker engine"}): ${runners.length} runner${runners.length === 1 ? "" : "s"}`,
+        );
         out.push(`Image: ${imageSource(host)}`);
         if (host.settings.networks.length > 0) out.push(`Joins Docker networks: ${host.settings.networks.join(", ")}`);
         if (runners.length > 0) {

@@ -65,13 +65,18 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfig
     const project = readYamlFile(projectFile, "The project file").value;
     const raw: Record<string, string> = {};
     for (const [key, declaration] of Object.entries((project.config ?? {}) as Record<string, { default?: unknown } | null>)) {
-        if (declaration && typeof declaration === "object" && declaration.default !== undefined) raw[key] = asConfigString(declaration.default);
+        if (declaration && typeof declaration === "object" && declaration.default !== undefined)
+            raw[key] = asConfigString(declaration.default);
     }
     const { doc, value: stackDoc } = readYamlFile(stackFile, "The stack file");
     const configNode = doc.get("config", true);
-    if (configNode !== undefined && !isMap(configNode)) throw new UserError(`The stack file ${path.basename(stackFile)}: config must be a map of keys to values.`);
+    if (configNode !== undefined && !isMap(configNode))
+        throw new UserError(`The stack file ${path.basename(stackFile)}: config must be a map of keys to values.`);
     const pairs = isMap(configNode) ? configNode.items : [];
-    if (pairs.length > MAX_STACK_KEYS) throw new UserError(`The stack file ${path.basename(stackFile)} sets ${pairs.length} config keys; more than ${MAX_STACK_KEYS} is not a zed-runner stack.`);
+    if (pairs.length > MAX_STACK_KEYS)
+        throw new UserError(
+            `The stack file ${path.basename(stackFile)} sets ${pairs.length} config keys; more than ${MAX_STACK_KEYS} is not a zed-runner stack.`,
+        );
     const secureKeys = new Set<string>();
     for (const pair of pairs) {
         const fullKey = String(isScalar(pair.key) ? pair.key.value : pair.key);
@@ -105,11 +110,22 @@ export function loadStackFiles(stack: string, root = PROJECT_ROOT): { parsed: Pa
     const raw = file.hasToken ? file.raw : { ...file.raw, apiToken: SECRET_PLACEHOLDER };
     // Encrypted values cannot be read without the passphrase: present, shown as [secret], not checked here.
     const unreadable = new Set([...file.secureKeys, ...(file.hasToken ? [] : ["apiToken"])]);
-    return { file, parsed: parseConfig(raw, { stackName: stack, machineHostName: os.hostname(), secretKeys: file.secureKeys, unreadableKeys: unreadable }) };
+    return {
+        file,
+        parsed: parseConfig(raw, {
+            stackName: stack,
+            machineHostName: os.hostname(),
+            secretKeys: file.secureKeys,
+            unreadableKeys: unreadable,
+        }),
+    };
 }
 
 /** `--name value` and `--flag` arguments, refusing any not in `known`. */
-export function parseArgs(argv: readonly string[], known: { values: string[]; flags: string[] }): { values: Record<string, string>; flags: Set<string>; positional: string[] } {
+export function parseArgs(
+    argv: readonly string[],
+    known: { values: string[]; flags: string[] },
+): { values: Record<string, string>; flags: Set<string>; positional: string[] } {
     const values: Record<string, string> = {};
     const flags = new Set<string>();
     const positional: string[] = [];

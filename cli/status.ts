@@ -50,7 +50,14 @@ export function classify(host: string, plan: HostPlan, observed: readonly Observ
     const rows: StatusRow[] = plan.runners.map((runner) => {
         const o = byName.get(runner.containerName);
         byName.delete(runner.containerName);
-        return { host, runnerId: runner.runnerId, container: runner.containerName, status: statusOf(o), observed: o, endpoints: runner.endpoints };
+        return {
+            host,
+            runnerId: runner.runnerId,
+            container: runner.containerName,
+            status: statusOf(o),
+            observed: o,
+            endpoints: runner.endpoints,
+        };
     });
     for (const o of byName.values()) {
         rows.push({ host, runnerId: o.runnerId ?? "?", container: o.name, status: "extra", observed: o, endpoints: undefined });
@@ -152,7 +159,10 @@ export async function observe(docker: Docker, stack: string): Promise<ObservedCo
             const inspected = await container.inspect();
             const running = inspected.State.Running;
             const [stats, health] = running
-                ? await Promise.all([container.stats({ stream: false }).catch(() => undefined), healthJson(container).catch(() => undefined)])
+                ? await Promise.all([
+                      container.stats({ stream: false }).catch(() => undefined),
+                      healthJson(container).catch(() => undefined),
+                  ])
                 : [undefined, undefined];
             return {
                 name: inspected.Name.replace(/^\//, ""),
@@ -165,7 +175,9 @@ export async function observe(docker: Docker, stack: string): Promise<ObservedCo
                 memoryBytes: memoryBytes(stats),
                 controlPlane: health?.controlPlane,
                 sessions: health?.sessions ? { live: health.sessions.live, limit: health.sessions.limit } : undefined,
-                desktop: health?.revdial ? { revdial: health.revdial.status, tunnels: (health.tunnels?.rdp ?? 0) + (health.tunnels?.vnc ?? 0) } : undefined,
+                desktop: health?.revdial
+                    ? { revdial: health.revdial.status, tunnels: (health.tunnels?.rdp ?? 0) + (health.tunnels?.vnc ?? 0) }
+                    : undefined,
             };
         }),
     );
@@ -187,9 +199,15 @@ export async function collectStatus(
             } catch (err) {
                 // One dead engine is its own rows, marked unreachable; every other host is still listed.
                 const error = (err as Error).message ?? String(err);
-                return plans[i].runners.map(
-                    (runner): StatusRow => ({ host: host.name, runnerId: runner.runnerId, container: runner.containerName, status: "unreachable", observed: undefined, endpoints: runner.endpoints, error }),
-                );
+                return plans[i].runners.map((runner): StatusRow => ({
+                    host: host.name,
+                    runnerId: runner.runnerId,
+                    container: runner.containerName,
+                    status: "unreachable",
+                    observed: undefined,
+                    endpoints: runner.endpoints,
+                    error,
+                }));
             }
         }),
     );

@@ -27,7 +27,10 @@ export function isEveryInterface(address: string | undefined): boolean {
 /** Hosts that, dialed from inside a runner container, reach the container itself. */
 export function isLoopbackHost(hostname: string): boolean {
     // A trailing dot is the same name, fully qualified.
-    const h = hostname.replace(/^\[|\]$/g, "").toLowerCase().replace(/\.$/, "");
+    const h = hostname
+        .replace(/^\[|\]$/g, "")
+        .toLowerCase()
+        .replace(/\.$/, "");
     if (h === "localhost" || h.endsWith(".localhost") || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^0+(\.0+){3}$/.test(h)) return true;
     const v6 = canonicalIPv6(h);
     if (v6 === undefined) return false;
@@ -62,7 +65,24 @@ export function normalizeDockerHost(address: string): string {
 }
 
 /** Host folders a runner must never bind: the root, system folders, and every folder holding the Docker socket. */
-const FORBIDDEN_HOST_PATHS = ["/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var", "/var/lib/docker", "/var/run"];
+const FORBIDDEN_HOST_PATHS = [
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib64",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var",
+    "/var/lib/docker",
+    "/var/run",
+];
 const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
 
 /** Why binding host path `p` into a runner would hand it the host, or undefined when it would not. */
@@ -72,6 +92,7 @@ export function hostPathTakeover(p: string): string | undefined {
     if (DOCKER_SOCKETS.includes(path)) return "the Docker socket";
     if (DOCKER_SOCKETS.some((socket) => socket.startsWith(`${path}/`))) return `${path}, which holds the Docker socket`;
     if (FORBIDDEN_HOST_PATHS.includes(path)) return `the host's system folder ${path}`;
-    if (["/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/var/lib/docker"].some((root) => path.startsWith(`${root}/`))) return `${path}, inside a host system folder`;
+    if (["/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/var/lib/docker"].some((root) => path.startsWith(`${root}/`)))
+        return `${path}, inside a host system folder`;
     return undefined;
 }

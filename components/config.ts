@@ -12,7 +12,16 @@ import { HostPlan, PlanError, planFleet } from "./plan";
 export { isLoopbackHost } from "./addresses";
 export { sanitizeHostName } from "./configDefaults";
 export type { ConfigContext, DockerConnection, HostTarget, RunnerSettings } from "./configDefaults";
-export { CONFIG_KEYS, INSECURE_DEFAULT_TOKEN, LOG_LEVELS, REMOVED_KEYS, RESTART_POLICIES, REVDIAL_MODES, SECRET_KEYS, UNDECLARED_KEYS } from "./configSchema";
+export {
+    CONFIG_KEYS,
+    INSECURE_DEFAULT_TOKEN,
+    LOG_LEVELS,
+    REMOVED_KEYS,
+    RESTART_POLICIES,
+    REVDIAL_MODES,
+    SECRET_KEYS,
+    UNDECLARED_KEYS,
+} from "./configSchema";
 
 /** Raw values as Pulumi hands them to a program: strings, keyed without the `zed-runner:` prefix. */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
@@ -87,14 +96,21 @@ interface KeyIssue {
 type KeySchema = { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: { issues: KeyIssue[] } } };
 
 /** One key checked alone: its value, or its default (undefined when it has none) and the problems. */
-function checkKey(key: string, present: Record<string, string>, raw: RawConfig, secretKeys: ReadonlySet<string>): { value: unknown; problems: string[] } {
+function checkKey(
+    key: string,
+    present: Record<string, string>,
+    raw: RawConfig,
+    secretKeys: ReadonlySet<string>,
+): { value: unknown; problems: string[] } {
     const schema = (KEY_SCHEMAS as Record<string, KeySchema>)[key];
     const result = schema.safeParse(present[key]);
     if (result.success) return { value: result.data, problems: [] };
     const problems = result.error.issues.map((issue) => {
         const path = [key, ...issue.path];
         if (issue.code === "unrecognized_keys") {
-            return (issue.keys ?? []).map((k) => `${formatPath([...path, k])} is not a host key; known keys: ${HOST_KEYS.join(", ")}`).join("\n  - ");
+            return (issue.keys ?? [])
+                .map((k) => `${formatPath([...path, k])} is not a host key; known keys: ${HOST_KEYS.join(", ")}`)
+                .join("\n  - ");
         }
         return `${formatPath(path)}${describeValue(path, raw, secretKeys)} ${issue.message}`;
     });
@@ -141,16 +157,23 @@ function check(raw: RawConfig, context: ReadOptions): Checked {
     if (token !== undefined && !unreadable.has("apiToken")) {
         const example = token.trim().toLowerCase() === INSECURE_DEFAULT_TOKEN;
         if (token.trim() !== "" && token !== token.trim() && !example) {
-            problems.push("apiToken has leading or trailing whitespace (a copy-paste slip?): the control plane compares the token byte for byte; set it again without it");
+            problems.push(
+                "apiToken has leading or trailing whitespace (a copy-paste slip?): the control plane compares the token byte for byte; set it again without it",
+            );
         }
         if (token.trim() === "" || example) {
             const what = token.trim() === "" ? "is empty" : "is the insecure default from Helix's examples";
             if (c.allowInsecureToken) insecureToken = what;
-            else problems.push(`apiToken ${what}: use the runner token your control plane is configured with, or set allowInsecureToken to true for a throwaway test`);
+            else
+                problems.push(
+                    `apiToken ${what}: use the runner token your control plane is configured with, or set allowInsecureToken to true for a throwaway test`,
+                );
         }
     }
     if (c.hosts && present.replicas !== undefined && present.replicas.trim() !== "1") {
-        problems.push(`replicas (got ${JSON.stringify(present.replicas)}) has no effect when hosts is set: give each host its own replicas, and remove the top-level key`);
+        problems.push(
+            `replicas (got ${JSON.stringify(present.replicas)}) has no effect when hosts is set: give each host its own replicas, and remove the top-level key`,
+        );
     }
     return { values: c, problems, token, insecureToken };
 }
@@ -177,4 +200,3 @@ export function parseConfig(raw: RawConfig, context: ConfigContext & ReadOptions
     if (problems.length > 0) throw new ConfigError(problems);
     return { settings, hosts, plans, apiToken: token ?? "", warnings: configWarnings(c, hosts, insecureToken) };
 }
-

@@ -37,7 +37,11 @@ export interface HostTarget {
 
 /** Machine hostnames can hold characters a runner ID may not; keep the first label, made safe. */
 export function sanitizeHostName(machineHostName: string): string {
-    const label = machineHostName.split(".")[0].toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "");
+    const label = machineHostName
+        .split(".")[0]
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, "-")
+        .replace(/^-+|-+$/g, "");
     return label.slice(0, 63) || "localhost";
 }
 

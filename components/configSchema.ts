@@ -50,7 +50,10 @@ const asList = (v: unknown) => {
 
 const integer = (min: number, max: number, what = "an integer") => {
     const message = `must be ${what} from ${min} to ${max}`;
-    return z.preprocess(asInteger, z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message }));
+    return z.preprocess(
+        asInteger,
+        z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message }),
+    );
 };
 const port = integer(1, 65535, "a TCP port");
 const flag = z.preprocess(asBoolean, z.boolean({ error: "must be true or false" }));
@@ -60,7 +63,9 @@ const oneOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(va
 // registry is told from a path by a '.', a port or the name localhost.
 const IMAGE_REFERENCE =
     /^(?:(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|localhost)(?::\d+)?\/|[a-zA-Z0-9-]+:\d+\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-const imageReference = z.string().regex(IMAGE_REFERENCE, { error: "must be an image reference such as registry.example.com/helix-zed-agent:1.2.3" });
+const imageReference = z
+    .string()
+    .regex(IMAGE_REFERENCE, { error: "must be an image reference such as registry.example.com/helix-zed-agent:1.2.3" });
 
 // Docker container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*; runner IDs travel in a URL query string.
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -134,7 +139,9 @@ const fields = {
     baseImage: imageReference,
     zedBuildDir: z
         .string()
-        .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, { error: "must be a relative path inside this project (letters, digits, '_', '.', '-', '/')" })
+        .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, {
+            error: "must be a relative path inside this project (letters, digits, '_', '.', '-', '/')",
+        })
         .refine((p) => !p.split("/").includes(".."), { error: "must stay inside this project: no '..'" }),
     restartPolicy: oneOf(RESTART_POLICIES),
     bindAddress: z.string().refine((a) => isIP(a) !== 0, { error: "must be an IPv4 or IPv6 address such as 127.0.0.1" }),
@@ -146,7 +153,13 @@ const fields = {
     portsPerRunner: integer(1, MAX_PORTS_PER_RUNNER),
     memoryMb: integer(256, 1_048_576, "a number of MB"),
     shmSizeMb: integer(64, 65_536, "a number of MB"),
-    cpus: z.preprocess(asNumber, z.number({ error: "must be a number of CPUs from 0.01 to 1024" }).min(0.01, { error: "must be a number of CPUs from 0.01 to 1024" }).max(1024, { error: "must be a number of CPUs from 0.01 to 1024" })),
+    cpus: z.preprocess(
+        asNumber,
+        z
+            .number({ error: "must be a number of CPUs from 0.01 to 1024" })
+            .min(0.01, { error: "must be a number of CPUs from 0.01 to 1024" })
+            .max(1024, { error: "must be a number of CPUs from 0.01 to 1024" }),
+    ),
     persistWorkspaces: flag,
     networks: z.preprocess(
         asList,
@@ -183,7 +196,10 @@ export type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
 const dockerHost = z
     .string()
     // A password here would sit in the stack config in plain text; Docker's ssh transport uses keys or an agent anyway.
-    .refine((v) => !/^[a-z]+:\/\/[^@/]*:[^@/]*@/i.test(v), { error: "must not carry a password: Docker's ssh:// transport uses your SSH keys or agent", abort: true })
+    .refine((v) => !/^[a-z]+:\/\/[^@/]*:[^@/]*@/i.test(v), {
+        error: "must not carry a password: Docker's ssh:// transport uses your SSH keys or agent",
+        abort: true,
+    })
     .regex(/^(unix:\/\/\/\S+|ssh:\/\/([^@\s/:]+@)?[^@\s/:]+(:\d+)?|tcp:\/\/[^\s/:]+:\d+)$/, {
         error: "must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port",
     });
@@ -197,7 +213,10 @@ const hostEntry = z
     .object({
         name: hostName,
         dockerHost,
-        certPath: z.string().regex(/^\/\S*$/, { error: "must be an absolute path to a folder with ca.pem, cert.pem and key.pem" }).optional(),
+        certPath: z
+            .string()
+            .regex(/^\/\S*$/, { error: "must be an absolute path to a folder with ca.pem, cert.pem and key.pem" })
+            .optional(),
         sshOpts: z.array(z.string(), { error: "must be a list of ssh options" }).optional(),
         replicas: fields.replicas,
         ...overrides,
@@ -205,7 +224,11 @@ const hostEntry = z
     .strict()
     .superRefine((host, ctx) => {
         if (host.dockerHost.startsWith("tcp://") && !host.certPath) {
-            ctx.addIssue({ code: "custom", path: ["certPath"], message: "is required with a tcp:// dockerHost: the Docker API over TCP must use TLS" });
+            ctx.addIssue({
+                code: "custom",
+                path: ["certPath"],
+                message: "is required with a tcp:// dockerHost: the Docker API over TCP must use TLS",
+            });
         }
     });
 export type HostEntry = z.output<typeof hostEntry>;
@@ -224,7 +247,12 @@ const hosts = z.preprocess(
                     const key = keys[field](host);
                     const first = seen.get(key);
                     if (first === undefined) seen.set(key, i);
-                    else ctx.addIssue({ code: "custom", path: [i, field], message: `repeats hosts[${first}].${field}; each host needs its own` });
+                    else
+                        ctx.addIssue({
+                            code: "custom",
+                            path: [i, field],
+                            message: `repeats hosts[${first}].${field}; each host needs its own`,
+                        });
                 });
             }
         }),

@@ -90,7 +90,23 @@ export const EXIT_BAD_ENVIRONMENT = 64;
  * the agent makes its workspace (and every session's folder) owned by `zed`, so a
  * workspace of `/etc` would give `zed` the system's password files.
  */
-const SYSTEM_DIRS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var"];
+const SYSTEM_DIRS = [
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var",
+];
 /** System folders whose subfolders are fine as workspaces. */
 const SCRATCH_UNDER_SYSTEM = ["/var/tmp", "/var/lib/zed-runner"];
 
@@ -112,8 +128,10 @@ export function workspaceDirProblem(dir: string): string | undefined {
     const inside = (root: string) => normal === root || normal.startsWith(`${root}/`);
     if (SCRATCH_UNDER_SYSTEM.some((root) => inside(root) && normal !== root)) return undefined;
     const system = SYSTEM_DIRS.find(inside);
-    if (system) return `must not be in the system folder ${system} (the runner makes its workspace owned by the desktop user); use a folder such as /tmp/zed-workspaces or /workspace`;
-    if ([DESKTOP_USER.home, "/home", "/tmp"].includes(normal)) return `must not be ${normal} itself; use a folder below it, such as ${normal}/zed-workspaces`;
+    if (system)
+        return `must not be in the system folder ${system} (the runner makes its workspace owned by the desktop user); use a folder such as /tmp/zed-workspaces or /workspace`;
+    if ([DESKTOP_USER.home, "/home", "/tmp"].includes(normal))
+        return `must not be ${normal} itself; use a folder below it, such as ${normal}/zed-workspaces`;
     return undefined;
 }
 

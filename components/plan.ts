@@ -189,7 +189,8 @@ export function planRunners(settings: RunnerSettings, context: PlanContext): Run
                 const key = `clash:${[owner.role, p.role].sort().join("/")}`;
                 if (!reported.has(key)) {
                     reported.add(key);
-                    const keys = owner.role === p.role ? PORT_BASE_KEY[p.role] : `${PORT_BASE_KEY[owner.role]} and ${PORT_BASE_KEY[p.role]}`;
+                    const keys =
+                        owner.role === p.role ? PORT_BASE_KEY[p.role] : `${PORT_BASE_KEY[owner.role]} and ${PORT_BASE_KEY[p.role]}`;
                     problems.push(
                         `host port ${p.external} is both runner ${owner.runner.index}'s ${owner.role.toUpperCase()} port and runner ${runner.index}'s ${p.role.toUpperCase()} port: ` +
                             `move ${keys} further apart (each role needs replicas x portsPerRunner consecutive ports)`,
@@ -237,7 +238,9 @@ export function planFleet(hosts: readonly HostSettings[], context: PlanContext):
         for (const runner of plan.runners) {
             const owner = owners.get(runner.runnerId);
             if (owner !== undefined) {
-                problems.push(`runner ID ${runner.runnerId} is planned on both host ${owner} and host ${plan.name}: give the hosts different runnerIdPrefix values`);
+                problems.push(
+                    `runner ID ${runner.runnerId} is planned on both host ${owner} and host ${plan.name}: give the hosts different runnerIdPrefix values`,
+                );
             } else {
                 owners.set(runner.runnerId, plan.name);
             }

@@ -84,31 +84,25 @@ export class ZedRunner extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const joinedNetworks = settings.networks.map((networkName) =>
-            pulumi.output(lookUpNetwork(networkName, { parent: this })),
-        );
+        const joinedNetworks = settings.networks.map((networkName) => pulumi.output(lookUpNetwork(networkName, { parent: this })));
 
         const credentials: pulumi.Output<RunnerCredentials>[] = [];
         this.containers = this.runners.map((runner) => {
             // Logical names use the runner's index only: changing any setting never changes a runner's identity.
             const prefix = `${name}-runner-${runner.index}`;
-            const rdpPassword = new random.RandomPassword(
-                `${prefix}-rdp-password`,
-                { length: 24, special: false },
-                { parent: this },
-            );
+            const rdpPassword = new random.RandomPassword(`${prefix}-rdp-password`, { length: 24, special: false }, { parent: this });
             // VNC authentication reads only the first 8 characters of a password.
-            const vncPassword = new random.RandomPassword(
-                `${prefix}-vnc-password`,
-                { length: 8, special: false },
-                { parent: this },
-            );
+            const vncPassword = new random.RandomPassword(`${prefix}-vnc-password`, { length: 8, special: false }, { parent: this });
             const rdp = pulumi.secret(rdpPassword.result);
             const vnc = pulumi.secret(vncPassword.result);
             credentials.push(pulumi.all([rdp, vnc]).apply(([r, v]) => ({ runnerId: runner.runnerId, rdpPassword: r, vncPassword: v })));
 
             const volume = runner.workspaceVolume
-                ? new docker.Volume(`${prefix}-workspace`, { name: runner.workspaceVolume, labels: toLabels(runner.labels) }, { parent: this })
+                ? new docker.Volume(
+                      `${prefix}-workspace`,
+                      { name: runner.workspaceVolume, labels: toLabels(runner.labels) },
+                      { parent: this },
+                  )
                 : undefined;
 
             return new docker.Container(

@@ -25,9 +25,13 @@ export const uniqueRunners: StackValidationPolicy = {
     validateStack: (args, reportViolation) => {
         const containers = args.resources.filter((r) => r.isType(docker.Container));
 
-        const names = duplicates(containers.filter((r) => r.props.name).map((r) => ({ key: `${dockerHostOf(r)}|${r.props.name}`, item: r })));
+        const names = duplicates(
+            containers.filter((r) => r.props.name).map((r) => ({ key: `${dockerHostOf(r)}|${r.props.name}`, item: r })),
+        );
         for (const [key, group] of names) {
-            reportViolation(`Containers must have unique names on a Docker host: "${key.split("|")[1]}" is used by ${group.map((r) => r.name).join(", ")}.`);
+            reportViolation(
+                `Containers must have unique names on a Docker host: "${key.split("|")[1]}" is used by ${group.map((r) => r.name).join(", ")}.`,
+            );
         }
 
         const runnerIds = duplicates(
@@ -39,14 +43,21 @@ export const uniqueRunners: StackValidationPolicy = {
                 }),
         );
         for (const [key, group] of runnerIds) {
-            reportViolation(`Runners must have unique RUNNER_IDs per control plane: "${key.split("|")[1]}" is used by ${group.map((r) => r.name).join(", ")}.`);
+            reportViolation(
+                `Runners must have unique RUNNER_IDs per control plane: "${key.split("|")[1]}" is used by ${group.map((r) => r.name).join(", ")}.`,
+            );
         }
 
         // A port bound on every interface collides with the same port on any address.
         const bindings = containers.flatMap((r) =>
             publishedPorts(r.props)
                 .filter((p) => p.external !== undefined)
-                .map((p) => ({ resource: r, host: dockerHostOf(r), ip: isEveryInterface(p.ip) ? "*" : p.ip, port: `${p.external}/${p.protocol}` })),
+                .map((p) => ({
+                    resource: r,
+                    host: dockerHostOf(r),
+                    ip: isEveryInterface(p.ip) ? "*" : p.ip,
+                    port: `${p.external}/${p.protocol}`,
+                })),
         );
         const reported = new Set<string>();
         for (const a of bindings) {
@@ -56,7 +67,9 @@ export const uniqueRunners: StackValidationPolicy = {
                 const key = [a.resource.name, b.resource.name].sort().join("|") + a.port;
                 if (reported.has(key)) continue;
                 reported.add(key);
-                reportViolation(`Containers must not publish the same host port: ${a.resource.name} and ${b.resource.name} both bind ${a.ip}:${a.port}${b.ip !== a.ip ? ` and ${b.ip}:${b.port}` : ""}.`);
+                reportViolation(
+                    `Containers must not publish the same host port: ${a.resource.name} and ${b.resource.name} both bind ${a.ip}:${a.port}${b.ip !== a.ip ? ` and ${b.ip}:${b.port}` : ""}.`,
+                );
             }
         }
     },

@@ -37,7 +37,8 @@ export const healthcheckRequired: ResourceValidationPolicy = {
         if (!isRunner(container)) return;
         const tests = (container.healthcheck as { tests?: string[] } | undefined)?.tests ?? [];
         if (tests.length === 0 || tests[0] === "NONE") reportViolation("Runner container must have a health check.");
-        else if (isTrivialCheck(tests)) reportViolation(`Runner container's health check must test the runner, not always pass (${JSON.stringify(tests)}).`);
+        else if (isTrivialCheck(tests))
+            reportViolation(`Runner container's health check must test the runner, not always pass (${JSON.stringify(tests)}).`);
         if (container.wait !== true) reportViolation("Runner container must set wait: true so `pulumi up` waits until it is healthy.");
     }),
 };
@@ -60,7 +61,8 @@ export const resourceLimits: ResourceValidationPolicy = {
         const memory = Number(container.memory ?? 0);
         const shm = Number(container.shmSize ?? 64);
         if (!(memory > 0)) reportViolation("Runner container must have a memory limit, so one runner cannot starve the others.");
-        if (shm < minShmSizeMb) reportViolation(`Runner container must have a /dev/shm of at least ${minShmSizeMb} MB (shmSize is ${shm}).`);
+        if (shm < minShmSizeMb)
+            reportViolation(`Runner container must have a /dev/shm of at least ${minShmSizeMb} MB (shmSize is ${shm}).`);
     }),
 };
 
@@ -70,14 +72,16 @@ export const logRotation: ResourceValidationPolicy = {
     name: "log-rotation",
     description:
         "Checks that runner logs are rotated: the json-file or local driver with a max-size, set explicitly so a host's daemon defaults do not decide. " +
-        "Fix: set logDriver \"json-file\" and logOpts { \"max-size\": \"10m\", \"max-file\": \"3\" }.",
+        'Fix: set logDriver "json-file" and logOpts { "max-size": "10m", "max-file": "3" }.',
     enforcementLevel: "advisory",
     validateResource: validateResourceOfType(docker.Container, (container, _args, reportViolation) => {
         if (!isRunner(container)) return;
         const driver = container.logDriver as string | undefined;
         const maxSize = (container.logOpts as Record<string, string> | undefined)?.["max-size"];
         if (!driver || !ROTATING_DRIVERS.includes(driver) || !maxSize) {
-            reportViolation(`Runner container must rotate its logs: logDriver json-file with a max-size (logDriver is "${driver ?? "unset"}", max-size is "${maxSize ?? "unset"}").`);
+            reportViolation(
+                `Runner container must rotate its logs: logDriver json-file with a max-size (logDriver is "${driver ?? "unset"}", max-size is "${maxSize ?? "unset"}").`,
+            );
         }
     }),
 };

@@ -106,14 +106,22 @@ export const noHostTakeover: ResourceValidationPolicy = {
             for (const mode of NAMESPACE_MODES) {
                 const value = typeof c[mode] === "string" ? (c[mode] as string).toLowerCase() : "";
                 if (value === "host") reportViolation(`Runner container must not use the host's namespace (${mode}: host).`);
-                if (value.startsWith("container:")) reportViolation(`Runner container must not share another container's namespace (${mode}: ${c[mode]}).`);
+                if (value.startsWith("container:"))
+                    reportViolation(`Runner container must not share another container's namespace (${mode}: ${c[mode]}).`);
             }
-            for (const volume of (c.volumes as { hostPath?: string }[] | undefined) ?? []) reportHostPath(volume?.hostPath, "bind", reportViolation);
-            for (const mount of (c.mounts as { type?: string; source?: string }[] | undefined) ?? []) if (mount?.type === "bind") reportHostPath(mount.source, "bind", reportViolation);
+            for (const volume of (c.volumes as { hostPath?: string }[] | undefined) ?? [])
+                reportHostPath(volume?.hostPath, "bind", reportViolation);
+            for (const mount of (c.mounts as { type?: string; source?: string }[] | undefined) ?? [])
+                if (mount?.type === "bind") reportHostPath(mount.source, "bind", reportViolation);
             const devices = (c.devices as { hostPath?: string }[] | undefined) ?? [];
-            if (devices.length > 0) reportViolation(`Runner container must not be given host devices (${devices.map((d) => d?.hostPath).join(", ")}).`);
+            if (devices.length > 0)
+                reportViolation(`Runner container must not be given host devices (${devices.map((d) => d?.hostPath).join(", ")}).`);
             for (const opt of (c.securityOpts as string[] | undefined) ?? []) {
-                if (/^(seccomp|apparmor)[=:]unconfined$/i.test(opt) || /^label[=:]disable$/i.test(opt) || /^systempaths[=:]unconfined$/i.test(opt)) {
+                if (
+                    /^(seccomp|apparmor)[=:]unconfined$/i.test(opt) ||
+                    /^label[=:]disable$/i.test(opt) ||
+                    /^systempaths[=:]unconfined$/i.test(opt)
+                ) {
                     reportViolation(`Runner container must keep its confinement (securityOpts "${opt}").`);
                 }
             }
@@ -125,7 +133,8 @@ export const noHostTakeover: ResourceValidationPolicy = {
         validateResourceOfType(docker.Volume, (volume, _args, reportViolation) => {
             const opts = (volume.driverOpts ?? {}) as Record<string, string>;
             const isBind = (volume.driver ?? "local") === "local" && /(^|,)bind(,|$)/.test(opts.o ?? "");
-            if (isBind) reportHostPath(opts.device, "have a volume that binds", (m) => reportViolation(m.replace("Runner container", "A volume")));
+            if (isBind)
+                reportHostPath(opts.device, "have a volume that binds", (m) => reportViolation(m.replace("Runner container", "A volume")));
         }),
     ],
 };

@@ -48,8 +48,15 @@ export function isRunner(props: object): boolean {
 
 /** The published ports of a container, with Docker's defaults made explicit. */
 export function publishedPorts(props: object): { internal: number; external?: number; ip: string; protocol: string }[] {
-    const ports = (reveal((props as { ports?: unknown }).ports) as { internal: unknown; external?: unknown; ip?: string; protocol?: string }[] | undefined) ?? [];
-    return ports.map((p) => ({ internal: Number(p.internal), external: p.external === undefined ? undefined : Number(p.external), ip: p.ip ?? "0.0.0.0", protocol: p.protocol ?? "tcp" }));
+    const ports =
+        (reveal((props as { ports?: unknown }).ports) as
+            { internal: unknown; external?: unknown; ip?: string; protocol?: string }[] | undefined) ?? [];
+    return ports.map((p) => ({
+        internal: Number(p.internal),
+        external: p.external === undefined ? undefined : Number(p.external),
+        ip: p.ip ?? "0.0.0.0",
+        protocol: p.protocol ?? "tcp",
+    }));
 }
 
 /** Hosts whose traffic never leaves this machine. */

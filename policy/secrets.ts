@@ -17,7 +17,9 @@ export const runnerTokenNotDefault: ResourceValidationPolicy = {
             if (token === undefined || token.trim() === "") {
                 reportViolation("Runner container must be given a non-empty API_TOKEN.");
             } else if (isExampleToken(token)) {
-                reportViolation(`Runner container must not use Helix's example token ${INSECURE_DEFAULT_TOKEN}: anyone could register runners with it.`);
+                reportViolation(
+                    `Runner container must not use Helix's example token ${INSECURE_DEFAULT_TOKEN}: anyone could register runners with it.`,
+                );
             }
         }),
         validateResourceOfType(docker.Service, (service, _args, reportViolation) => {
@@ -52,7 +54,9 @@ export const runnerTokenSecret: ResourceValidationPolicy = {
             for (const [property, value] of Object.entries(container as Record<string, unknown>)) {
                 if (property === "envs") continue;
                 if (JSON.stringify(reveal(value) ?? null).includes(JSON.stringify(token).slice(1, -1))) {
-                    reportViolation(`Runner container must not carry API_TOKEN outside its secret environment: ${property} holds it in plain text.`);
+                    reportViolation(
+                        `Runner container must not carry API_TOKEN outside its secret environment: ${property} holds it in plain text.`,
+                    );
                 }
             }
         }

@@ -44,7 +44,9 @@ describe("index.ts", () => {
     it("refuses a plan with colliding ports before registering anything", async () => {
         const { engine, error } = await runProgram({ ...PUBLISHED, replicas: "5", healthPortBase: "3390" });
         // Plan problems come in the same message as every other config problem.
-        expect(error?.message).toContain("Invalid stack config for zed-runner (1 problem):\n  - host port 3390 is both runner 1's HEALTH port and runner 2's RDP port");
+        expect(error?.message).toContain(
+            "Invalid stack config for zed-runner (1 problem):\n  - host port 3390 is both runner 1's HEALTH port and runner 2's RDP port",
+        );
         expect(error?.constructor.name).toBe("RunError");
         expect(engine.registrations.filter((r) => r.custom)).toHaveLength(0);
     });

@@ -40,10 +40,16 @@ function providerState(type: string, name: string, inputs: any): Record<string, 
         case "docker:index/image:Image":
             return { ...inputs, repoDigest: `sha256:${sha(`image:${name}`)}`, baseImageName: inputs.imageName };
         case "docker:index/remoteImage:RemoteImage":
-            return { ...inputs, imageId: `sha256:${sha(`remote:${inputs.name}`)}`, repoDigest: `${inputs.name}@sha256:${sha(inputs.name)}` };
+            return {
+                ...inputs,
+                imageId: `sha256:${sha(`remote:${inputs.name}`)}`,
+                repoDigest: `${inputs.name}@sha256:${sha(inputs.name)}`,
+            };
         case "random:index/randomPassword:RandomPassword": {
             // Deterministic per logical name, of the requested length, letters and digits only.
-            const chars = Buffer.from(sha(`pw:${name}`) + sha(`pw2:${name}`)).toString("base64").replace(/[^A-Za-z0-9]/g, "");
+            const chars = Buffer.from(sha(`pw:${name}`) + sha(`pw2:${name}`))
+                .toString("base64")
+                .replace(/[^A-Za-z0-9]/g, "");
             return { ...inputs, result: chars.slice(0, inputs.length), bcryptHash: "mock" };
         }
         default:

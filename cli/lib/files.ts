@@ -26,7 +26,8 @@ export function readTextFile(file: string, what: string): string {
         throw new UserError(`${what} ${shown(file)} does not exist.`);
     }
     if (!stat.isFile()) throw new UserError(`${what} ${shown(file)} is not a file${stat.isDirectory() ? " (it is a directory)" : ""}.`);
-    if (stat.size > MAX_FILE_BYTES) throw new UserError(`${what} ${shown(file)} is ${stat.size} bytes; at most ${MAX_FILE_BYTES} are read.`);
+    if (stat.size > MAX_FILE_BYTES)
+        throw new UserError(`${what} ${shown(file)} is ${stat.size} bytes; at most ${MAX_FILE_BYTES} are read.`);
     return fs.readFileSync(file, "utf8");
 }
 
@@ -44,7 +45,8 @@ export function readYamlFile(file: string, what: string): { doc: Document; value
         const seen = new Set<string>();
         for (const pair of map.items) {
             const key = isScalar(pair.key) ? String(pair.key.value) : JSON.stringify(pair.key);
-            if (seen.has(key)) problems.push(`${at((pair.key as { range?: [number] } | null)?.range?.[0])}: the key ${JSON.stringify(key)} is set twice`);
+            if (seen.has(key))
+                problems.push(`${at((pair.key as { range?: [number] } | null)?.range?.[0])}: the key ${JSON.stringify(key)} is set twice`);
             seen.add(key);
         }
     });

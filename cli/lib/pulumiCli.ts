@@ -19,8 +19,19 @@ export const MISSING_CLI_MESSAGE =
  * never in any process's arguments (which `ps` shows to every user of the machine).
  * Returns the CLI's error output when it fails, never the value.
  */
-export function setSecretConfig(key: string, value: string, stack: string, cwd: string, env: NodeJS.ProcessEnv): { ok: true } | { ok: false; error: string } {
-    const result = spawnSync("pulumi", ["config", "set", "--secret", key, "--stack", stack, "--non-interactive"], { cwd, env, input: value, encoding: "utf8" });
+export function setSecretConfig(
+    key: string,
+    value: string,
+    stack: string,
+    cwd: string,
+    env: NodeJS.ProcessEnv,
+): { ok: true } | { ok: false; error: string } {
+    const result = spawnSync("pulumi", ["config", "set", "--secret", key, "--stack", stack, "--non-interactive"], {
+        cwd,
+        env,
+        input: value,
+        encoding: "utf8",
+    });
     if (!result.error && result.status === 0) return { ok: true };
     const detail = (result.error?.message ?? result.stderr ?? "").split(value).join("[secret]").trim().slice(0, 500);
     return { ok: false, error: detail || `pulumi exited with status ${result.status}` };

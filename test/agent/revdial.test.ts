@@ -42,8 +42,15 @@ async function eventually(what: string, check: () => boolean, ms = 5000): Promis
     }
 }
 
-async function start(options: { revdial?: "present" | "absent-404" | "absent-webpage"; mode?: RevdialMode; token?: string; vncPort?: number } = {}) {
-    const controlPlane = new FakeControlPlane({ token: NASTY_TOKEN, prefix: "/helix", revdial: options.revdial ?? "present", keepAliveMs: 100 });
+async function start(
+    options: { revdial?: "present" | "absent-404" | "absent-webpage"; mode?: RevdialMode; token?: string; vncPort?: number } = {},
+) {
+    const controlPlane = new FakeControlPlane({
+        token: NASTY_TOKEN,
+        prefix: "/helix",
+        revdial: options.revdial ?? "present",
+        keepAliveMs: 100,
+    });
     await controlPlane.listen("127.0.0.1");
     const vnc = new StubVnc();
     await vnc.listen();
@@ -72,8 +79,14 @@ function firstMessage(ws: WebSocket): Promise<Buffer> {
 describe("classifyAnswer", () => {
     it.each([
         ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked", { kind: "up" }],
-        ["HTTP/1.1 404 Not Found\r\nContent-Type: text/plain", { kind: "unsupported", why: "the control plane answered 404 at /api/v1/revdial" }],
-        ["HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8", { kind: "unsupported", why: "the control plane answered /api/v1/revdial with a web page" }],
+        [
+            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain",
+            { kind: "unsupported", why: "the control plane answered 404 at /api/v1/revdial" },
+        ],
+        [
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8",
+            { kind: "unsupported", why: "the control plane answered /api/v1/revdial with a web page" },
+        ],
         ["HTTP/1.1 401 Unauthorized", { kind: "refused", why: "the control plane refused the runner token (401) at /api/v1/revdial" }],
         ["HTTP/1.1 502 Bad Gateway", { kind: "refused", why: "the control plane answered 502 at /api/v1/revdial" }],
         ["SSH-2.0-OpenSSH", { kind: "refused", why: "the control plane's answer at /api/v1/revdial is not HTTP" }],
@@ -87,7 +100,10 @@ describe("the reverse dial", () => {
         const { controlPlane, dial } = await start();
         await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
         expect(dial.state).toMatchObject({ mode: "auto", status: "up", lastError: null, tunnels: 0 });
-        await eventually("the runner's keep-alives", () => controlPlane.revdialControls[0].received.filter((l) => l === '{"command":"keep-alive"}').length >= 2);
+        await eventually(
+            "the runner's keep-alives",
+            () => controlPlane.revdialControls[0].received.filter((l) => l === '{"command":"keep-alive"}').length >= 2,
+        );
     });
 
     it("picks a connection up at /api/v1 + connPath and bridges it to the VNC server, both ways", async () => {
@@ -120,16 +136,26 @@ describe("the reverse dial", () => {
         await new Promise<void>((r) => closed.close(() => r()));
         const { controlPlane } = await start({ vncPort: deadPort });
         await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
-        await expect(controlPlane.dialRunner(RUNNER_ID)).rejects.toThrow(/revdial listener failed to pick up connection: the local VNC server did not answer: connect ECONNREFUSED/);
+        await expect(controlPlane.dialRunner(RUNNER_ID)).rejects.toThrow(
+            /revdial listener failed to pick up connection: the local VNC server did not answer: connect ECONNREFUSED/,
+        );
         const failed = JSON.parse(controlPlane.revdialControls[0].received.find((l) => l.includes("pickup-failed"))!);
-        expect(failed).toEqual({ command: "pickup-failed", connPath: expect.stringMatching(/^\/revdial\?revdial\.dialer=[0-9a-f]{32}$/), err: expect.stringContaining("ECONNREFUSED") });
+        expect(failed).toEqual({
+            command: "pickup-failed",
+            connPath: expect.stringMatching(/^\/revdial\?revdial\.dialer=[0-9a-f]{32}$/),
+            err: expect.stringContaining("ECONNREFUSED"),
+        });
     });
 
     it("dials the control connection again after it drops", async () => {
         const { controlPlane, dial, lines } = await start();
         await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
         controlPlane.revdialControls[0].socket.destroy();
-        await eventually("a second control connection", () => controlPlane.revdialRequests === 2 && controlPlane.revdialRunnerIds().length === 1, 3000);
+        await eventually(
+            "a second control connection",
+            () => controlPlane.revdialRequests === 2 && controlPlane.revdialRunnerIds().length === 1,
+            3000,
+        );
         expect(dial.state.status).toBe("up");
         expect(lines.some((l) => l.includes("reverse dial down: the control connection closed; dialing again"))).toBe(true);
     });
@@ -138,18 +164,24 @@ describe("the reverse dial", () => {
         const { dial, lines, controlPlane } = await start({ token: "wrong-token" });
         await eventually("a refusal", () => controlPlane.revdialRefusals.includes(401));
         await eventually("the state", () => dial.state.lastError !== null);
-        expect(dial.state).toMatchObject({ status: "down", lastError: "the control plane refused the runner token (401) at /api/v1/revdial" });
+        expect(dial.state).toMatchObject({
+            status: "down",
+            lastError: "the control plane refused the runner token (401) at /api/v1/revdial",
+        });
         expect(leakedRuns(lines.join("\n"), NASTY_TOKEN)).toEqual([]);
     });
 
-    it.each([["absent-404" as const], ["absent-webpage" as const]])("stops asking a control plane without the endpoint (%s), says so once", async (revdial) => {
-        const { dial, lines, controlPlane } = await start({ revdial });
-        await eventually("unsupported", () => dial.state.status === "unsupported");
-        await new Promise((r) => setTimeout(r, 1500));
-        expect(controlPlane.revdialRequests).toBe(1);
-        expect(lines.filter((l) => l.includes("reverse dial not offered"))).toHaveLength(1);
-        expect(dial.state.lastError).toMatch(/404|web page/);
-    });
+    it.each([["absent-404" as const], ["absent-webpage" as const]])(
+        "stops asking a control plane without the endpoint (%s), says so once",
+        async (revdial) => {
+            const { dial, lines, controlPlane } = await start({ revdial });
+            await eventually("unsupported", () => dial.state.status === "unsupported");
+            await new Promise((r) => setTimeout(r, 1500));
+            expect(controlPlane.revdialRequests).toBe(1);
+            expect(lines.filter((l) => l.includes("reverse dial not offered"))).toHaveLength(1);
+            expect(dial.state.lastError).toMatch(/404|web page/);
+        },
+    );
 
     it("keeps asking, loudly, when the reverse dial is switched on explicitly", async () => {
         const { dial, controlPlane } = await start({ revdial: "absent-404", mode: "on" });

@@ -35,7 +35,11 @@ interface Harness {
 
 const harnesses: Harness[] = [];
 
-async function start(overrides: Partial<CoreSettings> = {}, timing = { ...DEFAULT_TIMING, pingMs: 200 }, waitConnected = true): Promise<Harness> {
+async function start(
+    overrides: Partial<CoreSettings> = {},
+    timing = { ...DEFAULT_TIMING, pingMs: 200 },
+    waitConnected = true,
+): Promise<Harness> {
     const controlPlane = new FakeControlPlane({ token: NASTY_TOKEN, prefix: "/helix" });
     await controlPlane.listen("127.0.0.1");
     const xrdp = new StubXrdp();
@@ -62,10 +66,26 @@ async function start(overrides: Partial<CoreSettings> = {}, timing = { ...DEFAUL
         revdial: "off",
         ...overrides,
     };
-    const core = new RunnerCore(settings, { host: new LocalSessionHost(undefined, STUB_ZED), passwords, log, connectXrdp: () => xrdp.connect(), timing });
+    const core = new RunnerCore(settings, {
+        host: new LocalSessionHost(undefined, STUB_ZED),
+        passwords,
+        log,
+        connectXrdp: () => xrdp.connect(),
+        timing,
+    });
     core.start();
-    if (waitConnected) await controlPlane.waitFor("the runner to connect", () => controlPlane.connectedRunnerIds().includes(RUNNER_ID), 5000);
-    const harness = { core, controlPlane, lines, userPasswords, passwordFile, workspace, xrdp, secrets: [NASTY_TOKEN, INITIAL_RDP, INITIAL_VNC] };
+    if (waitConnected)
+        await controlPlane.waitFor("the runner to connect", () => controlPlane.connectedRunnerIds().includes(RUNNER_ID), 5000);
+    const harness = {
+        core,
+        controlPlane,
+        lines,
+        userPasswords,
+        passwordFile,
+        workspace,
+        xrdp,
+        secrets: [NASTY_TOKEN, INITIAL_RDP, INITIAL_VNC],
+    };
     harnesses.push(harness);
     return harness;
 }
@@ -82,7 +102,14 @@ afterEach(async () => {
 /** What the stub Zed reported about itself. */
 function stubReport(dir: string): { fields: Record<string, string>; env: Record<string, string> } {
     const [head, envText] = fs.readFileSync(path.join(dir, ".zed-stub-report"), "utf8").split("--- env\n");
-    const pairs = (text: string) => Object.fromEntries(text.trim().split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const pairs = (text: string) =>
+        Object.fromEntries(
+            text
+                .trim()
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+        );
     // PWD is set by the stub's own shell, not passed by the agent.
     const { PWD: _pwd, ...env } = pairs(envText ?? "");
     return { fields: pairs(head), env };
@@ -109,7 +136,12 @@ describe("the control-plane link", () => {
     it("dials the runner endpoint under the API host's prefix with the token, ID and concurrency escaped", async () => {
         const { controlPlane } = await start();
         const [handshake] = controlPlane.handshakes;
-        expect(handshake).toMatchObject({ path: "/helix/api/v1/ws/external-agent-runner", accessToken: NASTY_TOKEN, runnerId: RUNNER_ID, concurrency: "2" });
+        expect(handshake).toMatchObject({
+            path: "/helix/api/v1/ws/external-agent-runner",
+            accessToken: NASTY_TOKEN,
+            runnerId: RUNNER_ID,
+            concurrency: "2",
+        });
         expect(controlPlane.refusals).toEqual([]);
     });
 
@@ -138,7 +170,9 @@ describe("the control-plane link", () => {
     it("says why a wrong token is refused, without the token", async () => {
         const { core, controlPlane } = await start({ apiToken: "wrong-token-value" }, DEFAULT_TIMING, false);
         await eventually("a refused dial", () => /401/.test(core.link.state.lastError ?? ""));
-        expect(core.link.state.lastError).toBe("the control plane refused the runner token (401): it must equal the control plane's RUNNER_TOKEN");
+        expect(core.link.state.lastError).toBe(
+            "the control plane refused the runner token (401): it must equal the control plane's RUNNER_TOKEN",
+        );
         expect(controlPlane.refusals[0]).toBe(401);
         expect(controlPlane.connectedRunnerIds()).toEqual([]);
     });
@@ -147,7 +181,11 @@ describe("the control-plane link", () => {
 describe("sessions", () => {
     it("starts Zed for a flat launch in WORKSPACE_DIR/<session>, in its own process group, with the documented environment and no secret", async () => {
         const h = await start();
-        const { reply, password, runnerId } = await h.controlPlane.launch({ session_id: "ses_a1", project_path: "workspace", env: ["SPEC_TASK_ID=task-9", "HELIX_API_SERVER=http://api:8080"] });
+        const { reply, password, runnerId } = await h.controlPlane.launch({
+            session_id: "ses_a1",
+            project_path: "workspace",
+            env: ["SPEC_TASK_ID=task-9", "HELIX_API_SERVER=http://api:8080"],
+        });
         h.secrets.push(password);
         expect(runnerId).toBe(RUNNER_ID);
         expect(reply).toMatchObject({ status: "running", runner_id: RUNNER_ID, session_id: "ses_a1", error: "", rdp_password: "" });
@@ -169,7 +207,9 @@ describe("sessions", () => {
             SPEC_TASK_ID: "task-9",
             HELIX_API_SERVER: "http://api:8080",
         });
-        await eventually("Zed's output in the log", () => h.lines.some((l) => l.includes(`[session ses_a1] zed (stub): opened ${path.join(dir, "workspace")}`)));
+        await eventually("Zed's output in the log", () =>
+            h.lines.some((l) => l.includes(`[session ses_a1] zed (stub): opened ${path.join(dir, "workspace")}`)),
+        );
     });
 
     it("makes the launch's password the desktop's only password", async () => {
@@ -209,7 +249,11 @@ describe("sessions", () => {
         await h.controlPlane.launch({ session_id: "ses_one" });
         const second = await h.controlPlane.launch({ session_id: "ses_two" });
         h.secrets.push(second.password);
-        expect(second.reply).toMatchObject({ status: "error", error: `runner ${RUNNER_ID} is at its CONCURRENCY limit of 1 live session`, pid: 0 });
+        expect(second.reply).toMatchObject({
+            status: "error",
+            error: `runner ${RUNNER_ID} is at its CONCURRENCY limit of 1 live session`,
+            pid: 0,
+        });
         expect(h.userPasswords).toHaveLength(2);
         expect(fs.existsSync(path.join(h.workspace, "ses_two"))).toBe(false);
     });
@@ -283,7 +327,10 @@ describe("password configuration (rc8), which may reach any runner", () => {
         const password = freshPassword();
         h.secrets.push(password);
         const { reply } = await h.controlPlane.configurePassword("external-zed-other-2", password);
-        expect(reply).toMatchObject({ status: "error", error: `password configuration for runner external-zed-other-2 reached runner ${RUNNER_ID}; not applied` });
+        expect(reply).toMatchObject({
+            status: "error",
+            error: `password configuration for runner external-zed-other-2 reached runner ${RUNNER_ID}; not applied`,
+        });
         expect(h.userPasswords).toEqual([INITIAL_RDP]);
         expect(fs.readFileSync(h.passwordFile, "utf8")).toBe(`${INITIAL_VNC}\n${INITIAL_RDP}\n`);
     });
@@ -313,14 +360,25 @@ describe("malformed frames", () => {
                 original(text);
             };
         });
-        h.controlPlane.sendRaw(JSON.stringify({ request_id: "r-bad", payload: Buffer.from("{}").toString("base64"), type: 0, reply: "_INBOX.bad", ...override }));
+        h.controlPlane.sendRaw(
+            JSON.stringify({
+                request_id: "r-bad",
+                payload: Buffer.from("{}").toString("base64"),
+                type: 0,
+                reply: "_INBOX.bad",
+                ...override,
+            }),
+        );
         expect(await answer).toMatchObject({ status: "error", error, runner_id: RUNNER_ID });
     });
 
     it("answers a huge payload with an error, not by acting on it", async () => {
         const h = await start();
         const huge = await h.controlPlane.request({ session_id: "ses_huge", input: "x".repeat(2 * 1024 * 1024) }, 10_000);
-        expect(JSON.parse(huge.reply.toString())).toMatchObject({ status: "error", error: expect.stringContaining("over the 1048576-byte limit") });
+        expect(JSON.parse(huge.reply.toString())).toMatchObject({
+            status: "error",
+            error: expect.stringContaining("over the 1048576-byte limit"),
+        });
         expect(h.core.sessions.list()).toEqual([]);
     });
 });

@@ -41,18 +41,27 @@ describe("parseSettings", () => {
     });
 
     it("reads the seed's parameters", () => {
-        const s = parseSettings({ ...valid, CONCURRENCY: "3", MAX_TASKS: "5", SESSION_TIMEOUT: "0", WORKSPACE_DIR: "/workspace/", LOG_LEVEL: "DEBUG" });
+        const s = parseSettings({
+            ...valid,
+            CONCURRENCY: "3",
+            MAX_TASKS: "5",
+            SESSION_TIMEOUT: "0",
+            WORKSPACE_DIR: "/workspace/",
+            LOG_LEVEL: "DEBUG",
+        });
         expect([s.concurrency, s.maxTasks, s.sessionTimeout, s.workspaceDir, s.logLevel]).toEqual([3, 5, 0, "/workspace", "debug"]);
     });
 
     it("lists every problem at once", () => {
-        expect(problems({ API_HOST: "ftp://x", RUNNER_ID: "bad id", CONCURRENCY: "0", WORKSPACE_DIR: "/etc", VNC_PASSWORD: "short" })).toEqual([
+        expect(
+            problems({ API_HOST: "ftp://x", RUNNER_ID: "bad id", CONCURRENCY: "0", WORKSPACE_DIR: "/etc", VNC_PASSWORD: "short" }),
+        ).toEqual([
             "API_HOST must be an http:// or https:// URL",
             "API_TOKEN is not set: the runner token configured on the control plane",
             "RUNNER_ID may hold only letters, digits, '_', '.' and '-', at most 200 characters",
             "RDP_PASSWORD is not set: the initial password of user zed, at least 8 characters",
             "VNC_PASSWORD must be at least 6 characters",
-            "CONCURRENCY must be a whole number from 1 to 64 (got \"0\")",
+            'CONCURRENCY must be a whole number from 1 to 64 (got "0")',
             'WORKSPACE_DIR must not be in the system folder /etc (the runner makes its workspace owned by the desktop user); use a folder such as /tmp/zed-workspaces or /workspace (got "/etc")',
         ]);
     });

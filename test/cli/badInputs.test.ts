@@ -44,13 +44,21 @@ function expectClean(message: string): void {
 
 /** Stack config values, beyond the shared table: ones that carry secrets. */
 const SECRET_BEARING: ReadonlyArray<readonly [string, string, string]> = [
-    ["apiHost", `https://ops:${PASSWORD}@helix.example.com`, 'apiHost (got "https://ops:***@helix.example.com") must not carry credentials'],
+    [
+        "apiHost",
+        `https://ops:${PASSWORD}@helix.example.com`,
+        'apiHost (got "https://ops:***@helix.example.com") must not carry credentials',
+    ],
     ["apiHost", `https://helix.example.com/?token=${PASSWORD}`, "must not have a query string"],
     ["apiHost", `https://helix.example.com/#${PASSWORD}`, "must not have a query string or fragment"],
     ["apiHost", `ftp://ops:${PASSWORD}@helix.example.com`, "must use http:// or https://"],
     ["apiToken", ` ${TOKEN}`, "apiToken has leading or trailing whitespace"],
     ["apiToken", `${TOKEN}\n`, "apiToken has leading or trailing whitespace"],
-    ["hosts", JSON.stringify([{ name: "a", dockerHost: `ssh://ops:${PASSWORD}@a`, replicas: 1 }]), 'hosts[0].dockerHost (got "ssh://ops:***@a") must not carry a password'],
+    [
+        "hosts",
+        JSON.stringify([{ name: "a", dockerHost: `ssh://ops:${PASSWORD}@a`, replicas: 1 }]),
+        'hosts[0].dockerHost (got "ssh://ops:***@a") must not carry a password',
+    ],
     ["networks", JSON.stringify([PASSWORD.replace("-", " ")]), "networks[0]"],
 ];
 
@@ -74,18 +82,50 @@ function projectWith(stackText: string): string {
 
 const STACK_FILES: ReadonlyArray<readonly [string, string, RegExp]> = [
     ["broken YAML", `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:replicas: [1\n`, /Pulumi\.t\.yaml:\d+:\d+: /],
-    ["a key set twice", `config:\n  zed-runner:replicas: 1\n  zed-runner:replicas: 2\n`, /Pulumi\.t\.yaml:3:3: the key "zed-runner:replicas" is set twice/],
+    [
+        "a key set twice",
+        `config:\n  zed-runner:replicas: 1\n  zed-runner:replicas: 2\n`,
+        /Pulumi\.t\.yaml:3:3: the key "zed-runner:replicas" is set twice/,
+    ],
     ["a tab-indented file", `config:\n\tzed-runner:replicas: 1\n`, /Pulumi\.t\.yaml:\d+:\d+: /],
     ["config as a list", "config:\n  - zed-runner:replicas\n", /config must be a map of keys to values/],
     ["an unknown key", `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:replica: 3\n`, /replica is not a zed-runner config key/],
-    ["a hex replicas Pulumi passes as text", `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:replicas: 0x10\n`, /replicas \(got "0x10"\) must be an integer/],
-    ["a capitalised boolean", `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:persistWorkspaces: True\n`, /persistWorkspaces \(got "True"\) must be true or false/],
-    ["a float replicas", `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:replicas: 2.0\n`, /replicas \(got "2.0"\) must be an integer/],
-    ["the token in plain text with a password in apiHost", `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:apiHost: https://ops:${PASSWORD}@helix\n`, /apiHost \(got "https:\/\/ops:\*\*\*@helix"\)/],
+    [
+        "a hex replicas Pulumi passes as text",
+        `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:replicas: 0x10\n`,
+        /replicas \(got "0x10"\) must be an integer/,
+    ],
+    [
+        "a capitalised boolean",
+        `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:persistWorkspaces: True\n`,
+        /persistWorkspaces \(got "True"\) must be true or false/,
+    ],
+    [
+        "a float replicas",
+        `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:replicas: 2.0\n`,
+        /replicas \(got "2.0"\) must be an integer/,
+    ],
+    [
+        "the token in plain text with a password in apiHost",
+        `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:apiHost: https://ops:${PASSWORD}@helix\n`,
+        /apiHost \(got "https:\/\/ops:\*\*\*@helix"\)/,
+    ],
     ["a removed key", `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:helixImage: x\n`, /helixImage is no longer used/],
-    ["replicas beside hosts", `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:replicas: 4\n  zed-runner:hosts:\n    - {name: a, dockerHost: "ssh://ops@a", replicas: 1}\n`, /replicas \(got "4"\) has no effect when hosts is set/],
-    ["two hosts on one engine", `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:hosts:\n    - {name: a, dockerHost: "unix:///var/run/docker.sock", replicas: 1}\n    - {name: b, dockerHost: "unix:///var/run//docker.sock", replicas: 1}\n`, /repeats hosts\[0\]\.dockerHost/],
-    ["an alias bomb", `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nconfig:\n  zed-runner:replicas: 1\n`, /Excessive alias count/],
+    [
+        "replicas beside hosts",
+        `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:replicas: 4\n  zed-runner:hosts:\n    - {name: a, dockerHost: "ssh://ops@a", replicas: 1}\n`,
+        /replicas \(got "4"\) has no effect when hosts is set/,
+    ],
+    [
+        "two hosts on one engine",
+        `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:hosts:\n    - {name: a, dockerHost: "unix:///var/run/docker.sock", replicas: 1}\n    - {name: b, dockerHost: "unix:///var/run//docker.sock", replicas: 1}\n`,
+        /repeats hosts\[0\]\.dockerHost/,
+    ],
+    [
+        "an alias bomb",
+        `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nconfig:\n  zed-runner:replicas: 1\n`,
+        /Excessive alias count/,
+    ],
 ];
 
 describe.each(STACK_FILES)("a stack file with %s", (_, text, expected) => {
@@ -97,14 +137,46 @@ describe.each(STACK_FILES)("a stack file with %s", (_, text, expected) => {
 });
 
 const ENV_FILES: ReadonlyArray<readonly [string, string, RegExp]> = [
-    ["a loopback-free bad API host", `API_HOST=ftp://helix\nAPI_TOKEN=${TOKEN}\n`, /apiHost \(got "ftp:\/\/helix"\) must use http:\/\/ or https:\/\//],
-    ["credentials in API_HOST", `API_HOST=https://ops:${PASSWORD}@helix.example.com\nAPI_TOKEN=${TOKEN}\n`, /apiHost \(got "https:\/\/ops:\*\*\*@helix\.example\.com"\) must not carry credentials/],
-    ["a zero concurrency", `API_HOST=https://helix.example.com\nCONCURRENCY=0\nAPI_TOKEN=${TOKEN}\n`, /concurrency \(got "0"\) must be an integer from 1 to 64/],
-    ["a negative MAX_TASKS", `API_HOST=https://helix.example.com\nMAX_TASKS=-1\n`, /maxTasks \(got "-1"\) must be an integer from 0 to 1000000/],
-    ["a system WORKSPACE_DIR", `API_HOST=https://helix.example.com\nWORKSPACE_DIR=/etc\n`, /workspaceDir \(got "\/etc"\) must not be in the system folder \/etc/],
-    ["an unknown LOG_LEVEL", `API_HOST=https://helix.example.com\nLOG_LEVEL=loud\nAPI_TOKEN=${TOKEN}\n`, /logLevel \(got "loud"\) must be one of debug, info, warn, error/],
-    ["a tiny display", `API_HOST=https://helix.example.com\nDISPLAY_WIDTH=10\n`, /displayWidth \(got "10"\) must be an integer from 640 to 7680/],
-    ["a bad RUNNER_ID", `API_HOST=https://helix.example.com\nRUNNER_ID=-bad id\n`, /runnerIdPrefix \(got "-bad id"\) must start with a letter or digit/],
+    [
+        "a loopback-free bad API host",
+        `API_HOST=ftp://helix\nAPI_TOKEN=${TOKEN}\n`,
+        /apiHost \(got "ftp:\/\/helix"\) must use http:\/\/ or https:\/\//,
+    ],
+    [
+        "credentials in API_HOST",
+        `API_HOST=https://ops:${PASSWORD}@helix.example.com\nAPI_TOKEN=${TOKEN}\n`,
+        /apiHost \(got "https:\/\/ops:\*\*\*@helix\.example\.com"\) must not carry credentials/,
+    ],
+    [
+        "a zero concurrency",
+        `API_HOST=https://helix.example.com\nCONCURRENCY=0\nAPI_TOKEN=${TOKEN}\n`,
+        /concurrency \(got "0"\) must be an integer from 1 to 64/,
+    ],
+    [
+        "a negative MAX_TASKS",
+        `API_HOST=https://helix.example.com\nMAX_TASKS=-1\n`,
+        /maxTasks \(got "-1"\) must be an integer from 0 to 1000000/,
+    ],
+    [
+        "a system WORKSPACE_DIR",
+        `API_HOST=https://helix.example.com\nWORKSPACE_DIR=/etc\n`,
+        /workspaceDir \(got "\/etc"\) must not be in the system folder \/etc/,
+    ],
+    [
+        "an unknown LOG_LEVEL",
+        `API_HOST=https://helix.example.com\nLOG_LEVEL=loud\nAPI_TOKEN=${TOKEN}\n`,
+        /logLevel \(got "loud"\) must be one of debug, info, warn, error/,
+    ],
+    [
+        "a tiny display",
+        `API_HOST=https://helix.example.com\nDISPLAY_WIDTH=10\n`,
+        /displayWidth \(got "10"\) must be an integer from 640 to 7680/,
+    ],
+    [
+        "a bad RUNNER_ID",
+        `API_HOST=https://helix.example.com\nRUNNER_ID=-bad id\n`,
+        /runnerIdPrefix \(got "-bad id"\) must start with a letter or digit/,
+    ],
     ["no variables", "# only a comment\n", /sets no variables/],
 ];
 
@@ -125,22 +197,55 @@ describe.each(ENV_FILES)("an env file with %s", (_, text, expected) => {
     });
 });
 
-const fleetHosts = parseConfig({ apiToken: TOKEN, hosts: JSON.stringify([{ name: "a", dockerHost: "ssh://ops@a", replicas: 2 }, { name: "b", dockerHost: "ssh://ops@b", replicas: 1 }]) }, context).hosts;
+const fleetHosts = parseConfig(
+    {
+        apiToken: TOKEN,
+        hosts: JSON.stringify([
+            { name: "a", dockerHost: "ssh://ops@a", replicas: 2 },
+            { name: "b", dockerHost: "ssh://ops@b", replicas: 1 },
+        ]),
+    },
+    context,
+).hosts;
 const PASSPHRASE = { PULUMI_CONFIG_PASSPHRASE: PASSWORD };
 
 const ARGUMENTS: ReadonlyArray<readonly [string, () => unknown, string]> = [
-    ["an unknown option", () => parseArgs(["--stak", "dev"], { values: ["stack"], flags: [] }), "Unknown option --stak; known options: --stack."],
+    [
+        "an unknown option",
+        () => parseArgs(["--stak", "dev"], { values: ["stack"], flags: [] }),
+        "Unknown option --stak; known options: --stack.",
+    ],
     ["an option without its value", () => parseArgs(["--stack"], { values: ["stack"], flags: [] }), "--stack needs a value."],
-    ["an option followed by another", () => parseArgs(["--stack", "--json"], { values: ["stack"], flags: ["json"] }), "--stack needs a value."],
-    ["deploy with --preview and --destroy", () => deployPlan(["--preview", "--destroy"], PASSPHRASE), "Choose one of --preview and --destroy."],
+    [
+        "an option followed by another",
+        () => parseArgs(["--stack", "--json"], { values: ["stack"], flags: ["json"] }),
+        "--stack needs a value.",
+    ],
+    [
+        "deploy with --preview and --destroy",
+        () => deployPlan(["--preview", "--destroy"], PASSPHRASE),
+        "Choose one of --preview and --destroy.",
+    ],
     ["deploy with a stray argument", () => deployPlan(["up"], PASSPHRASE), "Unexpected argument up"],
     ["deploy without a passphrase", () => deployPlan([], {}), "Set PULUMI_CONFIG_PASSPHRASE"],
-    ["deploy with a missing passphrase file", () => deployPlan([], { PULUMI_CONFIG_PASSPHRASE_FILE: "/nonexistent/pass" }), "PULUMI_CONFIG_PASSPHRASE_FILE names /nonexistent/pass, which does not exist."],
+    [
+        "deploy with a missing passphrase file",
+        () => deployPlan([], { PULUMI_CONFIG_PASSPHRASE_FILE: "/nonexistent/pass" }),
+        "PULUMI_CONFIG_PASSPHRASE_FILE names /nonexistent/pass, which does not exist.",
+    ],
     ["logs --since in the wrong form", () => parseSince("ten minutes"), "--since takes a duration such as 10m"],
     ["logs by index on a fleet", () => selectRunners(fleetHosts, "dev", "1", false), "This stack has 2 hosts: name the runner by its ID"],
-    ["logs for a runner ID that is not planned", () => selectRunners(fleetHosts, "dev", "external-zed-c-1", false), "No runner with ID external-zed-c-1"],
+    [
+        "logs for a runner ID that is not planned",
+        () => selectRunners(fleetHosts, "dev", "external-zed-c-1", false),
+        "No runner with ID external-zed-c-1",
+    ],
     ["logs with no runner named", () => selectRunners(fleetHosts, "dev", undefined, false), "Name a runner by index or runner ID"],
-    ["a stack with no file", () => loadStackFiles("no-such-stack", projectWith("config: {}\n")), "Pulumi.no-such-stack.yaml: create the stack with `pulumi stack init no-such-stack`"],
+    [
+        "a stack with no file",
+        () => loadStackFiles("no-such-stack", projectWith("config: {}\n")),
+        "Pulumi.no-such-stack.yaml: create the stack with `pulumi stack init no-such-stack`",
+    ],
 ];
 
 describe.each(ARGUMENTS)("the command line with %s", (_, run, expected) => {
@@ -152,5 +257,7 @@ describe.each(ARGUMENTS)("the command line with %s", (_, run, expected) => {
 });
 
 it("covers at least 100 bad inputs", () => {
-    expect(BAD_INPUTS.length + SECRET_BEARING.length + STACK_FILES.length + ENV_FILES.length + ARGUMENTS.length).toBeGreaterThanOrEqual(100);
+    expect(BAD_INPUTS.length + SECRET_BEARING.length + STACK_FILES.length + ENV_FILES.length + ARGUMENTS.length).toBeGreaterThanOrEqual(
+        100,
+    );
 });

@@ -53,7 +53,11 @@ describe("npm run deploy: arguments and defaults", () => {
         [["--stack"], passphrase, "--stack needs a value."],
         [["prod"], passphrase, "Unexpected argument prod"],
         [[], {}, "Set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE, a file holding it)"],
-        [[], { PULUMI_CONFIG_PASSPHRASE_FILE: "/nonexistent/pass" }, "PULUMI_CONFIG_PASSPHRASE_FILE names /nonexistent/pass, which does not exist."],
+        [
+            [],
+            { PULUMI_CONFIG_PASSPHRASE_FILE: "/nonexistent/pass" },
+            "PULUMI_CONFIG_PASSPHRASE_FILE names /nonexistent/pass, which does not exist.",
+        ],
     ])("refuses %j with %j", (argv, env, message) => {
         expect(() => deployPlan(argv as string[], env as NodeJS.ProcessEnv)).toThrow(UserError);
         expect(() => deployPlan(argv as string[], env as NodeJS.ProcessEnv)).toThrow(message);
@@ -75,8 +79,11 @@ describe("npm run deploy: without the Pulumi CLI", () => {
 
 describe("npm run deploy: outputs", () => {
     it("prints outputs with secrets hidden", () => {
-        expect(renderOutputs({ runnerIds: { value: ["r-1"], secret: false }, credentials: { value: [{ rdpPassword: "hunter22" }], secret: true } })).toBe(
-            'Outputs:\n  runnerIds: [\n    "r-1"\n  ]\n  credentials: [secret]',
-        );
+        expect(
+            renderOutputs({
+                runnerIds: { value: ["r-1"], secret: false },
+                credentials: { value: [{ rdpPassword: "hunter22" }], secret: true },
+            }),
+        ).toBe('Outputs:\n  runnerIds: [\n    "r-1"\n  ]\n  credentials: [secret]');
     });
 });

@@ -59,7 +59,7 @@ describe("npm run import-env", () => {
     });
 
     it("keeps keys and comments the stack file already has", async () => {
-        const dir = scratchProject("# my runners\nconfig:\n  zed-runner:concurrency: \"4\"\n  zed-runner:replicas: \"3\"\n");
+        const dir = scratchProject('# my runners\nconfig:\n  zed-runner:concurrency: "4"\n  zed-runner:replicas: "3"\n');
         const { out } = await run([SEED_ENV, "--stack", "dev"], dir);
         const text = fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8");
         expect(text.startsWith("# my runners\n")).toBe(true);
@@ -75,7 +75,9 @@ describe("npm run import-env", () => {
         const dir = scratchProject();
         const env = path.join(dir, "bad.env");
         fs.writeFileSync(env, "API_HOST=ftp://helix\nCONCURRENCY=0\nLOG_LEVEL=loud\n");
-        await expect(run([env], dir)).rejects.toThrow(/apiHost \(got "ftp:\/\/helix"\) must use http:\/\/ or https:\/\/[\s\S]*concurrency \(got "0"\) must be an integer from 1 to 64[\s\S]*logLevel/);
+        await expect(run([env], dir)).rejects.toThrow(
+            /apiHost \(got "ftp:\/\/helix"\) must use http:\/\/ or https:\/\/[\s\S]*concurrency \(got "0"\) must be an integer from 1 to 64[\s\S]*logLevel/,
+        );
         await expect(run([env], dir)).rejects.toThrow("Nothing was written");
         expect(fs.existsSync(path.join(dir, "Pulumi.dev.yaml"))).toBe(false);
     });
@@ -95,7 +97,9 @@ describe("npm run import-env", () => {
     });
 
     it("maps a prebuilt image other than the script's local one", () => {
-        expect(mapEnv({ DOCKER_IMAGE: "registry.example.com/zed:1.2" }, new Set()).written).toEqual({ image: "registry.example.com/zed:1.2" });
+        expect(mapEnv({ DOCKER_IMAGE: "registry.example.com/zed:1.2" }, new Set()).written).toEqual({
+            image: "registry.example.com/zed:1.2",
+        });
     });
 
     it("explains variables it does not know", () => {

@@ -5,7 +5,13 @@ import { MINIMAL } from "../fixtures/configs";
 const context = { stackName: "dev", machineHostName: "box" };
 const single = parseConfig({ ...MINIMAL, hostName: "box", replicas: "3" }, context).hosts;
 const fleet = parseConfig(
-    { ...MINIMAL, hosts: JSON.stringify([{ name: "a", dockerHost: "ssh://a", replicas: 1 }, { name: "b", dockerHost: "ssh://b", replicas: 2 }]) },
+    {
+        ...MINIMAL,
+        hosts: JSON.stringify([
+            { name: "a", dockerHost: "ssh://a", replicas: 1 },
+            { name: "b", dockerHost: "ssh://b", replicas: 2 },
+        ]),
+    },
     context,
 ).hosts;
 
@@ -20,12 +26,20 @@ describe("selectRunners", () => {
     });
 
     it("selects every runner with --all", () => {
-        expect(selectRunners(fleet, "dev", undefined, true).map((t) => t.runner.runnerId)).toEqual(["external-zed-a-1", "external-zed-b-1", "external-zed-b-2"]);
+        expect(selectRunners(fleet, "dev", undefined, true).map((t) => t.runner.runnerId)).toEqual([
+            "external-zed-a-1",
+            "external-zed-b-1",
+            "external-zed-b-2",
+        ]);
     });
 
     it.each([
         [single, "9", "No runner 9: the stack plans runners 1 to 3."],
-        [single, "external-zed-box-9", "No runner with ID external-zed-box-9; the stack's runners: external-zed-box-1, external-zed-box-2, external-zed-box-3."],
+        [
+            single,
+            "external-zed-box-9",
+            "No runner with ID external-zed-box-9; the stack's runners: external-zed-box-1, external-zed-box-2, external-zed-box-3.",
+        ],
         [fleet, "1", "This stack has 2 hosts: name the runner by its ID, e.g. external-zed-a-1."],
         [single, undefined, "Name a runner by index or runner ID"],
     ])("refuses an unclear choice", (hosts, which, message) => {

@@ -7,7 +7,11 @@ import { planFleet } from "../../components/plan";
 import { TEST_TOKEN } from "../fixtures/configs";
 import { runProgram } from "../program";
 
-const host = os.hostname().split(".")[0].toLowerCase().replace(/[^a-z0-9-]/g, "-");
+const host = os
+    .hostname()
+    .split(".")[0]
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-");
 
 describe("npm run plan", () => {
     it("prints the dev stack's runners, image, networks and the missing token", () => {
@@ -19,7 +23,11 @@ describe("npm run plan", () => {
             "Image: build Dockerfile.zed-agent (baseImage debian:bookworm-slim, Zed from zed-build/zed, the runner agent from agent/)",
             "Joins Docker networks: helix_default",
         ]);
-        expect(text).toMatch(new RegExp(`external-zed-${host}-2 +helix-zed-agent-dev-2 +127\\.0\\.0\\.1:3390 +127\\.0\\.0\\.1:5901 +http://127\\.0\\.0\\.1:3031/health`));
+        expect(text).toMatch(
+            new RegExp(
+                `external-zed-${host}-2 +helix-zed-agent-dev-2 +127\\.0\\.0\\.1:3390 +127\\.0\\.0\\.1:5901 +http://127\\.0\\.0\\.1:3031/health`,
+            ),
+        );
     });
 
     it("prints a fleet stack host by host", () => {
@@ -46,7 +54,11 @@ describe("npm run plan", () => {
     it("agrees with the program on every runner ID, container name and port", async () => {
         const { parsed } = loadStackFiles("fleet");
         const planned = planFleet(parsed.hosts, { project: "zed-runner", stackName: "fleet" }).flatMap((h) =>
-            h.runners.map((r) => ({ runnerId: r.runnerId, name: r.containerName, ports: r.ports.map((p) => [p.internal, p.external, p.ip]) })),
+            h.runners.map((r) => ({
+                runnerId: r.runnerId,
+                name: r.containerName,
+                ports: r.ports.map((p) => [p.internal, p.external, p.ip]),
+            })),
         );
         const { raw } = readStackConfig("fleet");
         const { engine, error } = await runProgram({ ...raw, apiToken: TEST_TOKEN }, "fleet");
@@ -68,7 +80,10 @@ describe("reading stack files", () => {
     it("shows an encrypted token as [secret] and counts it as set", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zr-plan-"));
         fs.copyFileSync(path.resolve(__dirname, "../../Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), "config:\n  zed-runner:apiToken:\n    secure: v1:AAAAencrypted==\n  aws:region: us-east-1\n");
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.prod.yaml"),
+            "config:\n  zed-runner:apiToken:\n    secure: v1:AAAAencrypted==\n  aws:region: us-east-1\n",
+        );
         const file = readStackConfig("prod", dir);
         expect(file.raw.apiToken).toBe("[secret]");
         expect([...file.secureKeys]).toEqual(["apiToken"]);

@@ -17,19 +17,35 @@ function project(text: string, stack = "t"): string {
 
 describe("readStackConfig", () => {
     it("passes plain scalars as the text written, as Pulumi does, so plan and program read them alike", () => {
-        const { raw } = readStackConfig("t", project("config:\n  zed-runner:replicas: 0x10\n  zed-runner:persistWorkspaces: True\n  zed-runner:concurrency: 2.0\n"));
+        const { raw } = readStackConfig(
+            "t",
+            project("config:\n  zed-runner:replicas: 0x10\n  zed-runner:persistWorkspaces: True\n  zed-runner:concurrency: 2.0\n"),
+        );
         expect([raw.replicas, raw.persistWorkspaces, raw.concurrency]).toEqual(["0x10", "True", "2.0"]);
-        expect(() => loadStackFiles("t", project("config:\n  zed-runner:replicas: 0x10\n"))).toThrow('replicas (got "0x10") must be an integer from 0 to 1000');
+        expect(() => loadStackFiles("t", project("config:\n  zed-runner:replicas: 0x10\n"))).toThrow(
+            'replicas (got "0x10") must be an integer from 0 to 1000',
+        );
     });
 
     it("reads YAML merge keys", () => {
-        const text = "base: &base\n  name: gpu-a\n  dockerHost: ssh://ops@gpu-a\nconfig:\n  zed-runner:hosts:\n    - <<: *base\n      replicas: 2\n";
-        expect(JSON.parse(readStackConfig("t", project(text)).raw.hosts ?? "null")).toEqual([{ name: "gpu-a", dockerHost: "ssh://ops@gpu-a", replicas: 2 }]);
+        const text =
+            "base: &base\n  name: gpu-a\n  dockerHost: ssh://ops@gpu-a\nconfig:\n  zed-runner:hosts:\n    - <<: *base\n      replicas: 2\n";
+        expect(JSON.parse(readStackConfig("t", project(text)).raw.hosts ?? "null")).toEqual([
+            { name: "gpu-a", dockerHost: "ssh://ops@gpu-a", replicas: 2 },
+        ]);
     });
 
     it.each([
-        ["broken YAML", "config:\n  zed-runner:replicas: [1, 2\n", /The stack file is not valid YAML:\n {2}.*Pulumi\.t\.yaml:\d+:\d+: Flow sequence in block collection must be sufficiently indented and end with a \]/],
-        ["a key set twice", "config:\n  zed-runner:replicas: 1\n  zed-runner:replicas: 2\n", /Pulumi\.t\.yaml:3:3: the key "zed-runner:replicas" is set twice/],
+        [
+            "broken YAML",
+            "config:\n  zed-runner:replicas: [1, 2\n",
+            /The stack file is not valid YAML:\n {2}.*Pulumi\.t\.yaml:\d+:\d+: Flow sequence in block collection must be sufficiently indented and end with a \]/,
+        ],
+        [
+            "a key set twice",
+            "config:\n  zed-runner:replicas: 1\n  zed-runner:replicas: 2\n",
+            /Pulumi\.t\.yaml:3:3: the key "zed-runner:replicas" is set twice/,
+        ],
         ["config that is not a map", "config: [1, 2]\n", /config must be a map of keys to values/],
     ])("refuses %s, naming the file and line", (_, text, message) => {
         expect(() => readStackConfig("t", project(text))).toThrow(message);
@@ -37,13 +53,22 @@ describe("readStackConfig", () => {
 
     it("refuses an alias bomb", () => {
         const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
-        for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(", ")}]`);
-        expect(() => readStackConfig("t", project(`${levels.join("\n")}\nconfig:\n  zed-runner:replicas: 1\n`))).toThrow(/cannot be read: Excessive alias count/);
+        for (let i = 1; i < 9; i++)
+            levels.push(
+                `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+                    .fill(`*${String.fromCharCode(96 + i)}`)
+                    .join(", ")}]`,
+            );
+        expect(() => readStackConfig("t", project(`${levels.join("\n")}\nconfig:\n  zed-runner:replicas: 1\n`))).toThrow(
+            /cannot be read: Excessive alias count/,
+        );
     });
 
     it("refuses a stack file with thousands of keys", () => {
         const text = `config:\n${Array.from({ length: 30_000 }, (_, i) => `  zed-runner:key${i}: ${i}`).join("\n")}\n`;
-        expect(() => readStackConfig("t", project(text))).toThrow("The stack file Pulumi.t.yaml sets 30000 config keys; more than 1000 is not a zed-runner stack.");
+        expect(() => readStackConfig("t", project(text))).toThrow(
+            "The stack file Pulumi.t.yaml sets 30000 config keys; more than 1000 is not a zed-runner stack.",
+        );
     });
 
     it("says so when the stack file is a directory", () => {

@@ -28,7 +28,11 @@ function observed(name: string, changes: Partial<ObservedContainer> = {}): Obser
 
 describe("classify", () => {
     it("matches planned runners to containers by name", () => {
-        const rows = classify("box", plan, [observed("helix-zed-agent-dev-1"), observed("helix-zed-agent-dev-2"), observed("helix-zed-agent-dev-3")]);
+        const rows = classify("box", plan, [
+            observed("helix-zed-agent-dev-1"),
+            observed("helix-zed-agent-dev-2"),
+            observed("helix-zed-agent-dev-3"),
+        ]);
         expect(rows.map((r) => [r.runnerId, r.status])).toEqual([
             ["external-zed-box-1", "healthy"],
             ["external-zed-box-2", "healthy"],
@@ -72,19 +76,28 @@ describe("renderStatus", () => {
     it("says desktops are reached through the control plane when their ports are not published", () => {
         const { hosts: quiet } = parseConfig({ ...MINIMAL, hostName: "box" }, { stackName: "dev", machineHostName: "box" });
         const [onlyHealth] = planFleet(quiet, { project: "zed-runner", stackName: "dev" });
-        const [row] = renderStatus(classify("box", onlyHealth, [observed("helix-zed-agent-dev-1")]), new Date("2026-11-24T07:02:03Z")).split("\n").slice(2);
+        const [row] = renderStatus(classify("box", onlyHealth, [observed("helix-zed-agent-dev-1")]), new Date("2026-11-24T07:02:03Z"))
+            .split("\n")
+            .slice(2);
         expect(row).toMatch(/revdial up, 1 open +via control plane$/);
     });
 
     it("prints a row per runner with uptime, resources, connection and endpoints, then a summary", () => {
         const rows = classify("box", plan, [
             observed("helix-zed-agent-dev-1"),
-            observed("helix-zed-agent-dev-2", { restarts: 2, controlPlane: { connected: false, since: null, lastError: "dial tcp: connection refused" } }),
+            observed("helix-zed-agent-dev-2", {
+                restarts: 2,
+                controlPlane: { connected: false, since: null, lastError: "dial tcp: connection refused" },
+            }),
         ]);
         const text = renderStatus(rows, new Date("2026-11-24T07:02:03Z"));
         const lines = text.split("\n");
-        expect(lines[0]).toMatch(/^HOST +RUNNER ID +CONTAINER +STATUS +RESTARTS +UP +CPU +MEMORY +CONTROL PLANE +SESSIONS +DESKTOP +ENDPOINTS$/);
-        expect(lines[2]).toMatch(/^box +external-zed-box-1 +helix-zed-agent-dev-1 +healthy +0 +1h02m +0\.4% +52MiB +connected +1\/2 +revdial up, 1 open +rdp 127\.0\.0\.1:3389  vnc 127\.0\.0\.1:5900$/);
+        expect(lines[0]).toMatch(
+            /^HOST +RUNNER ID +CONTAINER +STATUS +RESTARTS +UP +CPU +MEMORY +CONTROL PLANE +SESSIONS +DESKTOP +ENDPOINTS$/,
+        );
+        expect(lines[2]).toMatch(
+            /^box +external-zed-box-1 +helix-zed-agent-dev-1 +healthy +0 +1h02m +0\.4% +52MiB +connected +1\/2 +revdial up, 1 open +rdp 127\.0\.0\.1:3389  vnc 127\.0\.0\.1:5900$/,
+        );
         expect(lines[3]).toContain("down: dial tcp: connection refused");
         expect(lines[4]).toMatch(/^box +external-zed-box-3 +helix-zed-agent-dev-3 +missing +- +- +- +- +- +- +- +rdp 127\.0\.0\.1:3391/);
         expect(lines[lines.length - 1]).toBe("2 healthy, 1 missing");
@@ -136,9 +149,13 @@ describe("collectStatus across hosts", () => {
             ["b", "external-zed-b-1", "unreachable"],
             ["b", "external-zed-b-2", "unreachable"],
         ]);
-        expect(rows[1].error).toBe("Cannot reach the Docker engine of host b at ssh://ops@b: connect ECONNREFUSED 10.0.0.9:22. Is Docker running there, and may this user use it?");
+        expect(rows[1].error).toBe(
+            "Cannot reach the Docker engine of host b at ssh://ops@b: connect ECONNREFUSED 10.0.0.9:22. Is Docker running there, and may this user use it?",
+        );
         expect(needsAttention(rows)).toBe(true);
-        expect(renderStatus(rows, new Date()).split("\n")[3]).toMatch(/^b +external-zed-b-1 +helix-zed-agent-dev-1 +unreachable .*host unreachable: Cannot reach the Docker engine of host b/);
+        expect(renderStatus(rows, new Date()).split("\n")[3]).toMatch(
+            /^b +external-zed-b-1 +helix-zed-agent-dev-1 +unreachable .*host unreachable: Cannot reach the Docker engine of host b/,
+        );
         // What --json prints stays JSON.
         expect(JSON.parse(JSON.stringify({ runners: rows })).runners).toHaveLength(3);
     });

@@ -1,11 +1,4 @@
-import {
-    CONFIG_KEYS,
-    ConfigError,
-    INSECURE_DEFAULT_TOKEN,
-    isLoopbackHost,
-    parseConfig,
-    sanitizeHostName,
-} from "../../components/config";
+import { CONFIG_KEYS, ConfigError, INSECURE_DEFAULT_TOKEN, isLoopbackHost, parseConfig, sanitizeHostName } from "../../components/config";
 import { BAD_INPUTS, MINIMAL, TEST_TOKEN } from "../fixtures/configs";
 
 const context = { stackName: "dev", machineHostName: "builder-01.example.internal" };
@@ -59,7 +52,7 @@ describe("parseConfig defaults", () => {
         expect(warnings).toEqual([]);
     });
 
-    it("treats empty strings (Pulumi.yaml's `default: \"\"`) as unset", () => {
+    it('treats empty strings (Pulumi.yaml\'s `default: ""`) as unset', () => {
         const parsed = parseConfig({ ...MINIMAL, hostName: "", image: "", cpus: "", runnerIdPrefix: "" }, context);
         expect(parsed.settings.hostName).toBe("builder-01");
         expect(parsed.settings.image).toBeUndefined();
@@ -153,11 +146,22 @@ describe("parseConfig hosts", () => {
 
     it("merges each host's overrides into the top-level settings", () => {
         const { hosts } = parseConfig(
-            { ...MINIMAL, memoryMb: "2048", concurrency: "3", hosts: JSON.stringify([{ ...a, memoryMb: 8192, sshOpts: ["-o", "StrictHostKeyChecking=yes"] }]) },
+            {
+                ...MINIMAL,
+                memoryMb: "2048",
+                concurrency: "3",
+                hosts: JSON.stringify([{ ...a, memoryMb: 8192, sshOpts: ["-o", "StrictHostKeyChecking=yes"] }]),
+            },
             context,
         );
         expect(hosts[0].connection).toEqual({ host: "ssh://ops@gpu-a", certPath: undefined, sshOpts: ["-o", "StrictHostKeyChecking=yes"] });
-        expect(hosts[0].settings).toMatchObject({ hostName: "gpu-a", replicas: 2, memoryMb: 8192, concurrency: 3, runnerIdPrefix: "external-zed-gpu-a" });
+        expect(hosts[0].settings).toMatchObject({
+            hostName: "gpu-a",
+            replicas: 2,
+            memoryMb: 8192,
+            concurrency: 3,
+            runnerIdPrefix: "external-zed-gpu-a",
+        });
     });
 
     it("keeps a top-level runnerIdPrefix unique per host", () => {
@@ -183,10 +187,17 @@ describe("parseConfig with hosts", () => {
 });
 
 describe("parseConfig warnings", () => {
-    it.each([["::ffff:0.0.0.0"], ["0:0:0:0:0:0:0:0"], ["0.0.0.0"], ["::"]])("warns that bindAddress %s publishes on every interface", (bindAddress) => {
-        const { warnings } = parseConfig({ ...MINIMAL, bindAddress }, context);
-        expect(warnings).toEqual([expect.stringContaining(`bindAddress is ${bindAddress}: every runner's health port is published on every network interface`)]);
-    });
+    it.each([["::ffff:0.0.0.0"], ["0:0:0:0:0:0:0:0"], ["0.0.0.0"], ["::"]])(
+        "warns that bindAddress %s publishes on every interface",
+        (bindAddress) => {
+            const { warnings } = parseConfig({ ...MINIMAL, bindAddress }, context);
+            expect(warnings).toEqual([
+                expect.stringContaining(
+                    `bindAddress is ${bindAddress}: every runner's health port is published on every network interface`,
+                ),
+            ]);
+        },
+    );
 
     it("accepts an insecure token only with allowInsecureToken, with a warning", () => {
         const parsed = parseConfig({ apiToken: INSECURE_DEFAULT_TOKEN, allowInsecureToken: "true" }, context);
@@ -255,8 +266,16 @@ describe("one message for every problem, never a secret", () => {
     });
 
     it.each([
-        ["https://ops:hunter2@helix.example.com", 'apiHost (got "https://ops:***@helix.example.com") must not carry credentials', "hunter2"],
-        ["https://helix.example.com/?token=s3cr3t-value", 'apiHost (got "https://helix.example.com/?***") must not have a query string', "s3cr3t-value"],
+        [
+            "https://ops:hunter2@helix.example.com",
+            'apiHost (got "https://ops:***@helix.example.com") must not carry credentials',
+            "hunter2",
+        ],
+        [
+            "https://helix.example.com/?token=s3cr3t-value",
+            'apiHost (got "https://helix.example.com/?***") must not have a query string',
+            "s3cr3t-value",
+        ],
     ])("masks a URL's credentials: %s", (apiHost, message, secret) => {
         const problems = problemsOf({ ...MINIMAL, apiHost });
         expect(problems).toEqual([expect.stringContaining(message)]);
@@ -270,7 +289,10 @@ describe("one message for every problem, never a secret", () => {
     });
 
     it("takes an encrypted value it cannot read as present, without checking it", () => {
-        const parsed = parseConfig({ ...MINIMAL, apiHost: "[secret]" }, { ...context, secretKeys: new Set(["apiHost"]), unreadableKeys: new Set(["apiHost"]) });
+        const parsed = parseConfig(
+            { ...MINIMAL, apiHost: "[secret]" },
+            { ...context, secretKeys: new Set(["apiHost"]), unreadableKeys: new Set(["apiHost"]) },
+        );
         expect(parsed.settings.apiHost).toBe("[secret]");
     });
 

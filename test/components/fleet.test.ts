@@ -26,16 +26,31 @@ async function snapshot(hosts: Host[]): Promise<Map<string, string>> {
 function diff(before: Map<string, string>, after: Map<string, string>) {
     const short = (urn: string) => urn.split("::").pop()!;
     return {
-        added: [...after.keys()].filter((u) => !before.has(u)).map(short).sort(),
-        removed: [...before.keys()].filter((u) => !after.has(u)).map(short).sort(),
-        changed: [...after.keys()].filter((u) => before.has(u) && before.get(u) !== after.get(u)).map(short).sort(),
+        added: [...after.keys()]
+            .filter((u) => !before.has(u))
+            .map(short)
+            .sort(),
+        removed: [...before.keys()]
+            .filter((u) => !after.has(u))
+            .map(short)
+            .sort(),
+        changed: [...after.keys()]
+            .filter((u) => before.has(u) && before.get(u) !== after.get(u))
+            .map(short)
+            .sort(),
     };
 }
 
 describe("a fleet declared with hosts", () => {
     it("declares one provider and one ZedRunner per host, and every container uses its host's provider", async () => {
-        const { engine, program } = await runProgram({ ...MINIMAL, apiHost: "https://helix.example.com", hosts: JSON.stringify([A, B, C]) });
-        expect(engine.registrations.filter((r) => r.type === "pulumi:providers:docker").map((r) => [r.name, r.inputs.host, r.inputs.certPath])).toEqual([
+        const { engine, program } = await runProgram({
+            ...MINIMAL,
+            apiHost: "https://helix.example.com",
+            hosts: JSON.stringify([A, B, C]),
+        });
+        expect(
+            engine.registrations.filter((r) => r.type === "pulumi:providers:docker").map((r) => [r.name, r.inputs.host, r.inputs.certPath]),
+        ).toEqual([
             ["docker-gpu-a", "ssh://ops@gpu-a.example.com", undefined],
             ["docker-gpu-b", "ssh://ops@gpu-b.example.com:2222", undefined],
             ["docker-gpu-c", "tcp://gpu-c.example.com:2376", "/etc/docker/certs/gpu-c"],
@@ -50,8 +65,17 @@ describe("a fleet declared with hosts", () => {
             expect(container.provider).toContain(`::docker-${host}::`);
         }
         // The image is built on each host's own engine.
-        expect(engine.ofType("docker:index/image:Image").map((r) => r.provider?.split("::")[3])).toEqual(["docker-gpu-a", "docker-gpu-b", "docker-gpu-c"]);
-        expect(program!.runnerIds).toEqual(["external-zed-gpu-a-1", "external-zed-gpu-a-2", "external-zed-gpu-b-1", "external-zed-gpu-c-1"]);
+        expect(engine.ofType("docker:index/image:Image").map((r) => r.provider?.split("::")[3])).toEqual([
+            "docker-gpu-a",
+            "docker-gpu-b",
+            "docker-gpu-c",
+        ]);
+        expect(program!.runnerIds).toEqual([
+            "external-zed-gpu-a-1",
+            "external-zed-gpu-a-2",
+            "external-zed-gpu-b-1",
+            "external-zed-gpu-c-1",
+        ]);
         expect(Object.keys(program!.hosts)).toEqual(["gpu-a", "gpu-b", "gpu-c"]);
         expect(program!.hosts["gpu-a"]).toMatchObject({
             dockerHost: "ssh://ops@gpu-a.example.com",
@@ -120,7 +144,13 @@ describe("which resources a fleet change touches", () => {
         expect(added.changed).toEqual([]);
         expect(added.added.every((name) => name.includes("gpu-c"))).toBe(true);
         expect(added.added).toEqual(
-            expect.arrayContaining(["docker-gpu-c", "zed-runner-gpu-c", "zed-runner-gpu-c-image", "zed-runner-gpu-c-network", "zed-runner-gpu-c-runner-1"]),
+            expect.arrayContaining([
+                "docker-gpu-c",
+                "zed-runner-gpu-c",
+                "zed-runner-gpu-c-image",
+                "zed-runner-gpu-c-network",
+                "zed-runner-gpu-c-runner-1",
+            ]),
         );
         const withoutB = await snapshot([A, C]);
         const removed = diff(three, withoutB);
@@ -139,7 +169,11 @@ describe("which resources a fleet change touches", () => {
     it("changing a per-host override touches only that host", async () => {
         const before = await snapshot([A, B]);
         const after = await snapshot([{ ...A, cpus: 2 }, B]);
-        expect(diff(before, after)).toEqual({ added: [], removed: [], changed: ["zed-runner-gpu-a-runner-1", "zed-runner-gpu-a-runner-2"] });
+        expect(diff(before, after)).toEqual({
+            added: [],
+            removed: [],
+            changed: ["zed-runner-gpu-a-runner-1", "zed-runner-gpu-a-runner-2"],
+        });
     });
 
     it("scaling the implicit single host adds one runner and touches nothing else", async () => {
@@ -157,19 +191,23 @@ describe("which resources a fleet change touches", () => {
 
 describe("fleet config errors", () => {
     const refuse = async (hosts: unknown, extra: Record<string, string> = {}) => {
-        const { engine, error } = await runProgram({ ...PUBLISHED, ...extra, hosts: typeof hosts === "string" ? hosts : JSON.stringify(hosts) });
+        const { engine, error } = await runProgram({
+            ...PUBLISHED,
+            ...extra,
+            hosts: typeof hosts === "string" ? hosts : JSON.stringify(hosts),
+        });
         expect(engine.registrations).toHaveLength(0);
         return error?.message ?? "";
     };
 
     it("names the host and key of a bad value", async () => {
-        expect(await refuse([A, { ...B, replicas: -2 }])).toContain('hosts[1].replicas (got -2) must be an integer from 0 to 1000');
+        expect(await refuse([A, { ...B, replicas: -2 }])).toContain("hosts[1].replicas (got -2) must be an integer from 0 to 1000");
     });
 
     it("refuses duplicate host names and Docker hosts", async () => {
         const message = await refuse([A, { ...B, name: A.name }, { ...C, dockerHost: A.dockerHost, certPath: undefined }]);
-        expect(message).toContain("hosts[1].name (got \"gpu-a\") repeats hosts[0].name; each host needs its own");
-        expect(message).toContain("hosts[2].dockerHost (got \"ssh://ops@gpu-a.example.com\") repeats hosts[0].dockerHost");
+        expect(message).toContain('hosts[1].name (got "gpu-a") repeats hosts[0].name; each host needs its own');
+        expect(message).toContain('hosts[2].dockerHost (got "ssh://ops@gpu-a.example.com") repeats hosts[0].dockerHost');
     });
 
     it("requires TLS certificates for tcp://", async () => {
@@ -178,12 +216,17 @@ describe("fleet config errors", () => {
 
     it("refuses an unknown Docker host scheme and unknown host keys", async () => {
         const message = await refuse([{ ...A, dockerHost: "http://gpu-a:2375", replica: 3 }]);
-        expect(message).toContain("hosts[0].dockerHost (got \"http://gpu-a:2375\") must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port");
+        expect(message).toContain(
+            'hosts[0].dockerHost (got "http://gpu-a:2375") must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port',
+        );
         expect(message).toContain("hosts[0].replica is not a host key");
     });
 
     it("refuses two hosts whose runners would share runner IDs", async () => {
-        const message = await refuse([{ ...A, runnerIdPrefix: "shared" }, { ...B, runnerIdPrefix: "shared" }]);
+        const message = await refuse([
+            { ...A, runnerIdPrefix: "shared" },
+            { ...B, runnerIdPrefix: "shared" },
+        ]);
         expect(message).toContain("runner ID shared-1 is planned on both host gpu-a and host gpu-b");
     });
 

@@ -56,7 +56,10 @@ describe("Dockerfile.zed-agent", () => {
     it("downloads nothing but Debian packages and takes no Helix image", () => {
         const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
         expect(froms).toEqual(["${BASE_IMAGE}", "${BASE_IMAGE}", "runtime", "runtime"]);
-        const instructions = dockerfile.split("\n").filter((l) => !/^\s*#/.test(l)).join("\n");
+        const instructions = dockerfile
+            .split("\n")
+            .filter((l) => !/^\s*#/.test(l))
+            .join("\n");
         expect(instructions).not.toMatch(/HELIX_IMAGE|npm (ci|install)|curl |wget /);
     });
 });
@@ -82,9 +85,12 @@ describe(".dockerignore", () => {
         expect(ignoredByDockerignore(`${input}/package.json`, patterns)).toBe(false);
     });
 
-    it.each([["node_modules/@pulumi/pulumi"], ["components/zedRunner.ts"], [".git/config"], ["policy/index.ts"], ["node_modules/jest"]])("leaves %s out", (file) => {
-        expect(ignoredByDockerignore(file, patterns)).toBe(true);
-    });
+    it.each([["node_modules/@pulumi/pulumi"], ["components/zedRunner.ts"], [".git/config"], ["policy/index.ts"], ["node_modules/jest"]])(
+        "leaves %s out",
+        (file) => {
+            expect(ignoredByDockerignore(file, patterns)).toBe(true);
+        },
+    );
 });
 
 describe("workspaceDirProblem", () => {

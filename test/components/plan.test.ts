@@ -24,7 +24,12 @@ describe("planRunner", () => {
         const settings = parseConfig({ apiToken: TEST_TOKEN, hostName: "box" }, { stackName: "dev", machineHostName: "box" }).settings;
         const runner = planRunner(settings, 1, context);
         expect(runner.ports).toEqual([{ role: "health", internal: 3030, external: 3030, ip: "127.0.0.1", protocol: "tcp" }]);
-        expect(runner.endpoints).toEqual({ runnerId: "external-zed-box-1", rdp: undefined, vnc: undefined, health: "http://127.0.0.1:3030/health" });
+        expect(runner.endpoints).toEqual({
+            runnerId: "external-zed-box-1",
+            rdp: undefined,
+            vnc: undefined,
+            health: "http://127.0.0.1:3030/health",
+        });
         // Nothing to collide: RDP and VNC bases are not checked against each other when not published.
         expect(() => planRunners({ ...settings, replicas: 3, rdpPortBase: 5900, vncPortBase: 5900 }, context)).not.toThrow();
     });
@@ -97,15 +102,16 @@ describe("planRunner", () => {
     });
 
     it("names a workspace volume only when persistWorkspaces is true", () => {
-        expect(planRunner(settingsWith({ persistWorkspaces: "true" }), 4, context).workspaceVolume).toBe(
-            "helix-zed-agent-dev-4-workspace",
-        );
+        expect(planRunner(settingsWith({ persistWorkspaces: "true" }), 4, context).workspaceVolume).toBe("helix-zed-agent-dev-4-workspace");
     });
 });
 
 describe("planRunners", () => {
     it("plans 500 runners with unique IDs, names and host ports", () => {
-        const runners = planRunners(settingsWith({ replicas: "500", rdpPortBase: "20000", vncPortBase: "30000", healthPortBase: "40000" }), context);
+        const runners = planRunners(
+            settingsWith({ replicas: "500", rdpPortBase: "20000", vncPortBase: "30000", healthPortBase: "40000" }),
+            context,
+        );
         expect(runners).toHaveLength(500);
         expect(new Set(runners.map((r) => r.runnerId)).size).toBe(500);
         expect(new Set(runners.map((r) => r.containerName)).size).toBe(500);
@@ -151,7 +157,11 @@ describe("planRunners", () => {
 
     it("publishes the ports the image serves RDP, VNC and health on", () => {
         const [runner] = planRunners(settingsWith(), context);
-        expect(runner.ports.map((p) => [p.role, p.internal])).toEqual([["rdp", 3389], ["vnc", 5900], ["health", 3030]]);
+        expect(runner.ports.map((p) => [p.role, p.internal])).toEqual([
+            ["rdp", 3389],
+            ["vnc", 5900],
+            ["health", 3030],
+        ]);
     });
 });
 

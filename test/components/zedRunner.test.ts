@@ -158,8 +158,21 @@ describe("ZedRunner", () => {
         expect(runner1).not.toContain(`RDP_PASSWORD=${vars.RDP_PASSWORD}`);
         expect(Object.keys(vars).sort()).toEqual(
             [
-                "API_HOST", "API_TOKEN", "RUNNER_ID", "CONCURRENCY", "MAX_TASKS", "SESSION_TIMEOUT", "STOP_GRACE_SECONDS", "REVDIAL",
-                "WORKSPACE_DIR", "LOG_LEVEL", "DISPLAY", "DISPLAY_WIDTH", "DISPLAY_HEIGHT", "RDP_PASSWORD", "VNC_PASSWORD",
+                "API_HOST",
+                "API_TOKEN",
+                "RUNNER_ID",
+                "CONCURRENCY",
+                "MAX_TASKS",
+                "SESSION_TIMEOUT",
+                "STOP_GRACE_SECONDS",
+                "REVDIAL",
+                "WORKSPACE_DIR",
+                "LOG_LEVEL",
+                "DISPLAY",
+                "DISPLAY_WIDTH",
+                "DISPLAY_HEIGHT",
+                "RDP_PASSWORD",
+                "VNC_PASSWORD",
             ].sort(),
         );
     });
@@ -231,9 +244,9 @@ describe("ZedRunner", () => {
     });
 
     it("registers nothing for a plan with colliding ports", () => {
-        expect(() => new ZedRunner("bad", { settings: settingsWith({ replicas: "3", vncPortBase: "3390" }), apiToken: TEST_TOKEN, context })).toThrow(
-            /host port 3390/,
-        );
+        expect(
+            () => new ZedRunner("bad", { settings: settingsWith({ replicas: "3", vncPortBase: "3390" }), apiToken: TEST_TOKEN, context }),
+        ).toThrow(/host port 3390/);
         expect(engine.registrations.filter((r) => r.custom)).toHaveLength(0);
     });
 });

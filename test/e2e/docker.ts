@@ -58,7 +58,8 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
         } catch (err) {
             lastError = err;
         }
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+        if (Date.now() > deadline)
+            throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
         await new Promise((r) => setTimeout(r, 250));
     }
 }

@@ -23,8 +23,25 @@ const MB = 1024 * 1024;
 
 /** Container inputs this translation understands; anything else fails loudly. */
 const HANDLED = new Set([
-    "name", "image", "restart", "envs", "ports", "hosts", "networksAdvanced", "healthcheck", "wait", "waitTimeout",
-    "stopSignal", "stopTimeout", "destroyGraceSeconds", "logDriver", "logOpts", "memory", "shmSize", "cpus", "labels",
+    "name",
+    "image",
+    "restart",
+    "envs",
+    "ports",
+    "hosts",
+    "networksAdvanced",
+    "healthcheck",
+    "wait",
+    "waitTimeout",
+    "stopSignal",
+    "stopTimeout",
+    "destroyGraceSeconds",
+    "logDriver",
+    "logOpts",
+    "memory",
+    "shmSize",
+    "cpus",
+    "labels",
     "volumes",
 ]);
 

@@ -32,9 +32,25 @@ function exchange(host: string, port: number, request: Buffer | undefined, bytes
  */
 export async function rdpConnectionPduType(host: string, port: number): Promise<number> {
     const request = Buffer.from([
-        0x03, 0x00, 0x00, 0x13, // TPKT, length 19
-        0x0e, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00, // X.224 Connection Request
-        0x01, 0x00, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, // RDP_NEG_REQ: PROTOCOL_SSL
+        0x03,
+        0x00,
+        0x00,
+        0x13, // TPKT, length 19
+        0x0e,
+        0xe0,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00, // X.224 Connection Request
+        0x01,
+        0x00,
+        0x08,
+        0x00,
+        0x01,
+        0x00,
+        0x00,
+        0x00, // RDP_NEG_REQ: PROTOCOL_SSL
     ]);
     const answer = await exchange(host, port, request, 6);
     return answer[5];
@@ -92,8 +108,11 @@ export async function vncSnapshot(host: string, port: number, password: string, 
         const out = path.join(dir, "desktop.jpg");
         // Not spawnSync: the caller may be relaying this very connection in this process.
         const run = await new Promise<{ code: number | null; text: string }>((resolve) => {
-            execFile("vncsnapshot", ["-quiet", ...options, "-passwd", passwordFile, `${host}::${port}`, out], { encoding: "utf8", timeout: 60_000 }, (err, stdout, stderr) =>
-                resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, text: `${stderr}${stdout}` }),
+            execFile(
+                "vncsnapshot",
+                ["-quiet", ...options, "-passwd", passwordFile, `${host}::${port}`, out],
+                { encoding: "utf8", timeout: 60_000 },
+                (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, text: `${stderr}${stdout}` }),
             );
         });
         if (run.code !== 0 || !fs.existsSync(out)) throw new Error(`vncsnapshot failed (${run.code}): ${run.text.trim().slice(0, 300)}`);

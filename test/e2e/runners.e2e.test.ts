@@ -46,11 +46,21 @@ const containerOf = (i: number): Docker.Container => deployed.running.get(deploy
 const declaredOf = (i: number): Registration => deployed.declared[i];
 
 /** What the stub Zed reported about itself, read inside the container. */
-async function stubReport(container: Docker.Container, dir: string): Promise<{ fields: Record<string, string>; env: Record<string, string> }> {
+async function stubReport(
+    container: Docker.Container,
+    dir: string,
+): Promise<{ fields: Record<string, string>; env: Record<string, string> }> {
     const { exitCode, output } = await execIn(container, ["cat", `${dir}/.zed-stub-report`]);
     if (exitCode !== 0) throw new Error(`no stub report in ${dir}`);
     const [head, envText] = output.split("--- env\n");
-    const pairs = (text: string) => Object.fromEntries(text.trim().split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const pairs = (text: string) =>
+        Object.fromEntries(
+            text
+                .trim()
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+        );
     const { PWD: _shellsOwn, ...env } = pairs(envText ?? "");
     return { fields: pairs(head), env };
 }
@@ -69,7 +79,11 @@ const agentPid = async (container: Docker.Container) => (await pids(container, A
 async function descendants(container: Docker.Container, root: number): Promise<number[]> {
     const { output } = await execIn(container, ["ps", "-eo", "pid=,ppid="]);
     const children = new Map<number, number[]>();
-    for (const [pid, ppid] of output.trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number))) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    for (const [pid, ppid] of output
+        .trim()
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/).map(Number)))
+        children.set(ppid, [...(children.get(ppid) ?? []), pid]);
     const out: number[] = [];
     const walk = (pid: number) => (children.get(pid) ?? []).forEach((c) => (out.push(c), walk(c)));
     walk(root);
@@ -106,7 +120,8 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-    for (const stack of [STACK, LIMITS_STACK, DESKTOP_STACK, NETWORK_STACK]) await removeLabelled(LABELS.stack, stack).catch(() => undefined);
+    for (const stack of [STACK, LIMITS_STACK, DESKTOP_STACK, NETWORK_STACK])
+        await removeLabelled(LABELS.stack, stack).catch(() => undefined);
     await controlPlane.close();
 });
 
@@ -136,7 +151,9 @@ describe("runners declared by index.ts, on a real engine", () => {
 
     it("answers on each health port with every component up and the link connected", async () => {
         for (const declared of deployed.declared) {
-            const response = await fetch(`http://127.0.0.1:${hostPort(declared, CONTAINER_PORTS.health)}/health`, { signal: AbortSignal.timeout(5000) });
+            const response = await fetch(`http://127.0.0.1:${hostPort(declared, CONTAINER_PORTS.health)}/health`, {
+                signal: AbortSignal.timeout(5000),
+            });
             expect(response.status).toBe(200);
             const body = await response.json();
             expect(body).toMatchObject({
@@ -176,8 +193,12 @@ describe("runners declared by index.ts, on a real engine", () => {
             const greeting = await vncGreeting("127.0.0.1", hostPort(declared, CONTAINER_PORTS.vnc));
             expect(greeting.securityTypes).toEqual([2]);
         }
-        expect(await vncSnapshot("127.0.0.1", hostPort(declaredOf(0), CONTAINER_PORTS.vnc), envOf(declaredOf(0)).VNC_PASSWORD)).toBeGreaterThan(1000);
-        await expect(vncSnapshot("127.0.0.1", hostPort(declaredOf(0), CONTAINER_PORTS.vnc), "wrong-pw")).rejects.toThrow(/authentication failed/i);
+        expect(
+            await vncSnapshot("127.0.0.1", hostPort(declaredOf(0), CONTAINER_PORTS.vnc), envOf(declaredOf(0)).VNC_PASSWORD),
+        ).toBeGreaterThan(1000);
+        await expect(vncSnapshot("127.0.0.1", hostPort(declaredOf(0), CONTAINER_PORTS.vnc), "wrong-pw")).rejects.toThrow(
+            /authentication failed/i,
+        );
     });
 
     it("publishes every port on 127.0.0.1 only", async () => {
@@ -190,11 +211,22 @@ describe("runners declared by index.ts, on a real engine", () => {
 
     it("runs the desktop as user zed and only the agent and xrdp as root", async () => {
         const { output } = await execIn(containerOf(0), ["ps", "-eo", "user=,comm="]);
-        const rows = output.trim().split("\n").map((l) => l.trim().split(/\s+/)).filter(([, comm]) => comm !== "ps");
+        const rows = output
+            .trim()
+            .split("\n")
+            .map((l) => l.trim().split(/\s+/))
+            .filter(([, comm]) => comm !== "ps");
         const byCommand = Object.fromEntries(rows.map(([user, comm]) => [comm, user]));
         // The agent's command name is its script's, zed-runner.
         // Command names are cut at 15 characters (matchbox-window-manager).
-        expect(byCommand).toMatchObject({ Xvfb: "zed", "matchbox-window": "zed", x11vnc: "zed", "zed-runner": "root", xrdp: "root", tini: "root" });
+        expect(byCommand).toMatchObject({
+            Xvfb: "zed",
+            "matchbox-window": "zed",
+            x11vnc: "zed",
+            "zed-runner": "root",
+            xrdp: "root",
+            tini: "root",
+        });
     });
 });
 
@@ -203,9 +235,18 @@ describe("sessions from the control plane", () => {
     let launch: Awaited<ReturnType<FakeControlPlane["launch"]>>;
 
     it("launches Zed from a flat ZedAgent with a fresh password and no work_dir, and replies running with our ID and a pid", async () => {
-        launch = await controlPlane.launch({ session_id: SESSION, project_path: "workspace", env: ["SPEC_TASK_ID=spt_1", "HELIX_API_SERVER=http://api:8080"] }, RUNNER_IDS[0]);
+        launch = await controlPlane.launch(
+            { session_id: SESSION, project_path: "workspace", env: ["SPEC_TASK_ID=spt_1", "HELIX_API_SERVER=http://api:8080"] },
+            RUNNER_IDS[0],
+        );
         secrets.push(launch.password);
-        expect(launch.reply).toMatchObject({ status: "running", runner_id: RUNNER_IDS[0], session_id: SESSION, error: "", rdp_password: "" });
+        expect(launch.reply).toMatchObject({
+            status: "running",
+            runner_id: RUNNER_IDS[0],
+            session_id: SESSION,
+            error: "",
+            rdp_password: "",
+        });
         expect(launch.reply.pid).toBeGreaterThan(1);
         console.log(`launch -> reply in ${launch.ms} ms`);
     });
@@ -213,7 +254,13 @@ describe("sessions from the control plane", () => {
     it("runs the stub Zed as zed, in WORKSPACE_DIR/<session>, in its own process group, with the documented environment and no secret", async () => {
         const dir = `/tmp/zed-workspaces/${SESSION}`;
         const report = await eventually("the stub's report", async () => stubReport(containerOf(0), dir).catch(() => undefined), 10_000);
-        expect(report.fields).toMatchObject({ user: "zed", cwd: dir, args: `${dir}/workspace`, pid: String(launch.reply.pid), pgid: String(launch.reply.pid) });
+        expect(report.fields).toMatchObject({
+            user: "zed",
+            cwd: dir,
+            args: `${dir}/workspace`,
+            pid: String(launch.reply.pid),
+            pgid: String(launch.reply.pid),
+        });
         expect(report.env).toEqual({
             PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             DISPLAY: ":1",
@@ -317,7 +364,11 @@ describe("limits: CONCURRENCY, SESSION_TIMEOUT and MAX_TASKS", () => {
 
     it("ends a session after SESSION_TIMEOUT", async () => {
         const container = [...limits.running.values()][0];
-        await eventually("the timeout to end ses_l1", async () => ((await pids(container, "/usr/local/bin/zed ")).length === 0 ? true : undefined), 10_000);
+        await eventually(
+            "the timeout to end ses_l1",
+            async () => ((await pids(container, "/usr/local/bin/zed ")).length === 0 ? true : undefined),
+            10_000,
+        );
         const logs = await runnerLogs(docker, container.id, {});
         expect(logs).toContain("session ses_l1: SESSION_TIMEOUT of 3 s reached");
     });
@@ -334,7 +385,11 @@ describe("limits: CONCURRENCY, SESSION_TIMEOUT and MAX_TASKS", () => {
         const handshakesBefore = controlPlane.handshakes.filter((h) => h.runnerId === ID).length;
         await controlPlane.stop("ses_l3", ID);
         await eventually("a restart", async () => ((await container.inspect()).RestartCount > restartsBefore ? true : undefined), 60_000);
-        await controlPlane.waitFor(`${ID} back`, () => controlPlane.handshakes.filter((h) => h.runnerId === ID).length > handshakesBefore, 60_000);
+        await controlPlane.waitFor(
+            `${ID} back`,
+            () => controlPlane.handshakes.filter((h) => h.runnerId === ID).length > handshakesBefore,
+            60_000,
+        );
         const logs = await runnerLogs(docker, container.id, {});
         expect(logs).toContain("MAX_TASKS=2 sessions done; exiting so the restart policy starts a fresh runner");
     });
@@ -428,10 +483,16 @@ describe("secrets", () => {
         const container = containerOf(0);
         const launch = await controlPlane.launch({ session_id: "ses_env_check" }, RUNNER_IDS[0]);
         secrets.push(launch.password);
-        await eventually("the session's report", async () => stubReport(container, "/tmp/zed-workspaces/ses_env_check").catch(() => undefined), 10_000);
+        await eventually(
+            "the session's report",
+            async () => stubReport(container, "/tmp/zed-workspaces/ses_env_check").catch(() => undefined),
+            10_000,
+        );
         const children = await descendants(container, await agentPid(container));
         // Without CAP_SYS_PTRACE (Docker drops it) only a process's own user may read its environ: read as both.
-        const read = children.map((p) => `tr '\\0' '\\n' < /proc/${p}/environ 2>/dev/null; tr '\\0' ' ' < /proc/${p}/cmdline 2>/dev/null; echo`).join("; ");
+        const read = children
+            .map((p) => `tr '\\0' '\\n' < /proc/${p}/environ 2>/dev/null; tr '\\0' ' ' < /proc/${p}/cmdline 2>/dev/null; echo`)
+            .join("; ");
         const output = (await execIn(container, ["sh", "-c", read])).output + (await execIn(container, ["sh", "-c", read], "zed")).output;
         await controlPlane.stop("ses_env_check", RUNNER_IDS[0]);
         expect(output).toContain("HOME=/root");
@@ -467,7 +528,9 @@ describe("recovery and operator commands", () => {
             async () => {
                 const [now] = await pids(container, "x11vnc");
                 if (!now || now === before) return undefined;
-                return (await vncGreeting("127.0.0.1", hostPort(declaredOf(1), CONTAINER_PORTS.vnc), 1000)).securityTypes.includes(2) ? true : undefined;
+                return (await vncGreeting("127.0.0.1", hostPort(declaredOf(1), CONTAINER_PORTS.vnc), 1000)).securityTypes.includes(2)
+                    ? true
+                    : undefined;
             },
             10_000,
         );
@@ -481,9 +544,17 @@ describe("recovery and operator commands", () => {
         const agent = await agentPid(container);
         expect(agent).toBeGreaterThan(1);
         await execIn(container, ["kill", "-9", String(agent)]);
-        await controlPlane.waitFor(`${RUNNER_IDS[2]} to reconnect`, () => controlPlane.handshakes.some((h) => h.runnerId === RUNNER_IDS[2] && h.at > killedAt), 60_000);
+        await controlPlane.waitFor(
+            `${RUNNER_IDS[2]} to reconnect`,
+            () => controlPlane.handshakes.some((h) => h.runnerId === RUNNER_IDS[2] && h.at > killedAt),
+            60_000,
+        );
         expect((await container.inspect()).RestartCount).toBe(restartsBefore + 1);
-        await eventually("the restarted runner to turn healthy", async () => ((await healthOf(container)) === "healthy" ? true : undefined), 60_000);
+        await eventually(
+            "the restarted runner to turn healthy",
+            async () => ((await healthOf(container)) === "healthy" ? true : undefined),
+            60_000,
+        );
         console.log(`runner reconnected and healthy ${Date.now() - killedAt} ms after its agent was killed`);
     });
 
@@ -503,11 +574,14 @@ describe("recovery and operator commands", () => {
         const { hosts } = parseConfig(stackConfig, { stackName: STACK, machineHostName: os.hostname() });
         await eventually(
             "all runners healthy again",
-            async () => ((await Promise.all([...deployed.running.values()].map(healthOf))).every((h) => h === "healthy") ? true : undefined),
+            async () =>
+                (await Promise.all([...deployed.running.values()].map(healthOf))).every((h) => h === "healthy") ? true : undefined,
             60_000,
         );
         const rows = await collectStatus(STACK, hosts, () => docker);
-        expect(rows.map((r) => [r.runnerId, r.status, r.observed?.controlPlane?.connected])).toEqual(RUNNER_IDS.map((id) => [id, "healthy", true]));
+        expect(rows.map((r) => [r.runnerId, r.status, r.observed?.controlPlane?.connected])).toEqual(
+            RUNNER_IDS.map((id) => [id, "healthy", true]),
+        );
         expect(rows[0].observed?.memoryBytes).toBeGreaterThan(1024 * 1024);
         expect(needsAttention(rows)).toBe(false);
 
@@ -526,7 +600,12 @@ describe("recovery and operator commands", () => {
 
     it("exits 64 with a clear message, and no secret, when API_TOKEN is missing", async () => {
         const env = unwrapSecret<string[]>(declaredOf(0).inputs.envs).filter((e) => !e.startsWith("API_TOKEN="));
-        const container = await docker.createContainer({ name: "zed-e2e-missing-token", Image: deployed.imageId, Env: env, Labels: { [LABELS.stack]: STACK } });
+        const container = await docker.createContainer({
+            name: "zed-e2e-missing-token",
+            Image: deployed.imageId,
+            Env: env,
+            Labels: { [LABELS.stack]: STACK },
+        });
         await container.start();
         const { StatusCode } = await container.wait();
         const logs = await runnerLogs(docker, container.id, {});
@@ -572,11 +651,17 @@ describe("a runner on Helix's compose network, reaching the API by service name"
     }, 300_000);
 
     it("connects to the control plane through the joined network", async () => {
-        await controlPlane.waitFor("external-zed-e2e-net-1 to connect", () => controlPlane.connectedRunnerIds().includes("external-zed-e2e-net-1"), 60_000);
+        await controlPlane.waitFor(
+            "external-zed-e2e-net-1 to connect",
+            () => controlPlane.connectedRunnerIds().includes("external-zed-e2e-net-1"),
+            60_000,
+        );
         const response = await eventually(
             "a healthy runner",
             async () => {
-                const r = await fetch(`http://127.0.0.1:${hostPort(declared, CONTAINER_PORTS.health)}/health`, { signal: AbortSignal.timeout(5000) });
+                const r = await fetch(`http://127.0.0.1:${hostPort(declared, CONTAINER_PORTS.health)}/health`, {
+                    signal: AbortSignal.timeout(5000),
+                });
                 const body = await r.json();
                 return r.status === 200 && body.controlPlane.connected ? body : undefined;
             },

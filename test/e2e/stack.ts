@@ -34,7 +34,10 @@ export function dockerBridgeAddress(): string {
 
 /** The files of the build context Dockerfile.zed-agent reads, for a build with `zedBuildDir`. */
 export function imageBuildFiles(context: string, zedBuildDir: string): string[] {
-    return [...IMAGE_BUILD_INPUTS.flatMap((input) => (path.extname(input) ? [input] : filesUnder(context, input))), ...filesUnder(context, zedBuildDir)];
+    return [
+        ...IMAGE_BUILD_INPUTS.flatMap((input) => (path.extname(input) ? [input] : filesUnder(context, input))),
+        ...filesUnder(context, zedBuildDir),
+    ];
 }
 
 const built = new Map<string, string>();

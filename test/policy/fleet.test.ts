@@ -21,7 +21,11 @@ describe("unique-runners", () => {
     });
 
     it("fails a shared RUNNER_ID for one control plane, even across Docker hosts", async () => {
-        const other = nth(2, { provider: { urn: "urn:provider:b", host: "ssh://b" } }, { envs: withEnv("RUNNER_ID", "external-zed-box-1") });
+        const other = nth(
+            2,
+            { provider: { urn: "urn:provider:b", host: "ssh://b" } },
+            { envs: withEnv("RUNNER_ID", "external-zed-box-1") },
+        );
         expect(await stackViolationsOf(uniqueRunners, [nth(1), other])).toEqual([
             'Runners must have unique RUNNER_IDs per control plane: "external-zed-box-1" is used by runner-1, runner-2.',
         ]);
@@ -36,11 +40,17 @@ describe("unique-runners", () => {
 
     it("allows the same name and ports on different Docker hosts", async () => {
         const a = nth(1, { provider: { urn: "urn:provider:a", host: "ssh://a" } });
-        const b = nth(1, { name: "runner-1b", provider: { urn: "urn:provider:b", host: "ssh://b" } }, { envs: withEnv("RUNNER_ID", "external-zed-b-1") });
+        const b = nth(
+            1,
+            { name: "runner-1b", provider: { urn: "urn:provider:b", host: "ssh://b" } },
+            { envs: withEnv("RUNNER_ID", "external-zed-b-1") },
+        );
         expect(await stackViolationsOf(uniqueRunners, [a, b])).toEqual([]);
     });
 
     it("ignores resources with no names or ports", async () => {
-        expect(await stackViolationsOf(uniqueRunners, [{ type: "docker:index/network:Network", props: { name: "n" } }, nth(1)])).toEqual([]);
+        expect(await stackViolationsOf(uniqueRunners, [{ type: "docker:index/network:Network", props: { name: "n" } }, nth(1)])).toEqual(
+            [],
+        );
     });
 });

@@ -30,7 +30,11 @@ function isTypeOf(type: string) {
 }
 
 /** Violations a resource policy reports for one resource; an empty list when it passes or does not apply. */
-export async function violationsOf(policy: ResourceValidationPolicy, fixture: Fixture, config: Record<string, unknown> = {}): Promise<string[]> {
+export async function violationsOf(
+    policy: ResourceValidationPolicy,
+    fixture: Fixture,
+    config: Record<string, unknown> = {},
+): Promise<string[]> {
     const violations: string[] = [];
     const name = fixture.name ?? "runner";
     const args: ResourceValidationArgs = {
@@ -38,8 +42,19 @@ export async function violationsOf(policy: ResourceValidationPolicy, fixture: Fi
         props: fixture.props,
         urn: `urn:pulumi:test::zed-runner::${fixture.type}::${name}`,
         name,
-        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: fixture.additionalSecretOutputs ?? [] },
-        provider: fixture.provider && { type: "pulumi:providers:docker", urn: fixture.provider.urn, name: "docker", props: { host: fixture.provider.host } },
+        opts: {
+            protect: false,
+            ignoreChanges: [],
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: fixture.additionalSecretOutputs ?? [],
+        },
+        provider: fixture.provider && {
+            type: "pulumi:providers:docker",
+            urn: fixture.provider.urn,
+            name: "docker",
+            props: { host: fixture.provider.host },
+        },
         stackTags: new Map(),
         getConfig: <T extends object>() => configOf(policy, config) as T,
         isType: isTypeOf(fixture.type),
@@ -60,14 +75,24 @@ export async function violationsOf(policy: ResourceValidationPolicy, fixture: Fi
 }
 
 /** Violations a stack policy reports for a set of resources. */
-export async function stackViolationsOf(policy: StackValidationPolicy, fixtures: Fixture[], config: Record<string, unknown> = {}): Promise<string[]> {
+export async function stackViolationsOf(
+    policy: StackValidationPolicy,
+    fixtures: Fixture[],
+    config: Record<string, unknown> = {},
+): Promise<string[]> {
     const violations: string[] = [];
     const resources: PolicyResource[] = fixtures.map((f, i) => ({
         type: f.type,
         props: f.props,
         urn: `urn:pulumi:test::zed-runner::${f.type}::${f.name ?? `r${i}`}`,
         name: f.name ?? `r${i}`,
-        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: f.additionalSecretOutputs ?? [] },
+        opts: {
+            protect: false,
+            ignoreChanges: [],
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: f.additionalSecretOutputs ?? [],
+        },
         provider: f.provider && { type: "pulumi:providers:docker", urn: f.provider.urn, name: "docker", props: { host: f.provider.host } },
         dependencies: [],
         propertyDependencies: {},

@@ -8,11 +8,15 @@ describe("restart-policy", () => {
     });
 
     it.each(["no", "on-failure"])("fails %s", async (restart) => {
-        expect(await violationsOf(restartPolicy, runner({ restart }))).toEqual([`Runner container must restart unless-stopped or always (restart is "${restart}").`]);
+        expect(await violationsOf(restartPolicy, runner({ restart }))).toEqual([
+            `Runner container must restart unless-stopped or always (restart is "${restart}").`,
+        ]);
     });
 
     it("fails a missing restart policy, which Docker reads as no", async () => {
-        expect(await violationsOf(restartPolicy, runner({ restart: undefined }))).toEqual(['Runner container must restart unless-stopped or always (restart is "no").']);
+        expect(await violationsOf(restartPolicy, runner({ restart: undefined }))).toEqual([
+            'Runner container must restart unless-stopped or always (restart is "no").',
+        ]);
     });
 });
 
@@ -21,17 +25,14 @@ describe("healthcheck-required", () => {
         expect(await violationsOf(healthcheckRequired, runner())).toEqual([]);
     });
 
-    it.each([
-        [["CMD", "true"]],
-        [["CMD", "/bin/true"]],
-        [["CMD-SHELL", "exit 0"]],
-        [["CMD-SHELL", ":"]],
-        [["CMD", "echo", "ok"]],
-    ])("fails a health check that always passes: %j", async (tests) => {
-        expect(await violationsOf(healthcheckRequired, runner({ healthcheck: { ...runnerProps().healthcheck, tests } }))).toEqual([
-            `Runner container's health check must test the runner, not always pass (${JSON.stringify(tests)}).`,
-        ]);
-    });
+    it.each([[["CMD", "true"]], [["CMD", "/bin/true"]], [["CMD-SHELL", "exit 0"]], [["CMD-SHELL", ":"]], [["CMD", "echo", "ok"]]])(
+        "fails a health check that always passes: %j",
+        async (tests) => {
+            expect(await violationsOf(healthcheckRequired, runner({ healthcheck: { ...runnerProps().healthcheck, tests } }))).toEqual([
+                `Runner container's health check must test the runner, not always pass (${JSON.stringify(tests)}).`,
+            ]);
+        },
+    );
 
     it("passes a health check that asks the runner", async () => {
         const tests = ["CMD-SHELL", "curl -fsS http://127.0.0.1:3030/health"];
@@ -46,7 +47,9 @@ describe("healthcheck-required", () => {
     });
 
     it("fails a disabled health check", async () => {
-        expect(await violationsOf(healthcheckRequired, runner({ healthcheck: { tests: ["NONE"] } }))).toEqual(["Runner container must have a health check."]);
+        expect(await violationsOf(healthcheckRequired, runner({ healthcheck: { tests: ["NONE"] } }))).toEqual([
+            "Runner container must have a health check.",
+        ]);
     });
 });
 

@@ -3,7 +3,9 @@ import { runner, runnerProps, withEnv } from "./fixtures";
 import { violationsOf } from "./harness";
 
 const portsOn = (ip: string | undefined) =>
-    runnerProps().ports.map((p: Record<string, unknown>) => (ip === undefined ? { internal: p.internal, external: p.external } : { ...p, ip }));
+    runnerProps().ports.map((p: Record<string, unknown>) =>
+        ip === undefined ? { internal: p.internal, external: p.external } : { ...p, ip },
+    );
 
 describe("remote-desktop-not-public", () => {
     it("passes ports bound on loopback", async () => {
@@ -44,7 +46,9 @@ describe("remote-desktop-not-public", () => {
     });
 
     it("allows addresses listed in policy config", async () => {
-        expect(await violationsOf(remoteDesktopNotPublic, runner({ ports: portsOn("0.0.0.0") }), { allowedBindAddresses: ["0.0.0.0"] })).toEqual([]);
+        expect(
+            await violationsOf(remoteDesktopNotPublic, runner({ ports: portsOn("0.0.0.0") }), { allowedBindAddresses: ["0.0.0.0"] }),
+        ).toEqual([]);
     });
 
     it("passes a container with no ports", async () => {
@@ -63,12 +67,17 @@ describe("api-host-tls", () => {
         ]);
     });
 
-    it.each(["http://localhost:8080", "http://127.0.0.1", "http://host.docker.internal:80"])("passes http to this machine (%s)", async (host) => {
-        expect(await violationsOf(apiHostTls, runner({ envs: withEnv("API_HOST", host) }))).toEqual([]);
-    });
+    it.each(["http://localhost:8080", "http://127.0.0.1", "http://host.docker.internal:80"])(
+        "passes http to this machine (%s)",
+        async (host) => {
+            expect(await violationsOf(apiHostTls, runner({ envs: withEnv("API_HOST", host) }))).toEqual([]);
+        },
+    );
 
     it("allows hosts listed in policy config", async () => {
-        expect(await violationsOf(apiHostTls, runner({ envs: withEnv("API_HOST", "http://api:8080") }), { allowedHttpHosts: ["api"] })).toEqual([]);
+        expect(
+            await violationsOf(apiHostTls, runner({ envs: withEnv("API_HOST", "http://api:8080") }), { allowedHttpHosts: ["api"] }),
+        ).toEqual([]);
     });
 
     it("does not apply without API_HOST", async () => {
@@ -120,15 +129,23 @@ describe("no-host-takeover", () => {
 
     it("passes a bind of an ordinary folder and named volumes", async () => {
         const fixture = runner({
-            mounts: [{ type: "bind", source: "/srv/zed-cache", target: "/cache" }, { type: "volume", source: "ws", target: "/ws" }],
+            mounts: [
+                { type: "bind", source: "/srv/zed-cache", target: "/cache" },
+                { type: "volume", source: "ws", target: "/ws" },
+            ],
             volumes: [{ volumeName: "helix-zed-agent-dev-1-workspace", containerPath: "/tmp/zed-workspaces" }],
         });
         expect(await violationsOf(noHostTakeover, fixture)).toEqual([]);
     });
 
     it("fails a local-driver volume that binds the host's root, and passes a plain one", async () => {
-        const bind = { type: "docker:index/volume:Volume", props: { name: "root", driver: "local", driverOpts: { type: "none", o: "bind", device: "/" } } };
-        expect(await violationsOf(noHostTakeover, bind)).toEqual(["A volume must not have a volume that binds the host's root folder (/)."]);
+        const bind = {
+            type: "docker:index/volume:Volume",
+            props: { name: "root", driver: "local", driverOpts: { type: "none", o: "bind", device: "/" } },
+        };
+        expect(await violationsOf(noHostTakeover, bind)).toEqual([
+            "A volume must not have a volume that binds the host's root folder (/).",
+        ]);
         expect(await violationsOf(noHostTakeover, { type: "docker:index/volume:Volume", props: { name: "ws" } })).toEqual([]);
     });
 
@@ -153,10 +170,17 @@ describe("no-host-takeover", () => {
     });
 
     it("passes private namespaces and confinement that only adds restrictions", async () => {
-        expect(await violationsOf(noHostTakeover, runner({ ipcMode: "private", cgroupnsMode: "private", securityOpts: ["no-new-privileges"] }))).toEqual([]);
+        expect(
+            await violationsOf(
+                noHostTakeover,
+                runner({ ipcMode: "private", cgroupnsMode: "private", securityOpts: ["no-new-privileges"] }),
+            ),
+        ).toEqual([]);
     });
 
     it("allows capabilities listed in policy config", async () => {
-        expect(await violationsOf(noHostTakeover, runner({ capabilities: { adds: ["SYS_PTRACE"] } }), { allowedCapabilities: ["SYS_PTRACE"] })).toEqual([]);
+        expect(
+            await violationsOf(noHostTakeover, runner({ capabilities: { adds: ["SYS_PTRACE"] } }), { allowedCapabilities: ["SYS_PTRACE"] }),
+        ).toEqual([]);
     });
 });

@@ -20,7 +20,12 @@ function asPolicySees(value: unknown): any {
 function fixturesOf(registrations: Registration[]): Fixture[] {
     return registrations
         .filter((r) => r.custom)
-        .map((r) => ({ type: r.type, name: r.name, props: asPolicySees(r.inputs), additionalSecretOutputs: r.options.additionalSecretOutputs }));
+        .map((r) => ({
+            type: r.type,
+            name: r.name,
+            props: asPolicySees(r.inputs),
+            additionalSecretOutputs: r.options.additionalSecretOutputs,
+        }));
 }
 
 /** Every violation of every policy, as "policy-name (level): message". */
@@ -58,7 +63,9 @@ describe("the policy pack on index.ts", () => {
     });
 
     it("passes every mandatory policy for the dev stack; only api-host-tls advises about http://api:8080", async () => {
-        const { engine, error } = await runProgram({ ...readStackConfig("dev").raw, apiToken: TEST_TOKEN, hostName: "box" }, "dev", ["helix_default"]);
+        const { engine, error } = await runProgram({ ...readStackConfig("dev").raw, apiToken: TEST_TOKEN, hostName: "box" }, "dev", [
+            "helix_default",
+        ]);
         expect(error).toBeUndefined();
         expect(await runPack(fixturesOf(engine.registrations))).toEqual([
             "api-host-tls (advisory): API_HOST must use https: http://api:8080 would send the runner token unencrypted.",
@@ -85,7 +92,14 @@ describe("the policy pack on index.ts", () => {
             replicas: "1",
         });
         expect(error).toBeUndefined();
-        expect(warned.mock.calls.map((c) => String(c[0]).replace(/^warning: \[runtime\] /, "").split(":")[0])).toEqual([
+        expect(
+            warned.mock.calls.map(
+                (c) =>
+                    String(c[0])
+                        .replace(/^warning: \[runtime\] /, "")
+                        .split(":")[0],
+            ),
+        ).toEqual([
             "apiToken is the insecure default from Helix's examples; accepted because allowInsecureToken is true. Never do this on a shared network.",
             "restartPolicy is no",
             "bindAddress is 0.0.0.0",
@@ -95,7 +109,15 @@ describe("the policy pack on index.ts", () => {
         const { ZedRunner } = await import("../../components/zedRunner");
         const { parseConfig } = await import("../../components/config");
         const { settings } = parseConfig(
-            { apiToken: TEST_TOKEN, apiHost: "https://helix.example.com", hostName: "box", containerNamePrefix: "copy", rdpPortBase: "13389", vncPortBase: "15900", healthPortBase: "13030" },
+            {
+                apiToken: TEST_TOKEN,
+                apiHost: "https://helix.example.com",
+                hostName: "box",
+                containerNamePrefix: "copy",
+                rdpPortBase: "13389",
+                vncPortBase: "15900",
+                healthPortBase: "13030",
+            },
             { stackName: "dev", machineHostName: "box" },
         );
         const copy = new ZedRunner("copy", { settings, apiToken: TEST_TOKEN });

@@ -14,11 +14,14 @@ describe("runner-token-not-default", () => {
         ]);
     });
 
-    it.each([[" oh-hallo-insecure-token"], ["OH-HALLO-INSECURE-TOKEN"], ["oh-hallo-insecure-token\n"]])("fails the example token padded or cased: %j", async (token) => {
-        expect(await violationsOf(runnerTokenNotDefault, runner({ envs: withEnv("API_TOKEN", token) }))).toEqual([
-            "Runner container must not use Helix's example token oh-hallo-insecure-token: anyone could register runners with it.",
-        ]);
-    });
+    it.each([[" oh-hallo-insecure-token"], ["OH-HALLO-INSECURE-TOKEN"], ["oh-hallo-insecure-token\n"]])(
+        "fails the example token padded or cased: %j",
+        async (token) => {
+            expect(await violationsOf(runnerTokenNotDefault, runner({ envs: withEnv("API_TOKEN", token) }))).toEqual([
+                "Runner container must not use Helix's example token oh-hallo-insecure-token: anyone could register runners with it.",
+            ]);
+        },
+    );
 
     it("fails an empty token", async () => {
         expect(await violationsOf(runnerTokenNotDefault, runner({ envs: withEnv("API_TOKEN", " ") }))).toEqual([
@@ -33,12 +36,17 @@ describe("runner-token-not-default", () => {
     });
 
     it("ignores containers that are not runners", async () => {
-        expect(await violationsOf(runnerTokenNotDefault, { type: CONTAINER, props: { name: "db", envs: ["POSTGRES_PASSWORD=x"] } })).toEqual([]);
+        expect(
+            await violationsOf(runnerTokenNotDefault, { type: CONTAINER, props: { name: "db", envs: ["POSTGRES_PASSWORD=x"] } }),
+        ).toEqual([]);
         expect(await violationsOf(runnerTokenNotDefault, { type: CONTAINER, props: { name: "bare" } })).toEqual([]);
     });
 
     it("checks runner services too", async () => {
-        const service = (token: string) => ({ type: SERVICE, props: { taskSpec: { containerSpec: { env: { RUNNER_ID: "r1", API_TOKEN: token } } } } });
+        const service = (token: string) => ({
+            type: SERVICE,
+            props: { taskSpec: { containerSpec: { env: { RUNNER_ID: "r1", API_TOKEN: token } } } },
+        });
         expect(await violationsOf(runnerTokenNotDefault, service("oh-hallo-insecure-token"))).toHaveLength(1);
         expect(await violationsOf(runnerTokenNotDefault, service("good-token-123"))).toEqual([]);
     });
@@ -72,6 +80,8 @@ describe("runner-token-secret", () => {
     });
 
     it("does not apply to a container with no token", async () => {
-        expect(await violationsOf(runnerTokenSecret, runner({ envs: withEnv("API_TOKEN", undefined) }, { additionalSecretOutputs: [] }))).toEqual([]);
+        expect(
+            await violationsOf(runnerTokenSecret, runner({ envs: withEnv("API_TOKEN", undefined) }, { additionalSecretOutputs: [] })),
+        ).toEqual([]);
     });
 });

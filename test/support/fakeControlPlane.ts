@@ -83,7 +83,7 @@ export interface FakeControlPlaneOptions {
 }
 
 /** Helix's web UI index page, what a path the API does not route answers with. */
-const WEB_PAGE = "<!doctype html><html><head><title>Helix</title></head><body><div id=\"root\"></div></body></html>";
+const WEB_PAGE = '<!doctype html><html><head><title>Helix</title></head><body><div id="root"></div></body></html>';
 
 interface RevdialControl {
     readonly runnerId: string;
@@ -131,7 +131,9 @@ export class FakeControlPlane {
                 socket.off("data", onData);
                 socket.pause();
                 const text = head.subarray(0, Math.max(0, end)).toString("latin1");
-                const control = new RegExp(`^GET ${this.prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/api/v1/revdial[?\\s]`).test(text) && !/^upgrade:/im.test(text);
+                const control =
+                    new RegExp(`^GET ${this.prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/api/v1/revdial[?\\s]`).test(text) &&
+                    !/^upgrade:/im.test(text);
                 if (control) {
                     this.revdialControl(text, socket, head.subarray(end + 4));
                     socket.resume();
@@ -157,7 +159,8 @@ export class FakeControlPlane {
     private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
         const url = new URL(req.url ?? "/", "http://control-plane");
         // The web UI answers every path the API does not route, /revdial without /api/v1 included.
-        if (!url.pathname.startsWith(`${this.prefix}/api/`)) return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(WEB_PAGE);
+        if (!url.pathname.startsWith(`${this.prefix}/api/`))
+            return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(WEB_PAGE);
         res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("404 page not found\n");
     }
 
@@ -169,9 +172,15 @@ export class FakeControlPlane {
         this.revdialRequests += 1;
         const [requestLine, ...headerLines] = head.split("\r\n");
         const url = new URL(requestLine.split(" ")[1] ?? "/", "http://control-plane");
-        const header = (name: string) => headerLines.find((l) => l.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+        const header = (name: string) =>
+            headerLines
+                .find((l) => l.toLowerCase().startsWith(`${name}:`))
+                ?.slice(name.length + 1)
+                .trim();
         const answer = (status: number, type: string, body: string): void =>
-            void socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+            void socket.end(
+                `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+            );
         const mode = this.options.revdial ?? "present";
         if (mode === "absent-404") return answer(404, "text/plain; charset=utf-8", "404 page not found\n");
         if (mode === "absent-webpage") return answer(200, "text/html; charset=utf-8", WEB_PAGE);
@@ -196,7 +205,10 @@ export class FakeControlPlane {
             socket,
             at: Date.now(),
             received: [],
-            keepAlive: setInterval(() => socket.write(`${JSON.stringify({ command: "keep-alive" })}\n`), this.options.keepAliveMs ?? 18_000),
+            keepAlive: setInterval(
+                () => socket.write(`${JSON.stringify({ command: "keep-alive" })}\n`),
+                this.options.keepAliveMs ?? 18_000,
+            ),
         };
         this.revdialControls.push(control);
         socket.write(`${JSON.stringify({ command: "keep-alive" })}\n`);
@@ -269,7 +281,9 @@ export class FakeControlPlane {
             const uniq = url.searchParams.get("revdial.dialer") ?? "";
             const pickup = this.pickups.get(uniq);
             if (!pickup) {
-                socket.end('HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 26\r\n\r\n{"message":"unknown dialer"}');
+                socket.end(
+                    'HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 26\r\n\r\n{"message":"unknown dialer"}',
+                );
                 return;
             }
             this.pickups.delete(uniq);
@@ -284,7 +298,9 @@ export class FakeControlPlane {
         const accessToken = url.searchParams.get("access_token");
         const refuse = (status: number, text: string) => {
             this.refusals.push(status);
-            socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`);
+            socket.end(
+                `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`,
+            );
         };
         if (!runnerId) return refuse(400, "runnerid is required");
         if (!accessToken) return refuse(400, "access_token is required");
@@ -396,7 +412,17 @@ export class FakeControlPlane {
     /** Controller.launchZedAgent: a flat ZedAgent with a fresh password, no work_dir. */
     async launch(agent: Partial<ZedAgentBody> & { session_id: string }, to?: string): Promise<Delivery<any> & { password: string }> {
         const password = agent.rdp_password ?? freshPassword();
-        const body: ZedAgentBody = { user_id: "user-1", input: "", env: [], work_dir: "", project_path: "", rdp_port: 3389, rdp_user: "zed", ...agent, rdp_password: password };
+        const body: ZedAgentBody = {
+            user_id: "user-1",
+            input: "",
+            env: [],
+            work_dir: "",
+            project_path: "",
+            rdp_port: 3389,
+            rdp_user: "zed",
+            ...agent,
+            rdp_password: password,
+        };
         const delivery = await this.request(body, REPLY_TIMEOUT_MS.launch, to);
         return { ...delivery, reply: JSON.parse(delivery.reply.toString()), password };
     }
@@ -429,7 +455,14 @@ export class FakeControlPlane {
         const inner = {
             request_id: `rdp-${kind}-${sessionId}-${process.hrtime.bigint()}`,
             type: 1,
-            payload: Buffer.from(JSON.stringify({ session_id: sessionId, type: "rdp_data", data: data.toString("base64"), timestamp: Math.floor(Date.now() / 1000) })).toString("base64"),
+            payload: Buffer.from(
+                JSON.stringify({
+                    session_id: sessionId,
+                    type: "rdp_data",
+                    data: data.toString("base64"),
+                    timestamp: Math.floor(Date.now() / 1000),
+                }),
+            ).toString("base64"),
             reply: rdpReplySubject(sessionId, kind),
         };
         return this.request(Buffer.from(JSON.stringify(inner)), REPLY_TIMEOUT_MS.rdpChunk, to);

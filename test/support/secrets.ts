@@ -13,9 +13,13 @@ export function leakedRuns(text: string, secret: string): string[] {
     const readings = [
         text,
         decodeURIComponent(text.replace(/%(?![0-9a-f]{2})/gi, "%25")),
-        ...text.split("[redacted]").flatMap((piece) =>
-            [0, 1, 2, 3].map((skip) => Buffer.from(piece.slice(skip).replace(/-/g, "+").replace(/_/g, "/"), "base64").toString("latin1")),
-        ),
+        ...text
+            .split("[redacted]")
+            .flatMap((piece) =>
+                [0, 1, 2, 3].map((skip) =>
+                    Buffer.from(piece.slice(skip).replace(/-/g, "+").replace(/_/g, "/"), "base64").toString("latin1"),
+                ),
+            ),
     ];
     return runs.filter((run) => readings.some((r) => r.includes(run)));
 }
