@@ -4,12 +4,13 @@
 import * as crypto from "node:crypto";
 import type * as pulumiType from "@pulumi/pulumi";
 
-/** Resource options as the engine receives them (the SDK's mocks do not pass them on). */
+/** Resource options as the program gave them (the SDK's mocks do not pass them on; a stack transformation sees them). */
 export interface RegisteredOptions {
     readonly additionalSecretOutputs: string[];
     readonly deleteBeforeReplace: boolean;
     readonly replaceOnChanges: string[];
-    readonly parent: string;
+    /** The parent the resource was declared with; the stack itself for top-level resources. */
+    readonly parent: pulumiType.Resource | undefined;
 }
 
 export interface Registration {
@@ -25,6 +26,11 @@ export interface Registration {
 
 export interface MockEngine {
     readonly registrations: Registration[];
+    /**
+     * Runs `declare` as the Pulumi language host runs a program: inside the root stack, with a
+     * stack transformation that records every resource's options for `registrations`.
+     */
+    run<T>(declare: () => T | Promise<T>): Promise<T>;
     /** Docker networks the fake engine knows, for `docker.getNetwork`. */
     readonly existingNetworks: Set<string>;
     /** Registrations of one type, custom resources only. */
@@ -61,21 +67,30 @@ function providerState(type: string, name: string, inputs: any): Record<string, 
 export async function installMocks(pulumi: typeof pulumiType, stack = "test", dryRun = false): Promise<MockEngine> {
     const registrations: Registration[] = [];
     const existingNetworks = new Set<string>();
-    const optionsByName = new Map<string, RegisteredOptions>();
-    const byTypeAndName = new Map<string, Registration>();
+    /** What the stack transformation saw, by type and name: each resource and its options. */
+    const seen = new Map<string, { resource: pulumiType.Resource; options: RegisteredOptions }>();
+    const NO_OPTIONS: RegisteredOptions = {
+        additionalSecretOutputs: [],
+        deleteBeforeReplace: false,
+        replaceOnChanges: [],
+        parent: undefined,
+    };
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
+                // The root stack is the language host's, not the program's.
+                if (args.type === "pulumi:pulumi:Stack") return { id: `${args.name}-id`, state: {} };
                 const registration: Registration = {
                     type: args.type,
                     name: args.name,
                     inputs: args.inputs,
                     custom: args.custom ?? true,
                     provider: args.provider,
-                    options: optionsByName.get(`${args.type}::${args.name}`)!,
+                    options: seen.get(`${args.type}::${args.name}`)?.options ?? NO_OPTIONS,
                 };
                 registrations.push(registration);
-                byTypeAndName.set(`${args.type}::${args.name}`, registration);
+                // The URN the engine gives the resource, from the resource itself.
+                seen.get(`${args.type}::${args.name}`)?.resource.urn.apply((urn) => (registration.urn = urn));
                 return { id: `${args.name}-id`, state: providerState(args.type, args.name, args.inputs) };
             },
             call(args) {
@@ -91,27 +106,38 @@ export async function installMocks(pulumi: typeof pulumiType, stack = "test", dr
         stack,
         dryRun,
     );
-    // Record each registration's options on the way in, as the engine would see them.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK instance loaded after jest.resetModules, not the one this file saw
-    const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor();
-    const registerResource = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: unknown, response: any) => void) => {
-        const key = `${req.getType()}::${req.getName()}`;
-        optionsByName.set(key, {
-            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-            deleteBeforeReplace: req.getDeletebeforereplace(),
-            replaceOnChanges: req.getReplaceonchangesList(),
-            parent: req.getParent(),
-        });
-        return registerResource(req, (err: unknown, response: any) => {
-            const registration = byTypeAndName.get(key);
-            if (registration && response) registration.urn = response.getUrn();
-            callback(err, response);
-        });
-    };
     return {
         registrations,
         existingNetworks,
+        run: async <T>(declare: () => T | Promise<T>): Promise<T> => {
+            let result: T | undefined;
+            let failure: { error: unknown } | undefined;
+            await pulumi.runtime.runInPulumiStack(async () => {
+                pulumi.runtime.registerStackTransformation((args) => {
+                    // Custom resources' options; a component's simply lack these fields.
+                    const opts = args.opts as pulumiType.CustomResourceOptions;
+                    seen.set(`${args.type}::${args.name}`, {
+                        resource: args.resource,
+                        options: {
+                            additionalSecretOutputs: opts.additionalSecretOutputs ?? [],
+                            deleteBeforeReplace: opts.deleteBeforeReplace ?? false,
+                            replaceOnChanges: opts.replaceOnChanges ?? [],
+                            parent: opts.parent,
+                        },
+                    });
+                    return undefined;
+                });
+                // The program's error is the caller's to see; the stack itself completes, as the language host's would.
+                try {
+                    result = await declare();
+                } catch (error) {
+                    failure = { error };
+                }
+                return {};
+            });
+            if (failure) throw failure.error;
+            return result as T;
+        },
         ofType: (type) => registrations.filter((r) => r.type === type && r.custom),
         byName: (name) => {
             const found = registrations.find((r) => r.name === name);

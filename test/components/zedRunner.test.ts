@@ -24,7 +24,7 @@ beforeEach(async () => {
 
 /** Declares a component and waits until every child has been registered. */
 async function declare(values: Record<string, string> = {}, name = "zed-runner") {
-    const component = new ZedRunner(name, { settings: settingsWith(values), apiToken: TEST_TOKEN, context });
+    const component = await engine.run(() => new ZedRunner(name, { settings: settingsWith(values), apiToken: TEST_TOKEN, context }));
     await Promise.all([promiseOf(component.image), promiseOf(component.credentials), ...component.containers.map((c) => promiseOf(c.urn))]);
     return component;
 }
@@ -67,9 +67,12 @@ describe("ZedRunner", () => {
     it("parents every child to the component", async () => {
         const component = await declare({ replicas: "2" });
         const componentUrn = await promiseOf(component.urn);
-        const parents = await Promise.all(component.containers.map((c) => promiseOf((c as any).__parentResource.urn)));
-        expect(parents).toEqual([componentUrn, componentUrn]);
-        expect(await promiseOf((component.network as any).__parentResource.urn)).toBe(componentUrn);
+        const parentOf = (name: string) => promiseOf(engine.byName(name).options.parent!.urn);
+        expect(await Promise.all(["zed-runner-runner-1", "zed-runner-runner-2", "zed-runner-network"].map(parentOf))).toEqual([
+            componentUrn,
+            componentUrn,
+            componentUrn,
+        ]);
     });
 
     it("builds Dockerfile.zed-agent locally with the configured build args, never pushing", async () => {
