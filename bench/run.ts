@@ -19,6 +19,7 @@ import { buildImage, docker, removeLabelled } from "../test/e2e/docker";
 import { containerSpec } from "../test/e2e/engineSpec";
 import { rdpConnectionPduType, vncSnapshot } from "../test/e2e/protocols";
 import { dockerBridgeAddress, imageBuildFiles } from "../test/e2e/stack";
+import { eventually } from "../test/support/eventually";
 import { FakeControlPlane } from "../test/support/fakeControlPlane";
 import { LABELS } from "../components/plan";
 import { execIn } from "../cli/engine";
@@ -175,20 +176,6 @@ async function startRunners(declared: any[], imageId: string): Promise<Docker.Co
     return containers;
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, stepMs = 50): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        try {
-            const v = await probe();
-            if (v !== undefined) return v;
-        } catch {
-            // not yet
-        }
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, stepMs));
-    }
-}
-
 const healthPort = (inputs: any) => inputs.ports.find((p: any) => p.internal === CONTAINER_PORTS.health).external as number;
 const health200 = async (port: number) =>
     (await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) })).status === 200 ? true : undefined;
@@ -249,10 +236,14 @@ async function engineFigures(): Promise<void> {
                 const t0 = performance.now();
                 await Promise.all(containers.map((c) => c.start()));
                 const h = await Promise.all(
-                    declared.map((d) => until(() => health200(healthPort(d)), 60_000).then(() => performance.now() - t0)),
+                    declared.map((d) =>
+                        eventually("a runner's /health 200", () => health200(healthPort(d)), 60_000).then(() => performance.now() - t0),
+                    ),
                 );
                 const d = await Promise.all(
-                    containers.map((c) => until(() => dockerHealthy(c), 90_000, 200).then(() => performance.now() - t0)),
+                    containers.map((c) =>
+                        eventually("Docker's healthy", () => dockerHealthy(c), 90_000, 200).then(() => performance.now() - t0),
+                    ),
                 );
                 toHealth.push(Math.max(...h));
                 toHealthy.push(Math.max(...d));
@@ -314,15 +305,16 @@ async function idleAndCrash(containers: Docker.Container[], declared: any[], con
     const t0 = performance.now();
     const killedAt = Date.now();
     await execIn(victim, ["pkill", "-KILL", "-f", "zed-runner run"]);
-    await until(
-        async () => (controlPlane.handshakes.some((h) => h.runnerId === runnerId && h.at > killedAt) ? true : undefined),
+    await eventually(
+        "the crashed runner to reconnect",
+        () => controlPlane.handshakes.some((h) => h.runnerId === runnerId && h.at > killedAt),
         60_000,
         20,
     );
     const reconnected = performance.now() - t0;
-    await until(() => health200(healthPort(declared[0])), 60_000);
+    await eventually("the restarted runner's /health 200", () => health200(healthPort(declared[0])), 60_000);
     const healthy = performance.now() - t0;
-    await until(() => dockerHealthy(victim), 90_000, 200);
+    await eventually("the restarted runner healthy", () => dockerHealthy(victim), 90_000, 200);
     const dockerHealthyAgain = performance.now() - t0;
     record({ section: "crash", what: "runner crash to reconnected", value: fmtMs(reconnected), runs: "1 crash" });
     record({
@@ -342,7 +334,7 @@ async function protocolFigures(declared: any[], controlPlane: FakeControlPlane):
     const runnerIds: string[] = declared.map((d) =>
         d.envs.value.find((e: string) => e.startsWith("RUNNER_ID=")).slice("RUNNER_ID=".length),
     );
-    await until(async () => (controlPlane.connectedRunnerIds().length === runnerIds.length ? true : undefined), 60_000);
+    await eventually("every runner connected", () => controlPlane.connectedRunnerIds().length === runnerIds.length, 60_000);
     const launches: number[] = [];
     for (let i = 0; i < (QUICK ? 5 : 20); i++) {
         const launch = await controlPlane.launch({ session_id: `bench_${i}` }, runnerIds[1]);
@@ -365,7 +357,7 @@ async function protocolFigures(declared: any[], controlPlane: FakeControlPlane):
         await new Promise((res) => setTimeout(res, 5000));
         const t0 = performance.now();
         await controlPlane.listen();
-        await until(async () => (controlPlane.connectedRunnerIds().length === runnerIds.length ? true : undefined), 30_000, 10);
+        await eventually("every runner back", () => controlPlane.connectedRunnerIds().length === runnerIds.length, 30_000, 10);
         back.push(performance.now() - t0);
     }
     record({
@@ -418,7 +410,7 @@ async function tunnelFigures(inputs: any, runnerId: string, controlPlane: FakeCo
             s.once("error", reject);
         });
     const overRevdial = async () => createWebSocketStream(await controlPlane.dialRunner(runnerId));
-    await until(async () => (controlPlane.revdialRunnerIds().includes(runnerId) ? true : undefined), 30_000);
+    await eventually("the reverse dial", () => controlPlane.revdialRunnerIds().includes(runnerId), 30_000);
     const n = QUICK ? 5 : 20;
 
     const bannerDirect: number[] = [];

@@ -10,6 +10,7 @@ import { Redactor, createLogger } from "../../agent/log";
 import { DEFAULT_REVDIAL_TIMING, ReverseDial, classifyAnswer } from "../../agent/revdial";
 import type { RevdialMode } from "../../agent/settings";
 import { FakeControlPlane } from "../support/fakeControlPlane";
+import { eventually } from "../support/eventually";
 import { NASTY_TOKEN, leakedRuns } from "../support/secrets";
 
 const RUNNER_ID = "external-zed-unit-1";
@@ -33,14 +34,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function eventually(what: string, check: () => boolean, ms = 5000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!check()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-    }
-}
 
 async function start(
     options: { revdial?: "present" | "absent-404" | "absent-webpage"; mode?: RevdialMode; token?: string; vncPort?: number } = {},

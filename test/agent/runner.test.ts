@@ -12,6 +12,7 @@ import { Redactor, createLogger } from "../../agent/log";
 import { CoreSettings, RunnerCore } from "../../agent/runner";
 import { LocalSessionHost, SESSION_PATH } from "../../agent/sessions";
 import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
+import { eventually } from "../support/eventually";
 import { NASTY_TOKEN, leakedRuns } from "../support/secrets";
 import { StubXrdp, X224_CONNECTION_CONFIRM } from "../support/stubXrdp";
 
@@ -113,14 +114,6 @@ function stubReport(dir: string): { fields: Record<string, string>; env: Record<
     // PWD is set by the stub's own shell, not passed by the agent.
     const { PWD: _pwd, ...env } = pairs(envText ?? "");
     return { fields: pairs(head), env };
-}
-
-async function eventually(what: string, check: () => boolean, ms = 5000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!check()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 25));
-    }
 }
 
 const alive = (pid: number) => {

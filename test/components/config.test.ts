@@ -241,10 +241,40 @@ describe("helpers", () => {
         expect(sanitizeHostName(input)).toBe(expected);
     });
 
-    it("declares every key once", () => {
-        expect(new Set(CONFIG_KEYS).size).toBe(CONFIG_KEYS.length);
-        expect(CONFIG_KEYS).toContain("apiToken");
-        expect(CONFIG_KEYS).toHaveLength(31);
+    it("reads exactly these keys, in Pulumi.yaml's order", () => {
+        expect(CONFIG_KEYS).toEqual([
+            "apiHost",
+            "apiToken",
+            "allowInsecureToken",
+            "replicas",
+            "hostName",
+            "runnerIdPrefix",
+            "containerNamePrefix",
+            "concurrency",
+            "maxTasks",
+            "sessionTimeout",
+            "workspaceDir",
+            "logLevel",
+            "displayWidth",
+            "displayHeight",
+            "image",
+            "baseImage",
+            "zedBuildDir",
+            "restartPolicy",
+            "bindAddress",
+            "publishDesktopPorts",
+            "revdial",
+            "rdpPortBase",
+            "vncPortBase",
+            "healthPortBase",
+            "portsPerRunner",
+            "memoryMb",
+            "shmSizeMb",
+            "cpus",
+            "persistWorkspaces",
+            "networks",
+            "hosts",
+        ]);
     });
 });
 

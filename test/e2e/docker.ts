@@ -47,22 +47,7 @@ export async function buildImage(
     return (await docker.getImage(options.tag).inspect()).Id;
 }
 
-/** Polls `probe` every 250 ms until it returns a value, or fails after `timeoutMs`. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-        try {
-            const value = await probe();
-            if (value !== undefined) return value;
-        } catch (err) {
-            lastError = err;
-        }
-        if (Date.now() > deadline)
-            throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
-        await new Promise((r) => setTimeout(r, 250));
-    }
-}
+export { eventually } from "../support/eventually";
 
 /** Removes containers, networks and volumes carrying `label=value`. */
 export async function removeLabelled(label: string, value: string): Promise<void> {

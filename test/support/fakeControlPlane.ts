@@ -27,6 +27,7 @@ import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import WebSocket, { WebSocketServer } from "ws";
+import { eventually } from "./eventually";
 
 export interface Handshake {
     readonly runnerId: string | null;
@@ -480,11 +481,7 @@ export class FakeControlPlane {
 
     /** Resolves when `predicate` holds, polling every 50 ms, or rejects after `timeoutMs`. */
     async waitFor(what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
-        const deadline = Date.now() + timeoutMs;
-        while (!predicate()) {
-            if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-            await new Promise((r) => setTimeout(r, 50));
-        }
+        await eventually(what, predicate, timeoutMs);
     }
 
     /** The control plane goes away: every connection cut, nothing listening. `listen()` brings it back. */
