@@ -22,12 +22,6 @@ export async function installLeanMocks(stack: string): Promise<void> {
     );
 }
 
-/** Waits until every registration has reached the mocks. */
-export function allRegistered(): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK instance loaded after jest.resetModules, not the one this file saw
-    return require("@pulumi/pulumi/runtime/settings").waitForRPCs();
-}
-
 /** Stack config for `runners` runners on one host, or spread over `hosts` SSH hosts. */
 export function benchConfig(runners: number, hosts: number): Record<string, string> {
     const config: Record<string, string> = {

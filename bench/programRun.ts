@@ -2,7 +2,8 @@
 // <program|baseline> RUNNERS HOSTS`. Prints {"ms": ..., "resources": ...} as JSON.
 import { performance } from "node:perf_hooks";
 import * as pulumi from "@pulumi/pulumi";
-import { allRegistered, benchConfig, installLeanMocks } from "./mocks";
+import { allRegistered } from "../test/mocks";
+import { benchConfig, installLeanMocks } from "./mocks";
 
 async function main(): Promise<void> {
     const [which, runnersArg, hostsArg] = process.argv.slice(2);
