@@ -15,14 +15,15 @@ import type Docker from "dockerode";
 import { parseConfig } from "../components/config";
 import { planRunners } from "../components/plan";
 import { CONTAINER_PORTS } from "../components/imageContract";
-import { buildImage, docker, removeLabelled } from "../test/e2e/docker";
-import { containerSpec } from "../test/e2e/engineSpec";
-import { rdpConnectionPduType, vncSnapshot } from "../test/e2e/protocols";
-import { dockerBridgeAddress, imageBuildFiles } from "../test/e2e/stack";
+import { buildImage, docker, removeLabelled } from "../test/support/docker";
+import { containerSpec } from "../test/support/engineSpec";
+import { rdpConnectionPduType, vncSnapshot } from "../test/support/protocols";
+import { dockerBridgeAddress, imageBuildFiles } from "../test/support/stack";
 import { eventually } from "../test/support/eventually";
 import { FakeControlPlane } from "../test/support/fakeControlPlane";
 import { LABELS } from "../components/plan";
 import { execIn } from "../cli/engine";
+import { cpuPercent, memoryBytes } from "../cli/status";
 import { benchConfig } from "./mocks";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -279,10 +280,9 @@ async function idleAndCrash(containers: Docker.Container[], declared: any[], con
     const cpu: number[] = [];
     for (const c of containers) {
         const s: any = await c.stats({ stream: false });
-        mem.push(s.memory_stats.usage - (s.memory_stats.stats?.inactive_file ?? 0));
-        const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
-        const sysDelta = s.cpu_stats.system_cpu_usage - s.precpu_stats.system_cpu_usage;
-        cpu.push(sysDelta > 0 ? (cpuDelta / sysDelta) * (s.cpu_stats.online_cpus ?? 1) * 100 : 0);
+        // As `npm run status` reads them, so the bench and the command report the same figures.
+        mem.push(memoryBytes(s) ?? 0);
+        cpu.push(cpuPercent(s) ?? 0);
     }
     record({
         section: "idle",

@@ -18,9 +18,9 @@ import { LABELS } from "../../components/plan";
 import { Registration, unwrapSecret } from "../mocks";
 import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
 import { leakedRuns } from "../support/secrets";
-import { buildImage, docker, eventually, execIn, filesUnder, removeLabelled, requireEngine } from "./docker";
-import { rdpConnectionPduType, vncGreeting, vncSnapshot } from "./protocols";
-import { DeployedStack, deployStack, dockerBridgeAddress, envOf, healthOf, hostPort } from "./stack";
+import { buildImage, docker, eventually, execIn, filesUnder, removeLabelled, requireEngine } from "../support/docker";
+import { rdpConnectionPduType, vncGreeting, vncSnapshot } from "../support/protocols";
+import { DeployedStack, deployStack, dockerBridgeAddress, envOf, healthOf, hostPort } from "../support/stack";
 
 const STACK = "e2e";
 const LIMITS_STACK = "e2e-limits";

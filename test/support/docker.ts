@@ -47,7 +47,7 @@ export async function buildImage(
     return (await docker.getImage(options.tag).inspect()).Id;
 }
 
-export { eventually } from "../support/eventually";
+export { eventually } from "./eventually";
 
 /** Removes containers, networks and volumes carrying `label=value`. */
 export async function removeLabelled(label: string, value: string): Promise<void> {
