@@ -146,7 +146,7 @@ describe("the reverse dial", () => {
         controlPlane.revdialControls[0].socket.destroy();
         await eventually(
             "a second control connection",
-            () => controlPlane.revdialRequests === 2 && controlPlane.revdialRunnerIds().length === 1,
+            () => controlPlane.revdialRequests >= 2 && controlPlane.revdialRunnerIds().length === 1,
             3000,
         );
         expect(dial.state.status).toBe("up");
