@@ -3,7 +3,7 @@
 // `BENCH_TOKEN=... node -r ts-node/register/transpile-only bench/declare.ts REPLICAS PORT`.
 // It uses the tests' recording mock engine, run in its own process.
 import * as pulumi from "@pulumi/pulumi";
-import { allRegistered, installMocks, stackConfig } from "../test/mocks";
+import { allRegistered, installMocks, stackConfig } from "../test/support/mocks";
 
 async function main(): Promise<void> {
     const [replicas, port] = process.argv.slice(2);

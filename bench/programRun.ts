@@ -2,7 +2,7 @@
 // <program|baseline> RUNNERS HOSTS`. Prints {"ms": ..., "resources": ...} as JSON.
 import { performance } from "node:perf_hooks";
 import * as pulumi from "@pulumi/pulumi";
-import { allRegistered } from "../test/mocks";
+import { allRegistered } from "../test/support/mocks";
 import { benchConfig, installLeanMocks } from "./mocks";
 
 async function main(): Promise<void> {

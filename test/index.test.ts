@@ -1,7 +1,7 @@
 // The whole program (index.ts) under Pulumi's mocks, driven by stack config as Pulumi would pass it.
 import { BAD_INPUTS, MINIMAL, PUBLISHED, TEST_TOKEN } from "./fixtures/configs";
-import { isSecret, promiseOf, unwrapSecret, wasSentAsSecret } from "./mocks";
-import { runProgram } from "./program";
+import { isSecret, promiseOf, unwrapSecret, wasSentAsSecret } from "./support/mocks";
+import { runProgram } from "./support/program";
 
 describe("index.ts", () => {
     it("exports runner IDs, container names, endpoints and the image for three runners", async () => {

@@ -5,7 +5,7 @@ import { renderPlan } from "../../cli/plan";
 import { loadStackFiles, readStackConfig } from "../../cli/stackFiles";
 import { planFleet } from "../../components/plan";
 import { TEST_TOKEN } from "../fixtures/configs";
-import { runProgram } from "../program";
+import { runProgram } from "../support/program";
 
 const host = os
     .hostname()

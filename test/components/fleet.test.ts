@@ -1,8 +1,8 @@
 // A fleet from one stack: what `hosts` declares, and which resources a config change touches.
 // Each guarantee compares the URNs and inputs captured under Pulumi's mocks before and after.
 import { MINIMAL, PUBLISHED } from "../fixtures/configs";
-import { Registration } from "../mocks";
-import { runProgram } from "../program";
+import { Registration } from "../support/mocks";
+import { runProgram } from "../support/program";
 
 interface Host {
     name: string;

@@ -2,7 +2,7 @@
 import type * as pulumiType from "@pulumi/pulumi";
 import { parseConfig } from "../../components/config";
 import { PUBLISHED, TEST_TOKEN } from "../fixtures/configs";
-import { MockEngine, installMocks, isSecret, promiseOf, unwrapSecret, wasSentAsSecret } from "../mocks";
+import { MockEngine, installMocks, isSecret, promiseOf, unwrapSecret, wasSentAsSecret } from "../support/mocks";
 
 let pulumi: typeof pulumiType;
 let engine: MockEngine;

@@ -15,7 +15,7 @@ import { collectStatus, needsAttention, renderStatus } from "../../cli/status";
 import { parseConfig } from "../../components/config";
 import { CONTAINER_PORTS } from "../../components/imageContract";
 import { LABELS } from "../../components/plan";
-import { Registration, unwrapSecret } from "../mocks";
+import { Registration, unwrapSecret } from "../support/mocks";
 import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
 import { leakedRuns } from "../support/secrets";
 import { buildImage, docker, eventually, execIn, filesUnder, removeLabelled, requireEngine } from "../support/docker";

@@ -3,8 +3,8 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { readStackConfig } from "../../cli/stackFiles";
 import { policies } from "../../policy/policies";
 import { TEST_TOKEN } from "../fixtures/configs";
-import { Registration, allRegistered, promiseOf, unwrapSecret, wasSentAsSecret } from "../mocks";
-import { runProgram } from "../program";
+import { Registration, allRegistered, promiseOf, unwrapSecret, wasSentAsSecret } from "../support/mocks";
+import { runProgram } from "../support/program";
 import { Fixture, stackViolationsOf, violationsOf } from "./harness";
 
 /** Resource properties as the policy SDK hands them to validations: secrets unwrapped. */

@@ -3,7 +3,7 @@
 // the program sets must be mapped here: an unknown one fails the test rather
 // than being dropped, so what runs is exactly what the program declares.
 import type Dockerode from "dockerode";
-import { unwrapSecret } from "../mocks";
+import { unwrapSecret } from "./mocks";
 
 /** Parses a Docker duration as the provider writes it ("10s", "1m0s", "500ms") into nanoseconds. */
 export function durationToNanos(duration: string): number {

@@ -6,8 +6,8 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import type Docker from "dockerode";
 import { IMAGE_BUILD_INPUTS } from "../../components/imageContract";
-import { Registration, unwrapSecret } from "../mocks";
-import { runProgram } from "../program";
+import { Registration, unwrapSecret } from "./mocks";
+import { runProgram } from "./program";
 import { buildImage, docker, filesUnder } from "./docker";
 import { containerSpec } from "./engineSpec";
 

@@ -2,7 +2,7 @@
 // the way `pulumi up` would, and returns what it registered and exported.
 import { MockEngine, allRegistered, installMocks, promiseOf, stackConfig } from "./mocks";
 
-export type Program = typeof import("../index");
+export type Program = typeof import("../../index");
 
 export interface ProgramRun {
     readonly engine: MockEngine;
@@ -21,7 +21,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     existingNetworks.forEach((n) => engine.existingNetworks.add(n));
     pulumi.runtime.setAllConfig(stackConfig(config), ["zed-runner:apiToken"]);
     try {
-        const program: Program = await engine.run(() => import("../index"));
+        const program: Program = await engine.run(() => import("../../index"));
         await Promise.all([promiseOf(program.credentials), ...Object.values(program.hosts).map((h) => promiseOf(h.image))]);
         await allRegistered();
         return { engine, program };
