@@ -16,9 +16,8 @@ import { parseConfig } from "../components/config";
 import { planRunners } from "../components/plan";
 import { CONTAINER_PORTS } from "../components/imageContract";
 import { buildImage, docker, removeLabelled } from "../test/support/docker";
-import { containerSpec } from "../test/support/engineSpec";
 import { rdpConnectionPduType, vncSnapshot } from "../test/support/protocols";
-import { dockerBridgeAddress, imageBuildFiles } from "../test/support/stack";
+import { createDeclaredContainers, dockerBridgeAddress, imageBuildFiles } from "../test/support/stack";
 import { eventually } from "../test/support/eventually";
 import { FakeControlPlane } from "../test/support/fakeControlPlane";
 import { LABELS } from "../components/plan";
@@ -172,9 +171,7 @@ async function startRunners(declared: any[], imageId: string): Promise<Docker.Co
     if ((await docker.listNetworks({ filters: JSON.stringify({ name: [network] }) })).length === 0) {
         await docker.createNetwork({ Name: network, Driver: "bridge", Labels: { [LABELS.stack]: STACK } });
     }
-    const containers: Docker.Container[] = [];
-    for (const inputs of declared) containers.push(await docker.createContainer(containerSpec(inputs, imageId).create));
-    return containers;
+    return createDeclaredContainers(declared, imageId);
 }
 
 const healthPort = (inputs: any) => inputs.ports.find((p: any) => p.internal === CONTAINER_PORTS.health).external as number;

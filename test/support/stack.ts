@@ -72,15 +72,25 @@ export async function deployStack(config: Record<string, string>, stack: string,
         Driver: network.inputs.driver,
         Labels: Object.fromEntries(network.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value])),
     });
-    const running = new Map<string, Docker.Container>();
-    for (const container of declared) {
-        const spec = containerSpec(container.inputs, imageId);
-        const created = await docker.createContainer(spec.create);
-        for (const name of spec.joinedNetworks) await docker.getNetwork(name).connect({ Container: created.id });
-        running.set(container.inputs.name, created);
-    }
-    await Promise.all([...running.values()].map((c) => c.start()));
+    const created = await createDeclaredContainers(
+        declared.map((c) => c.inputs),
+        imageId,
+    );
+    const running = new Map(declared.map((c, i) => [c.inputs.name as string, created[i]]));
+    await Promise.all(created.map((c) => c.start()));
     return { stack, declared, image, imageId, running };
+}
+
+/** Creates (does not start) containers from declared `docker.Container` inputs, joined to their extra networks. */
+export async function createDeclaredContainers(inputs: readonly Record<string, any>[], imageId: string): Promise<Docker.Container[]> {
+    const created: Docker.Container[] = [];
+    for (const container of inputs) {
+        const spec = containerSpec(container, imageId);
+        const made = await docker.createContainer(spec.create);
+        for (const name of spec.joinedNetworks) await docker.getNetwork(name).connect({ Container: made.id });
+        created.push(made);
+    }
+    return created;
 }
 
 /** A declared container's environment, secrets unwrapped. */
