@@ -2,7 +2,10 @@
 // loopback hosts, Docker engine addresses and host paths, normalised before
 // they are compared. Shared by the stack config and the policy pack, so the two
 // judge `::ffff:0.0.0.0`, `localhost.` or `//var/run/docker.sock/` alike.
-// Pure, with no imports: the policy pack (a package of its own) loads it too.
+// Pure: the policy pack (a package of its own) loads it too, so it imports only the
+// import-free image contract.
+
+import { SYSTEM_DIRS } from "./imageContract";
 
 /** An IPv6 address in the compressed form the WHATWG URL parser gives it, or undefined. */
 function canonicalIPv6(address: string): string | undefined {
@@ -65,24 +68,7 @@ export function normalizeDockerHost(address: string): string {
 }
 
 /** Host folders a runner must never bind: the root, system folders, and every folder holding the Docker socket. */
-const FORBIDDEN_HOST_PATHS = [
-    "/",
-    "/bin",
-    "/boot",
-    "/dev",
-    "/etc",
-    "/lib",
-    "/lib64",
-    "/proc",
-    "/root",
-    "/run",
-    "/sbin",
-    "/sys",
-    "/usr",
-    "/var",
-    "/var/lib/docker",
-    "/var/run",
-];
+const FORBIDDEN_HOST_PATHS = ["/", ...SYSTEM_DIRS, "/var/lib/docker", "/var/run"];
 const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
 
 /** Why binding host path `p` into a runner would hand it the host, or undefined when it would not. */

@@ -90,7 +90,7 @@ export const EXIT_BAD_ENVIRONMENT = 64;
  * the agent makes its workspace (and every session's folder) owned by `zed`, so a
  * workspace of `/etc` would give `zed` the system's password files.
  */
-const SYSTEM_DIRS = [
+export const SYSTEM_DIRS: readonly string[] = [
     "/bin",
     "/boot",
     "/dev",

@@ -13,6 +13,7 @@ import { CoreSettings, RunnerCore } from "../../agent/runner";
 import { LocalSessionHost, SESSION_PATH } from "../../agent/sessions";
 import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
 import { eventually } from "../support/eventually";
+import { StubReport, parseStubReport } from "../support/stubZed";
 import { NASTY_TOKEN, leakedRuns } from "../support/secrets";
 import { StubXrdp, X224_CONNECTION_CONFIRM } from "../support/stubXrdp";
 
@@ -101,19 +102,8 @@ afterEach(async () => {
 });
 
 /** What the stub Zed reported about itself. */
-function stubReport(dir: string): { fields: Record<string, string>; env: Record<string, string> } {
-    const [head, envText] = fs.readFileSync(path.join(dir, ".zed-stub-report"), "utf8").split("--- env\n");
-    const pairs = (text: string) =>
-        Object.fromEntries(
-            text
-                .trim()
-                .split("\n")
-                .filter(Boolean)
-                .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-        );
-    // PWD is set by the stub's own shell, not passed by the agent.
-    const { PWD: _pwd, ...env } = pairs(envText ?? "");
-    return { fields: pairs(head), env };
+function stubReport(dir: string): StubReport {
+    return parseStubReport(fs.readFileSync(path.join(dir, ".zed-stub-report"), "utf8"));
 }
 
 const alive = (pid: number) => {

@@ -18,6 +18,7 @@ import { LABELS } from "../../components/plan";
 import { Registration, unwrapSecret } from "../support/mocks";
 import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
 import { leakedRuns } from "../support/secrets";
+import { StubReport, parseStubReport } from "../support/stubZed";
 import { buildImage, docker, eventually, execIn, filesUnder, removeLabelled, requireEngine } from "../support/docker";
 import { rdpConnectionPduType, vncGreeting, vncSnapshot } from "../support/protocols";
 import { DeployedStack, deployStack, dockerBridgeAddress, envOf, healthOf, hostPort } from "../support/stack";
@@ -46,23 +47,10 @@ const containerOf = (i: number): Docker.Container => deployed.running.get(deploy
 const declaredOf = (i: number): Registration => deployed.declared[i];
 
 /** What the stub Zed reported about itself, read inside the container. */
-async function stubReport(
-    container: Docker.Container,
-    dir: string,
-): Promise<{ fields: Record<string, string>; env: Record<string, string> }> {
+async function stubReport(container: Docker.Container, dir: string): Promise<StubReport> {
     const { exitCode, output } = await execIn(container, ["cat", `${dir}/.zed-stub-report`]);
     if (exitCode !== 0) throw new Error(`no stub report in ${dir}`);
-    const [head, envText] = output.split("--- env\n");
-    const pairs = (text: string) =>
-        Object.fromEntries(
-            text
-                .trim()
-                .split("\n")
-                .filter(Boolean)
-                .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-        );
-    const { PWD: _shellsOwn, ...env } = pairs(envText ?? "");
-    return { fields: pairs(head), env };
+    return parseStubReport(output);
 }
 
 /** PIDs of processes in a container whose command line matches `pattern`. */
