@@ -397,6 +397,18 @@ async function timeToFirstBytes(open: () => Promise<Duplex>): Promise<number> {
     return ms;
 }
 
+/** Two figures: a latency direct to the published port, and through a tunnel with what the tunnel adds. */
+function recordLatencyPair(what: string, tunnel: string, direct: number[], tunnelled: number[]): void {
+    const runs = `median of ${direct.length}`;
+    record({ section: "tunnel", what: `${what}, direct to the published port`, value: fmtMs(median(direct)), runs });
+    record({
+        section: "tunnel",
+        what: `${what}, ${tunnel}`,
+        value: `${fmtMs(median(tunnelled))} (+${fmtMs(median(tunnelled) - median(direct))})`,
+        runs,
+    });
+}
+
 /** Remote desktop through the control plane against a direct connection to the published port, in one run. */
 async function tunnelFigures(inputs: any, runnerId: string, controlPlane: FakeControlPlane): Promise<void> {
     const env = Object.fromEntries((inputs.envs.value as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
@@ -416,18 +428,7 @@ async function tunnelFigures(inputs: any, runnerId: string, controlPlane: FakeCo
         bannerDirect.push(await timeToFirstBytes(direct(CONTAINER_PORTS.vnc)));
         bannerRevdial.push(await timeToFirstBytes(overRevdial));
     }
-    record({
-        section: "tunnel",
-        what: "VNC: connect -> RFB banner, direct to the published port",
-        value: fmtMs(median(bannerDirect)),
-        runs: `median of ${n}`,
-    });
-    record({
-        section: "tunnel",
-        what: "VNC: connect -> RFB banner, over the reverse dial",
-        value: `${fmtMs(median(bannerRevdial))} (+${fmtMs(median(bannerRevdial) - median(bannerDirect))})`,
-        runs: `median of ${n}`,
-    });
+    recordLatencyPair("VNC: connect -> RFB banner", "over the reverse dial", bannerDirect, bannerRevdial);
 
     const grabs = QUICK ? 1 : 3;
     for (const [name, open] of [
@@ -472,18 +473,7 @@ async function tunnelFigures(inputs: any, runnerId: string, controlPlane: FakeCo
         rdpOverSocket.push(performance.now() - t0);
         await new Promise((r) => setTimeout(r, 50));
     }
-    record({
-        section: "tunnel",
-        what: "RDP: Connection Request -> Confirm, direct to the published port",
-        value: fmtMs(median(rdpDirect)),
-        runs: `median of ${n}`,
-    });
-    record({
-        section: "tunnel",
-        what: "RDP: Connection Request -> Confirm, over the runner's WebSocket",
-        value: `${fmtMs(median(rdpOverSocket))} (+${fmtMs(median(rdpOverSocket) - median(rdpDirect))})`,
-        runs: `median of ${n}`,
-    });
+    recordLatencyPair("RDP: Connection Request -> Confirm", "over the runner's WebSocket", rdpDirect, rdpOverSocket);
 
     // The seed-era proxy sends one 4 KiB chunk and waits for its answer before the next: the runner's
     // answer time bounds RDP throughput from the client. Chunks for a session that is not the runner's
