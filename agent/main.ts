@@ -3,13 +3,14 @@
 // settings, starts and keeps the desktop running, serves /health, dials the
 // control plane and runs Zed sessions. `zed-runner healthcheck` asks a running
 // agent's /health instead (Docker's HEALTHCHECK and `npm run status` use it).
-import { EXIT_BAD_ENVIRONMENT, HEALTH_PATH, SECRET_ENV } from "../components/imageContract";
+import * as fs from "node:fs";
+import { EXIT_BAD_ENVIRONMENT, HEALTH_PATH, SECRET_ENV, SECRET_FILE_SUFFIX } from "../components/imageContract";
 import { DesktopPasswords, Supervised, desktopComponents, prepareDesktop, waitForDisplay } from "./desktop";
 import { fetchHealth, serveHealth } from "./health";
 import { Redactor, createLogger, describeError } from "./log";
 import { RunnerCore } from "./runner";
 import { LocalSessionHost } from "./sessions";
-import { AgentSettings, SettingsError, parseSettings, takeSecretsOut } from "./settings";
+import { AgentSettings, SettingsError, parseSettings, resolveSecretEnv, takeSecretsOut } from "./settings";
 import { writeZedSettings } from "./zedSettings";
 
 async function healthcheck(): Promise<number> {
@@ -25,7 +26,7 @@ async function healthcheck(): Promise<number> {
 
 function readSettings(): AgentSettings | undefined {
     try {
-        return parseSettings(process.env);
+        return parseSettings(resolveSecretEnv(process.env, (file) => fs.readFileSync(file, "utf8")));
     } catch (err) {
         if (!(err instanceof SettingsError)) throw err;
         for (const problem of err.problems) process.stderr.write(`zed-runner: FATAL: ${problem}\n`);
@@ -33,6 +34,10 @@ function readSettings(): AgentSettings | undefined {
     } finally {
         // Whatever happens next, nothing the agent starts inherits a secret.
         takeSecretsOut(process.env, SECRET_ENV);
+        takeSecretsOut(
+            process.env,
+            SECRET_ENV.map((name) => `${name}${SECRET_FILE_SUFFIX}`),
+        );
     }
 }
 

@@ -2,7 +2,8 @@
 // The token and the initial passwords are taken out of the process environment
 // here, so nothing the agent starts can inherit them.
 import { z } from "zod";
-import { ENV, IMAGE_DEFAULTS, workspaceDirProblem } from "../components/imageContract";
+import { deriveDesktopPasswords } from "../components/desktopPasswords";
+import { ENV, IMAGE_DEFAULTS, SECRET_ENV, SECRET_FILE_SUFFIX, workspaceDirProblem } from "../components/imageContract";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -94,14 +95,23 @@ const schema = z.object({
             ctx.addIssue({ code: "custom", message: `${ENV.apiHost} must not have a query string or fragment` });
         }
     }),
-    [ENV.apiToken]: required(ENV.apiToken, "the runner token configured on the control plane"),
+    [ENV.apiToken]: required(
+        ENV.apiToken,
+        `the runner token configured on the control plane (or ${ENV.apiToken}${SECRET_FILE_SUFFIX}, a file holding it)`,
+    ),
     [ENV.runnerId]: required(ENV.runnerId, "a name unique among this control plane's runners").regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/, {
         error: `${ENV.runnerId} may hold only letters, digits, '_', '.' and '-', at most 200 characters`,
     }),
-    [ENV.rdpPassword]: required(ENV.rdpPassword, "the initial password of user zed, at least 8 characters")
+    [ENV.rdpPassword]: required(
+        ENV.rdpPassword,
+        `the initial password of user zed, at least 8 characters (or ${ENV.passwordSeed}${SECRET_FILE_SUFFIX})`,
+    )
         .min(8, { error: `${ENV.rdpPassword} must be at least 8 characters` })
         .refine((v) => !/[\x00-\x1f:]/.test(v), { error: `${ENV.rdpPassword} must not contain ':' or control characters` }),
-    [ENV.vncPassword]: required(ENV.vncPassword, "the initial VNC password, 6 to 8 characters are used")
+    [ENV.vncPassword]: required(
+        ENV.vncPassword,
+        `the initial VNC password, 6 to 8 characters are used (or ${ENV.passwordSeed}${SECRET_FILE_SUFFIX})`,
+    )
         .min(6, { error: `${ENV.vncPassword} must be at least 6 characters` })
         .refine((v) => !/[\x00-\x1f]/.test(v), { error: `${ENV.vncPassword} must not contain control characters` }),
     [ENV.concurrency]: whole(ENV.concurrency, 1, 64, IMAGE_DEFAULTS.concurrency),
@@ -147,6 +157,53 @@ export function parseSettings(env: Readonly<Record<string, string | undefined>>)
         stopGraceSeconds: e[ENV.stopGraceSeconds],
         revdial: e[ENV.revdial],
     };
+}
+
+/** Reads a secret file; throws with the path and the reason, never the content. */
+export type SecretFileReader = (path: string) => string;
+
+/**
+ * The environment with every secret in place: `<NAME>_FILE` read into NAME (a trailing
+ * newline dropped, as `echo secret | docker secret create` leaves one), and the initial
+ * desktop passwords derived from DESKTOP_PASSWORD_SEED and RUNNER_ID when not given.
+ * Problems are listed like parseSettings's, without a secret's value.
+ */
+export function resolveSecretEnv(
+    env: Readonly<Record<string, string | undefined>>,
+    readFile: SecretFileReader,
+): Record<string, string | undefined> {
+    const out: Record<string, string | undefined> = { ...env };
+    const problems: string[] = [];
+    for (const name of SECRET_ENV) {
+        const fileName = `${name}${SECRET_FILE_SUFFIX}`;
+        const file = env[fileName];
+        delete out[fileName];
+        if (file === undefined || file === "") continue;
+        if (env[name] !== undefined && env[name] !== "") {
+            problems.push(`${name} and ${fileName} are both set: give the secret one way only`);
+            continue;
+        }
+        let value: string;
+        try {
+            value = readFile(file).replace(/\r?\n$/, "");
+        } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            problems.push(`${fileName} names ${JSON.stringify(file)}, which cannot be read${code ? ` (${code})` : ""}`);
+            continue;
+        }
+        if (value === "") problems.push(`${fileName} names ${JSON.stringify(file)}, which is empty`);
+        else out[name] = value;
+    }
+    const seed = out[ENV.passwordSeed];
+    const runnerId = out[ENV.runnerId];
+    if (problems.length === 0 && seed && runnerId) {
+        const derived = deriveDesktopPasswords(seed, runnerId);
+        if (!out[ENV.rdpPassword]) out[ENV.rdpPassword] = derived.rdpPassword;
+        if (!out[ENV.vncPassword]) out[ENV.vncPassword] = derived.vncPassword;
+    }
+    delete out[ENV.passwordSeed];
+    if (problems.length > 0) throw new SettingsError(problems);
+    return out;
 }
 
 /** Removes the secrets from `env` (the process's own), so no child can inherit them. */

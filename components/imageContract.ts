@@ -65,10 +65,25 @@ export const ENV = {
     displayHeight: "DISPLAY_HEIGHT",
     stopGraceSeconds: "STOP_GRACE_SECONDS",
     revdial: "REVDIAL",
+    /** A seed each runner derives its own initial RDP and VNC passwords from, when they are not given (Swarm). */
+    passwordSeed: "DESKTOP_PASSWORD_SEED",
 } as const;
 
 /** Environment names that carry secrets. */
-export const SECRET_ENV: readonly string[] = [ENV.apiToken, ENV.rdpPassword, ENV.vncPassword];
+export const SECRET_ENV: readonly string[] = [ENV.apiToken, ENV.rdpPassword, ENV.vncPassword, ENV.passwordSeed];
+
+/**
+ * `<NAME>_FILE` names a file holding the secret NAME (Docker's and Kubernetes' secrets
+ * are files): the secret never sits in the container's environment, so `docker inspect`
+ * and `docker service inspect` cannot show it.
+ */
+export const SECRET_FILE_SUFFIX = "_FILE";
+
+/** Where a Swarm service mounts the stack's secrets: root-only files in the task's /run/secrets. */
+export const SECRET_FILES = {
+    apiToken: "/run/secrets/zed-runner-api-token",
+    passwordSeed: "/run/secrets/zed-runner-password-seed",
+} as const;
 
 /** Defaults the image applies when the environment leaves a value out. */
 export const IMAGE_DEFAULTS = {
@@ -145,6 +160,7 @@ export const IMAGE_BUILD_INPUTS: readonly string[] = [
     "image",
     "agent",
     "components/imageContract.ts",
+    "components/desktopPasswords.ts",
     "node_modules/typescript",
     "node_modules/ws",
     "node_modules/zod",
