@@ -4,14 +4,24 @@
 // an invalid value stands in as its default for the checks that follow, the
 // runner plan's port clashes included. Messages name the key, the value (never
 // a secret's, and URLs without their credentials) and what is allowed. Pure.
-import { ConfigContext, HostTarget, RunnerSettings, resolveHosts, resolveSettings } from "./configDefaults";
-import { CONFIG_KEYS, HOST_KEYS, INSECURE_DEFAULT_TOKEN, KEY_SCHEMAS, REMOVED_KEYS, SECRET_KEYS, StackValues } from "./configSchema";
+import { ConfigContext, HostTarget, RunnerSettings, SwarmTarget, resolveHosts, resolveSettings, resolveSwarm } from "./configDefaults";
+import {
+    CONFIG_KEYS,
+    HOST_KEYS,
+    INSECURE_DEFAULT_TOKEN,
+    KEY_SCHEMAS,
+    REMOVED_KEYS,
+    SECRET_KEYS,
+    SWARM_KEYS,
+    StackValues,
+} from "./configSchema";
 import { configWarnings } from "./configWarnings";
 import { HostPlan, PlanError, planFleet } from "./plan";
+import { SwarmServicePlan, planSwarm } from "./swarmPlan";
 
 export { isLoopbackHost } from "./addresses";
 export { sanitizeHostName } from "./configDefaults";
-export type { ConfigContext, DockerConnection, HostTarget, RunnerSettings } from "./configDefaults";
+export type { ConfigContext, DockerConnection, HostTarget, RunnerSettings, SwarmPlacement, SwarmTarget } from "./configDefaults";
 export {
     CONFIG_KEYS,
     INSECURE_DEFAULT_TOKEN,
@@ -38,11 +48,15 @@ export interface ReadOptions {
 export interface ParsedConfig {
     /** Top-level settings: the single host's when `hosts` is unset, the fleet's defaults otherwise. */
     readonly settings: RunnerSettings;
-    /** Every host to run runners on: this machine alone when `hosts` is unset. */
+    /** Every host to run runners on: this machine alone when `hosts` is unset; none with `swarm`. */
     readonly hosts: readonly HostTarget[];
     /** The runner plan of every host, computed once. */
     readonly plans: readonly HostPlan[];
+    /** The swarm the runners run on as one service, when `swarm` is set. */
+    readonly swarm: { readonly target: SwarmTarget; readonly plan: SwarmServicePlan } | undefined;
     readonly apiToken: string;
+    /** The registry's password, to be wrapped as a secret at once. */
+    readonly registryPassword: string | undefined;
     readonly warnings: readonly string[];
 }
 
@@ -108,8 +122,9 @@ function checkKey(
     const problems = result.error.issues.map((issue) => {
         const path = [key, ...issue.path];
         if (issue.code === "unrecognized_keys") {
+            const [what, known] = key === "swarm" ? ["swarm", SWARM_KEYS] : ["host", HOST_KEYS];
             return (issue.keys ?? [])
-                .map((k) => `${formatPath([...path, k])} is not a host key; known keys: ${HOST_KEYS.join(", ")}`)
+                .map((k) => `${formatPath([...path, k])} is not a ${what} key; known keys: ${known.join(", ")}`)
                 .join("\n  - ");
         }
         return `${formatPath(path)}${describeValue(path, raw, secretKeys)} ${issue.message}`;
@@ -175,7 +190,49 @@ function check(raw: RawConfig, context: ReadOptions): Checked {
             `replicas (got ${JSON.stringify(present.replicas)}) has no effect when hosts is set: give each host its own replicas, and remove the top-level key`,
         );
     }
+    problems.push(...targetProblems(c, present));
     return { values: c, problems, token, insecureToken };
+}
+
+/** What cannot go together among the keys that choose where runners go. */
+function targetProblems(c: StackValues, present: Record<string, string>): string[] {
+    // (c.swarm stands in as undefined when its value was invalid.)
+    const problems: string[] = [];
+    const registryKeys = (["registry", "registryUsername", "registryPassword"] as const).filter((k) => present[k] !== undefined);
+    // A swarm value that is present but invalid is its own problem: not "no swarm".
+    if (present.swarm === undefined) {
+        for (const key of registryKeys) {
+            problems.push(`${key} is read only with swarm (its nodes pull the runner image from a registry); remove it, or set swarm`);
+        }
+        return problems;
+    }
+    if (c.hosts)
+        problems.push(
+            "swarm and hosts are two ways to place runners: set one of them (`pulumi config rm hosts` or `pulumi config rm swarm`)",
+        );
+    if (present.image === undefined && present.registry === undefined) {
+        problems.push(
+            "swarm needs an image every node can pull: set registry (the image is built here and pushed there, e.g. registry.example.com:5000) " +
+                "or image (a prebuilt runner image, e.g. registry.example.com/helix-zed-agent@sha256:...)",
+        );
+    }
+    if (present.image !== undefined && present.registry !== undefined) {
+        problems.push(
+            "image and registry both set: image is pulled as it is, registry is where the image built here is pushed; set one (registryUsername and registryPassword work with either)",
+        );
+    }
+    if ((present.registryUsername === undefined) !== (present.registryPassword === undefined)) {
+        problems.push(
+            "registryUsername and registryPassword go together: set both (the password with --secret), or neither for a registry without login",
+        );
+    }
+    if (/^https?:\/\/host\.docker\.internal([:/]|$)/i.test(c.apiHost)) {
+        problems.push(
+            `apiHost (got ${JSON.stringify(c.apiHost)}) is host.docker.internal, which on a swarm is each node itself, not the control plane: ` +
+                "set the control plane's URL as every node reaches it, e.g. https://helix.example.com",
+        );
+    }
+    return problems;
 }
 
 /** The top-level settings, every key checked; throws a ConfigError. The runner plan is not checked here. */
@@ -190,13 +247,25 @@ export function parseConfig(raw: RawConfig, context: ConfigContext & ReadOptions
     const { values: c, problems, token, insecureToken } = check(raw, context);
     const settings = resolveSettings(c, context);
     const hosts = resolveHosts(c, settings);
+    const swarmTarget = resolveSwarm(c, settings);
+    const planContext = { project: "zed-runner", stackName: context.stackName };
     let plans: HostPlan[] = [];
+    let swarmPlan: SwarmServicePlan | undefined;
     try {
-        plans = planFleet(hosts, { project: "zed-runner", stackName: context.stackName });
+        plans = planFleet(hosts, planContext);
+        if (swarmTarget) swarmPlan = planSwarm(swarmTarget, planContext);
     } catch (err) {
         if (!(err instanceof PlanError)) throw err;
         problems.push(...err.problems);
     }
     if (problems.length > 0) throw new ConfigError(problems);
-    return { settings, hosts, plans, apiToken: token ?? "", warnings: configWarnings(c, hosts, insecureToken) };
+    return {
+        settings,
+        hosts,
+        plans,
+        swarm: swarmTarget && swarmPlan ? { target: swarmTarget, plan: swarmPlan } : undefined,
+        apiToken: token ?? "",
+        registryPassword: c.registryPassword,
+        warnings: configWarnings(c, hosts, insecureToken),
+    };
 }

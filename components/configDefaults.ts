@@ -3,6 +3,9 @@
 // the top-level settings with its own overrides (HOST_OVERRIDABLE_KEYS). Pure.
 import { HOST_OVERRIDABLE_KEYS, HostEntry, StackValues } from "./configSchema";
 
+/** Keys that say where runners go rather than how each runs. */
+type TargetKey = "hosts" | "swarm" | "registry" | "registryUsername" | "registryPassword";
+
 /** What the config is read for: values that are not config but shape the defaults. */
 export interface ConfigContext {
     /** The Pulumi stack name; part of the default container name prefix. */
@@ -14,7 +17,7 @@ export interface ConfigContext {
 type ComputedKey = "hostName" | "runnerIdPrefix" | "containerNamePrefix";
 
 /** Validated settings for one machine's runners: every key but the token and the host list. */
-export type RunnerSettings = Readonly<Omit<StackValues, "apiToken" | "hosts" | ComputedKey> & { [K in ComputedKey]: string }>;
+export type RunnerSettings = Readonly<Omit<StackValues, "apiToken" | TargetKey | ComputedKey> & { [K in ComputedKey]: string }>;
 
 /** How to reach a remote host's Docker engine: what a `docker.Provider` needs. */
 export interface DockerConnection {
@@ -47,12 +50,13 @@ export function sanitizeHostName(machineHostName: string): string {
 
 /** The top-level settings, with the computed defaults filled in. */
 export function resolveSettings(values: StackValues, context: ConfigContext): RunnerSettings {
-    const { apiToken: _token, hosts: _hosts, ...rest } = values;
+    const { apiToken: _token, hosts: _hosts, swarm, registry: _r, registryUsername: _u, registryPassword: _p, ...rest } = values;
     const hostName = values.hostName ?? sanitizeHostName(context.machineHostName);
     return {
         ...rest,
         hostName,
-        runnerIdPrefix: values.runnerIdPrefix ?? `external-zed-${hostName}`,
+        // A swarm's runners are on no one machine: their IDs carry the stack's name instead.
+        runnerIdPrefix: values.runnerIdPrefix ?? (swarm ? `external-zed-${context.stackName}` : `external-zed-${hostName}`),
         containerNamePrefix: values.containerNamePrefix ?? `helix-zed-agent-${context.stackName}`,
     };
 }
@@ -70,8 +74,44 @@ function hostSettings(host: HostEntry, settings: RunnerSettings, topLevelPrefix:
     };
 }
 
-/** Every host to run runners on: the listed ones, or this machine alone when `hosts` is unset. */
+/** Where a swarm service may place its tasks. */
+export interface SwarmPlacement {
+    /** Swarm constraints, such as node.labels.zed==true. */
+    readonly constraints: readonly string[];
+    /** The most runners on one node; 0 is no limit. */
+    readonly maxReplicasPerNode: number;
+    /** A node attribute to spread runners evenly over (a placement preference). */
+    readonly spread: string | undefined;
+}
+
+/** A Docker Swarm that runs the stack's runners as one service. */
+export interface SwarmTarget {
+    /** A manager's engine; undefined for this machine's engine (a manager itself). */
+    readonly connection: DockerConnection | undefined;
+    readonly settings: RunnerSettings;
+    readonly placement: SwarmPlacement;
+    /** Where the built image is pushed, as registry[/path]; undefined with a prebuilt `image`. */
+    readonly registry: string | undefined;
+    /** The account nodes pull with (and the image is pushed with); the password is a secret of its own. */
+    readonly registryUsername: string | undefined;
+}
+
+/** The swarm target, when `swarm` is set. */
+export function resolveSwarm(values: StackValues, settings: RunnerSettings): SwarmTarget | undefined {
+    const swarm = values.swarm;
+    if (!swarm) return undefined;
+    return {
+        connection: swarm.manager ? { host: swarm.manager, certPath: swarm.certPath, sshOpts: swarm.sshOpts } : undefined,
+        settings,
+        placement: { constraints: swarm.constraints, maxReplicasPerNode: swarm.maxReplicasPerNode, spread: swarm.spread },
+        registry: values.registry,
+        registryUsername: values.registryUsername,
+    };
+}
+
+/** Every host to run runners on: the listed ones, or this machine alone when `hosts` is unset; none for a swarm. */
 export function resolveHosts(values: StackValues, settings: RunnerSettings): HostTarget[] {
+    if (values.swarm) return [];
     if (!values.hosts) return [{ name: settings.hostName, connection: undefined, settings }];
     return values.hosts.map((h) => ({
         name: h.name,

@@ -16,7 +16,7 @@ export const REVDIAL_MODES = ["auto", "on", "off"] as const;
 export const INSECURE_DEFAULT_TOKEN = "oh-hallo-insecure-token";
 
 /** Keys whose values must never appear in an error message or a log line. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(["apiToken"]);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["apiToken", "registryPassword"]);
 
 /**
  * Keys earlier versions read, and why they are gone: a stack that still sets one is
@@ -108,6 +108,10 @@ const apiHost = z
     })
     .transform((v) => v.replace(/\/+$/, ""));
 
+// A registry host (with a '.', a port or the name localhost, as Docker tells one from a Docker Hub
+// namespace), then an optional path; the image is pushed as <registry>/helix-zed-agent:<stack>.
+const REGISTRY = /^(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::\d+)?|[a-zA-Z0-9-]+:\d+|localhost)(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*$/;
+
 const hostName = z
     .string()
     .max(63, { error: "must be at most 63 characters" })
@@ -161,6 +165,14 @@ const fields = {
             .max(1024, { error: "must be a number of CPUs from 0.01 to 1024" }),
     ),
     persistWorkspaces: flag,
+    registry: z.string().regex(REGISTRY, {
+        error: "must be a registry address every node can pull from, such as registry.example.com, registry.example.com:5000 or registry.example.com/team",
+    }),
+    registryUsername: z
+        .string()
+        .max(255, { error: "must be at most 255 characters" })
+        .regex(/^[^\s:]+$/, { error: "must be a user name without spaces or ':'" }),
+    registryPassword: z.string().min(1, { error: "is empty" }),
     networks: z.preprocess(
         asList,
         z.array(namePart(128), { error: 'must be a list of Docker network names, e.g. ["helix_default"]' }).superRefine((names, ctx) => {
@@ -192,7 +204,7 @@ export const HOST_OVERRIDABLE_KEYS = [
 ] as const satisfies readonly (keyof typeof fields)[];
 export type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
 
-/** Where a host's Docker engine listens: a local socket, SSH, or TCP with TLS. */
+/** Where a Docker engine listens: a local socket, SSH, or TCP with TLS. */
 const dockerHost = z
     .string()
     // A password here would sit in the stack config in plain text; Docker's ssh transport uses keys or an agent anyway.
@@ -208,29 +220,40 @@ const overrides = Object.fromEntries(HOST_OVERRIDABLE_KEYS.map((k) => [k, fields
     [K in HostOverridableKey]: z.ZodOptional<(typeof fields)[K]>;
 };
 
+/** How to reach an engine besides its address: TLS files for tcp://, options for ssh://. */
+const connectionOptions = {
+    certPath: z
+        .string()
+        .regex(/^\/\S*$/, { error: "must be an absolute path to a folder with ca.pem, cert.pem and key.pem" })
+        .optional(),
+    sshOpts: z.array(z.string(), { error: "must be a list of ssh options" }).optional(),
+};
+
+/** The Docker API over TCP must use TLS: a tcp:// `field` needs certPath beside it. */
+function requireTlsForTcp(field: string) {
+    return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+        const address = value[field];
+        if (typeof address === "string" && address.startsWith("tcp://") && !value.certPath) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["certPath"],
+                message: `is required with a tcp:// ${field}: the Docker API over TCP must use TLS`,
+            });
+        }
+    };
+}
+
 /** One Docker host of a fleet: its connection, its replicas, and overrides of the top-level settings. */
 const hostEntry = z
     .object({
         name: hostName,
         dockerHost,
-        certPath: z
-            .string()
-            .regex(/^\/\S*$/, { error: "must be an absolute path to a folder with ca.pem, cert.pem and key.pem" })
-            .optional(),
-        sshOpts: z.array(z.string(), { error: "must be a list of ssh options" }).optional(),
+        ...connectionOptions,
         replicas: fields.replicas,
         ...overrides,
     })
     .strict()
-    .superRefine((host, ctx) => {
-        if (host.dockerHost.startsWith("tcp://") && !host.certPath) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["certPath"],
-                message: "is required with a tcp:// dockerHost: the Docker API over TCP must use TLS",
-            });
-        }
-    });
+    .superRefine(requireTlsForTcp("dockerHost"));
 export type HostEntry = z.output<typeof hostEntry>;
 
 const hosts = z.preprocess(
@@ -257,6 +280,35 @@ const hosts = z.preprocess(
             }
         }),
 );
+
+// Swarm's placement constraint grammar: node.* or engine.* attribute, == or !=, a value.
+const placementConstraint = z.string().regex(/^\s*(node|engine)\.[\w.-]+\s*(==|!=)\s*\S+\s*$/, {
+    error: "must be a constraint such as node.labels.zed==true or node.role!=manager",
+});
+
+/** A Docker Swarm to run the runners as one service: its manager, and where tasks may go. */
+const swarmObject = z
+    .object(
+        {
+            /** A manager's engine; unset for this machine's engine, which must then be a manager. */
+            manager: dockerHost.optional(),
+            ...connectionOptions,
+            constraints: z.array(placementConstraint, { error: "must be a list of placement constraints" }).default([]),
+            /** 0 is no limit. */
+            maxReplicasPerNode: integer(0, 1000).default(0),
+            /** A node attribute to spread runners evenly over, such as node.labels.zone. */
+            spread: z
+                .string()
+                .regex(/^(node|engine)\.[\w.-]+$/, { error: "must be a node attribute such as node.labels.zone or node.id" })
+                .optional(),
+        },
+        { error: 'must be an object such as {"manager": "ssh://ops@swarm-manager-1"} ({} for this machine\'s engine)' },
+    )
+    .strict();
+const swarm = z.preprocess(asList, swarmObject.superRefine(requireTlsForTcp("manager")));
+export type SwarmEntry = z.output<typeof swarm>;
+/** The keys the swarm object takes. */
+export const SWARM_KEYS: readonly string[] = Object.keys(swarmObject.shape);
 
 /** The top-level keys, in the order Pulumi.yaml declares them, with their defaults. */
 export const KEY_SCHEMAS = {
@@ -291,6 +343,10 @@ export const KEY_SCHEMAS = {
     persistWorkspaces: fields.persistWorkspaces.default(false),
     networks: fields.networks.default([]),
     hosts: hosts.optional(),
+    swarm: swarm.optional(),
+    registry: fields.registry.optional(),
+    registryUsername: fields.registryUsername.optional(),
+    registryPassword: fields.registryPassword.optional(),
 };
 
 /** Every key validated and defaulted. */
@@ -305,4 +361,4 @@ export const HOST_KEYS: readonly string[] = Object.keys(hostEntry.shape);
  * Keys Pulumi.yaml cannot declare: project config types are string, integer, boolean
  * and arrays of those, not lists of objects. The program validates them all the same.
  */
-export const UNDECLARED_KEYS: readonly string[] = ["hosts"];
+export const UNDECLARED_KEYS: readonly string[] = ["hosts", "swarm"];

@@ -3,9 +3,11 @@
 // never from list positions, so reordering `hosts` changes nothing.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { HostTarget } from "./config";
+import type { HostTarget, SwarmTarget } from "./config";
 import { HostPlan, PlanContext, RunnerEndpoints, planFleet } from "./plan";
+import type { SwarmServicePlan } from "./swarmPlan";
 import { RunnerCredentials, ZedRunner } from "./zedRunner";
+import { ZedRunnerService } from "./zedRunnerService";
 
 /** What one host runs, for stack outputs. */
 export interface HostOutputs {
@@ -25,6 +27,36 @@ export interface DeclaredFleet {
     readonly credentials: pulumi.Output<RunnerCredentials[]>;
 }
 
+/** Connection settings of a Docker engine, as a `docker.Provider` takes them. */
+function providerArgs(connection: { host: string; certPath?: string; sshOpts?: readonly string[] }): docker.ProviderArgs {
+    return { host: connection.host, certPath: connection.certPath, sshOpts: connection.sshOpts ? [...connection.sshOpts] : undefined };
+}
+
+/**
+ * The runners as one swarm service, through a provider for the swarm's manager (`docker-swarm`),
+ * or Pulumi's default provider when the manager is this machine's engine.
+ */
+export function declareSwarm(
+    swarm: { readonly target: SwarmTarget; readonly plan: SwarmServicePlan },
+    apiToken: pulumi.Input<string>,
+    registryPassword: pulumi.Input<string> | undefined,
+    context: PlanContext,
+): ZedRunnerService {
+    const connection = swarm.target.connection;
+    const provider = connection ? new docker.Provider("docker-swarm", providerArgs(connection)) : undefined;
+    return new ZedRunnerService(
+        "zed-runner-swarm",
+        {
+            target: swarm.target,
+            plan: swarm.plan,
+            apiToken: pulumi.secret(apiToken),
+            registryPassword: registryPassword === undefined ? undefined : pulumi.secret(registryPassword),
+            context,
+        },
+        { provider },
+    );
+}
+
 /**
  * One ZedRunner per host. The single implicit host (no `hosts` config) keeps the
  * name `zed-runner` and Pulumi's default provider; a listed host gets the
@@ -42,11 +74,7 @@ export function declareFleet(
         if (!host.connection) {
             return new ZedRunner("zed-runner", { settings: host.settings, apiToken: token, context, runners: plans[i].runners });
         }
-        const provider = new docker.Provider(`docker-${host.name}`, {
-            host: host.connection.host,
-            certPath: host.connection.certPath,
-            sshOpts: host.connection.sshOpts ? [...host.connection.sshOpts] : undefined,
-        });
+        const provider = new docker.Provider(`docker-${host.name}`, providerArgs(host.connection));
         return new ZedRunner(
             `zed-runner-${host.name}`,
             { settings: host.settings, apiToken: token, context, runners: plans[i].runners },

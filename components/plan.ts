@@ -85,7 +85,7 @@ export class PlanError extends Error {
     }
 }
 
-const PORT_BASE_KEY: Record<PortRole, string> = { rdp: "rdpPortBase", vnc: "vncPortBase", health: "healthPortBase" };
+export const PORT_BASE_KEY: Record<PortRole, string> = { rdp: "rdpPortBase", vnc: "vncPortBase", health: "healthPortBase" };
 
 /** IPv6 addresses are bracketed in host:port form. */
 function hostPort(host: string, port: number): string {
@@ -95,6 +95,28 @@ function hostPort(host: string, port: number): string {
 /** The address an operator dials: the bind address, or the machine's name when bound on every interface. */
 function endpointHost(settings: RunnerSettings): string {
     return isEveryInterface(settings.bindAddress) ? settings.hostName : settings.bindAddress;
+}
+
+/**
+ * The environment every runner reads, but for its secrets: the component adds the
+ * token and passwords (or, on a swarm, the files holding them).
+ */
+export function runnerEnv(settings: RunnerSettings, runnerId: string): Record<string, string> {
+    return {
+        [ENV.apiHost]: settings.apiHost,
+        [ENV.runnerId]: runnerId,
+        [ENV.concurrency]: String(settings.concurrency),
+        [ENV.maxTasks]: String(settings.maxTasks),
+        [ENV.sessionTimeout]: String(settings.sessionTimeout),
+        [ENV.workspaceDir]: settings.workspaceDir,
+        [ENV.logLevel]: settings.logLevel,
+        DISPLAY,
+        [ENV.displayWidth]: String(settings.displayWidth),
+        [ENV.displayHeight]: String(settings.displayHeight),
+        // The agent gives running sessions this long to finish when the container is stopped.
+        [ENV.stopGraceSeconds]: String(STOP_GRACE_SECONDS),
+        [ENV.revdial]: settings.revdial,
+    };
 }
 
 /**
@@ -134,21 +156,7 @@ export function planRunner(settings: RunnerSettings, index: number, context: Pla
         containerName,
         workspaceVolume: settings.persistWorkspaces ? `${containerName}-workspace` : undefined,
         ports,
-        env: {
-            [ENV.apiHost]: settings.apiHost,
-            [ENV.runnerId]: runnerId,
-            [ENV.concurrency]: String(settings.concurrency),
-            [ENV.maxTasks]: String(settings.maxTasks),
-            [ENV.sessionTimeout]: String(settings.sessionTimeout),
-            [ENV.workspaceDir]: settings.workspaceDir,
-            [ENV.logLevel]: settings.logLevel,
-            DISPLAY,
-            [ENV.displayWidth]: String(settings.displayWidth),
-            [ENV.displayHeight]: String(settings.displayHeight),
-            // The agent gives running sessions this long to finish when the container is stopped.
-            [ENV.stopGraceSeconds]: String(STOP_GRACE_SECONDS),
-            [ENV.revdial]: settings.revdial,
-        },
+        env: runnerEnv(settings, runnerId),
         labels: {
             [LABELS.project]: context.project,
             [LABELS.stack]: context.stackName,

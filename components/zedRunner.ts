@@ -73,7 +73,7 @@ export class ZedRunner extends pulumi.ComponentResource {
         this.endpoints = this.runners.map((r) => r.endpoints);
         const apiToken = pulumi.secret(args.apiToken);
 
-        this.image = this.declareImage(name, settings, context, args.buildContext ?? PROJECT_ROOT);
+        this.image = declareRunnerImage(name, settings, context, args.buildContext ?? PROJECT_ROOT, this);
 
         this.network = new docker.Network(
             `${name}-network`,
@@ -160,36 +160,58 @@ export class ZedRunner extends pulumi.ComponentResource {
             credentials: this.credentials,
         });
     }
+}
 
-    private declareImage(name: string, settings: RunnerSettings, context: PlanContext, buildContext: string): pulumi.Output<string> {
-        if (settings.image) {
-            const remote = new docker.RemoteImage(
-                `${name}-image`,
-                // keepLocally: a destroy must not delete an image other stacks or people may use.
-                { name: settings.image, keepLocally: true },
-                { parent: this },
-            );
-            return remote.imageId;
-        }
-        const built = new docker.Image(
+/** Where a built image is pushed, and the account that may push it. */
+export interface ImagePush {
+    /** `<registry>/helix-zed-agent:<stack>`. */
+    readonly imageName: string;
+    readonly server: string;
+    readonly username?: string;
+    readonly password?: pulumi.Input<string>;
+}
+
+/**
+ * The runner image, built from Dockerfile.zed-agent (and pushed when `push` is given),
+ * or `settings.image` pulled. Returns what containers and services run: for a build,
+ * its digest, since the image name stays the same across rebuilds and only the
+ * digest makes runners follow a rebuild.
+ */
+export function declareRunnerImage(
+    name: string,
+    settings: RunnerSettings,
+    context: PlanContext,
+    buildContext: string,
+    parent: pulumi.Resource,
+    push?: ImagePush,
+): pulumi.Output<string> {
+    if (settings.image) {
+        const remote = new docker.RemoteImage(
             `${name}-image`,
-            {
-                imageName: `helix-zed-agent:${context.stackName}`,
-                skipPush: true,
-                build: {
-                    context: buildContext,
-                    dockerfile: path.join(buildContext, "Dockerfile.zed-agent"),
-                    args: {
-                        BASE_IMAGE: settings.baseImage,
-                        ZED_BUILD_DIR: settings.zedBuildDir,
-                    },
+            // keepLocally: a destroy must not delete an image other stacks or people may use.
+            { name: settings.image, keepLocally: true },
+            { parent },
+        );
+        return remote.imageId;
+    }
+    const built = new docker.Image(
+        `${name}-image`,
+        {
+            imageName: push?.imageName ?? `helix-zed-agent:${context.stackName}`,
+            skipPush: push === undefined,
+            registry: push ? { server: push.server, username: push.username, password: push.password } : undefined,
+            build: {
+                context: buildContext,
+                dockerfile: path.join(buildContext, "Dockerfile.zed-agent"),
+                args: {
+                    BASE_IMAGE: settings.baseImage,
+                    ZED_BUILD_DIR: settings.zedBuildDir,
                 },
             },
-            { parent: this },
-        );
-        // imageName stays the same across rebuilds; the local image ID changes, so containers follow a rebuild.
-        return built.repoDigest;
-    }
+        },
+        { parent },
+    );
+    return built.repoDigest;
 }
 
 /**
@@ -225,6 +247,6 @@ function containerEnv(
     );
 }
 
-function toLabels(labels: Readonly<Record<string, string>>): { label: string; value: string }[] {
+export function toLabels(labels: Readonly<Record<string, string>>): { label: string; value: string }[] {
     return Object.entries(labels).map(([label, value]) => ({ label, value }));
 }

@@ -44,8 +44,9 @@ describe("Pulumi.yaml", () => {
         expect(withDeclaredDefaults).toEqual(withProgramDefaults);
     });
 
-    it("gives every key a default except the required token", () => {
-        expect(Object.keys(declared).filter((k) => declared[k].default === undefined)).toEqual(["apiToken"]);
+    it("gives every key a default except the secrets (the required token, the optional registry password)", () => {
+        expect(Object.keys(declared).filter((k) => declared[k].default === undefined)).toEqual(["apiToken", "registryPassword"]);
+        expect(Object.keys(declared).filter((k) => declared[k].secret)).toEqual(["apiToken", "registryPassword"]);
     });
 });
 

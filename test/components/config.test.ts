@@ -274,6 +274,10 @@ describe("helpers", () => {
             "persistWorkspaces",
             "networks",
             "hosts",
+            "swarm",
+            "registry",
+            "registryUsername",
+            "registryPassword",
         ]);
     });
 });

@@ -76,8 +76,8 @@ describe("a fleet declared with hosts", () => {
             "external-zed-gpu-b-1",
             "external-zed-gpu-c-1",
         ]);
-        expect(Object.keys(program!.hosts)).toEqual(["gpu-a", "gpu-b", "gpu-c"]);
-        expect(program!.hosts["gpu-a"]).toMatchObject({
+        expect(Object.keys(program!.hosts!)).toEqual(["gpu-a", "gpu-b", "gpu-c"]);
+        expect(program!.hosts!["gpu-a"]).toMatchObject({
             dockerHost: "ssh://ops@gpu-a.example.com",
             runnerIds: ["external-zed-gpu-a-1", "external-zed-gpu-a-2"],
             containerNames: ["helix-zed-agent-dev-1", "helix-zed-agent-dev-2"],

@@ -33,6 +33,8 @@ export interface MockEngine {
     run<T>(declare: () => T | Promise<T>): Promise<T>;
     /** Docker networks the fake engine knows, for `docker.getNetwork`. */
     readonly existingNetworks: Set<string>;
+    /** Of those, the swarm-scoped (overlay) ones. */
+    readonly swarmNetworks: Set<string>;
     /** Registrations of one type, custom resources only. */
     ofType(type: string): Registration[];
     byName(name: string): Registration;
@@ -44,13 +46,23 @@ const sha = (text: string) => crypto.createHash("sha256").update(text).digest("h
 function providerState(type: string, name: string, inputs: any): Record<string, unknown> {
     switch (type) {
         case "docker:index/image:Image":
-            return { ...inputs, repoDigest: `sha256:${sha(`image:${name}`)}`, baseImageName: inputs.imageName };
+            // A pushed image's digest names its repository, as the registry reports it.
+            return {
+                ...inputs,
+                repoDigest: inputs.skipPush
+                    ? `sha256:${sha(`image:${name}`)}`
+                    : `${inputs.imageName.replace(/:[^/:]+$/, "")}@sha256:${sha(`image:${name}`)}`,
+                baseImageName: inputs.imageName,
+            };
         case "docker:index/remoteImage:RemoteImage":
             return {
                 ...inputs,
                 imageId: `sha256:${sha(`remote:${inputs.name}`)}`,
                 repoDigest: `${inputs.name}@sha256:${sha(inputs.name)}`,
             };
+        case "docker:index/secret:Secret":
+            // Pulumi names a secret afresh (logical name and a random suffix) when the program gives none.
+            return { ...inputs, name: inputs.name ?? `${name}-${sha(`secret:${name}`).slice(0, 7)}` };
         case "random:index/randomPassword:RandomPassword": {
             // Deterministic per logical name, of the requested length, letters and digits only.
             const chars = Buffer.from(sha(`pw:${name}`) + sha(`pw2:${name}`))
@@ -67,6 +79,7 @@ function providerState(type: string, name: string, inputs: any): Record<string, 
 export async function installMocks(pulumi: typeof pulumiType, stack = "test", dryRun = false): Promise<MockEngine> {
     const registrations: Registration[] = [];
     const existingNetworks = new Set<string>();
+    const swarmNetworks = new Set<string>();
     /** What the stack transformation saw, by type and name: each resource and its options. */
     const seen = new Map<string, { resource: pulumiType.Resource; options: RegisteredOptions }>();
     const NO_OPTIONS: RegisteredOptions = {
@@ -97,7 +110,8 @@ export async function installMocks(pulumi: typeof pulumiType, stack = "test", dr
                 if (args.token === "docker:index/getNetwork:getNetwork") {
                     const name = args.inputs.name;
                     if (!existingNetworks.has(name)) throw new Error(`Error: No such network: ${name}`);
-                    return { id: `net-${name}`, name, driver: "bridge", scope: "local" };
+                    const swarm = swarmNetworks.has(name);
+                    return { id: `net-${name}`, name, driver: swarm ? "overlay" : "bridge", scope: swarm ? "swarm" : "local" };
                 }
                 throw new Error(`unexpected call to ${args.token}`);
             },
@@ -109,6 +123,7 @@ export async function installMocks(pulumi: typeof pulumiType, stack = "test", dr
     return {
         registrations,
         existingNetworks,
+        swarmNetworks,
         run: async <T>(declare: () => T | Promise<T>): Promise<T> => {
             let result: T | undefined;
             let failure: { error: unknown } | undefined;

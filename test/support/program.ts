@@ -12,17 +12,28 @@ export interface ProgramRun {
 
 /**
  * Loads index.ts afresh with `config` (keys without the `zed-runner:` prefix); apiToken
- * is passed as a secret. `existingNetworks` are the Docker networks the fake engine knows.
+ * and registryPassword are passed as secrets. `existingNetworks` are the Docker networks the fake engine knows.
  */
-export async function runProgram(config: Record<string, string>, stack = "dev", existingNetworks: string[] = []): Promise<ProgramRun> {
+export async function runProgram(
+    config: Record<string, string>,
+    stack = "dev",
+    existingNetworks: string[] = [],
+    /** Of existingNetworks, the swarm-scoped ones. */
+    swarmNetworks: string[] = [],
+): Promise<ProgramRun> {
     jest.resetModules();
     const pulumi = await import("@pulumi/pulumi");
     const engine = await installMocks(pulumi, stack);
     existingNetworks.forEach((n) => engine.existingNetworks.add(n));
-    pulumi.runtime.setAllConfig(stackConfig(config), ["zed-runner:apiToken"]);
+    swarmNetworks.forEach((n) => engine.swarmNetworks.add(n));
+    pulumi.runtime.setAllConfig(stackConfig(config), ["zed-runner:apiToken", "zed-runner:registryPassword"]);
     try {
         const program: Program = await engine.run(() => import("../../index"));
-        await Promise.all([promiseOf(program.credentials), ...Object.values(program.hosts).map((h) => promiseOf(h.image))]);
+        await Promise.all([
+            promiseOf(program.credentials),
+            ...Object.values(program.hosts ?? {}).map((h) => promiseOf(h.image)),
+            ...(program.image ? [promiseOf(program.image)] : []),
+        ]);
         await allRegistered();
         return { engine, program };
     } catch (error) {
