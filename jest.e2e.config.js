@@ -4,5 +4,7 @@ module.exports = {
     testEnvironment: "node",
     roots: ["<rootDir>/test/e2e"],
     testMatch: ["**/*.e2e.test.ts"],
+    // The swarm's own run (jest.swarm.config.js) needs the test swarm.
+    testPathIgnorePatterns: ["/test/e2e/swarm/"],
     testTimeout: 600000,
 };

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Docker from "dockerode";
-import type { HostTarget } from "../components/config";
+import type { HostTarget, SwarmTarget } from "../components/config";
 import { LABELS } from "../components/plan";
 import { UserError } from "./stackFiles";
 
@@ -41,6 +41,11 @@ export function dockerFor(host: HostTarget, env: NodeJS.ProcessEnv = process.env
         });
     }
     throw new UserError(`Host ${host.name}: cannot reach a Docker engine at ${address}.`);
+}
+
+/** A swarm's manager, as a host the commands can connect to. */
+export function swarmHost(target: SwarmTarget): HostTarget {
+    return { name: "swarm manager", connection: target.connection, settings: target.settings };
 }
 
 /** Fails with the host and address when its engine does not answer. */

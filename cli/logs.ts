@@ -2,9 +2,10 @@
 // one runner's logs, by index or runner ID, or every runner's interleaved with its ID in front.
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
-import type { HostTarget } from "../components/config";
+import type { HostTarget, SwarmTarget } from "../components/config";
 import { RunnerSpec, planFleet } from "../components/plan";
-import { demux, dockerFor, requireEngine } from "./engine";
+import type { SwarmRunner, SwarmServicePlan } from "../components/swarmPlan";
+import { demux, dockerFor, requireEngine, swarmHost } from "./engine";
 import { DEFAULT_STACK, PROJECT, UserError, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
 
 export interface LogTarget {
@@ -33,6 +34,80 @@ export function selectRunners(hosts: readonly HostTarget[], stack: string, which
             `No runner with ID ${which}; the stack's runners: ${targets.map((t) => t.runner.runnerId).join(", ") || "none"}.`,
         );
     return [found];
+}
+
+/** The slots a RUNNER argument names on a swarm: a slot number or a runner ID; every slot with `all`. */
+export function selectSwarmRunners(plan: SwarmServicePlan, which: string | undefined, all: boolean): SwarmRunner[] {
+    if (all) return [...plan.runners];
+    if (which === undefined) throw new UserError("Name a runner by slot or runner ID (e.g. `npm run logs -- 2`), or pass --all.");
+    const found = /^\d+$/.test(which) ? plan.runners.find((r) => r.slot === Number(which)) : plan.runners.find((r) => r.runnerId === which);
+    if (!found) {
+        throw new UserError(
+            /^\d+$/.test(which)
+                ? `No runner ${which}: the service plans slots 1 to ${plan.replicas}.`
+                : `No runner with ID ${which}; the service's runners: ${plan.runners.map((r) => r.runnerId).join(", ") || "none"}.`,
+        );
+    }
+    return [found];
+}
+
+/** A swarm task with the Engine API's task logs, which dockerode has and its typings lack. */
+type LoggingTask = Docker.Task & { logs(options: Docker.ContainerLogsOptions): Promise<unknown> };
+
+/** The task now meant to run in `slot`, whose logs are the runner's. */
+async function currentTask(docker: Docker, plan: SwarmServicePlan, runner: SwarmRunner): Promise<LoggingTask> {
+    const tasks = (await docker.listTasks({
+        filters: JSON.stringify({ service: [plan.serviceName], "desired-state": ["running"] }),
+    })) as { ID: string; Slot?: number }[];
+    const task = tasks.find((t) => t.Slot === runner.slot);
+    if (!task)
+        throw new UserError(
+            `Runner ${runner.runnerId} has no task in slot ${runner.slot} of service ${plan.serviceName}: see \`npm run status\`.`,
+        );
+    return docker.getTask(task.ID) as LoggingTask;
+}
+
+/** `logs` on a swarm: each runner's task logs, through the manager. */
+async function swarmLogs(
+    swarm: { readonly target: SwarmTarget; readonly plan: SwarmServicePlan },
+    runners: readonly SwarmRunner[],
+    options: { since?: number; follow: boolean },
+): Promise<number> {
+    const host = swarmHost(swarm.target);
+    const docker = dockerFor(host);
+    await requireEngine(docker, host);
+    const prefix = runners.length > 1;
+    const tasks = await Promise.all(runners.map((r) => currentTask(docker, swarm.plan, r)));
+    if (options.follow) {
+        await Promise.all(
+            tasks.map(async (task, i) => {
+                const stream = (await task.logs({
+                    stdout: true,
+                    stderr: true,
+                    follow: true,
+                    since: options.since ?? 0,
+                })) as unknown as NodeJS.ReadableStream;
+                await followLines(docker, stream, prefix ? `${runners[i].runnerId} | ` : "");
+            }),
+        );
+        return 0;
+    }
+    const logs = await Promise.all(
+        tasks.map(async (task, i) => ({
+            runnerId: runners[i].runnerId,
+            text: demux(
+                (await task.logs({
+                    stdout: true,
+                    stderr: true,
+                    follow: false,
+                    timestamps: prefix,
+                    since: options.since ?? 0,
+                })) as unknown as Buffer,
+            ),
+        })),
+    );
+    process.stdout.write(prefix ? interleave(logs).join("\n") + "\n" : logs[0].text);
+    return 0;
 }
 
 /** Docker's `since` from "10m", "2h", "30s", "1d" or an ISO time, in Unix seconds. */
@@ -99,6 +174,11 @@ async function follow(docker: Docker, target: LogTarget, since: number | undefin
         process.stderr.write(`${(explained as Error).message}\n`);
         return;
     }
+    await followLines(docker, stream, prefix ? `${target.runner.runnerId} | ` : "");
+}
+
+/** Writes a followed log stream's lines, each after `prefix`, until the stream ends. */
+async function followLines(docker: Docker, stream: NodeJS.ReadableStream, prefix: string): Promise<void> {
     const out = new PassThrough();
     docker.modem.demuxStream(stream, out, out);
     let pending = "";
@@ -106,7 +186,7 @@ async function follow(docker: Docker, target: LogTarget, since: number | undefin
         pending += chunk.toString("utf8");
         const lines = pending.split("\n");
         pending = lines.pop() ?? "";
-        for (const line of lines) process.stdout.write(prefix ? `${target.runner.runnerId} | ${line}\n` : `${line}\n`);
+        for (const line of lines) process.stdout.write(`${prefix}${line}\n`);
     });
     await new Promise<void>((resolve) => stream.on("end", () => resolve()));
 }
@@ -115,6 +195,17 @@ async function main(): Promise<number> {
     const { values, flags, positional } = parseArgs(process.argv.slice(2), { values: ["stack", "since"], flags: ["follow", "all"] });
     const stack = values.stack ?? DEFAULT_STACK;
     const { parsed } = loadStackFiles(stack);
+    if (parsed.swarm) {
+        const runners = selectSwarmRunners(parsed.swarm.plan, positional[0], flags.has("all"));
+        if (runners.length === 0) {
+            process.stderr.write(`Stack ${stack} plans no runners (replicas is 0): there are no logs to show.\n`);
+            return 0;
+        }
+        return swarmLogs(parsed.swarm, runners, {
+            since: values.since ? parseSince(values.since) : undefined,
+            follow: flags.has("follow"),
+        });
+    }
     const targets = selectRunners(parsed.hosts, stack, positional[0], flags.has("all"));
     if (targets.length === 0) {
         process.stderr.write(`Stack ${stack} plans no runners (replicas is 0): there are no logs to show.\n`);

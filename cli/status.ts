@@ -3,11 +3,12 @@
 // CPU, memory and the control-plane connection from the runner's /health. Exit status 1 when
 // a planned runner is missing or not healthy, so a cron job or monitor can use it.
 import Docker from "dockerode";
-import type { HostTarget } from "../components/config";
+import type { HostTarget, SwarmTarget } from "../components/config";
 import type { HealthReport } from "../agent/health";
 import { AGENT_COMMAND } from "../components/imageContract";
 import { HostPlan, LABELS, planFleet } from "../components/plan";
-import { dockerFor, execIn, requireEngine, stackContainers } from "./engine";
+import { SwarmServicePlan, swarmRunnerId } from "../components/swarmPlan";
+import { dockerFor, execIn, requireEngine, stackContainers, swarmHost } from "./engine";
 import { table } from "./lib/table";
 import { DEFAULT_STACK, PROJECT, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
 
@@ -74,6 +75,100 @@ function statusOf(o: ObservedContainer | undefined): RunnerStatus {
     return "unhealthy";
 }
 
+/** A swarm task's state as a runner status. Swarm reports a task running only once its health check passed. */
+export function swarmTaskStatus(state: string | undefined): RunnerStatus {
+    if (state === undefined) return "missing";
+    if (state === "running") return "healthy";
+    if (["new", "pending", "assigned", "accepted", "preparing", "ready", "starting"].includes(state)) return "starting";
+    if (state === "failed" || state === "rejected") return "unhealthy";
+    return "stopped";
+}
+
+/** The parts of a swarm task the status reads (the Engine API's Task). */
+export interface SwarmTask {
+    readonly ID: string;
+    readonly Slot?: number;
+    readonly NodeID?: string;
+    readonly DesiredState?: string;
+    readonly CreatedAt?: string;
+    readonly Status?: { readonly State?: string; readonly Timestamp?: string; readonly Err?: string };
+}
+
+/**
+ * Rows for a swarm service: one per planned slot, with the task meant to run there (its
+ * node, state and how many tasks the slot has had), then running tasks in slots the plan
+ * no longer has.
+ */
+export function classifySwarm(plan: SwarmServicePlan, tasks: readonly SwarmTask[], nodes: ReadonlyMap<string, string>): StatusRow[] {
+    const bySlot = new Map<number, SwarmTask[]>();
+    for (const t of tasks) if (t.Slot !== undefined) bySlot.set(t.Slot, [...(bySlot.get(t.Slot) ?? []), t]);
+    const current = (slot: number) =>
+        (bySlot.get(slot) ?? [])
+            .filter((t) => t.DesiredState === "running" || t.DesiredState === "ready")
+            .sort((a, b) => Date.parse(b.CreatedAt ?? "") - Date.parse(a.CreatedAt ?? ""))[0];
+    const row = (slot: number, status: RunnerStatus | undefined): StatusRow => {
+        const task = current(slot);
+        const state = task?.Status?.State;
+        const runnerId = swarmRunnerId(plan.runnerIdPrefix, slot);
+        return {
+            host: task?.NodeID ? (nodes.get(task.NodeID) ?? task.NodeID) : "-",
+            runnerId,
+            container: `${plan.serviceName}.${slot}`,
+            status: status ?? swarmTaskStatus(state),
+            observed: task && {
+                name: `${plan.serviceName}.${slot}.${task.ID}`,
+                runnerId,
+                state: state ?? "unknown",
+                health: state === "running" ? "healthy" : undefined,
+                // Every task the slot had before this one was a restart or a replacement.
+                restarts: (bySlot.get(slot)?.length ?? 1) - 1,
+                startedAt: state === "running" ? task.Status?.Timestamp : undefined,
+                cpuPercent: undefined,
+                memoryBytes: undefined,
+                controlPlane: undefined,
+                sessions: undefined,
+                desktop: undefined,
+            },
+            endpoints: undefined,
+            error: task?.Status?.Err || undefined,
+        };
+    };
+    const rows = plan.runners.map((r) => row(r.slot, undefined));
+    for (const slot of [...bySlot.keys()].sort((a, b) => a - b)) {
+        if (slot > plan.replicas && current(slot)) rows.push(row(slot, "extra"));
+    }
+    return rows;
+}
+
+/** Status rows for the swarm's service, asked of its manager; every slot unreachable when the manager does not answer. */
+export async function collectSwarmStatus(
+    swarm: { readonly target: SwarmTarget; readonly plan: SwarmServicePlan },
+    connect: (host: HostTarget) => Docker = (h) => dockerFor(h),
+): Promise<StatusRow[]> {
+    const host = swarmHost(swarm.target);
+    try {
+        const docker = connect(host);
+        await requireEngine(docker, host);
+        const [tasks, nodes] = await Promise.all([
+            docker.listTasks({ filters: JSON.stringify({ service: [swarm.plan.serviceName] }) }) as Promise<SwarmTask[]>,
+            docker.listNodes() as Promise<{ ID: string; Description?: { Hostname?: string } }[]>,
+        ]);
+        const names = new Map(nodes.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
+        return classifySwarm(swarm.plan, tasks, names);
+    } catch (err) {
+        const error = (err as Error).message ?? String(err);
+        return swarm.plan.runners.map((r) => ({
+            host: host.name,
+            runnerId: r.runnerId,
+            container: `${swarm.plan.serviceName}.${r.slot}`,
+            status: "unreachable" as const,
+            observed: undefined,
+            endpoints: undefined,
+            error,
+        }));
+    }
+}
+
 /** Whether the rows call for attention: a planned runner that is not healthy. */
 export function needsAttention(rows: readonly StatusRow[]): boolean {
     return rows.some((r) => r.status !== "healthy" && r.status !== "extra");
@@ -90,6 +185,7 @@ function since(iso: string | undefined, now: Date): string {
 
 function controlPlaneText(row: StatusRow): string {
     if (row.status === "unreachable") return `host unreachable: ${(row.error ?? "").slice(0, 60)}`;
+    if (row.error) return `task: ${row.error.slice(0, 60)}`;
     const cp = row.observed?.controlPlane;
     if (!cp) return "-";
     if (cp.connected) return "connected";
@@ -235,7 +331,7 @@ async function status(argv: readonly string[]): Promise<number> {
     const stack = values.stack ?? DEFAULT_STACK;
     const { parsed } = loadStackFiles(stack);
     const once = async () => {
-        const rows = await collectStatus(stack, parsed.hosts);
+        const rows = parsed.swarm ? await collectSwarmStatus(parsed.swarm) : await collectStatus(stack, parsed.hosts);
         if (flags.has("json")) console.log(JSON.stringify({ stack, at: new Date().toISOString(), runners: rows }, null, 2));
         else console.log(renderStatus(rows, new Date()));
         return rows;

@@ -100,3 +100,112 @@ export function containerSpec(inputs: Record<string, any>, imageId: string): Con
     };
     return { create, joinedNetworks: joined.map((n) => n.name) };
 }
+
+/** Service inputs this translation understands, at each level; anything else fails loudly. */
+const SERVICE_HANDLED = {
+    service: ["name", "labels", "mode", "taskSpec", "updateConfig", "rollbackConfig", "endpointSpec", "convergeConfig", "auth"],
+    taskSpec: ["containerSpec", "resources", "restartPolicy", "logDriver", "placement", "networksAdvanceds"],
+    containerSpec: ["image", "env", "secrets", "labels", "healthcheck", "stopSignal", "stopGracePeriod", "hosts", "mounts"],
+};
+
+function refuseUnknown(level: keyof typeof SERVICE_HANDLED, inputs: Record<string, unknown>): void {
+    const unknown = Object.keys(inputs).filter((k) => inputs[k] !== undefined && !SERVICE_HANDLED[level].includes(k));
+    if (unknown.length > 0) throw new Error(`engineSpec does not map ${level} inputs: ${unknown.join(", ")}`);
+}
+
+const labelMap = (labels: { label: string; value: string }[] | undefined) =>
+    Object.fromEntries((labels ?? []).map((l) => [l.label, l.value]));
+
+const updateConfig = (c: Record<string, any> | undefined) =>
+    c && {
+        Parallelism: c.parallelism,
+        Order: c.order,
+        FailureAction: c.failureAction,
+        Monitor: c.monitor === undefined ? undefined : durationToNanos(c.monitor),
+        Delay: c.delay === undefined ? undefined : durationToNanos(c.delay),
+    };
+
+/** What the Engine API needs for a declared `docker.Service`: its spec, and the registry login for X-Registry-Auth. */
+export interface ServiceRequest {
+    readonly spec: Record<string, any>;
+    readonly auth: { serveraddress: string; username: string; password: string } | undefined;
+}
+
+/**
+ * The Engine API request for the program's declared `docker.Service` inputs, with
+ * `image` (the reference the provider would have: the pushed digest) and the engine's
+ * IDs of the secrets, by the IDs the mocks gave them.
+ */
+export function serviceRequest(inputs: Record<string, any>, image: string, secretIds: ReadonlyMap<string, string>): ServiceRequest {
+    refuseUnknown("service", inputs);
+    const task = inputs.taskSpec;
+    refuseUnknown("taskSpec", task);
+    const container = task.containerSpec;
+    refuseUnknown("containerSpec", container);
+    const hc = container.healthcheck;
+    const auth = inputs.auth === undefined ? undefined : unwrapSecret(inputs.auth);
+    const spec = {
+        Name: inputs.name,
+        Labels: labelMap(inputs.labels),
+        Mode: { Replicated: { Replicas: inputs.mode.replicated.replicas } },
+        TaskTemplate: {
+            ContainerSpec: {
+                Image: image,
+                Env: Object.entries(container.env as Record<string, string>).map(([k, v]) => `${k}=${v}`),
+                Labels: labelMap(container.labels),
+                Secrets: (container.secrets ?? []).map((s: Record<string, any>) => {
+                    const id = secretIds.get(s.secretId);
+                    if (!id) throw new Error(`no engine secret for ${s.secretId}`);
+                    return {
+                        SecretID: id,
+                        SecretName: s.secretName,
+                        File: { Name: s.fileName, UID: s.fileUid, GID: s.fileGid, Mode: s.fileMode },
+                    };
+                }),
+                Healthcheck: hc && {
+                    Test: hc.tests,
+                    Interval: durationToNanos(hc.interval),
+                    Timeout: durationToNanos(hc.timeout),
+                    StartPeriod: durationToNanos(hc.startPeriod),
+                    Retries: hc.retries,
+                },
+                StopSignal: container.stopSignal,
+                StopGracePeriod: container.stopGracePeriod === undefined ? undefined : durationToNanos(container.stopGracePeriod),
+                // Swarm writes hosts as "IP name", as /etc/hosts does.
+                Hosts: (container.hosts ?? []).map((h: { host: string; ip: string }) => `${h.ip} ${h.host}`),
+                Mounts: (container.mounts ?? []).map((m: Record<string, any>) => ({
+                    Type: m.type,
+                    Source: m.source,
+                    Target: m.target,
+                    TmpfsOptions: m.tmpfsOptions && { SizeBytes: m.tmpfsOptions.sizeBytes },
+                })),
+            },
+            Resources: task.resources && {
+                Limits: { MemoryBytes: task.resources.limits?.memoryBytes, NanoCPUs: task.resources.limits?.nanoCpus },
+            },
+            RestartPolicy: task.restartPolicy && {
+                Condition: task.restartPolicy.condition,
+                Delay: task.restartPolicy.delay === undefined ? undefined : durationToNanos(task.restartPolicy.delay),
+                MaxAttempts: task.restartPolicy.maxAttempts,
+            },
+            LogDriver: task.logDriver && { Name: task.logDriver.name, Options: task.logDriver.options },
+            Placement: task.placement && {
+                Constraints: task.placement.constraints,
+                MaxReplicas: task.placement.maxReplicas,
+                Preferences: (task.placement.prefs ?? []).map((p: string) => ({ Spread: { SpreadDescriptor: p.replace(/^spread=/, "") } })),
+            },
+            Networks: (task.networksAdvanceds ?? []).map((n: { id: string }) => ({ Target: n.id })),
+        },
+        UpdateConfig: updateConfig(inputs.updateConfig),
+        RollbackConfig: updateConfig(inputs.rollbackConfig),
+        EndpointSpec: inputs.endpointSpec && {
+            Ports: (inputs.endpointSpec.ports ?? []).map((p: Record<string, any>) => ({
+                TargetPort: p.targetPort,
+                PublishedPort: p.publishedPort,
+                PublishMode: p.publishMode,
+                Protocol: p.protocol,
+            })),
+        },
+    };
+    return { spec, auth: auth && { serveraddress: auth.serverAddress, username: auth.username, password: auth.password } };
+}

@@ -118,8 +118,11 @@ export class FakeControlPlane {
     private port = 0;
     private host = "127.0.0.1";
     private idleTimer: NodeJS.Timeout | undefined;
+    /** RUNNER_TOKEN, read once at start as Helix reads its environment. */
+    private token: string;
 
     constructor(private readonly options: FakeControlPlaneOptions) {
+        this.token = options.token;
         this.tcp = net.createServer((socket) => {
             this.sockets.add(socket);
             socket.on("close", () => this.sockets.delete(socket));
@@ -154,7 +157,7 @@ export class FakeControlPlane {
     }
 
     private authorised(req: http.IncomingMessage): boolean {
-        return req.headers.authorization === `Bearer ${this.options.token}`;
+        return req.headers.authorization === `Bearer ${this.token}`;
     }
 
     private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -185,7 +188,7 @@ export class FakeControlPlane {
         const mode = this.options.revdial ?? "present";
         if (mode === "absent-404") return answer(404, "text/plain; charset=utf-8", "404 page not found\n");
         if (mode === "absent-webpage") return answer(200, "text/html; charset=utf-8", WEB_PAGE);
-        if (header("authorization") !== `Bearer ${this.options.token}`) {
+        if (header("authorization") !== `Bearer ${this.token}`) {
             this.revdialRefusals.push(401);
             return answer(401, "text/plain; charset=utf-8", "runner token required\n");
         }
@@ -305,7 +308,7 @@ export class FakeControlPlane {
         };
         if (!runnerId) return refuse(400, "runnerid is required");
         if (!accessToken) return refuse(400, "access_token is required");
-        if (accessToken !== this.options.token) return refuse(401, "Invalid access token");
+        if (accessToken !== this.token) return refuse(401, "Invalid access token");
         this.wss.handleUpgrade(req, socket, head, (ws) => {
             const handshake: Handshake = {
                 runnerId,
@@ -491,6 +494,16 @@ export class FakeControlPlane {
         for (const client of this.wss.clients) client.terminate();
         for (const s of this.sockets) s.destroy();
         await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    }
+
+    /**
+     * Helix restarted with a new RUNNER_TOKEN (it reads the token from its environment
+     * once, and keeps one): every connection cut, then only the new token accepted.
+     */
+    async restartWithToken(token: string): Promise<void> {
+        await this.goAway();
+        this.token = token;
+        await this.listen();
     }
 
     async close(): Promise<void> {
