@@ -2,7 +2,7 @@
 import * as docker from "@pulumi/docker";
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { isEveryInterface } from "../components/addresses";
-import { environmentOf, isRunner, publishedPorts } from "./runner";
+import { environmentOf, isRunner, isRunnerService, publishedPorts, serviceEnvironmentOf, serviceRunnerIds } from "./runner";
 
 /** Containers on the same Docker host share one provider; the default provider is one host too. */
 function dockerHostOf(resource: PolicyResource): string {
@@ -34,14 +34,19 @@ export const uniqueRunners: StackValidationPolicy = {
             );
         }
 
-        const runnerIds = duplicates(
-            containers
+        // A runner service's tasks are runners too: its RUNNER_ID with each slot filled in.
+        const services = args.resources.filter((r) => r.isType(docker.Service) && isRunnerService(r.props));
+        const runnerIds = duplicates([
+            ...containers
                 .filter((r) => isRunner(r.props) && environmentOf(r.props)?.RUNNER_ID)
                 .map((r) => {
                     const env = environmentOf(r.props)!;
                     return { key: `${env.API_HOST ?? ""}|${env.RUNNER_ID}`, item: r };
                 }),
-        );
+            ...services.flatMap((r) =>
+                serviceRunnerIds(r.props).map((id) => ({ key: `${serviceEnvironmentOf(r.props)?.API_HOST ?? ""}|${id}`, item: r })),
+            ),
+        ]);
         for (const [key, group] of runnerIds) {
             reportViolation(
                 `Runners must have unique RUNNER_IDs per control plane: "${key.split("|")[1]}" is used by ${group.map((r) => r.name).join(", ")}.`,

@@ -2,38 +2,74 @@
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { hostPathTakeover, isEveryInterface } from "../components/addresses";
-import { RDP_CONTAINER_PORTS, VNC_CONTAINER_PORTS, environmentOf, isLocalHost, isRunner, publishedPorts } from "./runner";
+import {
+    RDP_CONTAINER_PORTS,
+    VNC_CONTAINER_PORTS,
+    environmentOf,
+    isLocalHost,
+    isRunner,
+    isRunnerService,
+    publishedPorts,
+    reveal,
+    serviceEnvironmentOf,
+    serviceTaskOf,
+} from "./runner";
+
+/** Which remote desktop a container port is, if any. */
+function desktopRole(port: number): "RDP" | "VNC" | undefined {
+    if (port >= RDP_CONTAINER_PORTS.from && port <= RDP_CONTAINER_PORTS.to) return "RDP";
+    if (port >= VNC_CONTAINER_PORTS.from && port <= VNC_CONTAINER_PORTS.to) return "VNC";
+    return undefined;
+}
 
 interface RemoteDesktopConfig {
     /** Bind addresses allowed besides specific ones, e.g. "0.0.0.0" on a host behind a firewall. */
     allowedBindAddresses: string[];
+    /** Allow a swarm service's published desktop ports (every interface of the nodes), e.g. on nodes behind a firewall. */
+    allowSwarmPublishedPorts: boolean;
 }
 
 export const remoteDesktopNotPublic: ResourceValidationPolicy = {
     name: "remote-desktop-not-public",
     description:
         `Checks that no RDP (container port ${RDP_CONTAINER_PORTS.from}-${RDP_CONTAINER_PORTS.to}) or VNC (${VNC_CONTAINER_PORTS.from}-${VNC_CONTAINER_PORTS.to}) port is published on every interface. ` +
-        "Fix: `pulumi config set bindAddress 127.0.0.1` and tunnel in with ssh -L, or list the address in this policy's allowedBindAddresses.",
+        "Fix: `pulumi config set bindAddress 127.0.0.1` and tunnel in with ssh -L, or list the address in this policy's allowedBindAddresses. " +
+        "A swarm service publishes on every interface of its nodes whatever the mode: leave publishDesktopPorts false, or set allowSwarmPublishedPorts.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
             allowedBindAddresses: { type: "array", items: { type: "string" }, default: [] },
+            allowSwarmPublishedPorts: { type: "boolean", default: false },
         },
     },
-    validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
-        const { allowedBindAddresses } = args.getConfig<RemoteDesktopConfig>();
-        if ((container as Record<string, unknown>).publishAllPorts === true && isRunner(container)) {
-            reportViolation("Runner container must not set publishAllPorts: it publishes RDP and VNC on every interface.");
-        }
-        for (const port of publishedPorts(container)) {
-            const rdp = port.internal >= RDP_CONTAINER_PORTS.from && port.internal <= RDP_CONTAINER_PORTS.to;
-            const vnc = port.internal >= VNC_CONTAINER_PORTS.from && port.internal <= VNC_CONTAINER_PORTS.to;
-            if (!(rdp || vnc) || !isEveryInterface(port.ip) || allowedBindAddresses.includes(port.ip)) continue;
-            reportViolation(
-                `${rdp ? "RDP" : "VNC"} port ${port.internal} must not be published on every interface (ip "${port.ip}"); bind it to 127.0.0.1 or a private address.`,
-            );
-        }
-    }),
+    validateResource: [
+        validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+            const { allowedBindAddresses } = args.getConfig<RemoteDesktopConfig>();
+            if ((container as Record<string, unknown>).publishAllPorts === true && isRunner(container)) {
+                reportViolation("Runner container must not set publishAllPorts: it publishes RDP and VNC on every interface.");
+            }
+            for (const port of publishedPorts(container)) {
+                const role = desktopRole(port.internal);
+                if (!role || !isEveryInterface(port.ip) || allowedBindAddresses.includes(port.ip)) continue;
+                reportViolation(
+                    `${role} port ${port.internal} must not be published on every interface (ip "${port.ip}"); bind it to 127.0.0.1 or a private address.`,
+                );
+            }
+        }),
+        validateResourceOfType(docker.Service, (service, args, reportViolation) => {
+            if (!isRunnerService(service) || args.getConfig<RemoteDesktopConfig>().allowSwarmPublishedPorts) return;
+            const endpoint = reveal((service as { endpointSpec?: unknown }).endpointSpec) as
+                { ports?: { targetPort?: number; publishMode?: string }[] } | undefined;
+            for (const port of endpoint?.ports ?? []) {
+                const role = desktopRole(Number(port.targetPort));
+                if (!role) continue;
+                reportViolation(
+                    `${role} port ${port.targetPort} must not be published by a runner service: Swarm publishes it on every interface of ` +
+                        `${port.publishMode === "host" ? "the node running the task" : "every node (the routing mesh)"}; reach desktops through the control plane.`,
+                );
+            }
+        }),
+    ],
 };
 
 interface ApiHostTlsConfig {
@@ -53,21 +89,33 @@ export const apiHostTls: ResourceValidationPolicy = {
             allowedHttpHosts: { type: "array", items: { type: "string" }, default: [] },
         },
     },
-    validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
-        const env = environmentOf(container);
-        if (!env || !isRunner(container) || env.API_HOST === undefined) return;
-        const { allowedHttpHosts } = args.getConfig<ApiHostTlsConfig>();
-        let url: URL;
-        try {
-            url = new URL(env.API_HOST);
-        } catch {
-            reportViolation(`API_HOST must be a URL (got "${env.API_HOST}").`);
-            return;
-        }
-        if (url.protocol === "https:" || isLocalHost(url.hostname) || allowedHttpHosts.includes(url.hostname)) return;
-        reportViolation(`API_HOST must use https: ${url.protocol}//${url.host} would send the runner token unencrypted.`);
-    }),
+    validateResource: [
+        validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+            if (isRunner(container)) checkApiHost(environmentOf(container)?.API_HOST, args.getConfig<ApiHostTlsConfig>(), reportViolation);
+        }),
+        validateResourceOfType(docker.Service, (service, args, reportViolation) => {
+            if (isRunnerService(service))
+                checkApiHost(serviceEnvironmentOf(service)?.API_HOST, args.getConfig<ApiHostTlsConfig>(), reportViolation);
+        }),
+    ],
 };
+
+function checkApiHost(
+    apiHost: string | undefined,
+    { allowedHttpHosts }: ApiHostTlsConfig,
+    reportViolation: (message: string) => void,
+): void {
+    if (apiHost === undefined) return;
+    let url: URL;
+    try {
+        url = new URL(apiHost);
+    } catch {
+        reportViolation(`API_HOST must be a URL (got "${apiHost}").`);
+        return;
+    }
+    if (url.protocol === "https:" || isLocalHost(url.hostname) || allowedHttpHosts.includes(url.hostname)) return;
+    reportViolation(`API_HOST must use https: ${url.protocol}//${url.host} would send the runner token unencrypted.`);
+}
 
 interface HostTakeoverConfig {
     /** Linux capabilities a runner may add. */
@@ -128,6 +176,15 @@ export const noHostTakeover: ResourceValidationPolicy = {
             const added: string[] = (c.capabilities as { adds?: string[] } | undefined)?.adds ?? [];
             const extra = added.filter((cap) => !allowedCapabilities.includes(cap));
             if (extra.length > 0) reportViolation(`Runner container must not add capabilities: ${extra.join(", ")}.`);
+        }),
+        validateResourceOfType(docker.Service, (service, args, reportViolation) => {
+            if (!isRunnerService(service)) return;
+            const { allowedCapabilities } = args.getConfig<HostTakeoverConfig>();
+            const container = serviceTaskOf(service).containerSpec ?? {};
+            const say = (m: string) => reportViolation(m.replace("Runner container", "Runner service"));
+            for (const mount of container.mounts ?? []) if (mount?.type === "bind") reportHostPath(mount.source, "bind", say);
+            const extra = (container.capAdds ?? []).filter((cap) => !allowedCapabilities.includes(cap));
+            if (extra.length > 0) say(`Runner container must not add capabilities: ${extra.join(", ")}.`);
         }),
         // A volume of the local driver with o=bind is a bind mount by another name.
         validateResourceOfType(docker.Volume, (volume, _args, reportViolation) => {

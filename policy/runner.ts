@@ -59,6 +59,54 @@ export function publishedPorts(props: object): { internal: number; external?: nu
     }));
 }
 
+/** The parts of a `docker.Service`'s task spec the policies read. */
+export interface ServiceTask {
+    containerSpec?: {
+        image?: string;
+        env?: Record<string, string>;
+        secrets?: { fileName?: string; secretId?: string }[];
+        healthcheck?: { tests?: string[] };
+        mounts?: { type?: string; source?: string; target?: string; tmpfsOptions?: { sizeBytes?: number } }[];
+        capAdds?: string[];
+        privileges?: unknown;
+    };
+    restartPolicy?: { condition?: string };
+    resources?: { limits?: { memoryBytes?: number } };
+    logDriver?: { name?: string; options?: Record<string, string> };
+}
+
+/** A service's task spec, with policy Secrets unwrapped. */
+export function serviceTaskOf(props: object): ServiceTask {
+    return (reveal((props as { taskSpec?: unknown }).taskSpec) as ServiceTask | undefined) ?? {};
+}
+
+/** A service's task environment, or undefined when it has none. */
+export function serviceEnvironmentOf(props: object): Record<string, string> | undefined {
+    const env = reveal(serviceTaskOf(props).containerSpec?.env) as Record<string, unknown> | undefined;
+    if (!env || typeof env !== "object") return undefined;
+    return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(reveal(v))]));
+}
+
+/** A Helix Zed runner service: its tasks are handed a runner token (or its file) or a runner ID. */
+export function isRunnerService(props: object): boolean {
+    const env = serviceEnvironmentOf(props);
+    return env !== undefined && ("API_TOKEN" in env || "API_TOKEN_FILE" in env || "RUNNER_ID" in env);
+}
+
+/** Swarm's slot template in a runner ID, filled in per task. */
+export const TASK_SLOT_TEMPLATE = "{{.Task.Slot}}";
+
+/** The runner IDs a runner service's tasks get: its RUNNER_ID with each slot 1..replicas filled in. */
+export function serviceRunnerIds(props: object): string[] {
+    const id = serviceEnvironmentOf(props)?.RUNNER_ID;
+    if (!id) return [];
+    if (!id.includes(TASK_SLOT_TEMPLATE)) return [id];
+    const replicas = Number(
+        (reveal((props as { mode?: unknown }).mode) as { replicated?: { replicas?: number } } | undefined)?.replicated?.replicas ?? 1,
+    );
+    return Array.from({ length: replicas }, (_, i) => id.split(TASK_SLOT_TEMPLATE).join(String(i + 1)));
+}
+
 /** Hosts whose traffic never leaves this machine. */
 export function isLocalHost(hostname: string): boolean {
     return isLoopbackHost(hostname) || hostname.toLowerCase().replace(/\.$/, "") === "host.docker.internal";

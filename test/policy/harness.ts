@@ -7,7 +7,31 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 
+import { Registration, unwrapSecret, wasSentAsSecret } from "../support/mocks";
+
 const NOT_APPLICABLE = Symbol("not applicable");
+
+/** Resource properties as the policy SDK hands them to validations: secrets unwrapped. */
+export function asPolicySees(value: unknown): any {
+    if (Array.isArray(value)) return value.map(asPolicySees);
+    if (value && typeof value === "object") {
+        if (wasSentAsSecret(value)) return asPolicySees(unwrapSecret(value));
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asPolicySees(v)]));
+    }
+    return value;
+}
+
+/** The program's custom resources, as the pack would see them. */
+export function fixturesOf(registrations: Registration[]): Fixture[] {
+    return registrations
+        .filter((r) => r.custom)
+        .map((r) => ({
+            type: r.type,
+            name: r.name,
+            props: asPolicySees(r.inputs),
+            additionalSecretOutputs: r.options.additionalSecretOutputs,
+        }));
+}
 
 export interface Fixture {
     readonly type: string;

@@ -61,13 +61,13 @@ describe("resource-limits", () => {
     it("fails no memory limit and Docker's 64 MB shm", async () => {
         expect(await violationsOf(resourceLimits, runner({ memory: undefined, shmSize: undefined }))).toEqual([
             "Runner container must have a memory limit, so one runner cannot starve the others.",
-            "Runner container must have a /dev/shm of at least 256 MB (shmSize is 64).",
+            "Runner container must have a /dev/shm of at least 256 MB (it has 64 MB).",
         ]);
     });
 
     it("takes the shm threshold from policy config", async () => {
         expect(await violationsOf(resourceLimits, runner(), { minShmSizeMb: 2048 })).toEqual([
-            "Runner container must have a /dev/shm of at least 2048 MB (shmSize is 1024).",
+            "Runner container must have a /dev/shm of at least 2048 MB (it has 1024 MB).",
         ]);
     });
 });

@@ -3,30 +3,9 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { readStackConfig } from "../../cli/stackFiles";
 import { policies } from "../../policy/policies";
 import { TEST_TOKEN } from "../fixtures/configs";
-import { Registration, allRegistered, promiseOf, unwrapSecret, wasSentAsSecret } from "../support/mocks";
+import { allRegistered, promiseOf } from "../support/mocks";
 import { runProgram } from "../support/program";
-import { Fixture, stackViolationsOf, violationsOf } from "./harness";
-
-/** Resource properties as the policy SDK hands them to validations: secrets unwrapped. */
-function asPolicySees(value: unknown): any {
-    if (Array.isArray(value)) return value.map(asPolicySees);
-    if (value && typeof value === "object") {
-        if (wasSentAsSecret(value)) return asPolicySees(unwrapSecret(value));
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asPolicySees(v)]));
-    }
-    return value;
-}
-
-function fixturesOf(registrations: Registration[]): Fixture[] {
-    return registrations
-        .filter((r) => r.custom)
-        .map((r) => ({
-            type: r.type,
-            name: r.name,
-            props: asPolicySees(r.inputs),
-            additionalSecretOutputs: r.options.additionalSecretOutputs,
-        }));
-}
+import { Fixture, fixturesOf, stackViolationsOf, violationsOf } from "./harness";
 
 /** Every violation of every policy, as "policy-name (level): message". */
 async function runPack(fixtures: Fixture[]): Promise<string[]> {
