@@ -1,34 +1,41 @@
-// Prints, as JSON, the container inputs index.ts declares for REPLICAS runners whose control
-// plane is the bench's fake one on PORT, with the token in BENCH_TOKEN:
-// `BENCH_TOKEN=... node -r ts-node/register/transpile-only bench/declare.ts REPLICAS PORT`.
-// It uses the tests' recording mock engine, run in its own process.
+// Prints, as JSON, what index.ts declares, in its own process under the tests' recording mock engine:
+//   `BENCH_TOKEN=... node -r ts-node/register/transpile-only bench/declare.ts REPLICAS PORT`
+//     the container inputs for REPLICAS runners whose control plane is the bench's fake one on PORT;
+//   `BENCH_CONFIG='{...}' node -r ts-node/register/transpile-only bench/declare.ts --stack NAME`
+//     every custom resource (type, name, inputs; secrets in the SDK's wire form) for that stack config.
 import * as pulumi from "@pulumi/pulumi";
 import { allRegistered, installMocks, stackConfig } from "../test/support/mocks";
 
+/** The bench's container runners: published desktop ports too, to compare direct connections with the tunnels. */
+function containerConfig(replicas: string, port: string): Record<string, string> {
+    return {
+        apiToken: process.env.BENCH_TOKEN ?? "",
+        apiHost: `http://host.docker.internal:${port}`,
+        replicas,
+        hostName: "bench",
+        containerNamePrefix: "zed-bench",
+        rdpPortBase: "53389",
+        vncPortBase: "55900",
+        healthPortBase: "53030",
+        memoryMb: "1024",
+        shmSizeMb: "256",
+        zedBuildDir: "test/fixtures/zed-build",
+        publishDesktopPorts: "true",
+    };
+}
+
 async function main(): Promise<void> {
-    const [replicas, port] = process.argv.slice(2);
-    const engine = await installMocks(pulumi, "bench");
-    pulumi.runtime.setAllConfig(
-        stackConfig({
-            apiToken: process.env.BENCH_TOKEN ?? "",
-            apiHost: `http://host.docker.internal:${port}`,
-            replicas,
-            hostName: "bench",
-            containerNamePrefix: "zed-bench",
-            rdpPortBase: "53389",
-            vncPortBase: "55900",
-            healthPortBase: "53030",
-            memoryMb: "1024",
-            shmSizeMb: "256",
-            zedBuildDir: "test/fixtures/zed-build",
-            // Published too, so the bench can compare direct connections with the control plane's tunnels.
-            publishDesktopPorts: "true",
-        }),
-        ["zed-runner:apiToken"],
-    );
+    const [first, second] = process.argv.slice(2);
+    const everything = first === "--stack";
+    const config = everything ? (JSON.parse(process.env.BENCH_CONFIG ?? "{}") as Record<string, string>) : containerConfig(first, second);
+    const engine = await installMocks(pulumi, everything ? second : "bench");
+    pulumi.runtime.setAllConfig(stackConfig(config), ["zed-runner:apiToken", "zed-runner:registryPassword"]);
     await engine.run(() => import("../index"));
     await allRegistered();
-    process.stdout.write(JSON.stringify(engine.ofType("docker:index/container:Container").map((c) => c.inputs)));
+    const out = everything
+        ? engine.registrations.filter((r) => r.custom).map(({ type, name, inputs }) => ({ type, name, inputs }))
+        : engine.ofType("docker:index/container:Container").map((c) => c.inputs);
+    process.stdout.write(JSON.stringify(out));
 }
 
 main().catch((err) => {

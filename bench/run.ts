@@ -1,6 +1,7 @@
-// `npm run bench [-- --with-upstream] [--quick]`: measures the program's own cost under Pulumi's
+// `npm run bench [-- --with-upstream] [--quick] [--swarm]`: measures the program's own cost under Pulumi's
 // mocks beside a bare baseline, the runner plan, and with a Docker engine the image's size,
-// start-up, idle cost and crash recovery. Prints a table and writes docs/BENCHMARKS.md.
+// start-up, idle cost and crash recovery; with --swarm, on the test swarm (`bash .ci/swarm.sh up`),
+// node loss and scaling. Prints a table and writes docs/BENCHMARKS.md.
 // Figures only: nothing here asserts a time.
 import { execFileSync, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -24,11 +25,13 @@ import { LABELS } from "../components/plan";
 import { execIn } from "../cli/engine";
 import { cpuPercent, memoryBytes } from "../cli/status";
 import { benchConfig } from "./mocks";
+import { swarmFigures } from "./swarm";
 
 const ROOT = path.resolve(__dirname, "..");
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has("--quick");
 const WITH_UPSTREAM = args.has("--with-upstream");
+const SWARM = args.has("--swarm");
 
 interface Figure {
     readonly section: string;
@@ -534,6 +537,9 @@ function writeReport(skipped: string[]): void {
         "containers created with exactly the inputs `index.ts` declares. Docker reports `healthy` only at its first",
         "health check, one interval (10 s) after start: engines before Docker 25 have no start interval, so the",
         "`/health` 200 figures are the ones that say when a runner is ready.",
+        "Swarm figures run on the test swarm of `.ci/swarm.sh`: three Docker 20.10 engines in containers on this one machine,",
+        "with a 1 s dispatcher heartbeat (Swarm's default is 5 s, so a real cluster notices a lost node later), the image",
+        "pulled from the harness's registry, and the service created and updated from exactly what `index.ts` declares.",
         "",
         "| area | figure | value | runs | target | |",
         "|---|---|---|---|---|---|",
@@ -553,6 +559,20 @@ async function main(): Promise<void> {
     if (await engineAnswers()) {
         await engineFigures();
         if (!QUICK) e2eTime();
+        if (SWARM) {
+            const rounds = QUICK ? 1 : 3;
+            for (const f of await swarmFigures(rounds, BASE_IMAGE)) {
+                const spread = f.samples.length > 1 ? ` (${fmtMs(Math.min(...f.samples))} to ${fmtMs(Math.max(...f.samples))})` : "";
+                record({
+                    section: "swarm",
+                    what: f.what,
+                    value: `${fmtMs(median(f.samples))}${spread}`,
+                    runs: `${f.samples.length} runs, median`,
+                });
+            }
+        } else {
+            skipped.push("Swarm figures skipped: run `bash .ci/swarm.sh up`, then `npm run bench -- --swarm`.");
+        }
     } else {
         const line = "Docker engine figures skipped: no engine answers on /var/run/docker.sock (run `bash .ci/engine.sh`).";
         console.log(line);

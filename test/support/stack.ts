@@ -43,7 +43,7 @@ export function imageBuildFiles(context: string, zedBuildDir: string): string[] 
 const built = new Map<string, string>();
 
 /** Builds the declared image once per set of build args. */
-export async function buildDeclaredImage(image: Registration): Promise<string> {
+export async function buildDeclaredImage(image: Pick<Registration, "inputs">): Promise<string> {
     const build = image.inputs.build;
     const key = JSON.stringify(build.args);
     if (!built.has(key)) {

@@ -86,7 +86,7 @@ export async function nodeNames(manager: Docker): Promise<Map<string, string>> {
 const pushed = new Map<string, string>();
 
 /** Builds the declared image, pushes it to the registry and returns what the provider would: `<repository>@<digest>`. */
-export async function pushDeclaredImage(image: Registration, cluster: Cluster): Promise<string> {
+export async function pushDeclaredImage(image: Declared, cluster: Cluster): Promise<string> {
     const imageName: string = image.inputs.imageName;
     const repository = imageName.replace(/:[^/:]+$/, "");
     const tag = imageName.slice(repository.length + 1);
@@ -113,31 +113,46 @@ export async function pushDeclaredImage(image: Registration, cluster: Cluster): 
     return pushed.get(key)!;
 }
 
+/** A declared resource: what the program registered under the mocks. */
+export type Declared = Pick<Registration, "type" | "name" | "inputs">;
+
+/** Runs the program with a stack config and returns what it declared (the tests run it in-process, the bench in a child). */
+export type Declare = (config: Record<string, string>, stack: string) => Promise<Declared[]>;
+
+/** The program under Jest's module registry, as the tests run it. */
+export const declareInJest: Declare = async (config, stack) => {
+    const { engine, error } = await runProgram(config, stack);
+    if (error) throw error;
+    return engine.registrations.filter((r) => r.custom);
+};
+
 /** One stack's service on the test swarm, kept across `apply` calls as Pulumi's state would be. */
 export class SwarmStack {
     /** Engine secrets by the program's logical name: their engine ID, name and declared data. */
     private readonly secrets = new Map<string, { id: string; name: string; data: string }>();
     service: Docker.Service | undefined;
     /** The program's last declared resources. */
-    declared: Registration[] = [];
+    declared: Declared[] = [];
+    /** When the last service create or update was sent (Date.now(), the fake control plane's clock): where a rollout starts. */
+    lastUpdateAt = 0;
 
     constructor(
         readonly cluster: Cluster,
         readonly stack: string,
+        private readonly declare: Declare = declareInJest,
     ) {}
 
     /** Runs the program with `config` and makes the swarm match it; resolves once the service has converged. */
     async apply(config: Record<string, string>): Promise<Docker.Service> {
-        const { engine, error } = await runProgram(config, this.stack);
-        if (error) throw error;
-        this.declared = engine.registrations;
-        const [image] = engine.ofType("docker:index/image:Image");
-        const [service] = engine.ofType("docker:index/service:Service");
+        this.declared = await this.declare(config, this.stack);
+        const ofType = (type: string) => this.declared.filter((r) => r.type === type);
+        const [image] = ofType("docker:index/image:Image");
+        const [service] = ofType("docker:index/service:Service");
         const reference = image ? await pushDeclaredImage(image, this.cluster) : service.inputs.taskSpec.containerSpec.image;
 
         const ids = new Map<string, string>();
         const replaced: string[] = [];
-        for (const secret of engine.ofType("docker:index/secret:Secret")) {
+        for (const secret of ofType("docker:index/secret:Secret")) {
             const data = unwrapSecret<string>(secret.inputs.data);
             const existing = this.secrets.get(secret.name);
             if (existing && existing.data === data) {
@@ -160,6 +175,7 @@ export class SwarmStack {
         for (const s of request.spec.TaskTemplate.ContainerSpec.Secrets) {
             s.SecretName = [...this.secrets.values()].find((x) => x.id === s.SecretID)!.name;
         }
+        this.lastUpdateAt = Date.now();
         if (!this.service) {
             const created = await this.cluster.manager.createService(request.auth as any, request.spec as any);
             this.service = this.cluster.manager.getService((created as any).id ?? (created as any).ID);
