@@ -32,27 +32,24 @@ NODE_RUN_FLAGS=(
   --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run
 )
 
+# An image of the base with Debian packages added, built once.
+build_image() {
+  local tag="$1" packages="$2"
+  docker image inspect "$tag" >/dev/null 2>&1 && return
+  log "building $tag ($packages)"
+  docker build -q -t "$tag" --build-arg BASE="$BASE_IMAGE" --build-arg PACKAGES="$packages" - >/dev/null <<'EOF'
+ARG BASE
+FROM ${BASE}
+ARG PACKAGES
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PACKAGES} \
+ && rm -rf /var/lib/apt/lists/*
+EOF
+}
+
 build_images() {
-  if ! docker image inspect "$NODE_IMAGE" >/dev/null 2>&1; then
-    log "building $NODE_IMAGE (Debian's docker.io)"
-    docker build -q -t "$NODE_IMAGE" --build-arg BASE="$BASE_IMAGE" - >/dev/null <<'EOF'
-ARG BASE
-FROM ${BASE}
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io iptables iproute2 procps ca-certificates \
- && rm -rf /var/lib/apt/lists/*
-EOF
-  fi
-  if ! docker image inspect "$REGISTRY_IMAGE" >/dev/null 2>&1; then
-    log "building $REGISTRY_IMAGE (Debian's docker-registry)"
-    docker build -q -t "$REGISTRY_IMAGE" --build-arg BASE="$BASE_IMAGE" - >/dev/null <<'EOF'
-ARG BASE
-FROM ${BASE}
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry apache2-utils \
- && rm -rf /var/lib/apt/lists/*
-EOF
-  fi
+  build_image "$NODE_IMAGE" "docker.io iptables iproute2 procps ca-certificates"
+  build_image "$REGISTRY_IMAGE" "docker-registry apache2-utils"
 }
 
 running() { [ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = "true" ]; }

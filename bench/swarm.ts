@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { docker } from "../test/support/docker";
 import { eventually } from "../test/support/eventually";
 import { FakeControlPlane } from "../test/support/fakeControlPlane";
-import { Declare, SwarmStack, nodeNames, readCluster, runningTasks, startNode } from "../test/support/swarm";
+import { Declare, SwarmStack, nodeNames, readCluster, runningTasks, startNode, testSwarmConfig } from "../test/support/swarm";
 
 const STACK = "bench-swarm";
 const SERVICE = `helix-zed-agent-${STACK}`;
@@ -36,18 +36,7 @@ export async function swarmFigures(rounds: number, baseImage: string): Promise<S
     const controlPlane = new FakeControlPlane({ token });
     await controlPlane.listen(cluster.hostAddress);
     const stack = new SwarmStack(cluster, STACK, declareInChild);
-    const config = {
-        apiToken: token,
-        apiHost: controlPlane.apiHost(),
-        swarm: JSON.stringify({ manager: cluster.managerAddress }),
-        registry: cluster.registry,
-        registryUsername: cluster.registryUser,
-        registryPassword: cluster.registryPassword,
-        replicas: "3",
-        baseImage,
-        zedBuildDir: "test/fixtures/zed-build",
-        revdial: "off",
-    };
+    const config = testSwarmConfig(cluster, controlPlane.apiHost(), token, baseImage);
     const connected = () => controlPlane.connectedRunnerIds();
     const scale: number[] = [];
     const nodeLoss: number[] = [];

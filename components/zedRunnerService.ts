@@ -115,13 +115,7 @@ export class ZedRunnerService extends pulumi.ComponentResource {
                             secretFile(this.passwordSeedSecret, plan.secretFiles.passwordSeed),
                         ],
                         labels,
-                        healthcheck: {
-                            tests: [...HEALTHCHECK.tests],
-                            interval: HEALTHCHECK.interval,
-                            timeout: HEALTHCHECK.timeout,
-                            startPeriod: HEALTHCHECK.startPeriod,
-                            retries: HEALTHCHECK.retries,
-                        },
+                        healthcheck: { ...HEALTHCHECK, tests: [...HEALTHCHECK.tests] },
                         stopSignal: "SIGTERM",
                         stopGracePeriod: seconds(STOP_GRACE_SECONDS),
                         // As on plain containers: a control plane on the node's own machine as host.docker.internal.

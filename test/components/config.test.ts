@@ -1,17 +1,10 @@
-import { CONFIG_KEYS, ConfigError, INSECURE_DEFAULT_TOKEN, isLoopbackHost, parseConfig, sanitizeHostName } from "../../components/config";
+import { CONFIG_KEYS, INSECURE_DEFAULT_TOKEN, isLoopbackHost, parseConfig, sanitizeHostName } from "../../components/config";
+import { configProblems } from "../support/configProblems";
 import { BAD_INPUTS, MINIMAL, TEST_TOKEN } from "../fixtures/configs";
 
 const context = { stackName: "dev", machineHostName: "builder-01.example.internal" };
 
-function problemsOf(raw: Record<string, string>): readonly string[] {
-    try {
-        parseConfig(raw, context);
-    } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError);
-        return (err as ConfigError).problems;
-    }
-    throw new Error("expected the config to be refused");
-}
+const problemsOf = (raw: Record<string, string>) => configProblems(raw, context);
 
 describe("parseConfig defaults", () => {
     const { settings, apiToken, warnings } = parseConfig(MINIMAL, context);

@@ -1,6 +1,7 @@
 // The swarm target: its config, its pure plan, and the whole program under Pulumi's
 // mocks (the service's inputs, secrets as files, what replicas and the token touch).
-import { ConfigError, parseConfig } from "../../components/config";
+import { parseConfig } from "../../components/config";
+import { configProblems } from "../support/configProblems";
 import { deriveDesktopPasswords } from "../../components/desktopPasswords";
 import { SECRET_FILES } from "../../components/imageContract";
 import { HEALTHCHECK_COMMAND } from "../../components/imageContract";
@@ -12,15 +13,7 @@ import { runProgram } from "../support/program";
 const context = { stackName: "prod", machineHostName: "laptop" };
 const REGISTRY_PASSWORD = "registry-pass-8d1e";
 
-function problemsOf(raw: Record<string, string>): readonly string[] {
-    try {
-        parseConfig(raw, context);
-    } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError);
-        return (err as ConfigError).problems;
-    }
-    throw new Error("expected the config to be refused");
-}
+const problemsOf = (raw: Record<string, string>) => configProblems(raw, context);
 
 describe("swarm config", () => {
     it("plans one service whose tasks are runners <prefix>-<slot>, with the secrets as files", () => {

@@ -21,6 +21,19 @@ export function durationToNanos(duration: string): number {
 
 const MB = 1024 * 1024;
 
+/** A declared health check as the Engine API takes it (containers and services alike). */
+function healthcheckSpec(hc: Record<string, any> | undefined) {
+    return (
+        hc && {
+            Test: hc.tests,
+            Interval: durationToNanos(hc.interval),
+            Timeout: durationToNanos(hc.timeout),
+            StartPeriod: durationToNanos(hc.startPeriod),
+            Retries: hc.retries,
+        }
+    );
+}
+
 /** Container inputs this translation understands; anything else fails loudly. */
 const HANDLED = new Set([
     "name",
@@ -65,7 +78,6 @@ export function containerSpec(inputs: Record<string, any>, imageId: string): Con
         (bindings[key] ??= []).push({ HostIp: p.ip, HostPort: String(p.external) });
     }
     const [primary, ...joined]: { name: string; aliases?: string[] }[] = inputs.networksAdvanced ?? [];
-    const hc = inputs.healthcheck;
     const create: Dockerode.ContainerCreateOptions = {
         name: inputs.name,
         Image: imageId,
@@ -74,13 +86,7 @@ export function containerSpec(inputs: Record<string, any>, imageId: string): Con
         ExposedPorts: exposed,
         StopSignal: inputs.stopSignal,
         StopTimeout: inputs.stopTimeout,
-        Healthcheck: hc && {
-            Test: hc.tests,
-            Interval: durationToNanos(hc.interval),
-            Timeout: durationToNanos(hc.timeout),
-            StartPeriod: durationToNanos(hc.startPeriod),
-            Retries: hc.retries,
-        },
+        Healthcheck: healthcheckSpec(inputs.healthcheck),
         HostConfig: {
             PortBindings: bindings,
             RestartPolicy: { Name: inputs.restart ?? "no" },
@@ -142,7 +148,6 @@ export function serviceRequest(inputs: Record<string, any>, image: string, secre
     refuseUnknown("taskSpec", task);
     const container = task.containerSpec;
     refuseUnknown("containerSpec", container);
-    const hc = container.healthcheck;
     const auth = inputs.auth === undefined ? undefined : unwrapSecret(inputs.auth);
     const spec = {
         Name: inputs.name,
@@ -162,13 +167,7 @@ export function serviceRequest(inputs: Record<string, any>, image: string, secre
                         File: { Name: s.fileName, UID: s.fileUid, GID: s.fileGid, Mode: s.fileMode },
                     };
                 }),
-                Healthcheck: hc && {
-                    Test: hc.tests,
-                    Interval: durationToNanos(hc.interval),
-                    Timeout: durationToNanos(hc.timeout),
-                    StartPeriod: durationToNanos(hc.startPeriod),
-                    Retries: hc.retries,
-                },
+                Healthcheck: healthcheckSpec(container.healthcheck),
                 StopSignal: container.stopSignal,
                 StopGracePeriod: container.stopGracePeriod === undefined ? undefined : durationToNanos(container.stopGracePeriod),
                 // Swarm writes hosts as "IP name", as /etc/hosts does.

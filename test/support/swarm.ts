@@ -61,6 +61,23 @@ export function readCluster(): Cluster {
     };
 }
 
+/** A swarm stack's config on the test swarm: `replicas` runners reaching the control plane at `apiHost` with `token`. */
+export function testSwarmConfig(cluster: Cluster, apiHost: string, token: string, baseImage: string): Record<string, string> {
+    return {
+        apiToken: token,
+        apiHost,
+        swarm: JSON.stringify({ manager: cluster.managerAddress }),
+        registry: cluster.registry,
+        registryUsername: cluster.registryUser,
+        registryPassword: cluster.registryPassword,
+        replicas: "3",
+        baseImage,
+        zedBuildDir: "test/fixtures/zed-build",
+        // The fake control plane serves the reverse dial, but these tests and figures are about placement.
+        revdial: "off",
+    };
+}
+
 /** Starts a node a test killed, and waits until the swarm has it Ready again. */
 export function startNode(node: string): void {
     execFileSync("bash", [SWARM_SCRIPT, "node-start", node], { stdio: "inherit" });

@@ -12,7 +12,7 @@ import { eventually } from "../../support/eventually";
 import { FakeControlPlane } from "../../support/fakeControlPlane";
 import { unwrapSecret } from "../../support/mocks";
 import { leakedRuns } from "../../support/secrets";
-import { Cluster, SwarmStack, nodeNames, readCluster, runningTasks, startNode } from "../../support/swarm";
+import { Cluster, SwarmStack, nodeNames, readCluster, runningTasks, startNode, testSwarmConfig } from "../../support/swarm";
 
 const STACK = "swarm-e2e";
 const SERVICE = `helix-zed-agent-${STACK}`;
@@ -58,18 +58,7 @@ beforeAll(async () => {
     await requireEngine();
     cluster = readCluster();
     await controlPlane.listen(cluster.hostAddress);
-    config = {
-        apiToken: TOKEN,
-        apiHost: controlPlane.apiHost(),
-        swarm: JSON.stringify({ manager: cluster.managerAddress }),
-        registry: cluster.registry,
-        registryUsername: cluster.registryUser,
-        registryPassword: cluster.registryPassword,
-        replicas: "3",
-        baseImage: BASE_IMAGE,
-        zedBuildDir: "test/fixtures/zed-build",
-        revdial: "off",
-    };
+    config = testSwarmConfig(cluster, controlPlane.apiHost(), TOKEN, BASE_IMAGE);
     stack = new SwarmStack(cluster, STACK);
     // A previous run's leftovers (a failed run keeps its service for a look).
     await cluster.manager
