@@ -213,8 +213,11 @@ export class SwarmStack {
                 const info: any = await this.service!.inspect();
                 const state = info.UpdateStatus?.State;
                 if (state && state !== "completed") throw new Error(`update ${state}: ${info.UpdateStatus.Message ?? ""}`);
+                // A task runs the current spec when its container spec is the service's: an update that changes only a
+                // secret keeps the image, so the image alone cannot tell an old task from a new one.
+                const template = JSON.stringify(info.Spec.TaskTemplate.ContainerSpec);
                 const running = [...(await runningTasks(this.cluster.manager, info.Spec.Name)).values()].filter(
-                    (t: any) => t.Status.State === "running" && t.Spec.ContainerSpec.Image === info.Spec.TaskTemplate.ContainerSpec.Image,
+                    (t: any) => t.Status.State === "running" && JSON.stringify(t.Spec.ContainerSpec) === template,
                 );
                 if (running.length !== replicas) throw new Error(`${running.length} of ${replicas} tasks running`);
                 return true;
