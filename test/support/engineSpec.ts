@@ -140,9 +140,13 @@ export interface ServiceRequest {
 /**
  * The Engine API request for the program's declared `docker.Service` inputs, with
  * `image` (the reference the provider would have: the pushed digest) and the engine's
- * IDs of the secrets, by the IDs the mocks gave them.
+ * secrets (ID and name), by the IDs the mocks gave them.
  */
-export function serviceRequest(inputs: Record<string, any>, image: string, secretIds: ReadonlyMap<string, string>): ServiceRequest {
+export function serviceRequest(
+    inputs: Record<string, any>,
+    image: string,
+    secrets: ReadonlyMap<string, { readonly id: string; readonly name: string }>,
+): ServiceRequest {
     refuseUnknown("service", inputs);
     const task = inputs.taskSpec;
     refuseUnknown("taskSpec", task);
@@ -159,11 +163,12 @@ export function serviceRequest(inputs: Record<string, any>, image: string, secre
                 Env: Object.entries(container.env as Record<string, string>).map(([k, v]) => `${k}=${v}`),
                 Labels: labelMap(container.labels),
                 Secrets: (container.secrets ?? []).map((s: Record<string, any>) => {
-                    const id = secretIds.get(s.secretId);
-                    if (!id) throw new Error(`no engine secret for ${s.secretId}`);
+                    const secret = secrets.get(s.secretId);
+                    if (!secret) throw new Error(`no engine secret for ${s.secretId}`);
                     return {
-                        SecretID: id,
-                        SecretName: s.secretName,
+                        SecretID: secret.id,
+                        // The engine's own name, as the provider reads it back from the secret it refers to.
+                        SecretName: secret.name,
                         File: { Name: s.fileName, UID: s.fileUid, GID: s.fileGid, Mode: s.fileMode },
                     };
                 }),

@@ -167,13 +167,13 @@ export class SwarmStack {
         const [service] = ofType("docker:index/service:Service");
         const reference = image ? await pushDeclaredImage(image, this.cluster) : service.inputs.taskSpec.containerSpec.image;
 
-        const ids = new Map<string, string>();
+        const engineSecrets = new Map<string, { id: string; name: string }>();
         const replaced: string[] = [];
         for (const secret of ofType("docker:index/secret:Secret")) {
             const data = unwrapSecret<string>(secret.inputs.data);
             const existing = this.secrets.get(secret.name);
             if (existing && existing.data === data) {
-                ids.set(`${secret.name}-id`, existing.id);
+                engineSecrets.set(`${secret.name}-id`, existing);
                 continue;
             }
             // Docker secrets cannot change: Pulumi replaces one, creating the new one (named afresh) first.
@@ -184,14 +184,10 @@ export class SwarmStack {
             );
             const created = await this.cluster.manager.createSecret({ Name: name, Labels: labels, Data: data });
             this.secrets.set(secret.name, { id: created.id, name, data });
-            ids.set(`${secret.name}-id`, created.id);
+            engineSecrets.set(`${secret.name}-id`, { id: created.id, name });
         }
 
-        const request = serviceRequest(service.inputs, reference, ids);
-        // The engine's secret names, as the provider reads them back from the secrets it refers to.
-        for (const s of request.spec.TaskTemplate.ContainerSpec.Secrets) {
-            s.SecretName = [...this.secrets.values()].find((x) => x.id === s.SecretID)!.name;
-        }
+        const request = serviceRequest(service.inputs, reference, engineSecrets);
         this.lastUpdateAt = Date.now();
         if (!this.service) {
             const created = await this.cluster.manager.createService(request.auth as any, request.spec as any);
