@@ -1,38 +1,80 @@
-// `npm run deploy -- [--stack NAME] [--preview] [--destroy]`: `pulumi up` (or preview, or
-// destroy) through Pulumi's Automation API, with defaults a newcomer needs nothing else for:
-// a local state backend in .state/ (unless PULUMI_BACKEND_URL is set), the passphrase
-// secrets provider, the stack created when missing, progress streamed, outputs printed.
+// `npm run deploy -- [--stack NAME] [--preview | --destroy] [--yes] [--create]`: `pulumi up`
+// (or preview, or destroy) through Pulumi's Automation API, as `pulumi up` behaves on a
+// terminal: the changes first, then a question; `--yes` for scripts. State in the project's
+// backend (Pulumi.yaml's backend.url, unless PULUMI_BACKEND_URL is set), the passphrase
+// secrets provider, progress streamed, outputs printed. A stack needs its Pulumi.<stack>.yaml
+// (a typo must not deploy a fresh stack with defaults), and the first `up` pins hostName
+// there so the runner IDs do not depend on the machine deploying.
 import * as fs from "node:fs";
-import * as path from "node:path";
+import * as os from "node:os";
+import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { MISSING_CLI_MESSAGE, pulumiCliAvailable, setSecretConfig } from "./lib/pulumiCli";
-import { DEFAULT_STACK, PROJECT_ROOT, UserError, parseArgs, runCommand } from "./stackFiles";
+import { Prompt, terminalPrompt } from "./lib/prompt";
+import { unpinnedHostName } from "../components/configWarnings";
+import {
+    DEFAULT_STACK,
+    PROJECT_ROOT,
+    UserError,
+    hostNameToPin,
+    projectBackendUrl,
+    requireStackFile,
+    runCommand,
+    stackFilePath,
+    writeStackConfig,
+} from "./stackFiles";
+import { shown } from "./lib/files";
 
 export type Operation = "up" | "preview" | "destroy";
+
+export const DEPLOY: CommandSpec = {
+    name: "deploy",
+    summary:
+        "pulumi up through the Automation API: shows what will change and asks first on a terminal (--yes skips the question; without a terminal --yes is required). State in Pulumi.yaml's backend (./.state) unless PULUMI_BACKEND_URL is set.",
+    options: {
+        stack: {
+            type: "string",
+            valueName: "NAME",
+            description: `the stack, whose Pulumi.<stack>.yaml must exist (default ${DEFAULT_STACK})`,
+        },
+        preview: { type: "boolean", description: "only show what would change" },
+        destroy: { type: "boolean", description: "remove the stack's runners, image and network" },
+        yes: { type: "boolean", description: "go ahead without asking (required without a terminal)" },
+        create: { type: "boolean", description: "create a stack that has no Pulumi.<stack>.yaml yet" },
+    },
+};
 
 export interface DeployPlan {
     readonly stack: string;
     readonly operation: Operation;
     /** Where state lives; told to the operator. */
     readonly backendUrl: string;
-    /** The environment the Pulumi CLI runs with. */
+    /** The environment the Pulumi CLI runs with, beyond the operator's own. */
     readonly envVars: Record<string, string>;
     /** A runner token to store as the stack's secret apiToken first (from ZED_RUNNER_API_TOKEN). */
     readonly apiToken?: string;
+    /** Show the changes and ask before making them. */
+    readonly confirm: boolean;
+    /** The host name to pin into the stack file before the first `up`, when the stack relies on the machine's. */
+    readonly pinHostName?: string;
 }
 
 /** Environment variable a token can be handed in by, so a first deploy needs no `pulumi config set`. */
 export const TOKEN_ENV = "ZED_RUNNER_API_TOKEN";
 
-/** The state folder used when no backend is configured; git-ignored. */
+/** The state folder Pulumi.yaml's backend names; git-ignored. */
 export const LOCAL_STATE_DIR = ".state";
 
-/** Decides what to run and with which settings, from arguments and environment alone. */
-export function deployPlan(argv: readonly string[], env: NodeJS.ProcessEnv, root = PROJECT_ROOT): DeployPlan {
-    const { values, flags, positional } = parseArgs(argv, { values: ["stack"], flags: ["preview", "destroy"] });
-    if (positional.length > 0)
-        throw new UserError(`Unexpected argument ${positional[0]}; usage: npm run deploy -- [--stack NAME] [--preview] [--destroy]`);
-    if (flags.has("preview") && flags.has("destroy")) throw new UserError("Choose one of --preview and --destroy.");
-    const operation: Operation = flags.has("destroy") ? "destroy" : flags.has("preview") ? "preview" : "up";
+/** Decides what to run and with which settings, from arguments, environment and the stack's file alone. */
+export function deployPlan(
+    argv: readonly string[],
+    env: NodeJS.ProcessEnv,
+    root = PROJECT_ROOT,
+    interactive = false,
+    machineHostName = os.hostname(),
+): DeployPlan {
+    const { values } = parseCommandLine(DEPLOY, argv, env);
+    if (values.preview && values.destroy) throw new UserError("Choose one of --preview and --destroy.");
+    const operation: Operation = values.destroy ? "destroy" : values.preview ? "preview" : "up";
     if (!env.PULUMI_CONFIG_PASSPHRASE && !env.PULUMI_CONFIG_PASSPHRASE_FILE) {
         throw new UserError(
             "Set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE, a file holding it): the passphrase encrypts this stack's secrets, " +
@@ -42,10 +84,30 @@ export function deployPlan(argv: readonly string[], env: NodeJS.ProcessEnv, root
     if (env.PULUMI_CONFIG_PASSPHRASE_FILE && !fs.existsSync(env.PULUMI_CONFIG_PASSPHRASE_FILE)) {
         throw new UserError(`PULUMI_CONFIG_PASSPHRASE_FILE names ${env.PULUMI_CONFIG_PASSPHRASE_FILE}, which does not exist.`);
     }
-    const backendUrl = env.PULUMI_BACKEND_URL || `file://${path.join(root, LOCAL_STATE_DIR)}`;
-    const envVars: Record<string, string> = { PULUMI_BACKEND_URL: backendUrl, PULUMI_SKIP_UPDATE_CHECK: "true" };
+    const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
+    const exists = fs.existsSync(stackFilePath(stack, root));
+    if (!exists && !values.create) requireStackFile(stack, root);
+    if (operation !== "preview" && !values.yes && !interactive) {
+        throw new UserError(
+            `deploy ${operation === "up" ? "changes" : "destroys"} stack ${stack}'s runners and asks first, but there is no terminal to ask on. ` +
+                `Rerun with --yes to go ahead without asking (npm run deploy -- ${operation === "destroy" ? "--destroy " : ""}--stack ${stack} --yes), ` +
+                `or with --preview to see the changes only.`,
+        );
+    }
+    // Pulumi.yaml names the backend, so the CLI finds it without our help; a PULUMI_BACKEND_URL of the operator's wins.
+    const backendUrl = env.PULUMI_BACKEND_URL || projectBackendUrl(root) || `file://${root}/${LOCAL_STATE_DIR}`;
     const apiToken = env[TOKEN_ENV] || undefined;
-    return { stack: values.stack ?? DEFAULT_STACK, operation, backendUrl, envVars, ...(apiToken ? { apiToken } : {}) };
+    const pinHostName =
+        operation === "destroy" ? undefined : exists ? hostNameToPin(stack, root, machineHostName) : unpinnedHostName({}, machineHostName);
+    return {
+        stack,
+        operation,
+        backendUrl,
+        envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" },
+        confirm: operation !== "preview" && !values.yes,
+        ...(apiToken ? { apiToken } : {}),
+        ...(pinHostName ? { pinHostName } : {}),
+    };
 }
 
 /** Stack outputs as text, secrets hidden. */
@@ -56,33 +118,101 @@ export function renderOutputs(outputs: Record<string, { value: unknown; secret: 
     return lines.length > 0 ? `Outputs:\n${lines.join("\n")}` : "No outputs.";
 }
 
-export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-    const plan = deployPlan(argv, env);
-    if (!pulumiCliAvailable(env)) throw new UserError(MISSING_CLI_MESSAGE);
-    if (plan.backendUrl.startsWith("file://")) fs.mkdirSync(plan.backendUrl.slice("file://".length), { recursive: true });
-    console.log(`${plan.operation} of stack ${plan.stack}, state in ${plan.backendUrl}`);
+/** What deploy asks of a stack: the Automation API's Stack, or a test double. */
+export interface StackOperations {
+    preview(onOutput: (text: string) => void): Promise<void>;
+    previewDestroy(onOutput: (text: string) => void): Promise<void>;
+    up(onOutput: (text: string) => void): Promise<Record<string, { value: unknown; secret: boolean }>>;
+    destroy(onOutput: (text: string) => void): Promise<void>;
+}
 
+/** The operator's world, injected so tests drive the question and the stack. */
+export interface DeployDeps {
+    readonly root: string;
+    readonly prompt: Prompt;
+    readonly machineHostName: string;
+    readonly cliAvailable: (env: NodeJS.ProcessEnv) => boolean;
+    readonly openStack: (plan: DeployPlan, env: NodeJS.ProcessEnv) => Promise<StackOperations>;
+    readonly storeToken: (token: string, plan: DeployPlan, env: NodeJS.ProcessEnv) => { ok: true } | { ok: false; error: string };
+    readonly write: (text: string) => void;
+}
+
+/** The stack through Pulumi's Automation API, created when missing. */
+async function automationStack(plan: DeployPlan, root: string): Promise<StackOperations> {
     // Loaded here so that argument and environment errors need no Pulumi SDK start-up.
     const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
     const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName: plan.stack, workDir: PROJECT_ROOT },
+        { stackName: plan.stack, workDir: root },
         { envVars: plan.envVars, secretsProvider: "passphrase" },
     );
+    return {
+        preview: async (onOutput) => void (await stack.preview({ onOutput, color: "auto", diff: true })),
+        previewDestroy: async (onOutput) => void (await stack.previewDestroy({ onOutput, color: "auto" })),
+        up: async (onOutput) => (await stack.up({ onOutput, color: "auto" })).outputs,
+        destroy: async (onOutput) => void (await stack.destroy({ onOutput, color: "auto" })),
+    };
+}
+
+export const defaultDeps = (): DeployDeps => ({
+    root: PROJECT_ROOT,
+    prompt: terminalPrompt(),
+    machineHostName: os.hostname(),
+    cliAvailable: pulumiCliAvailable,
+    openStack: (plan) => automationStack(plan, PROJECT_ROOT),
+    // Not stack.setConfig: the Automation API passes the value on pulumi's command line.
+    storeToken: (token, plan, env) => setSecretConfig("apiToken", token, plan.stack, PROJECT_ROOT, { ...env, ...plan.envVars }),
+    write: (text) => void process.stdout.write(text),
+});
+
+export async function deploy(
+    argv: readonly string[],
+    env: NodeJS.ProcessEnv = process.env,
+    deps: DeployDeps = defaultDeps(),
+): Promise<number> {
+    if (parseCommandLine(DEPLOY, argv, env).help) {
+        deps.write(`${helpText(DEPLOY)}\n`);
+        return 0;
+    }
+    const plan = deployPlan(argv, env, deps.root, deps.prompt.interactive, deps.machineHostName);
+    if (!deps.cliAvailable(env)) throw new UserError(MISSING_CLI_MESSAGE);
+    if (plan.backendUrl.startsWith("file://")) fs.mkdirSync(plan.backendUrl.slice("file://".length), { recursive: true });
+    const say = (line: string) => deps.write(`${line}\n`);
+    say(`${plan.operation} of stack ${plan.stack}, state in ${plan.backendUrl}`);
+
+    const stack = await deps.openStack(plan, env);
     if (plan.apiToken) {
-        // Not stack.setConfig: the Automation API passes the value on pulumi's command line.
-        const stored = setSecretConfig("apiToken", plan.apiToken, plan.stack, PROJECT_ROOT, { ...env, ...plan.envVars });
+        const stored = deps.storeToken(plan.apiToken, plan, env);
         if (!stored.ok) throw new UserError(`Could not store ${TOKEN_ENV} as the stack's secret apiToken: ${stored.error}`);
-        console.log(`Stored ${TOKEN_ENV} as the stack's secret apiToken.`);
+        say(`Stored ${TOKEN_ENV} as the stack's secret apiToken.`);
     }
-    const onOutput = (text: string) => process.stdout.write(text);
+    const file = shown(stackFilePath(plan.stack, deps.root));
     if (plan.operation === "preview") {
-        await stack.preview({ onOutput, color: "auto" });
-    } else if (plan.operation === "destroy") {
-        await stack.destroy({ onOutput, color: "auto" });
-    } else {
-        const result = await stack.up({ onOutput, color: "auto" });
-        console.log(renderOutputs(result.outputs));
+        await stack.preview(deps.write);
+        if (plan.pinHostName) say(`The first \`npm run deploy\` of stack ${plan.stack} pins hostName: ${plan.pinHostName} in ${file}.`);
+        return 0;
     }
+    if (plan.confirm) {
+        await (plan.operation === "destroy" ? stack.previewDestroy(deps.write) : stack.preview(deps.write));
+        const question =
+            plan.operation === "destroy"
+                ? `Destroy every resource of stack ${plan.stack}, its runners included?`
+                : `Make these changes to stack ${plan.stack}?`;
+        if (!(await deps.prompt.confirm(question))) {
+            say("Nothing was changed.");
+            return 1;
+        }
+    }
+    if (plan.operation === "destroy") {
+        await stack.destroy(deps.write);
+        return 0;
+    }
+    if (plan.pinHostName) {
+        writeStackConfig(stackFilePath(plan.stack, deps.root), { hostName: plan.pinHostName });
+        say(
+            `Pinned hostName: ${plan.pinHostName} in ${file}, so this stack's runner IDs stay the same when deployed from another machine; commit the file.`,
+        );
+    }
+    say(renderOutputs(await stack.up(deps.write)));
     return 0;
 }
 

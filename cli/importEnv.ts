@@ -1,13 +1,14 @@
-// `npm run import-env -- PATH [--stack NAME] [--set-token]`: moves the settings of Helix's
+// `npm run import-env -- PATH [--stack NAME] [--set-token]` (PATH from the folder npm ran in): moves the settings of Helix's
 // runner script env file (scripts/external-zed-agent.env) into Pulumi.<stack>.yaml, keeping
 // what the stack file already has. Validates like the program; writes nothing on an error.
 // The token is never written in plain text.
 import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import { parse as parseEnv } from "dotenv";
-import { Document, isMap } from "yaml";
-import { ConfigError, isLoopbackHost, parseConfig } from "../components/config";
-import { readTextFile, readYamlFile } from "./lib/files";
+import { ConfigError, INSECURE_DEFAULT_TOKEN, isLoopbackHost, parseConfig } from "../components/config";
+import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
+import { readTextFile, readYamlFile, shown } from "./lib/files";
 import { pulumiCliAvailable, setSecretConfig } from "./lib/pulumiCli";
 import {
     DEFAULT_STACK,
@@ -15,11 +16,12 @@ import {
     PROJECT_ROOT,
     SECRET_PLACEHOLDER,
     UserError,
-    parseArgs,
     readStackConfig,
     runCommand,
     stackFilePath,
+    writeStackConfig,
 } from "./stackFiles";
+import { TOKEN_ENV } from "./deploy";
 
 /** Env variables that become a config key, with how the value changes on the way. */
 const MAPPED: Record<string, { key: string; note?: (value: string) => string | undefined; value?: (value: string) => string }> = {
@@ -113,23 +115,78 @@ export function mapEnv(env: Record<string, string>, existingKeys: ReadonlySet<st
 }
 
 /** Writes `values` into the stack file's config, keeping everything else in it (comments too). */
-export function writeStackFile(file: string, values: Record<string, string>): void {
-    const doc: Document = fs.existsSync(file) ? readYamlFile(file, "The stack file").doc : new Document({ config: {} });
-    if (!isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
-    for (const [key, value] of Object.entries(values)) doc.setIn(["config", `${PROJECT}:${key}`], value);
-    fs.writeFileSync(file, doc.toString());
+export const writeStackFile = writeStackConfig;
+
+/** Tokens the seed's example files and shell habits leave where the real one belongs. */
+const PLACEHOLDER_TOKENS = new Set(["your-runner-token-here", "changeme", "change-me", "token", "xxx", INSECURE_DEFAULT_TOKEN]);
+
+/** Why an API_TOKEN value is not a real token, or undefined when it may be one. Never returns the value. */
+export function placeholderToken(value: string): string | undefined {
+    const v = value.trim();
+    // dotenv does not expand variables: `$VAR` and `${X:-default}` arrive as written.
+    if (/\$\{?[A-Za-z_]/.test(v)) return "a shell variable that is never expanded in an env file";
+    if (PLACEHOLDER_TOKENS.has(v.toLowerCase()) || /^your[-_].*[-_]here$/i.test(v) || /^<.*>$/.test(v))
+        return "the example file's placeholder, not a runner token";
+    return undefined;
+}
+
+export const IMPORT_ENV: CommandSpec = {
+    name: "import-env",
+    summary:
+        "Moves the settings of Helix's runner script env file (scripts/external-zed-agent.env) into Pulumi.<stack>.yaml, keeping what the file already has; validates like the program and writes nothing on an error. The token is never written in plain text.",
+    positionals: [{ name: "PATH", required: true, description: "the env file, relative to the folder you run npm in" }],
+    options: {
+        stack: { type: "string", valueName: "NAME", description: `the stack to write (default ${DEFAULT_STACK})` },
+        "set-token": { type: "boolean", description: "store API_TOKEN as the stack's secret apiToken through the Pulumi CLI" },
+    },
+};
+
+/** Env variable names by config key, so a problem is named where the operator fixes it. */
+const ENV_NAME_OF: Record<string, string> = Object.fromEntries(Object.entries(MAPPED).map(([name, m]) => [m.key, name]));
+
+/** A config error as the env file's problem: the fix is in that file, not in `pulumi config set`. */
+function envFileError(err: ConfigError, envPath: string, stackFile: string, written: Record<string, string>): UserError {
+    const culprits = Object.keys(written).filter((key) => err.problems.some((p) => p.startsWith(key) || p.includes(` ${key} `)));
+    const where =
+        culprits.length > 0
+            ? `Fix ${culprits.map((k) => `${ENV_NAME_OF[k]} (${k})`).join(", ")} in ${envPath}`
+            : `Fix them in ${shown(stackFile)}`;
+    return new UserError(
+        `${envPath} has settings the program refuses (${err.problems.length} problem${err.problems.length === 1 ? "" : "s"}):\n` +
+            err.problems.map((p) => `  - ${p}`).join("\n") +
+            `\n${where} and run import-env again. Nothing was written to ${shown(stackFile)}.`,
+    );
 }
 
 export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-    const { values, flags, positional } = parseArgs(argv, { values: ["stack"], flags: ["set-token"] });
-    if (positional.length !== 1) throw new UserError("Usage: npm run import-env -- PATH [--stack NAME] [--set-token]");
-    const [envPath] = positional;
+    const { values, positionals, help } = parseCommandLine(IMPORT_ENV, argv, env);
+    if (help) {
+        console.log(helpText(IMPORT_ENV));
+        return 0;
+    }
+    // npm runs scripts in the project folder; a relative path means the folder the operator typed it in.
+    const envPath = path.resolve(env.INIT_CWD || process.cwd(), positionals[0]);
+    const setToken = values["set-token"] === true;
+    if (setToken && !pulumiCliAvailable(env)) {
+        throw new UserError(
+            `--set-token stores the token through the Pulumi CLI, which is not installed (no \`pulumi\` on PATH); nothing was written. ` +
+                `Install it (https://www.pulumi.com/docs/install/) and run this again, or run without --set-token and hand the token to ` +
+                `\`npm run deploy\` in ${TOKEN_ENV}.`,
+        );
+    }
 
-    const stack = values.stack ?? DEFAULT_STACK;
+    const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
     const file = stackFilePath(stack, root);
     const vars = parseEnv(readTextFile(envPath, "The env file"));
     if (Object.keys(vars).length === 0)
         throw new UserError(`${envPath} sets no variables: expected lines such as API_HOST=https://helix.example.com.`);
+    const placeholder = vars.API_TOKEN ? placeholderToken(vars.API_TOKEN) : undefined;
+    if (setToken && placeholder) {
+        throw new UserError(
+            `API_TOKEN in ${envPath} is ${placeholder}: put your control plane's runner token there and run again. Nothing was written.`,
+        );
+    }
+    if (setToken && !vars.API_TOKEN) throw new UserError(`--set-token: ${envPath} sets no API_TOKEN. Nothing was written.`);
 
     const existing = fs.existsSync(file) ? readStackConfig(stack, root) : undefined;
     const existingKeys = new Set(
@@ -142,12 +199,10 @@ export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, en
     try {
         parseConfig(merged, { stackName: stack, machineHostName: os.hostname() });
     } catch (err) {
-        if (err instanceof ConfigError) {
-            throw new UserError(`${err.message}\nNothing was written to ${file}.`);
-        }
+        if (err instanceof ConfigError) throw envFileError(err, envPath, file, result.written);
         throw err;
     }
-    writeStackFile(file, result.written);
+    writeStackConfig(file, result.written);
 
     const out: string[] = [`Wrote ${Object.keys(result.written).length} setting(s) to ${file}:`];
     for (const [k, v] of Object.entries(result.written)) out.push(`  ${k}: ${v}`);
@@ -157,17 +212,19 @@ export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, en
         out.push("Not imported:");
         for (const s of result.skipped) out.push(`  ${s.name}: ${s.reason}`);
     }
-    if (result.hasToken) {
-        const command = `pulumi config set --secret apiToken --stack ${stack}`;
-        if (flags.has("set-token") && pulumiCliAvailable(env)) {
+    if (placeholder) {
+        out.push(
+            `API_TOKEN in ${envPath} is ${placeholder}: not imported. Put your control plane's runner token there and rerun with --set-token.`,
+        );
+    } else if (result.hasToken) {
+        if (setToken) {
             const set = setSecretConfig("apiToken", vars.API_TOKEN, stack, root, env);
-            if (!set.ok) throw new UserError(`\`${command}\` failed: ${set.error}`);
+            if (!set.ok) throw new UserError(`Storing API_TOKEN as the secret apiToken of stack ${stack} failed: ${set.error}`);
             out.push(`Set apiToken as a secret of stack ${stack} through the Pulumi CLI.`);
         } else {
             out.push(
-                `The token (API_TOKEN) is not written in plain text. Set it as a secret with:`,
-                `  ${command}`,
-                `and paste the API_TOKEN value from ${envPath} when asked (or rerun with --set-token where the Pulumi CLI is installed).`,
+                `The token (API_TOKEN) is not written in plain text. Rerun with --set-token to store it as the stack's secret ` +
+                    `(needs the Pulumi CLI), or hand it to \`npm run deploy\` in ${TOKEN_ENV}.`,
             );
         }
     }

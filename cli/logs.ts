@@ -6,7 +6,24 @@ import type { HostTarget, SwarmTarget } from "../components/config";
 import { RunnerSpec, planFleet } from "../components/plan";
 import type { SwarmRunner, SwarmServicePlan } from "../components/swarmPlan";
 import { demux, dockerFor, requireEngine, swarmHost } from "./engine";
-import { DEFAULT_STACK, PROJECT, UserError, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
+import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
+import { DEFAULT_STACK, PROJECT, PROJECT_ROOT, UserError, loadStackFiles, runCommand } from "./stackFiles";
+
+export const LOGS: CommandSpec = {
+    name: "logs",
+    summary: "One runner's logs, by index or runner ID, or every runner's (--all) interleaved with its ID in front.",
+    positionals: [{ name: "RUNNER", required: false, description: "a runner's index (one host) or runner ID" }],
+    options: {
+        stack: {
+            type: "string",
+            valueName: "NAME",
+            description: `the stack, which must have a Pulumi.<stack>.yaml (default ${DEFAULT_STACK})`,
+        },
+        all: { type: "boolean", description: "every runner of the stack" },
+        follow: { type: "boolean", description: "keep printing new lines; exit 1 when there is nothing to follow" },
+        since: { type: "string", valueName: "WHEN", description: "from a duration ago (10m, 2h, 1d) or a time (2026-11-24T06:00:00Z)" },
+    },
+};
 
 export interface LogTarget {
     readonly host: HostTarget;
@@ -157,7 +174,8 @@ function explain(err: unknown, t: LogTarget): unknown {
     return err;
 }
 
-async function follow(docker: Docker, target: LogTarget, since: number | undefined, prefix: boolean): Promise<void> {
+/** Follows one runner's logs until they end; false when its container is not there (with several runners, a line says so). */
+async function follow(docker: Docker, target: LogTarget, since: number | undefined, prefix: boolean): Promise<boolean> {
     const container = docker.getContainer(target.runner.containerName);
     let stream: NodeJS.ReadableStream;
     try {
@@ -172,9 +190,10 @@ async function follow(docker: Docker, target: LogTarget, since: number | undefin
         // Following several runners, one missing container is a line, not the end of the others.
         if (!prefix) throw explained;
         process.stderr.write(`${(explained as Error).message}\n`);
-        return;
+        return false;
     }
     await followLines(docker, stream, prefix ? `${target.runner.runnerId} | ` : "");
+    return true;
 }
 
 /** Writes a followed log stream's lines, each after `prefix`, until the stream ends. */
@@ -191,41 +210,56 @@ async function followLines(docker: Docker, stream: NodeJS.ReadableStream, prefix
     await new Promise<void>((resolve) => stream.on("end", () => resolve()));
 }
 
-async function main(): Promise<number> {
-    const { values, flags, positional } = parseArgs(process.argv.slice(2), { values: ["stack", "since"], flags: ["follow", "all"] });
-    const stack = values.stack ?? DEFAULT_STACK;
-    const { parsed } = loadStackFiles(stack);
-    if (parsed.swarm) {
-        const runners = selectSwarmRunners(parsed.swarm.plan, positional[0], flags.has("all"));
-        if (runners.length === 0) {
-            process.stderr.write(`Stack ${stack} plans no runners (replicas is 0): there are no logs to show.\n`);
-            return 0;
-        }
-        return swarmLogs(parsed.swarm, runners, {
-            since: values.since ? parseSince(values.since) : undefined,
-            follow: flags.has("follow"),
-        });
-    }
-    const targets = selectRunners(parsed.hosts, stack, positional[0], flags.has("all"));
-    if (targets.length === 0) {
-        process.stderr.write(`Stack ${stack} plans no runners (replicas is 0): there are no logs to show.\n`);
+/** The engines logs reads from; injected so tests give it a double. */
+export interface LogsDeps {
+    readonly root: string;
+    readonly connect: (host: HostTarget) => Docker;
+}
+
+export async function logs(
+    argv: readonly string[],
+    env: NodeJS.ProcessEnv = process.env,
+    deps: LogsDeps = { root: PROJECT_ROOT, connect: (h) => dockerFor(h) },
+): Promise<number> {
+    const { values, positionals, help } = parseCommandLine(LOGS, argv, env);
+    if (help) {
+        console.log(helpText(LOGS));
         return 0;
     }
-    const since = values.since ? parseSince(values.since) : undefined;
+    const all = values.all === true;
+    const following = values.follow === true;
+    if (all && positionals.length > 0) throw new UserError(`Name one runner (${positionals[0]}) or pass --all, not both.`);
+    const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
+    const since = typeof values.since === "string" ? parseSince(values.since) : undefined;
+    const { parsed } = loadStackFiles(stack, deps.root);
+    const nothing = (why: string): number => {
+        // Following nothing would end at once with success, which a script would take for "the logs ended".
+        process.stderr.write(`${why}${following ? ": there is nothing to follow" : ""}.\n`);
+        return following ? 1 : 0;
+    };
+    if (parsed.swarm) {
+        const runners = selectSwarmRunners(parsed.swarm.plan, positionals[0], all);
+        if (runners.length === 0) return nothing(`Stack ${stack} plans no runners (replicas is 0)`);
+        return swarmLogs(parsed.swarm, runners, { since, follow: following });
+    }
+    const targets = selectRunners(parsed.hosts, stack, positionals[0], all);
+    if (targets.length === 0) return nothing(`Stack ${stack} plans no runners (replicas is 0)`);
     const clients = new Map<string, Docker>();
     for (const t of targets) {
         if (!clients.has(t.host.name)) {
-            const docker = dockerFor(t.host);
+            const docker = deps.connect(t.host);
             await requireEngine(docker, t.host);
             clients.set(t.host.name, docker);
         }
     }
     const prefix = targets.length > 1;
-    if (flags.has("follow")) {
-        await Promise.all(targets.map((t) => follow(clients.get(t.host.name)!, t, since, prefix)));
-        return 0;
+    if (following) {
+        const followed = await Promise.all(targets.map((t) => follow(clients.get(t.host.name)!, t, since, prefix)));
+        return followed.some(Boolean)
+            ? 0
+            : nothing(`None of stack ${stack}'s ${targets.length} runners has a container (see \`npm run status\`)`);
     }
-    const logs = await Promise.all(
+    const texts = await Promise.all(
         targets.map(async (t) => {
             try {
                 return {
@@ -237,8 +271,8 @@ async function main(): Promise<number> {
             }
         }),
     );
-    process.stdout.write(prefix ? interleave(logs).join("\n") + "\n" : logs[0].text);
+    process.stdout.write(prefix ? interleave(texts).join("\n") + "\n" : texts[0].text);
     return 0;
 }
 
-if (require.main === module) void runCommand(main);
+if (require.main === module) void runCommand(() => logs(process.argv.slice(2)));

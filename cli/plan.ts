@@ -1,10 +1,57 @@
 // `npm run plan -- [--stack NAME]`: what a stack will run, per host, from its files alone:
-// no Pulumi CLI, no Docker engine. Uses the program's own schema and planner.
+// no Pulumi CLI, no Docker engine. Uses the program's own schema and planner, and says
+// what `npm run deploy` would add: the token from ZED_RUNNER_API_TOKEN, the pinned
+// hostName, and whether the Zed binary the image build needs is there.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { HostTarget, SwarmTarget } from "../components/config";
 import { RunnerSpec, planFleet } from "../components/plan";
 import { SwarmServicePlan, pushedImageName } from "../components/swarmPlan";
+import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
+import { shown } from "./lib/files";
 import { table } from "./lib/table";
-import { DEFAULT_STACK, PROJECT, SECRET_PLACEHOLDER, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
+import { TOKEN_ENV } from "./deploy";
+import {
+    DEFAULT_STACK,
+    PROJECT,
+    PROJECT_ROOT,
+    SECRET_PLACEHOLDER,
+    hostNameToPin,
+    loadStackFiles,
+    runCommand,
+    stackFilePath,
+} from "./stackFiles";
+
+export const PLAN: CommandSpec = {
+    name: "plan",
+    summary:
+        "Prints what a stack will run, per host: runner IDs, containers, ports, image, warnings. Reads Pulumi.yaml and Pulumi.<stack>.yaml only: no Pulumi CLI, no Docker.",
+    options: {
+        stack: {
+            type: "string",
+            valueName: "NAME",
+            description: `the stack, which must have a Pulumi.<stack>.yaml (default ${DEFAULT_STACK})`,
+        },
+    },
+};
+
+/** Where plan looks besides the stack files; the real project, environment and machine by default. */
+export interface PlanContext {
+    readonly root?: string;
+    readonly env?: NodeJS.ProcessEnv;
+    readonly machineHostName?: string;
+}
+
+/** Zed binaries the image builds need and do not find, as warnings: without one, pulumi up fails halfway, at the build. */
+function missingZedBinaries(dirs: readonly string[], root: string): string[] {
+    return [...new Set(dirs)]
+        .filter((dir) => !fs.existsSync(path.resolve(root, dir, "zed")))
+        .map(
+            (dir) =>
+                `The Zed binary ${path.join(dir, "zed")} is missing: the image build in pulumi up needs it. Copy it from your Helix checkout, built with ./stack build-zed: cp -r ../helix/zed-build ./${dir}`,
+        );
+}
 
 function imageSource(host: HostTarget): string {
     const s = host.settings;
@@ -48,16 +95,28 @@ function renderSwarm(stack: string, target: SwarmTarget, plan: SwarmServicePlan,
 }
 
 /** The plan of a stack as text: per host, its runners and image; then the warnings. */
-export function renderPlan(stack: string): string {
-    const { parsed, file } = loadStackFiles(stack);
+export function renderPlan(stack: string, context: PlanContext = {}): string {
+    const root = context.root ?? PROJECT_ROOT;
+    const env = context.env ?? process.env;
+    const { parsed, file } = loadStackFiles(stack, root);
     const plans = planFleet(parsed.hosts, { project: PROJECT, stackName: stack });
     const out: string[] = [];
+    // deploy stores a token given in the environment before it runs pulumi up; its value is never shown.
+    const fromEnv = env[TOKEN_ENV]
+        ? `${SECRET_PLACEHOLDER} from ${TOKEN_ENV} (npm run deploy stores it as the stack's secret apiToken`
+        : undefined;
     const token = !file.hasToken
-        ? "not set (pulumi up refuses until you run `pulumi config set --secret apiToken <token>`)"
-        : file.secureKeys.has("apiToken")
-          ? SECRET_PLACEHOLDER
-          : "set in plain text (pulumi up refuses it: set it again with --secret)";
+        ? fromEnv
+            ? `${fromEnv})`
+            : `not set (pulumi up refuses until you run \`pulumi config set --secret apiToken <token>\` here, or set ${TOKEN_ENV} for npm run deploy)`
+        : fromEnv
+          ? `${fromEnv}, replacing the one set)`
+          : file.secureKeys.has("apiToken")
+            ? SECRET_PLACEHOLDER
+            : "set in plain text (pulumi up refuses it: set it again with --secret)";
     out.push(`Stack ${stack}: control plane ${parsed.settings.apiHost}, token ${token}`);
+    const pin = hostNameToPin(stack, root, context.machineHostName ?? os.hostname());
+    if (pin) out.push(`hostName: ${pin}, this machine's name; the first npm run deploy pins it in ${shown(stackFilePath(stack, root))}`);
     if (parsed.swarm) {
         const login = !parsed.swarm.target.registryUsername
             ? "none"
@@ -81,16 +140,25 @@ export function renderPlan(stack: string): string {
             );
         }
     });
-    if (parsed.warnings.length > 0) {
-        out.push("", "Warnings:", ...parsed.warnings.map((w) => `  - ${w}`));
+    const builds = [
+        ...parsed.hosts.filter((h) => !h.settings.image).map((h) => h.settings.zedBuildDir),
+        ...(parsed.swarm?.target.registry ? [parsed.swarm.target.settings.zedBuildDir] : []),
+    ];
+    const warnings = [...missingZedBinaries(builds, root), ...parsed.warnings];
+    if (warnings.length > 0) {
+        out.push("", "Warnings:", ...warnings.map((w) => `  - ${w}`));
     }
     return out.join("\n");
 }
 
-async function main(): Promise<number> {
-    const { values } = parseArgs(process.argv.slice(2), { values: ["stack"], flags: [] });
-    console.log(renderPlan(values.stack ?? DEFAULT_STACK));
+export async function plan(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, context: PlanContext = {}): Promise<number> {
+    const { values, help } = parseCommandLine(PLAN, argv, env);
+    if (help) {
+        console.log(helpText(PLAN));
+        return 0;
+    }
+    console.log(renderPlan((values.stack as string | undefined) ?? DEFAULT_STACK, { env, ...context }));
     return 0;
 }
 
-if (require.main === module) void runCommand(main);
+if (require.main === module) void runCommand(() => plan(process.argv.slice(2)));

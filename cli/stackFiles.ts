@@ -4,10 +4,12 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { isMap, isScalar } from "yaml";
+import { Document, isMap, isScalar } from "yaml";
 import { ConfigError, ParsedConfig, RawConfig, parseConfig } from "../components/config";
 import { PlanError } from "../components/plan";
+import { unpinnedHostName } from "../components/configWarnings";
 import { PROJECT_ROOT } from "../components/paths";
+import { OptionSpec, parseCommandLine } from "./lib/args";
 import { UserError } from "./lib/errors";
 import { readYamlFile, shown } from "./lib/files";
 
@@ -56,12 +58,7 @@ export interface StackConfigFile {
 export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfigFile {
     const projectFile = path.join(root, "Pulumi.yaml");
     const stackFile = stackFilePath(stack, root);
-    if (!fs.existsSync(stackFile)) {
-        throw new UserError(
-            `No stack file ${shown(stackFile)}: create the stack with \`pulumi stack init ${stack}\` ` +
-                `and \`pulumi config set ...\`, or pass --stack with one of: ${listStacks(root).join(", ") || "(none yet)"}.`,
-        );
-    }
+    requireStackFile(stack, root);
     const project = readYamlFile(projectFile, "The project file").value;
     const raw: Record<string, string> = {};
     for (const [key, declaration] of Object.entries((project.config ?? {}) as Record<string, { default?: unknown } | null>)) {
@@ -121,33 +118,59 @@ export function loadStackFiles(stack: string, root = PROJECT_ROOT): { parsed: Pa
     };
 }
 
-/** `--name value` and `--flag` arguments, refusing any not in `known`. */
+/**
+ * `--name value` and `--flag` arguments, refusing any not in `known`: the commands' one
+ * parser (lib/args.ts) for callers that only list option names.
+ */
 export function parseArgs(
     argv: readonly string[],
     known: { values: string[]; flags: string[] },
+    name = "this command",
 ): { values: Record<string, string>; flags: Set<string>; positional: string[] } {
+    const options: Record<string, OptionSpec> = {};
+    for (const v of known.values) options[v] = { type: "string", description: "" };
+    for (const f of known.flags) options[f] = { type: "boolean", description: "" };
+    const parsed = parseCommandLine({ name, summary: "", options, positionals: [] }, argv);
     const values: Record<string, string> = {};
     const flags = new Set<string>();
-    const positional: string[] = [];
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (!arg.startsWith("--")) {
-            positional.push(arg);
-            continue;
-        }
-        const [name, inline] = arg.slice(2).split(/=(.*)/s);
-        if (known.flags.includes(name)) {
-            flags.add(name);
-        } else if (known.values.includes(name)) {
-            const value = inline ?? argv[++i];
-            if (value === undefined || value.startsWith("--")) throw new UserError(`--${name} needs a value.`);
-            values[name] = value;
-        } else {
-            const all = [...known.values, ...known.flags].map((k) => `--${k}`).join(", ");
-            throw new UserError(`Unknown option ${arg}; known options: ${all || "none"}.`);
-        }
+    for (const [k, v] of Object.entries(parsed.values)) {
+        if (typeof v === "string") values[k] = v;
+        else if (v) flags.add(k);
     }
-    return { values, flags, positional };
+    return { values, flags, positional: [...parsed.positionals] };
+}
+
+/** Whether `stack` has a stack file; when not, a UserError naming the stacks there are. */
+export function requireStackFile(stack: string, root = PROJECT_ROOT): void {
+    if (fs.existsSync(stackFilePath(stack, root))) return;
+    throw new UserError(
+        `No stack file ${shown(stackFilePath(stack, root))}: create the stack with \`pulumi stack init ${stack}\` ` +
+            `and \`pulumi config set ...\` (or \`npm run deploy -- --stack ${stack} --create\`), or pass --stack with one of: ${listStacks(root).join(", ") || "(none yet)"}.`,
+    );
+}
+
+/** Writes `values` into the stack file's config, keeping everything else in it (comments too). */
+export function writeStackConfig(file: string, values: Record<string, string>): void {
+    const doc: Document = fs.existsSync(file) ? readYamlFile(file, "The stack file").doc : new Document({ config: {} });
+    if (!isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
+    for (const [key, value] of Object.entries(values)) doc.setIn(["config", `${PROJECT}:${key}`], value);
+    fs.writeFileSync(file, doc.toString());
+}
+
+/** The host name the first deploy of `stack` pins into its file, or undefined when nothing needs pinning. */
+export function hostNameToPin(stack: string, root = PROJECT_ROOT, machineHostName = os.hostname()): string | undefined {
+    return unpinnedHostName(readStackConfig(stack, root).raw, machineHostName);
+}
+
+/** The project's state backend, from Pulumi.yaml's `backend.url`, a relative file:// path made absolute against `root`. */
+export function projectBackendUrl(root = PROJECT_ROOT): string | undefined {
+    const url = (readYamlFile(path.join(root, "Pulumi.yaml"), "The project file").value.backend as { url?: unknown } | undefined)?.url;
+    if (typeof url !== "string" || url === "") return undefined;
+    // The Pulumi CLI resolves a relative file:// path against its working folder; the commands run it in `root`.
+    if (url.startsWith("file://") && !url.startsWith("file:///") && !url.startsWith("file://~")) {
+        return `file://${path.resolve(root, url.slice("file://".length))}`;
+    }
+    return url;
 }
 
 /** Runs a command's main, printing a UserError (or a config error) without a stack trace. */

@@ -9,8 +9,24 @@ import { AGENT_COMMAND } from "../components/imageContract";
 import { HostPlan, LABELS, planFleet } from "../components/plan";
 import { SwarmServicePlan, swarmRunnerId } from "../components/swarmPlan";
 import { dockerFor, execIn, requireEngine, stackContainers, swarmHost } from "./engine";
+import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { table } from "./lib/table";
-import { DEFAULT_STACK, PROJECT, loadStackFiles, parseArgs, runCommand } from "./stackFiles";
+import { DEFAULT_STACK, PROJECT, loadStackFiles, runCommand } from "./stackFiles";
+
+export const STATUS: CommandSpec = {
+    name: "status",
+    summary:
+        "One row per planned runner with what its Docker engine says: state, health, restarts, uptime, CPU, memory, the control-plane link. Exit 0 all healthy, 1 a runner needs attention, 2 the status could not be taken.",
+    options: {
+        stack: {
+            type: "string",
+            valueName: "NAME",
+            description: `the stack, which must have a Pulumi.<stack>.yaml (default ${DEFAULT_STACK})`,
+        },
+        watch: { type: "boolean", description: "refresh every 2 seconds" },
+        json: { type: "boolean", description: "print JSON, errors included" },
+    },
+};
 
 /** What an engine says about one container. */
 export interface ObservedContainer {
@@ -184,7 +200,8 @@ function since(iso: string | undefined, now: Date): string {
 }
 
 function controlPlaneText(row: StatusRow): string {
-    if (row.status === "unreachable") return `host unreachable: ${(row.error ?? "").slice(0, 60)}`;
+    // The reason is printed in full under the table: cut here, it would hide what to fix.
+    if (row.status === "unreachable") return "host unreachable (see below)";
     if (row.error) return `task: ${row.error.slice(0, 60)}`;
     const cp = row.observed?.controlPlane;
     if (!cp) return "-";
@@ -211,7 +228,31 @@ export function renderStatus(rows: readonly StatusRow[], now: Date): string {
     const counts = new Map<RunnerStatus, number>();
     for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
     const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || "no runners planned";
-    return `${table(["HOST", "RUNNER ID", "CONTAINER", "STATUS", "RESTARTS", "UP", "CPU", "MEMORY", "CONTROL PLANE", "SESSIONS", "DESKTOP", "ENDPOINTS"], body)}\n\n${summary}`;
+    const reasons = new Map<string, string>();
+    for (const r of rows) if (r.status === "unreachable" && !reasons.has(r.host)) reasons.set(r.host, r.error ?? "no reason given");
+    const unreachable = [...reasons].map(([host, reason]) => `  ${host}: ${reason}`);
+    return [
+        table(
+            [
+                "HOST",
+                "RUNNER ID",
+                "CONTAINER",
+                "STATUS",
+                "RESTARTS",
+                "UP",
+                "CPU",
+                "MEMORY",
+                "CONTROL PLANE",
+                "SESSIONS",
+                "DESKTOP",
+                "ENDPOINTS",
+            ],
+            body,
+        ),
+        ...(unreachable.length > 0 ? ["", "Unreachable hosts:", ...unreachable] : []),
+        "",
+        summary,
+    ].join("\n");
 }
 
 /** CPU use over the sampling interval Docker's one-shot stats carry, as `docker stats` computes it. */
@@ -316,7 +357,7 @@ export const EXIT = { healthy: 0, attention: 1, failed: 2 } as const;
 async function main(): Promise<number> {
     const json = process.argv.includes("--json");
     try {
-        return await status(process.argv.slice(2));
+        return await status(process.argv.slice(2), process.env);
     } catch (err) {
         // --json always prints JSON, a failure included.
         const message = (err as Error).message ?? String(err);
@@ -326,9 +367,14 @@ async function main(): Promise<number> {
     }
 }
 
-async function status(argv: readonly string[]): Promise<number> {
-    const { values, flags } = parseArgs(argv, { values: ["stack"], flags: ["watch", "json"] });
-    const stack = values.stack ?? DEFAULT_STACK;
+export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+    const { values, help } = parseCommandLine(STATUS, argv, env);
+    if (help) {
+        console.log(helpText(STATUS));
+        return EXIT.healthy;
+    }
+    const flags = new Set(Object.keys(values).filter((k) => values[k] === true));
+    const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
     const { parsed } = loadStackFiles(stack);
     const once = async () => {
         const rows = parsed.swarm ? await collectSwarmStatus(parsed.swarm) : await collectStatus(stack, parsed.hosts);

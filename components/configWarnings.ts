@@ -2,6 +2,7 @@
 import { isEveryInterface } from "./addresses";
 import type { HostTarget } from "./configDefaults";
 import type { StackValues } from "./configSchema";
+import { sanitizeHostName } from "./configDefaults";
 
 export function configWarnings(values: StackValues, hosts: readonly HostTarget[], insecureToken: string | undefined): string[] {
     const warnings: string[] = [];
@@ -21,4 +22,22 @@ export function configWarnings(values: StackValues, hosts: readonly HostTarget[]
         );
     }
     return warnings;
+}
+
+/**
+ * The host name a single-host stack's runner IDs take from the machine running `pulumi up`
+ * (hostName unset, no runnerIdPrefix), or undefined when the IDs do not depend on it. Run
+ * from another machine, such a stack would replace every runner under new IDs.
+ */
+export function unpinnedHostName(raw: Readonly<Record<string, string | undefined>>, machineHostName: string): string | undefined {
+    if (raw.hostName || raw.runnerIdPrefix || raw.hosts || raw.swarm) return undefined;
+    return sanitizeHostName(machineHostName);
+}
+
+/** The program's warning for an unpinned host name; `npm run deploy` pins it on first deploy. */
+export function unpinnedHostNameWarning(raw: Readonly<Record<string, string | undefined>>, machineHostName: string): string | undefined {
+    const name = unpinnedHostName(raw, machineHostName);
+    return name === undefined
+        ? undefined
+        : `hostName is not set, so runner IDs carry this machine's name (${name}): a pulumi up from another machine would replace every runner. Pin it with \`pulumi config set hostName ${name}\` (npm run deploy does so on first deploy).`;
 }

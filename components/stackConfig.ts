@@ -4,6 +4,7 @@
 import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ParsedConfig, parseConfig } from "./config";
+import { unpinnedHostNameWarning } from "./configWarnings";
 import { PlanError } from "./plan";
 
 /** Raw values of every `<namespace>:*` key set for the stack, without the prefix. */
@@ -29,7 +30,7 @@ export function loadStackConfig(): ParsedConfig {
             machineHostName: os.hostname(),
             secretKeys: new Set(Object.keys(raw).filter((key) => isSecretConfig(`${namespace}:${key}`))),
         });
-        for (const warning of parsed.warnings) pulumi.log.warn(warning);
+        for (const warning of [...parsed.warnings, unpinnedHostNameWarning(raw, os.hostname())]) if (warning) pulumi.log.warn(warning);
         return parsed;
     } catch (err) {
         throw asRunError(err);

@@ -1,55 +1,66 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { deploy, deployPlan, renderOutputs } from "../../cli/deploy";
+import { PassThrough } from "node:stream";
+import { parse } from "yaml";
+import { DeployDeps, DeployPlan, StackOperations, deploy, deployPlan, renderOutputs } from "../../cli/deploy";
 import { MISSING_CLI_MESSAGE } from "../../cli/lib/pulumiCli";
-import { UserError } from "../../cli/stackFiles";
+import { Prompt, terminalPrompt } from "../../cli/lib/prompt";
+import { UserError, projectBackendUrl } from "../../cli/stackFiles";
+import { ROOT, scratchDir, scratchProject } from "./lib/scratch";
 
 const passphrase = { PULUMI_CONFIG_PASSPHRASE: "correct horse" };
+const DEV = '# my machine\nconfig:\n  zed-runner:apiHost: http://api:8080 # the compose network\n  zed-runner:replicas: "2"\n';
 
 describe("npm run deploy: arguments and defaults", () => {
-    it("runs `up` on the dev stack with state in the project's .state folder", () => {
-        expect(deployPlan([], passphrase, "/srv/zed-runner")).toEqual({
+    const root = scratchProject({ dev: DEV, prod: "config: {}\n" });
+
+    it("runs `up` on the dev stack with state in the backend Pulumi.yaml names", () => {
+        expect(deployPlan(["--yes"], passphrase, root, false, "builder-01.example")).toEqual({
             stack: "dev",
             operation: "up",
-            backendUrl: "file:///srv/zed-runner/.state",
-            envVars: { PULUMI_BACKEND_URL: "file:///srv/zed-runner/.state", PULUMI_SKIP_UPDATE_CHECK: "true" },
+            backendUrl: `file://${root}/.state`,
+            envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" },
+            confirm: false,
+            pinHostName: "builder-01",
         });
     });
 
     it.each([
         [["--preview"], "preview"],
-        [["--destroy"], "destroy"],
+        [["--destroy", "--yes"], "destroy"],
         [["--stack", "prod", "--preview"], "preview"],
     ])("reads %j as %s", (argv, operation) => {
-        expect(deployPlan(argv, passphrase).operation).toBe(operation);
+        expect(deployPlan(argv, passphrase, root).operation).toBe(operation);
     });
 
     it("takes --stack NAME and --stack=NAME", () => {
-        expect(deployPlan(["--stack", "gpu"], passphrase).stack).toBe("gpu");
-        expect(deployPlan(["--stack=gpu"], passphrase).stack).toBe("gpu");
+        expect(deployPlan(["--stack", "prod", "--preview"], passphrase, root).stack).toBe("prod");
+        expect(deployPlan(["--stack=prod", "--preview"], passphrase, root).stack).toBe("prod");
     });
 
     it("takes a token from ZED_RUNNER_API_TOKEN, never into the CLI's environment", () => {
-        const plan = deployPlan([], { ...passphrase, ZED_RUNNER_API_TOKEN: "tok-123456" });
+        const plan = deployPlan(["--preview"], { ...passphrase, ZED_RUNNER_API_TOKEN: "tok-123456" }, root);
         expect(plan.apiToken).toBe("tok-123456");
         expect(JSON.stringify(plan.envVars)).not.toContain("tok-123456");
-        expect(deployPlan([], passphrase)).not.toHaveProperty("apiToken");
+        expect(deployPlan(["--preview"], passphrase, root)).not.toHaveProperty("apiToken");
     });
 
     it("keeps a backend the operator chose", () => {
-        expect(deployPlan([], { ...passphrase, PULUMI_BACKEND_URL: "s3://state-bucket" }).backendUrl).toBe("s3://state-bucket");
+        expect(deployPlan(["--preview"], { ...passphrase, PULUMI_BACKEND_URL: "s3://state-bucket" }, root).backendUrl).toBe(
+            "s3://state-bucket",
+        );
     });
 
     it("accepts a passphrase file that exists", () => {
-        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zr-")), "pass");
+        const file = path.join(scratchDir("zr-pass-"), "pass");
         fs.writeFileSync(file, "secret\n");
-        expect(deployPlan([], { PULUMI_CONFIG_PASSPHRASE_FILE: file }).operation).toBe("up");
+        expect(deployPlan(["--preview"], { PULUMI_CONFIG_PASSPHRASE_FILE: file }, root).operation).toBe("preview");
     });
 
     it.each([
         [["--preview", "--destroy"], passphrase, "Choose one of --preview and --destroy."],
-        [["--force"], passphrase, "Unknown option --force; known options: --stack, --preview, --destroy."],
+        [["--force"], passphrase, "Unknown option --force; known options: --stack, --preview, --destroy, --yes, --create."],
         [["--stack"], passphrase, "--stack needs a value."],
         [["prod"], passphrase, "Unexpected argument prod"],
         [[], {}, "Set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE, a file holding it)"],
@@ -58,22 +69,218 @@ describe("npm run deploy: arguments and defaults", () => {
             { PULUMI_CONFIG_PASSPHRASE_FILE: "/nonexistent/pass" },
             "PULUMI_CONFIG_PASSPHRASE_FILE names /nonexistent/pass, which does not exist.",
         ],
+        [[], { ...passphrase, npm_config_preview: "true" }, "npm took --preview for itself"],
     ])("refuses %j with %j", (argv, env, message) => {
-        expect(() => deployPlan(argv as string[], env as NodeJS.ProcessEnv)).toThrow(UserError);
-        expect(() => deployPlan(argv as string[], env as NodeJS.ProcessEnv)).toThrow(message);
+        expect(() => deployPlan(argv as string[], env as NodeJS.ProcessEnv, root)).toThrow(UserError);
+        expect(() => deployPlan(argv as string[], env as NodeJS.ProcessEnv, root)).toThrow(message);
+    });
+});
+
+describe("npm run deploy: a stack must have its file", () => {
+    const root = scratchProject({ dev: DEV, prod: "config: {}\n" });
+
+    it("refuses a misspelt stack, listing the stacks there are", () => {
+        expect(() => deployPlan(["--stack", "prdo", "--yes"], passphrase, root)).toThrow(
+            "No stack file " + path.join(root, "Pulumi.prdo.yaml") + ": create the stack with `pulumi stack init prdo`",
+        );
+        expect(() => deployPlan(["--stack", "prdo", "--yes"], passphrase, root)).toThrow(
+            "(or `npm run deploy -- --stack prdo --create`), or pass --stack with one of: dev, prod.",
+        );
+    });
+
+    it("creates it with --create, pinning this machine's name", () => {
+        const plan = deployPlan(["--stack", "gpu", "--create", "--yes"], passphrase, root, false, "box");
+        expect([plan.stack, plan.operation, plan.pinHostName]).toEqual(["gpu", "up", "box"]);
+    });
+});
+
+describe("npm run deploy: asks before it changes anything", () => {
+    const root = scratchProject({ dev: DEV });
+
+    it.each([
+        [["--destroy"], "deploy destroys stack dev's runners and asks first, but there is no terminal to ask on. Rerun with --yes"],
+        [[], "deploy changes stack dev's runners and asks first, but there is no terminal to ask on. Rerun with --yes"],
+    ])("refuses %j without a terminal and without --yes", (argv, message) => {
+        expect(() => deployPlan(argv, passphrase, root, false)).toThrow(message);
+    });
+
+    it("asks on a terminal, shows nothing to ask for a preview, and --yes asks nothing", () => {
+        expect(deployPlan([], passphrase, root, true).confirm).toBe(true);
+        expect(deployPlan(["--destroy"], passphrase, root, true).confirm).toBe(true);
+        expect(deployPlan(["--preview"], passphrase, root, false).confirm).toBe(false);
+        expect(deployPlan(["--yes"], passphrase, root, false).confirm).toBe(false);
+    });
+});
+
+/** TEST DOUBLE for the Automation API's stack: records what deploy asks of it. */
+function recordingStack(calls: string[]): StackOperations {
+    return {
+        preview: async (out) => void (calls.push("preview"), out("+ 2 to create\n")),
+        previewDestroy: async (out) => void (calls.push("previewDestroy"), out("- 5 to delete\n")),
+        up: async () => (calls.push("up"), { runnerIds: { value: ["external-zed-box-1"], secret: false } }),
+        destroy: async () => void calls.push("destroy"),
+    };
+}
+
+/** TEST DOUBLE for the operator at a terminal, answering `answer`. */
+function answering(answer: boolean, questions: string[]): Prompt {
+    return { interactive: true, confirm: async (q) => (questions.push(q), answer) };
+}
+
+function depsFor(root: string, prompt: Prompt, calls: string[], out: string[]): DeployDeps {
+    return {
+        root,
+        prompt,
+        machineHostName: "box.example.internal",
+        cliAvailable: () => true,
+        openStack: async (plan: DeployPlan) => (calls.push(`open ${plan.stack}`), recordingStack(calls)),
+        storeToken: () => ({ ok: true }),
+        write: (text) => void out.push(text),
+    };
+}
+
+describe("npm run deploy: the question, then the change", () => {
+    it("shows the changes and changes nothing when the answer is no", async () => {
+        const root = scratchProject({ dev: DEV });
+        const [calls, questions, out] = [[], [], []] as string[][];
+        expect(await deploy([], passphrase, depsFor(root, answering(false, questions), calls, out))).toBe(1);
+        expect(calls).toEqual(["open dev", "preview"]);
+        expect(questions).toEqual(["Make these changes to stack dev?"]);
+        expect(out.join("")).toContain("+ 2 to create\nNothing was changed.");
+        expect(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")).toBe(DEV);
+    });
+
+    it("goes ahead on yes, pinning hostName into the stack file with its comments kept", async () => {
+        const root = scratchProject({ dev: DEV });
+        const [calls, questions, out] = [[], [], []] as string[][];
+        expect(await deploy([], passphrase, depsFor(root, answering(true, questions), calls, out))).toBe(0);
+        expect(calls).toEqual(["open dev", "preview", "up"]);
+        const text = fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8");
+        expect(text).toContain("# my machine\n");
+        expect(text).toContain("# the compose network");
+        expect(parse(text).config).toEqual({
+            "zed-runner:apiHost": "http://api:8080",
+            "zed-runner:replicas": "2",
+            "zed-runner:hostName": "box",
+        });
+        expect(out.join("")).toContain("Pinned hostName: box in");
+        expect(out.join("")).toContain('Outputs:\n  runnerIds: [\n    "external-zed-box-1"\n  ]');
+    });
+
+    it("pins nothing when hostName is set, and asks nothing with --yes", async () => {
+        const pinned = `${DEV}  zed-runner:hostName: gpu-7\n`;
+        const root = scratchProject({ dev: pinned });
+        const [calls, questions, out] = [[], [], []] as string[][];
+        expect(await deploy(["--yes"], passphrase, depsFor(root, answering(false, questions), calls, out))).toBe(0);
+        expect(calls).toEqual(["open dev", "up"]);
+        expect(questions).toEqual([]);
+        expect(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")).toBe(pinned);
+    });
+
+    it("previews a destroy before asking, and destroys on yes", async () => {
+        const root = scratchProject({ dev: DEV });
+        const [calls, questions, out] = [[], [], []] as string[][];
+        expect(await deploy(["--destroy"], passphrase, depsFor(root, answering(true, questions), calls, out))).toBe(0);
+        expect(calls).toEqual(["open dev", "previewDestroy", "destroy"]);
+        expect(questions).toEqual(["Destroy every resource of stack dev, its runners included?"]);
+    });
+
+    it("says which hostName the first deploy pins, on a preview, without writing it", async () => {
+        const root = scratchProject({ dev: DEV });
+        const [calls, questions, out] = [[], [], []] as string[][];
+        expect(await deploy(["--preview"], passphrase, depsFor(root, answering(false, questions), calls, out))).toBe(0);
+        expect(calls).toEqual(["open dev", "preview"]);
+        expect(out.join("")).toContain("The first `npm run deploy` of stack dev pins hostName: box in");
+        expect(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")).toBe(DEV);
+    });
+
+    it("prints its usage with --help and touches nothing", async () => {
+        const out: string[] = [];
+        const deps = { ...depsFor(scratchProject(), answering(true, []), [], out), cliAvailable: () => false };
+        expect(await deploy(["--help"], {}, deps)).toBe(0);
+        expect(out.join("")).toMatch(/^Usage: npm run deploy -- \[--stack NAME\] \[--preview\] \[--destroy\] \[--yes\] \[--create\]\n/);
+    });
+});
+
+describe("the terminal prompt", () => {
+    const tty = (input: string) => {
+        const stream = Object.assign(new PassThrough(), { isTTY: true });
+        stream.end(input);
+        return stream;
+    };
+    const output = () => Object.assign(new PassThrough(), { isTTY: true });
+
+    it.each([
+        ["y\n", true],
+        ["yes\n", true],
+        ["n\n", false],
+        ["\n", false],
+        ["", false],
+    ])("reads %j as %s", async (typed, answer) => {
+        const out = output();
+        const prompt = terminalPrompt(tty(typed), out);
+        expect(prompt.interactive).toBe(true);
+        expect(await prompt.confirm("Make these changes?")).toBe(answer);
+        expect(String(out.read())).toBe("Make these changes? [y/N] ");
+    });
+
+    it("is not interactive on a pipe", () => {
+        expect(terminalPrompt(new PassThrough(), output()).interactive).toBe(false);
+    });
+
+    it("answers through a real pseudo-terminal", () => {
+        // util-linux `script` gives the child a pseudo-terminal and forwards what we type to it.
+        const code =
+            "const p = require('./cli/lib/prompt').terminalPrompt(); " +
+            "p.confirm('Go?').then((a) => { console.log('interactive=' + p.interactive + ' answer=' + a); process.exit(0); });";
+        const command = `node -r ts-node/register/transpile-only -e "${code}"`;
+        const result = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: ROOT, input: "y\n", encoding: "utf8" });
+        expect(result.stdout).toContain("Go? [y/N]");
+        expect(result.stdout).toContain("interactive=true answer=true");
+    });
+});
+
+describe("npm run deploy: without a terminal, for real", () => {
+    it("refuses an up on a piped stdin, naming --yes, before anything runs", () => {
+        const root = ROOT;
+        const result = spawnSync("node", ["-r", "ts-node/register/transpile-only", "cli/deploy.ts"], {
+            cwd: root,
+            env: { PATH: process.env.PATH, ...passphrase },
+            input: "y\n",
+            encoding: "utf8",
+        });
+        expect(result.stderr).toContain("there is no terminal to ask on. Rerun with --yes to go ahead without asking");
+        expect(result.status).toBe(1);
     });
 });
 
 describe("npm run deploy: without the Pulumi CLI", () => {
     it("stops at once, saying how to install it and pointing at npm run plan", async () => {
-        const emptyPath = fs.mkdtempSync(path.join(os.tmpdir(), "zr-nopulumi-"));
-        await expect(deploy([], { ...passphrase, PATH: emptyPath })).rejects.toThrow(MISSING_CLI_MESSAGE);
+        const emptyPath = scratchDir("zr-nopulumi-");
+        const deps = { ...depsFor(scratchProject({ dev: DEV }), answering(true, []), [], []) };
+        await expect(
+            deploy(["--yes"], { ...passphrase, PATH: emptyPath }, { ...deps, cliAvailable: (env) => env.PATH !== emptyPath }),
+        ).rejects.toThrow(MISSING_CLI_MESSAGE);
         expect(MISSING_CLI_MESSAGE).toContain("https://www.pulumi.com/docs/install/");
         expect(MISSING_CLI_MESSAGE).toContain("npm run plan");
     });
 
     it("checks the passphrase before looking for the CLI", async () => {
         await expect(deploy([], { PATH: "/nonexistent" })).rejects.toThrow("Set PULUMI_CONFIG_PASSPHRASE");
+    });
+});
+
+describe("one state backend", () => {
+    it("is named in Pulumi.yaml, so plain pulumi commands in this folder use the one deploy uses", () => {
+        expect(parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).backend).toEqual({ url: "file://./.state" });
+        expect(projectBackendUrl(ROOT)).toBe(`file://${ROOT}/.state`);
+        expect(deployPlan(["--preview"], passphrase, ROOT).backendUrl).toBe(`file://${ROOT}/.state`);
+        // The CLI does not create the folder of a file:// backend: it is kept in git.
+        expect(fs.existsSync(path.join(ROOT, ".state/.gitkeep"))).toBe(true);
+    });
+
+    it("does not override the project's backend in the CLI's environment", () => {
+        expect(deployPlan(["--preview"], passphrase, ROOT).envVars).not.toHaveProperty("PULUMI_BACKEND_URL");
     });
 });
 

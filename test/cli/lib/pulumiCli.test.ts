@@ -2,20 +2,9 @@
 // records its arguments and standard input (TEST DOUBLE for the CLI).
 import * as fs from "node:fs";
 import * as os from "node:os";
-import * as path from "node:path";
 import { setSecretConfig } from "../../../cli/lib/pulumiCli";
 import { NASTY_TOKEN } from "../../support/secrets";
-
-function stubPulumi(exitCode = 0): { env: NodeJS.ProcessEnv; record: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stub-pulumi-"));
-    const record = path.join(dir, "record");
-    fs.writeFileSync(
-        path.join(dir, "pulumi"),
-        `#!/bin/sh\n# TEST DOUBLE for the Pulumi CLI: records argv and stdin.\nprintf '%s\\n' "$@" > "${record}.args"\ncat > "${record}.stdin"\necho "error: something went wrong" >&2\nexit ${exitCode}\n`,
-        { mode: 0o755 },
-    );
-    return { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, record };
-}
+import { stubPulumi } from "./scratch";
 
 describe("setSecretConfig", () => {
     it("hands the value to `pulumi config set --secret` on stdin, never in its arguments", () => {
