@@ -1,25 +1,25 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { importEnv, mapEnv } from "../../cli/importEnv";
+import { importEnv, mapEnv, placeholderToken } from "../../cli/importEnv";
+import { ROOT, scratchDir, scratchProject as project, stubPulumi } from "./lib/scratch";
 
-const ROOT = path.resolve(__dirname, "../..");
 const SEED_ENV = path.join(ROOT, "test/fixtures/external-zed-agent.env.example");
 
-/** A scratch project folder with this project's Pulumi.yaml. */
+/** A scratch project folder with this project's Pulumi.yaml, and a dev stack file of `stackFile`. */
 function scratchProject(stackFile?: string): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zr-import-"));
-    fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    if (stackFile !== undefined) fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), stackFile);
-    return dir;
+    return project(stackFile === undefined ? {} : { dev: stackFile }, "zr-import-");
 }
 
-async function run(argv: string[], root: string): Promise<{ code: number; out: string }> {
+async function run(
+    argv: string[],
+    root: string,
+    env: NodeJS.ProcessEnv = { PATH: "/nonexistent" },
+): Promise<{ code: number; out: string }> {
     const lines: string[] = [];
     const spy = jest.spyOn(console, "log").mockImplementation((...args) => void lines.push(args.join(" ")));
     try {
-        const code = await importEnv(argv, root, { PATH: "/nonexistent" });
+        const code = await importEnv(argv, root, env);
         return { code, out: lines.join("\n") };
     } finally {
         spy.mockRestore();
@@ -48,7 +48,9 @@ describe("npm run import-env", () => {
         expect(out).toContain("DISPLAY_NUM: the image always uses display :1");
         expect(out).toContain("MAX_SESSIONS: no longer used: concurrency caps live sessions");
         expect(out).toContain("DOCKER_IMAGE: helix-zed-agent:latest is the script's locally built image");
-        expect(out).toContain("  pulumi config set --secret apiToken --stack dev");
+        // The example's token is a placeholder: not a token to store, and the fix is in the env file.
+        expect(out).toContain(`API_TOKEN in ${SEED_ENV} is the example file's placeholder, not a runner token: not imported.`);
+        expect(out).not.toContain("pulumi config set");
     });
 
     it("never writes or prints the token", async () => {
@@ -83,7 +85,8 @@ describe("npm run import-env", () => {
     });
 
     it.each([
-        [[], "Usage: npm run import-env -- PATH [--stack NAME] [--set-token]"],
+        [[], "import-env needs PATH.\nUsage: npm run import-env -- PATH [--stack NAME] [--set-token]"],
+        [["a.env", "b.env"], "Unexpected argument b.env: import-env takes PATH only."],
         [["/nonexistent/file.env"], "The env file /nonexistent/file.env does not exist."],
         [["/tmp"], "The env file /tmp is not a file (it is a directory)."],
     ])("refuses %j", async (argv, message) => {
@@ -107,5 +110,85 @@ describe("npm run import-env", () => {
             { name: "FOO", reason: "not a setting of Helix's runner script" },
             { name: "RDP_PASSWORD", reason: "generated per runner; see `pulumi stack output credentials --show-secrets`" },
         ]);
+    });
+
+    it("reads a relative path from the folder npm was run in (INIT_CWD), not the project's", async () => {
+        const dir = scratchProject();
+        const mine = scratchDir("zr-home-");
+        fs.writeFileSync(path.join(mine, "runner.env"), "API_HOST=https://helix.example.com\nCONCURRENCY=3\n");
+        const { code } = await run(["runner.env"], dir, { PATH: "/nonexistent", INIT_CWD: mine });
+        expect(code).toBe(0);
+        expect(parse(fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8")).config["zed-runner:concurrency"]).toBe("3");
+    });
+
+    it("fails with --set-token when the Pulumi CLI is missing, writing nothing", async () => {
+        const dir = scratchProject();
+        const env = path.join(dir, "runner.env");
+        fs.writeFileSync(env, "API_HOST=https://helix.example.com\nAPI_TOKEN=tok-5c1f9e2a7b3d\n");
+        await expect(run([env, "--set-token"], dir)).rejects.toThrow(
+            "--set-token stores the token through the Pulumi CLI, which is not installed (no `pulumi` on PATH); nothing was written.",
+        );
+        expect(fs.existsSync(path.join(dir, "Pulumi.dev.yaml"))).toBe(false);
+    });
+
+    it("stores the token with --set-token through the CLI, in the project folder whose Pulumi.yaml names the backend", async () => {
+        const dir = scratchProject();
+        const env = path.join(dir, "runner.env");
+        fs.writeFileSync(env, "API_HOST=https://helix.example.com\nAPI_TOKEN=tok-5c1f9e2a7b3d\n");
+        const { env: withStub, record } = stubPulumi();
+        const { code, out } = await run([env, "--set-token"], dir, withStub);
+        expect(code).toBe(0);
+        expect(out).toContain("Set apiToken as a secret of stack dev through the Pulumi CLI.");
+        expect(fs.readFileSync(`${record}.stdin`, "utf8")).toBe("tok-5c1f9e2a7b3d");
+        expect(fs.readFileSync(`${record}.cwd`, "utf8").trim()).toBe(fs.realpathSync(dir));
+        expect(fs.readFileSync(`${record}.backend`, "utf8")).toBe("unset");
+        expect(parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")).backend).toEqual({ url: "file://./.state" });
+    });
+
+    it.each([["your-runner-token-here"], ["$RUNNER_TOKEN"], ["${RUNNER_TOKEN:-changeme}"], ["<your token>"]])(
+        "refuses the placeholder token %s with --set-token, writing and storing nothing",
+        async (token) => {
+            const dir = scratchProject();
+            const env = path.join(dir, "runner.env");
+            fs.writeFileSync(env, `API_HOST=https://helix.example.com\nAPI_TOKEN='${token}'\n`);
+            const { env: withStub, record } = stubPulumi();
+            await expect(run([env, "--set-token"], dir, withStub)).rejects.toThrow(
+                new RegExp(
+                    `API_TOKEN in ${env.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is .*: put your control plane's runner token there and run again. Nothing was written.`,
+                ),
+            );
+            expect(fs.existsSync(path.join(dir, "Pulumi.dev.yaml"))).toBe(false);
+            expect(fs.existsSync(`${record}.stdin`)).toBe(false);
+        },
+    );
+
+    it("takes a real token for a token", () => {
+        expect(placeholderToken("tok-5c1f9e2a7b3d")).toBeUndefined();
+        expect(placeholderToken("$RUNNER")).toBe("a shell variable that is never expanded in an env file");
+    });
+
+    it("names the fix in the env file, not `pulumi config set`", async () => {
+        const dir = scratchProject();
+        const env = path.join(dir, "bad.env");
+        fs.writeFileSync(env, "API_HOST=https://helix.example.com\nCONCURRENCY=0\n");
+        const message = await run([env], dir).then(
+            () => "",
+            (err: Error) => err.message,
+        );
+        expect(message).toContain('concurrency (got "0") must be an integer from 1 to 64');
+        expect(message).toContain(`Fix CONCURRENCY (concurrency) in ${env} and run import-env again.`);
+        expect(message).not.toContain("pulumi config set");
+    });
+
+    it("advises --set-token or ZED_RUNNER_API_TOKEN for a real token, not `pulumi config set`", async () => {
+        const dir = scratchProject();
+        const env = path.join(dir, "runner.env");
+        fs.writeFileSync(env, "API_HOST=https://helix.example.com\nAPI_TOKEN=tok-5c1f9e2a7b3d\n");
+        const { out } = await run([env], dir);
+        expect(out).toContain(
+            "Rerun with --set-token to store it as the stack's secret (needs the Pulumi CLI), or hand it to `npm run deploy` in ZED_RUNNER_API_TOKEN.",
+        );
+        expect(out).not.toContain("tok-5c1f9e2a7b3d");
+        expect(out).not.toContain("pulumi config set");
     });
 });

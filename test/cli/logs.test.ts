@@ -1,6 +1,8 @@
-import { interleave, parseSince, selectRunners } from "../../cli/logs";
+import type Docker from "dockerode";
+import { interleave, logs, parseSince, selectRunners } from "../../cli/logs";
 import { parseConfig } from "../../components/config";
 import { MINIMAL } from "../fixtures/configs";
+import { scratchProject } from "./lib/scratch";
 
 const context = { stackName: "dev", machineHostName: "box" };
 const single = parseConfig({ ...MINIMAL, hostName: "box", replicas: "3" }, context).hosts;
@@ -70,5 +72,40 @@ describe("interleave", () => {
                 { runnerId: "r-2", text: "2026-11-24T06:00:02.000000000Z start\n" },
             ]),
         ).toEqual(["r-1 | start", "r-2 | start", "r-1 | connected"]);
+    });
+});
+
+describe("npm run logs: nothing to follow", () => {
+    /** TEST DOUBLE for a Docker engine that answers and has no container of the stack. */
+    const emptyEngine = {
+        ping: async () => "OK",
+        getContainer: () => ({ logs: async () => Promise.reject(Object.assign(new Error("no such container"), { statusCode: 404 })) }),
+    } as unknown as Docker;
+    let stderr: jest.SpyInstance;
+    beforeEach(() => {
+        stderr = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
+    });
+    afterEach(() => stderr.mockRestore());
+    const written = () => stderr.mock.calls.map((c) => String(c[0])).join("");
+
+    it("says so and exits 1 when the stack plans no runners", async () => {
+        const root = scratchProject({ dev: 'config:\n  zed-runner:hostName: box\n  zed-runner:replicas: "0"\n' });
+        expect(await logs(["--all", "--follow"], {}, { root, connect: () => emptyEngine })).toBe(1);
+        expect(written()).toBe("Stack dev plans no runners (replicas is 0): there is nothing to follow.\n");
+    });
+
+    it("says so and exits 1 when no runner has a container", async () => {
+        const root = scratchProject({ dev: 'config:\n  zed-runner:hostName: box\n  zed-runner:replicas: "2"\n' });
+        expect(await logs(["--all", "--follow"], {}, { root, connect: () => emptyEngine })).toBe(1);
+        expect(written()).toContain("Runner external-zed-box-1 has no container helix-zed-agent-dev-1 on host box");
+        expect(written()).toContain("None of stack dev's 2 runners has a container (see `npm run status`): there is nothing to follow.\n");
+    });
+
+    it("refuses arguments it does not know, a runner beside --all, and a stack without its file", async () => {
+        const root = scratchProject({ dev: "config:\n  zed-runner:hostName: box\n" });
+        const deps = { root, connect: () => emptyEngine };
+        await expect(logs(["-f"], {}, deps)).rejects.toThrow("Unknown option -f");
+        await expect(logs(["1", "--all"], {}, deps)).rejects.toThrow("Name one runner (1) or pass --all, not both.");
+        await expect(logs(["--all", "--stack", "prdo"], {}, deps)).rejects.toThrow("or pass --stack with one of: dev.");
     });
 });

@@ -1,11 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as os from "node:os";
-import { renderPlan } from "../../cli/plan";
+import { plan, renderPlan } from "../../cli/plan";
 import { loadStackFiles, readStackConfig } from "../../cli/stackFiles";
 import { planFleet } from "../../components/plan";
 import { TEST_TOKEN } from "../fixtures/configs";
 import { runProgram } from "../support/program";
+import { scratchProject } from "./lib/scratch";
 
 const host = os
     .hostname()
@@ -14,10 +15,11 @@ const host = os
     .replace(/[^a-z0-9-]/g, "-");
 
 describe("npm run plan", () => {
-    it("prints the dev stack's runners, image, networks and the missing token", () => {
-        const text = renderPlan("dev");
-        expect(text.split("\n").slice(0, 5)).toEqual([
-            "Stack dev: control plane http://api:8080, token not set (pulumi up refuses until you run `pulumi config set --secret apiToken <token>`)",
+    it("prints the dev stack's runners, image, networks, the missing token and the hostName to pin", () => {
+        const text = renderPlan("dev", { env: {} });
+        expect(text.split("\n").slice(0, 6)).toEqual([
+            "Stack dev: control plane http://api:8080, token not set (pulumi up refuses until you run `pulumi config set --secret apiToken <token>` here, or set ZED_RUNNER_API_TOKEN for npm run deploy)",
+            `hostName: ${host}, this machine's name; the first npm run deploy pins it in Pulumi.dev.yaml`,
             "",
             `Host ${host} (this machine's Docker engine): 2 runners`,
             "Image: build Dockerfile.zed-agent (baseImage debian:bookworm-slim, Zed from zed-build/zed, the runner agent from agent/)",
@@ -41,6 +43,43 @@ describe("npm run plan", () => {
     it("names a missing stack file and the stacks there are", () => {
         expect(() => renderPlan("prod")).toThrow("No stack file Pulumi.prod.yaml: create the stack with `pulumi stack init prod`");
         expect(() => renderPlan("prod")).toThrow("one of: dev, fleet");
+    });
+
+    it("knows a token given in ZED_RUNNER_API_TOKEN, and never shows it", () => {
+        const token = "tok-from-the-environment-8f3a";
+        const text = renderPlan("dev", { env: { ZED_RUNNER_API_TOKEN: token } });
+        expect(text.split("\n")[0]).toBe(
+            "Stack dev: control plane http://api:8080, token [secret] from ZED_RUNNER_API_TOKEN (npm run deploy stores it as the stack's secret apiToken)",
+        );
+        expect(text).not.toContain(token);
+    });
+
+    it("says when the Zed binary the image build needs is missing, and not when it is there", () => {
+        const root = scratchProject({ dev: "config:\n  zed-runner:hostName: box\n" });
+        const missing = "The Zed binary zed-build/zed is missing: the image build in pulumi up needs it.";
+        expect(renderPlan("dev", { root, env: {} })).toContain(missing);
+        fs.mkdirSync(path.join(root, "zed-build"));
+        fs.writeFileSync(path.join(root, "zed-build/zed"), "#!/bin/sh\n");
+        expect(renderPlan("dev", { root, env: {} })).not.toContain(missing);
+        // A prebuilt image needs no binary.
+        fs.writeFileSync(
+            path.join(root, "Pulumi.pulled.yaml"),
+            "config:\n  zed-runner:hostName: box\n  zed-runner:image: registry.example.com/zed:1\n",
+        );
+        fs.rmSync(path.join(root, "zed-build"), { recursive: true });
+        expect(renderPlan("pulled", { root, env: {} })).not.toContain(missing);
+    });
+
+    it("says nothing of pinning when hostName is set", () => {
+        const root = scratchProject({ dev: "config:\n  zed-runner:hostName: gpu-7\n" });
+        expect(renderPlan("dev", { root, env: {} })).not.toContain("pins it");
+        expect(renderPlan("dev", { root, env: {} })).toContain("Host gpu-7 (this machine's Docker engine): 1 runner");
+    });
+
+    it("refuses arguments it does not know, and the stack npm took", async () => {
+        await expect(plan(["-s", "fleet"], {})).rejects.toThrow("Unknown option -s");
+        await expect(plan(["fleet"], {})).rejects.toThrow("Unexpected argument fleet");
+        await expect(plan(["fleet"], { npm_config_stack: "true" })).rejects.toThrow("run: npm run plan -- --stack fleet");
     });
 
     it("treats secure values as present and never shows them", () => {
@@ -78,12 +117,7 @@ describe("npm run plan", () => {
 
 describe("reading stack files", () => {
     it("shows an encrypted token as [secret] and counts it as set", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zr-plan-"));
-        fs.copyFileSync(path.resolve(__dirname, "../../Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        fs.writeFileSync(
-            path.join(dir, "Pulumi.prod.yaml"),
-            "config:\n  zed-runner:apiToken:\n    secure: v1:AAAAencrypted==\n  aws:region: us-east-1\n",
-        );
+        const dir = scratchProject({ prod: "config:\n  zed-runner:apiToken:\n    secure: v1:AAAAencrypted==\n  aws:region: us-east-1\n" });
         const file = readStackConfig("prod", dir);
         expect(file.raw.apiToken).toBe("[secret]");
         expect([...file.secureKeys]).toEqual(["apiToken"]);

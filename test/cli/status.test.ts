@@ -153,11 +153,21 @@ describe("collectStatus across hosts", () => {
             "Cannot reach the Docker engine of host b at ssh://ops@b: connect ECONNREFUSED 10.0.0.9:22. Is Docker running there, and may this user use it?",
         );
         expect(needsAttention(rows)).toBe(true);
-        expect(renderStatus(rows, new Date()).split("\n")[3]).toMatch(
-            /^b +external-zed-b-1 +helix-zed-agent-dev-1 +unreachable .*host unreachable: Cannot reach the Docker engine of host b/,
-        );
+        const lines = renderStatus(rows, new Date()).split("\n");
+        expect(lines[3]).toMatch(/^b +external-zed-b-1 +helix-zed-agent-dev-1 +unreachable .*host unreachable \(see below\)/);
+        // The reason in full, once per host, under the table: cut inside a column it hides what to fix.
+        expect(lines.slice(5)).toEqual(["", "Unreachable hosts:", `  b: ${rows[1].error}`, "", "1 missing, 2 unreachable"]);
         // What --json prints stays JSON.
         expect(JSON.parse(JSON.stringify({ runners: rows })).runners).toHaveLength(3);
+    });
+
+    it("prints a long reason whole", async () => {
+        const reason = `ssh: connect to host b port 22: ${"a long explanation ".repeat(8)}end of the reason`;
+        const dead = { ping: async () => Promise.reject(new Error(reason)) } as unknown as Docker;
+        const text = renderStatus(await collectStatus("dev", fleet, () => dead), new Date());
+        expect(reason.length).toBeGreaterThan(120);
+        expect(text).toContain(`  a: Cannot reach the Docker engine of host a at ssh://ops@a: ${reason}. Is Docker running there`);
+        expect(text).toContain("end of the reason. Is Docker running there, and may this user use it?\n  b: ");
     });
 
     it("turns a Docker host that is not an address into a row, not a crash", async () => {

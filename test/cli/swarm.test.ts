@@ -10,9 +10,9 @@ const swarm = parsed.swarm!;
 
 describe("npm run plan on a swarm stack", () => {
     it("prints the service, its image, placement, secrets, updates and the runners by slot", () => {
-        const lines = renderPlan("swarm").split("\n");
+        const lines = renderPlan("swarm", { env: {} }).split("\n");
         expect(lines.slice(0, 9)).toEqual([
-            "Stack swarm: control plane https://helix.example.com, token not set (pulumi up refuses until you run `pulumi config set --secret apiToken <token>`)",
+            "Stack swarm: control plane https://helix.example.com, token not set (pulumi up refuses until you run `pulumi config set --secret apiToken <token>` here, or set ZED_RUNNER_API_TOKEN for npm run deploy)",
             "",
             "Swarm (manager ssh://ops@swarm-manager-1.example.com): service helix-zed-agent-swarm, 6 runners",
             "Image: build Dockerfile.zed-agent (baseImage debian:bookworm-slim, Zed from zed-build/zed), push to registry.example.com:5000/helix/helix-zed-agent:swarm; registry login none",
