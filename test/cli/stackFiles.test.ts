@@ -1,19 +1,33 @@
 // Reading stack files as the Pulumi CLI would hand them to the program, and refusing
 // broken ones with the file and line instead of a stack trace.
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { loadStackFiles, readStackConfig } from "../../cli/stackFiles";
-
-const ROOT = path.resolve(__dirname, "../..");
+import { hostNameToPin, loadStackFiles, readStackConfig } from "../../cli/stackFiles";
+import { unpinnedHostNameWarning } from "../../components/configWarnings";
+import { scratchProject } from "./lib/scratch";
 
 /** A project folder with the real Pulumi.yaml and a stack file of `text`. */
 function project(text: string, stack = "t"): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-files-"));
-    fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), text);
-    return dir;
+    return scratchProject({ [stack]: text }, "stack-files-");
 }
+
+describe("the hostName a first deploy pins", () => {
+    it.each([
+        ["unset", "config: {}\n", "builder-01"],
+        ["set", "config:\n  zed-runner:hostName: gpu-7\n", undefined],
+        ["beside a runnerIdPrefix", "config:\n  zed-runner:runnerIdPrefix: lab\n", undefined],
+        ["on a fleet", 'config:\n  zed-runner:hosts:\n    - {name: a, dockerHost: "ssh://ops@a", replicas: 1}\n', undefined],
+    ])("is the machine's name made safe when hostName is %s", (_, text, expected) => {
+        expect(hostNameToPin("t", project(text), "Builder-01.example.internal")).toBe(expected);
+    });
+
+    it("is what the program warns about when it runs without one", () => {
+        expect(unpinnedHostNameWarning({}, "builder-01.example")).toBe(
+            "hostName is not set, so runner IDs carry this machine's name (builder-01): a pulumi up from another machine would replace every runner. Pin it with `pulumi config set hostName builder-01` (npm run deploy does so on first deploy).",
+        );
+        expect(unpinnedHostNameWarning({ hostName: "gpu-7" }, "builder-01")).toBeUndefined();
+    });
+});
 
 describe("readStackConfig", () => {
     it("passes plain scalars as the text written, as Pulumi does, so plan and program read them alike", () => {
