@@ -24,21 +24,26 @@ export class SshConfigError extends Error {
     }
 }
 
+/** An address as messages show it: a password, if one was written, masked. */
+function shown(address: string): string {
+    return JSON.stringify(address.replace(/^([a-z]+:\/\/[^@/]*?):[^@/]*@/i, "$1:***@"));
+}
+
 /** The login, host and port of `ssh://[user@]host[:port]`. */
 export function parseSshAddress(address: string): SshDestination {
     let url: URL;
     try {
         url = new URL(address);
     } catch {
-        throw new SshConfigError(`${JSON.stringify(address)} is not an ssh:// address (ssh://user@host or ssh://user@host:port).`);
+        throw new SshConfigError(`${shown(address)} is not an ssh:// address (ssh://user@host or ssh://user@host:port).`);
     }
-    if (url.protocol !== "ssh:") throw new SshConfigError(`${JSON.stringify(address)} is not an ssh:// address.`);
+    if (url.protocol !== "ssh:") throw new SshConfigError(`${shown(address)} is not an ssh:// address.`);
     if (url.password) throw new SshConfigError(`An ssh:// address must not carry a password: ssh uses your keys or agent.`);
     // IPv6 literals come bracketed from URL; ssh takes them bare.
     const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-    if (!host) throw new SshConfigError(`${JSON.stringify(address)} names no host (ssh://user@host).`);
+    if (!host) throw new SshConfigError(`${shown(address)} names no host (ssh://user@host).`);
     if ((url.pathname && url.pathname !== "/") || url.search || url.hash) {
-        throw new SshConfigError(`${JSON.stringify(address)}: an ssh:// address is ssh://user@host[:port], with nothing after the host.`);
+        throw new SshConfigError(`${shown(address)}: an ssh:// address is ssh://user@host[:port], with nothing after the host.`);
     }
     return {
         user: url.username ? decodeURIComponent(url.username) : undefined,
