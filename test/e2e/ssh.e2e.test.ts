@@ -2,14 +2,14 @@
 // machine (test/support/sshd.ts, installed by .ci/sshd.sh) whose `docker` is this
 // machine's CLI talking to this engine: the commands must connect as `pulumi up` does,
 // with the system's ssh and the host's sshOpts, and refuse a host key they cannot verify.
-import { execFile } from "node:child_process";
+import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../components/paths";
 import { LABELS, planFleet } from "../../components/plan";
 import { PROJECT, loadStackFiles, stackFilePath } from "../../cli/stackFiles";
 import type { StatusRow } from "../../cli/status";
-import { docker, removeLabelled, requireEngine } from "../support/docker";
+import { docker, eventually, removeLabelled, requireEngine } from "../support/docker";
 import { TestSshd, startSshd } from "../support/sshd";
 
 const BASE_IMAGE = process.env.BASE_IMAGE ?? "debian:bookworm-slim";
@@ -22,10 +22,11 @@ interface Run {
     readonly stderr: string;
 }
 
-/** Runs an operator command as `npm run <command>` does, without an ssh agent to fall back on. */
-function runCli(command: "status" | "logs", args: string[]): Promise<Run> {
+/** Runs an operator command as `npm run <command>` does, with `agent` as its ssh agent (none by default). */
+function runCli(command: "status" | "logs", args: string[], agent?: string): Promise<Run> {
     const env: NodeJS.ProcessEnv = { ...process.env, CI: "true" };
     delete env.SSH_AUTH_SOCK;
+    if (agent) env.SSH_AUTH_SOCK = agent;
     return new Promise((resolve) => {
         execFile(
             path.join(PROJECT_ROOT, "node_modules", ".bin", "ts-node"),
@@ -37,6 +38,7 @@ function runCli(command: "status" | "logs", args: string[]): Promise<Run> {
 }
 
 let sshd: TestSshd;
+let agent: ChildProcess | undefined;
 const stacks: string[] = [];
 
 /** A stack with one host at `dockerHost` (with `sshOpts`), and the engine's container for its runner 1. */
@@ -89,6 +91,11 @@ afterAll(async () => {
         fs.rmSync(stackFilePath(stack), { force: true });
         await removeLabelled(LABELS.stack, stack);
     }
+    if (agent && agent.exitCode === null && agent.signalCode === null) {
+        const exited = new Promise((resolve) => agent!.once("exit", resolve));
+        agent.kill();
+        await exited;
+    }
     await sshd?.stop();
 });
 
@@ -136,8 +143,16 @@ describe("status and logs on an ssh:// host", () => {
         const strangers = sshd.clientConfig("strangers_config", empty);
         const address = `ssh://${sshd.user}@127.0.0.1:${sshd.port}`;
         const { stack, container } = await stackWithRunner("unknown", address, ["-F", strangers]);
+        // An ssh agent holding the login key: a client that accepted any host key (ssh2 with the agent) would get in.
+        const agentSocket = path.join(sshd.dir, "agent.sock");
+        agent = spawn("ssh-agent", ["-D", "-a", agentSocket], { stdio: "ignore" });
+        await eventually("the ssh agent's socket", () => fs.existsSync(agentSocket), 30000);
+        execFileSync("ssh-add", ["-q", path.join(sshd.dir, "client_key")], {
+            env: { ...process.env, SSH_AUTH_SOCK: agentSocket },
+            stdio: "ignore",
+        });
 
-        const status = await runCli("status", ["--stack", stack, "--json"]);
+        const status = await runCli("status", ["--stack", stack, "--json"], agentSocket);
         const rows = rowsOf(status);
         expect(status.code).toBe(1);
         expect(rows.map((r) => [r.container, r.status, r.observed])).toEqual([[container, "unreachable", undefined]]);
@@ -148,7 +163,7 @@ describe("status and logs on an ssh:// host", () => {
         // Nothing was added on the way: the next connection is refused again.
         expect(fs.readFileSync(empty, "utf8")).toBe("");
 
-        const logs = await runCli("logs", ["--stack", stack, "1"]);
+        const logs = await runCli("logs", ["--stack", stack, "1"], agentSocket);
         expect(logs.code).toBe(1);
         expect(logs.stdout).toBe("");
         expect(logs.stderr).toContain(`Cannot reach the Docker engine of host viassh at ${address}`);
