@@ -5,6 +5,7 @@ import * as path from "node:path";
 import Docker from "dockerode";
 import type { HostTarget, SwarmTarget } from "../components/config";
 import { LABELS } from "../components/plan";
+import { SshConfigError, SshDialAgent, SshDialError, sshDialAgent } from "./lib/sshDial";
 import { UserError } from "./stackFiles";
 
 /** A client for a host's engine: the local one (or DOCKER_HOST) when it has no connection. */
@@ -20,13 +21,18 @@ export function dockerFor(host: HostTarget, env: NodeJS.ProcessEnv = process.env
     }
     if (url.protocol === "unix:") return new Docker({ socketPath: url.pathname });
     if (url.protocol === "ssh:") {
-        return new Docker({
-            protocol: "ssh",
-            host: url.hostname,
-            port: url.port ? Number(url.port) : 22,
-            username: url.username || undefined,
-            sshOptions: { agent: env.SSH_AUTH_SOCK },
-        } as Docker.DockerOptions);
+        // The system's ssh, as `pulumi up` and the Docker CLI connect (see lib/sshDial.ts). docker-modem
+        // speaks plain HTTP over the agent's connections; the host name here is only the Host header.
+        // (Its own "ssh" protocol would ignore ssh's config and accept any host key, and its URL handling
+        // of ssh:// prints Node's DEP0170 warning.)
+        let agent: SshDialAgent;
+        try {
+            agent = sshDialAgent(address, host.connection?.sshOpts ?? [], env);
+        } catch (err) {
+            if (err instanceof SshConfigError) throw new UserError(`Host ${host.name}: ${err.message}`);
+            throw err;
+        }
+        return new Docker({ protocol: "http", host: "docker.example.com", port: 80, agent } as Docker.DockerOptions);
     }
     if (url.protocol === "tcp:") {
         const certPath = host.connection?.certPath ?? env.DOCKER_CERT_PATH;
@@ -50,10 +56,13 @@ export function swarmHost(target: SwarmTarget): HostTarget {
 
 /** Fails with the host and address when its engine does not answer. */
 export async function requireEngine(docker: Docker, host: HostTarget, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
     try {
         await docker.ping();
     } catch (err) {
-        const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+        // ssh's failures (an unknown host key, a refused login) carry their own fix.
+        if (err instanceof SshDialError)
+            throw new UserError(`Cannot reach the Docker engine of host ${host.name} at ${address}: ${err.message}`);
         throw new UserError(
             `Cannot reach the Docker engine of host ${host.name} at ${address}: ${(err as Error).message ?? String(err)}. Is Docker running there, and may this user use it?`,
         );
