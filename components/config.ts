@@ -72,6 +72,13 @@ export class ConfigError extends Error {
     }
 }
 
+/**
+ * The longest value any key may have. The longest real one, a hosts list, takes about
+ * 120 characters a host: this leaves room for a thousand. A longer value is refused
+ * before any pattern or parser sees it, so no check's cost can grow with a value's size.
+ */
+export const MAX_VALUE_CHARS = 128 * 1024;
+
 /** A config path as users write it: hosts[1].replicas. */
 export function formatPath(path: readonly PropertyKey[]): string {
     return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
@@ -79,7 +86,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** A value as a message may show it: a URL's credentials and query masked, long text cut. */
 export function maskValue(text: string): string {
-    const masked = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^/\s@]*@/gi, "$1:***@").replace(/(\?|#)[^\s"]*/g, "$1***");
+    // Both patterns start at a literal ("://", "?" or "#") and stop at the next '/', '@' or
+    // space, so each character is looked at a bounded number of times: linear in the text.
+    // (The scheme before "://" is kept as it is, not matched: a pattern that started with
+    // the scheme's letters tried every letter of a long value as a scheme, which is
+    // quadratic: a 1 MB value took tens of minutes to mask.)
+    const masked = text.replace(/:\/\/([^/\s:@]*):[^/\s@]*@/g, "://$1:***@").replace(/([?#])[^\s"]*/g, "$1***");
     return masked.length > 80 ? `${masked.slice(0, 77)}...` : masked;
 }
 
@@ -151,14 +163,24 @@ function check(raw: RawConfig, context: ReadOptions): Checked {
 
     const problems: string[] = [];
     for (const key of Object.keys(present)) {
-        if (key in REMOVED_KEYS) problems.push(`${key} ${REMOVED_KEYS[key]}`);
-        else if (!CONFIG_KEYS.includes(key)) problems.push(`${key} is not a zed-runner config key; known keys: ${CONFIG_KEYS.join(", ")}`);
+        if (Object.prototype.hasOwnProperty.call(REMOVED_KEYS, key)) problems.push(`${key} ${REMOVED_KEYS[key]}`);
+        else if (!CONFIG_KEYS.includes(key))
+            problems.push(`${maskValue(key)} is not a zed-runner config key; known keys: ${CONFIG_KEYS.join(", ")}`);
     }
     const values: Record<string, unknown> = {};
     for (const key of CONFIG_KEYS) {
         if (unreadable.has(key) && present[key] !== undefined) {
             // Present but encrypted: nothing to check; it stands as the placeholder it was given as.
             values[key] = present[key];
+            continue;
+        }
+        if (present[key] !== undefined && present[key].length > MAX_VALUE_CHARS) {
+            problems.push(
+                `${key}${describeValue([key], raw, secretKeys)} is ${present[key].length} characters long; ` +
+                    `a value may have at most ${MAX_VALUE_CHARS}`,
+            );
+            const fallback = (KEY_SCHEMAS as Record<string, KeySchema>)[key].safeParse(undefined);
+            values[key] = fallback.success ? fallback.data : undefined;
             continue;
         }
         const checked = checkKey(key, present, raw, secretKeys);
