@@ -1,6 +1,6 @@
 import { CONFIG_KEYS, INSECURE_DEFAULT_TOKEN, isLoopbackHost, parseConfig, sanitizeHostName } from "../../components/config";
 import { configProblems } from "../support/configProblems";
-import { BAD_INPUTS, MINIMAL, TEST_TOKEN } from "../fixtures/configs";
+import { BAD_INPUTS, GOOD_HOSTS, MINIMAL, SWARM, TEST_TOKEN } from "../fixtures/configs";
 
 const context = { stackName: "dev", machineHostName: "builder-01.example.internal" };
 
@@ -90,6 +90,19 @@ describe.each(BAD_INPUTS)("parseConfig refuses %s=%j", (key, value, expected) =>
         expect(problems[0].startsWith(key)).toBe(true);
         expect(problems[0]).toContain(expected);
     });
+});
+
+describe.each(GOOD_HOSTS)("parseConfig accepts the host name or IP address in %s=%j", (key, value) => {
+    it("without a problem", () => {
+        expect(() => parseConfig({ ...MINIMAL, [key]: value }, context)).not.toThrow();
+    });
+});
+
+it("refuses a swarm manager whose host is not a host name", () => {
+    expect(problemsOf({ ...SWARM, swarm: JSON.stringify({ manager: "ssh://ops@manager`reboot`" }) })).toEqual([
+        'swarm.manager (got "ssh://ops@manager`reboot`") must name a host name (RFC 1123) or an IP address as its host; ' +
+            "its host has a label with a character other than letters, digits and '-', or one that starts or ends with '-'",
+    ]);
 });
 
 describe("parseConfig error reporting", () => {
