@@ -4,9 +4,19 @@
 // an invalid value stands in as its default for the checks that follow, the
 // runner plan's port clashes included. Messages name the key, the value (never
 // a secret's, and URLs without their credentials) and what is allowed. Pure.
-import { ConfigContext, HostTarget, RunnerSettings, SwarmTarget, resolveHosts, resolveSettings, resolveSwarm } from "./configDefaults";
+import {
+    ConfigContext,
+    DockerConnection,
+    HostTarget,
+    RunnerSettings,
+    SwarmTarget,
+    resolveHosts,
+    resolveSettings,
+    resolveSwarm,
+} from "./configDefaults";
 import {
     CONFIG_KEYS,
+    DOCKER_PROVIDER_SCHEMAS,
     HOST_KEYS,
     INSECURE_DEFAULT_TOKEN,
     KEY_SCHEMAS,
@@ -15,7 +25,7 @@ import {
     SWARM_KEYS,
     StackValues,
 } from "./configSchema";
-import { configWarnings } from "./configWarnings";
+import { configWarnings, namespaceWarnings } from "./configWarnings";
 import { HostPlan, PlanError, planFleet } from "./plan";
 import { SwarmServicePlan, planSwarm } from "./swarmPlan";
 
@@ -42,6 +52,15 @@ export interface ReadOptions {
     readonly secretKeys?: ReadonlySet<string>;
     /** Secret keys whose values could not be read (encrypted stack file, no passphrase): present, not checked. */
     readonly unreadableKeys?: ReadonlySet<string>;
+    /**
+     * The stack's `docker:*` keys without the prefix (host, certPath, sshOpts): the engine
+     * Pulumi's default Docker provider puts the local placement's runners on, and a swarm's
+     * without a manager. The commands pass them, to use that engine; the program does not,
+     * so that placement stays on the default provider, which already reads them.
+     */
+    readonly dockerConfig?: RawConfig;
+    /** Every key set in another namespace, in full (namespace:key): ones that look like ours are warned about. */
+    readonly otherKeys?: readonly string[];
 }
 
 /** The result of reading the stack config: settings, the token (to be wrapped as a secret at once), the plan and warnings. */
@@ -257,6 +276,27 @@ function targetProblems(c: StackValues, present: Record<string, string>): string
     return problems;
 }
 
+/** The default provider's engine from the stack's `docker:*` keys, each checked; undefined without docker:host. */
+function localEngine(dockerConfig: RawConfig, problems: string[]): DockerConnection | undefined {
+    const values: Record<string, unknown> = {};
+    for (const [key, schema] of Object.entries(DOCKER_PROVIDER_SCHEMAS) as [string, KeySchema][]) {
+        const text = dockerConfig[key];
+        if (text !== undefined && text.length > MAX_VALUE_CHARS) {
+            problems.push(`docker:${key} is ${text.length} characters long; a value may have at most ${MAX_VALUE_CHARS}`);
+            continue;
+        }
+        const result = schema.safeParse(text === "" ? undefined : text);
+        if (result.success) values[key] = result.data;
+        else
+            for (const issue of result.error.issues) {
+                const shown = issue.path.length === 0 && text !== undefined ? ` (got ${JSON.stringify(maskValue(text))})` : "";
+                problems.push(`${formatPath([`docker:${key}`, ...issue.path])}${shown} ${issue.message}`);
+            }
+    }
+    if (typeof values.host !== "string") return undefined;
+    return { host: values.host, certPath: values.certPath as string | undefined, sshOpts: values.sshOpts as string[] | undefined };
+}
+
 /** The top-level settings, every key checked; throws a ConfigError. The runner plan is not checked here. */
 export function parseSettings(raw: RawConfig, context: ConfigContext & ReadOptions): RunnerSettings {
     const { values, problems } = check(raw, context);
@@ -268,8 +308,9 @@ export function parseSettings(raw: RawConfig, context: ConfigContext & ReadOptio
 export function parseConfig(raw: RawConfig, context: ConfigContext & ReadOptions): ParsedConfig {
     const { values: c, problems, token, insecureToken } = check(raw, context);
     const settings = resolveSettings(c, context);
-    const hosts = resolveHosts(c, settings);
-    const swarmTarget = resolveSwarm(c, settings);
+    const engine = context.dockerConfig ? localEngine(context.dockerConfig, problems) : undefined;
+    const hosts = resolveHosts(c, settings, engine);
+    const swarmTarget = resolveSwarm(c, settings, engine);
     const planContext = { project: "zed-runner", stackName: context.stackName };
     let plans: HostPlan[] = [];
     let swarmPlan: SwarmServicePlan | undefined;
@@ -288,6 +329,6 @@ export function parseConfig(raw: RawConfig, context: ConfigContext & ReadOptions
         swarm: swarmTarget && swarmPlan ? { target: swarmTarget, plan: swarmPlan } : undefined,
         apiToken: token ?? "",
         registryPassword: c.registryPassword,
-        warnings: configWarnings(c, hosts, insecureToken),
+        warnings: [...namespaceWarnings(context.otherKeys ?? []), ...configWarnings(c, hosts, insecureToken)],
     };
 }

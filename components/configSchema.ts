@@ -279,6 +279,16 @@ function requireTlsForTcp(field: string) {
     };
 }
 
+/**
+ * The stack's `docker:*` provider keys the commands follow (Pulumi's default Docker provider
+ * reads them): where the runners of the local placement, or of a swarm without a manager, are.
+ */
+export const DOCKER_PROVIDER_SCHEMAS = {
+    host: dockerHost.optional(),
+    certPath: connectionOptions.certPath,
+    sshOpts: z.preprocess(asList, connectionOptions.sshOpts),
+};
+
 /** One Docker host of a fleet: its connection, its replicas, and overrides of the top-level settings. */
 const hostEntry = z
     .object({
