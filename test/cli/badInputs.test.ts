@@ -97,9 +97,16 @@ it("shows a 1 MB unknown key's name cut short", () => {
     expect(message.length).toBeLessThan(10_000);
 });
 
-/** A project folder with the real Pulumi.yaml and one stack file. */
+/** Every project folder a test made, removed after it. */
+const projects: string[] = [];
+afterEach(() => {
+    for (const dir of projects.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A project folder with the real Pulumi.yaml and one stack file; removed after the test. */
 function projectWith(stackText: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bad-inputs-"));
+    projects.push(dir);
     fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     fs.writeFileSync(path.join(dir, "Pulumi.t.yaml"), stackText);
     return dir;
