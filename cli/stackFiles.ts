@@ -52,6 +52,10 @@ export interface StackConfigFile {
     readonly secureKeys: ReadonlySet<string>;
     /** Whether the stack file sets apiToken at all. */
     readonly hasToken: boolean;
+    /** The `docker:*` provider keys, without the prefix (encrypted ones left out): the engine the default provider uses. */
+    readonly docker: RawConfig;
+    /** Every key of another namespace, in full (`docker:host`, `zed_runner:replicas`), for the misspelt-namespace warnings. */
+    readonly otherKeys: readonly string[];
 }
 
 /** The raw config of `stack`: declared defaults, then the stack file's values. */
@@ -75,18 +79,24 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfig
             `The stack file ${path.basename(stackFile)} sets ${pairs.length} config keys; more than ${MAX_STACK_KEYS} is not a zed-runner stack.`,
         );
     const secureKeys = new Set<string>();
+    const docker: Record<string, string> = {};
+    const otherKeys: string[] = [];
     for (const pair of pairs) {
         const fullKey = String(isScalar(pair.key) ? pair.key.value : pair.key);
         const [namespace, key] = fullKey.includes(":") ? fullKey.split(/:(.*)/s) : [PROJECT, fullKey];
-        if (namespace !== PROJECT) continue;
         const value = (stackDoc.config as Record<string, unknown>)[fullKey];
         const visible = hideSecure(value);
+        if (namespace !== PROJECT) {
+            otherKeys.push(fullKey);
+            if (namespace === "docker" && JSON.stringify(visible) === JSON.stringify(value)) docker[key] = asConfigString(value);
+            continue;
+        }
         if (JSON.stringify(visible) !== JSON.stringify(value)) secureKeys.add(key);
         // Pulumi passes a plain scalar as the text written (0x10, True, 2.0), not as YAML would read it.
         const node = pair.value;
         raw[key] = isScalar(node) && node.type === "PLAIN" && typeof node.source === "string" ? node.source : asConfigString(visible);
     }
-    return { raw, secureKeys, hasToken: raw.apiToken !== undefined };
+    return { raw, secureKeys, hasToken: raw.apiToken !== undefined, docker, otherKeys };
 }
 
 /** Stacks with a file in the project folder. */
@@ -114,6 +124,9 @@ export function loadStackFiles(stack: string, root = PROJECT_ROOT): { parsed: Pa
             machineHostName: os.hostname(),
             secretKeys: file.secureKeys,
             unreadableKeys: unreadable,
+            // The commands use the engine `pulumi up` puts the runners on: the stack's docker:host, if set.
+            dockerConfig: file.docker,
+            otherKeys: file.otherKeys,
         }),
     };
 }

@@ -18,6 +18,43 @@ function canonicalIPv6(address: string): string | undefined {
     }
 }
 
+/** A dotted-quad IPv4 address, each part 0 to 255. */
+function isIPv4(text: string): boolean {
+    const parts = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+    return parts !== null && parts.slice(1).every((p) => Number(p) <= 255);
+}
+
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/**
+ * Why `name` is not a host name, or undefined when it is one: RFC 1123's dot-separated
+ * labels of letters, digits and '-' (not first or last), 1 to 63 characters each, 253 in
+ * all. A last label of digits alone would make it an IPv4 address, which it is not. A
+ * trailing dot (the fully qualified spelling) is allowed only with `trailingDot`.
+ */
+export function hostNameProblem(name: string, options: { trailingDot?: boolean } = {}): string | undefined {
+    const bare = options.trailingDot && name.endsWith(".") ? name.slice(0, -1) : name;
+    if (bare === "") return "is empty";
+    if (bare.length > 253) return "is longer than the 253 characters a host name may have";
+    const labels = bare.split(".");
+    if (labels.some((label) => label === "")) return "has an empty label ('..', or a leading or trailing '.')";
+    const bad = labels.find((label) => !LABEL.test(label));
+    if (bad !== undefined) {
+        return bad.length > 63
+            ? "has a label longer than 63 characters"
+            : "has a label with a character other than letters, digits and '-', or one that starts or ends with '-'";
+    }
+    if (/^\d+$/.test(labels[labels.length - 1])) return "ends in a label of digits alone but is not an IPv4 address";
+    return undefined;
+}
+
+/** Why `host` is neither a host name nor an IP address (IPv4, or IPv6 in brackets), or undefined when it is one. */
+export function hostAddressProblem(host: string): string | undefined {
+    if (host.startsWith("[")) return host.endsWith("]") && canonicalIPv6(host) !== undefined ? undefined : "is not an IPv6 address";
+    if (isIPv4(host)) return undefined;
+    return hostNameProblem(host, { trailingDot: true });
+}
+
 /** Whether a bind address publishes on every interface: "", 0.0.0.0, ::, [::], 0:0:0:0:0:0:0:0, ::ffff:0.0.0.0 and kin. */
 export function isEveryInterface(address: string | undefined): boolean {
     const a = (address ?? "").trim();

@@ -4,9 +4,19 @@
 // an invalid value stands in as its default for the checks that follow, the
 // runner plan's port clashes included. Messages name the key, the value (never
 // a secret's, and URLs without their credentials) and what is allowed. Pure.
-import { ConfigContext, HostTarget, RunnerSettings, SwarmTarget, resolveHosts, resolveSettings, resolveSwarm } from "./configDefaults";
+import {
+    ConfigContext,
+    DockerConnection,
+    HostTarget,
+    RunnerSettings,
+    SwarmTarget,
+    resolveHosts,
+    resolveSettings,
+    resolveSwarm,
+} from "./configDefaults";
 import {
     CONFIG_KEYS,
+    DOCKER_PROVIDER_SCHEMAS,
     HOST_KEYS,
     INSECURE_DEFAULT_TOKEN,
     KEY_SCHEMAS,
@@ -15,7 +25,7 @@ import {
     SWARM_KEYS,
     StackValues,
 } from "./configSchema";
-import { configWarnings } from "./configWarnings";
+import { configWarnings, namespaceWarnings } from "./configWarnings";
 import { HostPlan, PlanError, planFleet } from "./plan";
 import { SwarmServicePlan, planSwarm } from "./swarmPlan";
 
@@ -42,6 +52,15 @@ export interface ReadOptions {
     readonly secretKeys?: ReadonlySet<string>;
     /** Secret keys whose values could not be read (encrypted stack file, no passphrase): present, not checked. */
     readonly unreadableKeys?: ReadonlySet<string>;
+    /**
+     * The stack's `docker:*` keys without the prefix (host, certPath, sshOpts): the engine
+     * Pulumi's default Docker provider puts the local placement's runners on, and a swarm's
+     * without a manager. The commands pass them, to use that engine; the program does not,
+     * so that placement stays on the default provider, which already reads them.
+     */
+    readonly dockerConfig?: RawConfig;
+    /** Every key set in another namespace, in full (namespace:key): ones that look like ours are warned about. */
+    readonly otherKeys?: readonly string[];
 }
 
 /** The result of reading the stack config: settings, the token (to be wrapped as a secret at once), the plan and warnings. */
@@ -72,6 +91,13 @@ export class ConfigError extends Error {
     }
 }
 
+/**
+ * The longest value any key may have. The longest real one, a hosts list, takes about
+ * 120 characters a host: this leaves room for a thousand. A longer value is refused
+ * before any pattern or parser sees it, so no check's cost can grow with a value's size.
+ */
+export const MAX_VALUE_CHARS = 128 * 1024;
+
 /** A config path as users write it: hosts[1].replicas. */
 export function formatPath(path: readonly PropertyKey[]): string {
     return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
@@ -79,7 +105,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** A value as a message may show it: a URL's credentials and query masked, long text cut. */
 export function maskValue(text: string): string {
-    const masked = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^/\s@]*@/gi, "$1:***@").replace(/(\?|#)[^\s"]*/g, "$1***");
+    // Both patterns start at a literal ("://", "?" or "#") and stop at the next '/', '@' or
+    // space, so each character is looked at a bounded number of times: linear in the text.
+    // (The scheme before "://" is kept as it is, not matched: a pattern that started with
+    // the scheme's letters tried every letter of a long value as a scheme, which is
+    // quadratic: a 1 MB value took tens of minutes to mask.)
+    const masked = text.replace(/:\/\/([^/\s:@]*):[^/\s@]*@/g, "://$1:***@").replace(/([?#])[^\s"]*/g, "$1***");
     return masked.length > 80 ? `${masked.slice(0, 77)}...` : masked;
 }
 
@@ -151,14 +182,24 @@ function check(raw: RawConfig, context: ReadOptions): Checked {
 
     const problems: string[] = [];
     for (const key of Object.keys(present)) {
-        if (key in REMOVED_KEYS) problems.push(`${key} ${REMOVED_KEYS[key]}`);
-        else if (!CONFIG_KEYS.includes(key)) problems.push(`${key} is not a zed-runner config key; known keys: ${CONFIG_KEYS.join(", ")}`);
+        if (Object.prototype.hasOwnProperty.call(REMOVED_KEYS, key)) problems.push(`${key} ${REMOVED_KEYS[key]}`);
+        else if (!CONFIG_KEYS.includes(key))
+            problems.push(`${maskValue(key)} is not a zed-runner config key; known keys: ${CONFIG_KEYS.join(", ")}`);
     }
     const values: Record<string, unknown> = {};
     for (const key of CONFIG_KEYS) {
         if (unreadable.has(key) && present[key] !== undefined) {
             // Present but encrypted: nothing to check; it stands as the placeholder it was given as.
             values[key] = present[key];
+            continue;
+        }
+        if (present[key] !== undefined && present[key].length > MAX_VALUE_CHARS) {
+            problems.push(
+                `${key}${describeValue([key], raw, secretKeys)} is ${present[key].length} characters long; ` +
+                    `a value may have at most ${MAX_VALUE_CHARS}`,
+            );
+            const fallback = (KEY_SCHEMAS as Record<string, KeySchema>)[key].safeParse(undefined);
+            values[key] = fallback.success ? fallback.data : undefined;
             continue;
         }
         const checked = checkKey(key, present, raw, secretKeys);
@@ -235,6 +276,27 @@ function targetProblems(c: StackValues, present: Record<string, string>): string
     return problems;
 }
 
+/** The default provider's engine from the stack's `docker:*` keys, each checked; undefined without docker:host. */
+function localEngine(dockerConfig: RawConfig, problems: string[]): DockerConnection | undefined {
+    const values: Record<string, unknown> = {};
+    for (const [key, schema] of Object.entries(DOCKER_PROVIDER_SCHEMAS) as [string, KeySchema][]) {
+        const text = dockerConfig[key];
+        if (text !== undefined && text.length > MAX_VALUE_CHARS) {
+            problems.push(`docker:${key} is ${text.length} characters long; a value may have at most ${MAX_VALUE_CHARS}`);
+            continue;
+        }
+        const result = schema.safeParse(text === "" ? undefined : text);
+        if (result.success) values[key] = result.data;
+        else
+            for (const issue of result.error.issues) {
+                const shown = issue.path.length === 0 && text !== undefined ? ` (got ${JSON.stringify(maskValue(text))})` : "";
+                problems.push(`${formatPath([`docker:${key}`, ...issue.path])}${shown} ${issue.message}`);
+            }
+    }
+    if (typeof values.host !== "string") return undefined;
+    return { host: values.host, certPath: values.certPath as string | undefined, sshOpts: values.sshOpts as string[] | undefined };
+}
+
 /** The top-level settings, every key checked; throws a ConfigError. The runner plan is not checked here. */
 export function parseSettings(raw: RawConfig, context: ConfigContext & ReadOptions): RunnerSettings {
     const { values, problems } = check(raw, context);
@@ -246,8 +308,9 @@ export function parseSettings(raw: RawConfig, context: ConfigContext & ReadOptio
 export function parseConfig(raw: RawConfig, context: ConfigContext & ReadOptions): ParsedConfig {
     const { values: c, problems, token, insecureToken } = check(raw, context);
     const settings = resolveSettings(c, context);
-    const hosts = resolveHosts(c, settings);
-    const swarmTarget = resolveSwarm(c, settings);
+    const engine = context.dockerConfig ? localEngine(context.dockerConfig, problems) : undefined;
+    const hosts = resolveHosts(c, settings, engine);
+    const swarmTarget = resolveSwarm(c, settings, engine);
     const planContext = { project: "zed-runner", stackName: context.stackName };
     let plans: HostPlan[] = [];
     let swarmPlan: SwarmServicePlan | undefined;
@@ -266,6 +329,6 @@ export function parseConfig(raw: RawConfig, context: ConfigContext & ReadOptions
         swarm: swarmTarget && swarmPlan ? { target: swarmTarget, plan: swarmPlan } : undefined,
         apiToken: token ?? "",
         registryPassword: c.registryPassword,
-        warnings: configWarnings(c, hosts, insecureToken),
+        warnings: [...namespaceWarnings(context.otherKeys ?? []), ...configWarnings(c, hosts, insecureToken)],
     };
 }

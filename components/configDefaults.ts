@@ -33,7 +33,12 @@ export interface DockerConnection {
 export interface HostTarget {
     /** Unique within the stack; part of resource names and of default runner IDs. */
     readonly name: string;
-    /** The remote engine; undefined for this machine's engine through Pulumi's default Docker provider. */
+    /**
+     * The remote engine; undefined for Pulumi's default Docker provider. The commands (which
+     * read the stack's `docker:host`) set it for the local placement too, so they reach the
+     * engine the default provider uses; the program never does, so that placement keeps the
+     * default provider (an explicit one would replace every runner).
+     */
     readonly connection: DockerConnection | undefined;
     readonly settings: RunnerSettings;
 }
@@ -96,12 +101,12 @@ export interface SwarmTarget {
     readonly registryUsername: string | undefined;
 }
 
-/** The swarm target, when `swarm` is set. */
-export function resolveSwarm(values: StackValues, settings: RunnerSettings): SwarmTarget | undefined {
+/** The swarm target, when `swarm` is set; `localEngine` is the default provider's engine, for a swarm without a manager. */
+export function resolveSwarm(values: StackValues, settings: RunnerSettings, localEngine?: DockerConnection): SwarmTarget | undefined {
     const swarm = values.swarm;
     if (!swarm) return undefined;
     return {
-        connection: swarm.manager ? { host: swarm.manager, certPath: swarm.certPath, sshOpts: swarm.sshOpts } : undefined,
+        connection: swarm.manager ? { host: swarm.manager, certPath: swarm.certPath, sshOpts: swarm.sshOpts } : localEngine,
         settings,
         placement: { constraints: swarm.constraints, maxReplicasPerNode: swarm.maxReplicasPerNode, spread: swarm.spread },
         registry: values.registry,
@@ -109,10 +114,13 @@ export function resolveSwarm(values: StackValues, settings: RunnerSettings): Swa
     };
 }
 
-/** Every host to run runners on: the listed ones, or this machine alone when `hosts` is unset; none for a swarm. */
-export function resolveHosts(values: StackValues, settings: RunnerSettings): HostTarget[] {
+/**
+ * Every host to run runners on: the listed ones, or this machine alone when `hosts` is unset
+ * (on `localEngine`, the default provider's engine, when the commands know it); none for a swarm.
+ */
+export function resolveHosts(values: StackValues, settings: RunnerSettings, localEngine?: DockerConnection): HostTarget[] {
     if (values.swarm) return [];
-    if (!values.hosts) return [{ name: settings.hostName, connection: undefined, settings }];
+    if (!values.hosts) return [{ name: settings.hostName, connection: localEngine, settings }];
     return values.hosts.map((h) => ({
         name: h.name,
         connection: { host: h.dockerHost, certPath: h.certPath, sshOpts: h.sshOpts },

@@ -4,7 +4,7 @@
 // Pure: no Pulumi import.
 import { isIP } from "node:net";
 import { z } from "zod";
-import { isLoopbackHost, normalizeDockerHost } from "./addresses";
+import { hostAddressProblem, hostNameProblem, isLoopbackHost, normalizeDockerHost } from "./addresses";
 import { IMAGE_DEFAULTS, MAX_PORTS_PER_RUNNER, workspaceDirProblem } from "./imageContract";
 
 export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
@@ -96,6 +96,12 @@ const apiHost = z
             ctx.addIssue({ code: "custom", message: "must not carry credentials; the runner authenticates with apiToken" });
         } else if (url.search || url.hash) {
             ctx.addIssue({ code: "custom", message: "must not have a query string or fragment" });
+        } else if (hostAddressProblem(url.hostname) !== undefined) {
+            // The URL parser takes "$(id).example.com" as a host; no resolver would, and the image writes it into a shell-read file.
+            ctx.addIssue({
+                code: "custom",
+                message: `must name a host name (RFC 1123) or an IP address as its host; its host ${hostAddressProblem(url.hostname)}`,
+            });
         } else if (isLoopbackHost(url.hostname)) {
             ctx.addIssue({
                 code: "custom",
@@ -114,8 +120,15 @@ const REGISTRY = /^(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::\d+)?|[a-zA-Z0-9-]+:\
 
 const hostName = z
     .string()
-    .max(63, { error: "must be at most 63 characters" })
-    .regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/, { error: "must be a host name (letters, digits, '.', '-')" });
+    .max(63, { error: "must be at most 63 characters", abort: true })
+    .superRefine((name, ctx) => {
+        const problem = hostNameProblem(name);
+        if (problem)
+            ctx.addIssue({
+                code: "custom",
+                message: `must be a host name (labels of letters, digits and '-', separated by '.'); it ${problem}`,
+            });
+    });
 
 /** Every field's schema, written once; defaults are added where the keys are declared. */
 const fields = {
@@ -204,6 +217,28 @@ export const HOST_OVERRIDABLE_KEYS = [
 ] as const satisfies readonly (keyof typeof fields)[];
 export type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
 
+const DOCKER_HOST_FORMS = "must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port";
+
+/**
+ * What is wrong with a Docker engine address, or undefined. The host part goes to ssh and
+ * to name resolution: it must be a host name or an IP address, so `gpu-a;touch` or a
+ * user that ssh would read as an option (`-oProxyCommand=...`) never gets that far.
+ */
+function dockerHostProblem(address: string): string | undefined {
+    if (/^unix:\/\/\/\S+$/.test(address)) return undefined;
+    const parts = /^(ssh|tcp):\/\/(?:([^@/]*)@)?(\[[^\]/]*\]|[^:/]*)(?::([^/]*))?$/.exec(address);
+    if (!parts) return DOCKER_HOST_FORMS;
+    const [, scheme, user, host, port] = parts;
+    if (scheme === "tcp" && user !== undefined) return "must not carry a user name: tcp:// engines authenticate with certPath's TLS files";
+    if (user !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(user))
+        return `has a user name that is not one (letters, digits, '_', '.' and '-', not starting with '-' or '.'): ${DOCKER_HOST_FORMS}`;
+    const hostProblem = hostAddressProblem(host);
+    if (hostProblem) return `must name a host name (RFC 1123) or an IP address as its host; its host ${hostProblem}`;
+    if (port === undefined ? scheme === "tcp" : !/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+        return `must have a port from 1 to 65535${scheme === "tcp" ? " (tcp://host:port)" : " after the host, if any"}`;
+    return undefined;
+}
+
 /** Where a Docker engine listens: a local socket, SSH, or TCP with TLS. */
 const dockerHost = z
     .string()
@@ -212,8 +247,9 @@ const dockerHost = z
         error: "must not carry a password: Docker's ssh:// transport uses your SSH keys or agent",
         abort: true,
     })
-    .regex(/^(unix:\/\/\/\S+|ssh:\/\/([^@\s/:]+@)?[^@\s/:]+(:\d+)?|tcp:\/\/[^\s/:]+:\d+)$/, {
-        error: "must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port",
+    .superRefine((address, ctx) => {
+        const problem = dockerHostProblem(address);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
     });
 
 const overrides = Object.fromEntries(HOST_OVERRIDABLE_KEYS.map((k) => [k, fields[k].optional()])) as {
@@ -242,6 +278,16 @@ function requireTlsForTcp(field: string) {
         }
     };
 }
+
+/**
+ * The stack's `docker:*` provider keys the commands follow (Pulumi's default Docker provider
+ * reads them): where the runners of the local placement, or of a swarm without a manager, are.
+ */
+export const DOCKER_PROVIDER_SCHEMAS = {
+    host: dockerHost.optional(),
+    certPath: connectionOptions.certPath,
+    sshOpts: z.preprocess(asList, connectionOptions.sshOpts),
+};
 
 /** One Docker host of a fleet: its connection, its replicas, and overrides of the top-level settings. */
 const hostEntry = z

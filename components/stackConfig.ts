@@ -29,6 +29,10 @@ export function loadStackConfig(): ParsedConfig {
             stackName: pulumi.getStack(),
             machineHostName: os.hostname(),
             secretKeys: new Set(Object.keys(raw).filter((key) => isSecretConfig(`${namespace}:${key}`))),
+            // For the misspelt-namespace warnings. The docker:* keys are deliberately not passed as
+            // dockerConfig: the default provider reads them itself, and a connection on the local
+            // placement would make it an explicit provider, replacing every running runner.
+            otherKeys: Object.keys(pulumi.runtime.allConfig()).filter((key) => !key.startsWith(`${namespace}:`)),
         });
         for (const warning of [...parsed.warnings, unpinnedHostNameWarning(raw, os.hostname())]) if (warning) pulumi.log.warn(warning);
         return parsed;

@@ -132,12 +132,38 @@ function reportHostPath(source: unknown, what: string, reportViolation: (message
     if (takeover) reportViolation(`Runner container must not ${what} ${takeover} (${source}).`);
 }
 
+/**
+ * The host folder a volume binds, when its driver is the local one with the bind (or rbind)
+ * mount option: `{type: none, o: bind, device: /}` is a bind mount by another name, whether
+ * declared as a docker.Volume or inline in a mount's volume options.
+ */
+function localBindDevice(driver: unknown, options: unknown): unknown {
+    const opts = (options ?? {}) as Record<string, unknown>;
+    const local = driver === undefined || driver === null || driver === "" || driver === "local";
+    return local && typeof opts.o === "string" && /(^|,)\s*r?bind\s*(,|$)/i.test(opts.o) ? opts.device : undefined;
+}
+
+type VolumeMount = { type?: string; source?: string; volumeOptions?: { driverName?: string; driverOptions?: Record<string, string> } };
+
+/** Every host folder `mounts` bind: bind mounts' sources, and volume mounts whose local driver binds a device. */
+function reportMounts(mounts: readonly VolumeMount[] | undefined, reportViolation: (message: string) => void): void {
+    for (const mount of mounts ?? []) {
+        if (mount?.type === "bind") reportHostPath(mount.source, "bind", reportViolation);
+        if (mount?.type === "volume") {
+            const options = mount.volumeOptions ?? {};
+            const device = localBindDevice(options.driverName, options.driverOptions);
+            reportHostPath(device, "mount a local volume that binds", reportViolation);
+        }
+    }
+}
+
 export const noHostTakeover: ResourceValidationPolicy = {
     name: "no-host-takeover",
     description:
         "Checks that a runner container cannot take over its host: not privileged, no host devices, no unconfined seccomp or AppArmor, " +
         "not in the host's (or another container's) network, PID, IPC, user or cgroup namespace, no bind of the host's root, system " +
-        "folders or Docker socket (however the path is spelled, through a local volume too), no capabilities beyond allowedCapabilities. " +
+        "folders or Docker socket (however the path is spelled, through a local-driver volume or a mount's volume options too), " +
+        "no capabilities beyond allowedCapabilities. " +
         "Fix: remove those settings; the runner image needs none.",
     enforcementLevel: "mandatory",
     configSchema: {
@@ -159,8 +185,7 @@ export const noHostTakeover: ResourceValidationPolicy = {
             }
             for (const volume of (c.volumes as { hostPath?: string }[] | undefined) ?? [])
                 reportHostPath(volume?.hostPath, "bind", reportViolation);
-            for (const mount of (c.mounts as { type?: string; source?: string }[] | undefined) ?? [])
-                if (mount?.type === "bind") reportHostPath(mount.source, "bind", reportViolation);
+            reportMounts(c.mounts as VolumeMount[] | undefined, reportViolation);
             const devices = (c.devices as { hostPath?: string }[] | undefined) ?? [];
             if (devices.length > 0)
                 reportViolation(`Runner container must not be given host devices (${devices.map((d) => d?.hostPath).join(", ")}).`);
@@ -182,16 +207,14 @@ export const noHostTakeover: ResourceValidationPolicy = {
             const { allowedCapabilities } = args.getConfig<HostTakeoverConfig>();
             const container = serviceTaskOf(service).containerSpec ?? {};
             const say = (m: string) => reportViolation(m.replace("Runner container", "Runner service"));
-            for (const mount of container.mounts ?? []) if (mount?.type === "bind") reportHostPath(mount.source, "bind", say);
+            reportMounts(container.mounts, say);
             const extra = (container.capAdds ?? []).filter((cap) => !allowedCapabilities.includes(cap));
             if (extra.length > 0) say(`Runner container must not add capabilities: ${extra.join(", ")}.`);
         }),
-        // A volume of the local driver with o=bind is a bind mount by another name.
+        // Any stack's volume, not only a runner's: a runner may mount it by name.
         validateResourceOfType(docker.Volume, (volume, _args, reportViolation) => {
-            const opts = (volume.driverOpts ?? {}) as Record<string, string>;
-            const isBind = (volume.driver ?? "local") === "local" && /(^|,)bind(,|$)/.test(opts.o ?? "");
-            if (isBind)
-                reportHostPath(opts.device, "have a volume that binds", (m) => reportViolation(m.replace("Runner container", "A volume")));
+            const device = localBindDevice(volume.driver, volume.driverOpts);
+            reportHostPath(device, "bind", (m) => reportViolation(m.replace("Runner container", "A local-driver volume")));
         }),
     ],
 };

@@ -66,7 +66,13 @@ export interface ServiceTask {
         env?: Record<string, string>;
         secrets?: { fileName?: string; secretId?: string }[];
         healthcheck?: { tests?: string[] };
-        mounts?: { type?: string; source?: string; target?: string; tmpfsOptions?: { sizeBytes?: number } }[];
+        mounts?: {
+            type?: string;
+            source?: string;
+            target?: string;
+            tmpfsOptions?: { sizeBytes?: number };
+            volumeOptions?: { driverName?: string; driverOptions?: Record<string, string> };
+        }[];
         capAdds?: string[];
         privileges?: unknown;
     };

@@ -10,7 +10,7 @@ import { deployPlan } from "../../cli/deploy";
 import { importEnv } from "../../cli/importEnv";
 import { parseSince, selectRunners } from "../../cli/logs";
 import { loadStackFiles, parseArgs } from "../../cli/stackFiles";
-import { parseConfig } from "../../components/config";
+import { CONFIG_KEYS, MAX_VALUE_CHARS, SECRET_KEYS, parseConfig } from "../../components/config";
 import { BAD_INPUTS } from "../fixtures/configs";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -72,9 +72,41 @@ describe.each([...BAD_INPUTS, ...SECRET_BEARING])("stack config %s=%j", (key, va
     });
 });
 
-/** A project folder with the real Pulumi.yaml and one stack file. */
+// A value of any size is refused, quickly (bench/badInput.ts prints how quickly: no time is
+// asserted here). A 1 MB runnerIdPrefix used to keep the message masking busy for tens of minutes.
+const MEGABYTE = 1024 * 1024;
+describe.each(CONFIG_KEYS)("a 1 MB %s", (key) => {
+    it("is refused, naming the key and the limit, without a secret", () => {
+        const huge = `https://ops:${PASSWORD}@`.padEnd(MEGABYTE, "a");
+        const message = messageOf(() => parseConfig({ apiToken: TOKEN, [key]: huge }, context));
+        expect(message).toContain(`${key}${SECRET_KEYS.has(key) ? " is" : ' (got "https://ops:***@aaaa'}`);
+        expect(message).toContain(`is ${MEGABYTE} characters long; a value may have at most ${MAX_VALUE_CHARS}`);
+        expectClean(message);
+        expect(message.length).toBeLessThan(10_000);
+    });
+});
+
+it("refuses a 1 MB value of letters alone, the shape that made masking quadratic", () => {
+    const message = messageOf(() => parseConfig({ apiToken: TOKEN, runnerIdPrefix: "a".repeat(MEGABYTE) }, context));
+    expect(message).toContain(`runnerIdPrefix (got "${"a".repeat(77)}...") is ${MEGABYTE} characters long`);
+});
+
+it("shows a 1 MB unknown key's name cut short", () => {
+    const message = messageOf(() => parseConfig({ apiToken: TOKEN, ["k".repeat(MEGABYTE)]: "1" }, context));
+    expect(message).toContain(`${"k".repeat(77)}... is not a zed-runner config key`);
+    expect(message.length).toBeLessThan(10_000);
+});
+
+/** Every project folder a test made, removed after it. */
+const projects: string[] = [];
+afterEach(() => {
+    for (const dir of projects.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A project folder with the real Pulumi.yaml and one stack file; removed after the test. */
 function projectWith(stackText: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bad-inputs-"));
+    projects.push(dir);
     fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     fs.writeFileSync(path.join(dir, "Pulumi.t.yaml"), stackText);
     return dir;
@@ -120,6 +152,11 @@ const STACK_FILES: ReadonlyArray<readonly [string, string, RegExp]> = [
         "two hosts on one engine",
         `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:hosts:\n    - {name: a, dockerHost: "unix:///var/run/docker.sock", replicas: 1}\n    - {name: b, dockerHost: "unix:///var/run//docker.sock", replicas: 1}\n`,
         /repeats hosts\[0\]\.dockerHost/,
+    ],
+    [
+        "a value of nearly 1 MB",
+        `config:\n  zed-runner:apiToken: ${TOKEN}\n  zed-runner:runnerIdPrefix: ${"a".repeat(1_000_000)}\n`,
+        /runnerIdPrefix \(got "a{77}\.\.\."\) is 1000000 characters long; a value may have at most/,
     ],
     [
         "an alias bomb",

@@ -1,5 +1,13 @@
 // Addresses and paths in every spelling, as the config and the policy pack compare them.
-import { hostPathTakeover, isEveryInterface, isLoopbackHost, normalizeDockerHost, normalizeHostPath } from "../../components/addresses";
+import {
+    hostAddressProblem,
+    hostNameProblem,
+    hostPathTakeover,
+    isEveryInterface,
+    isLoopbackHost,
+    normalizeDockerHost,
+    normalizeHostPath,
+} from "../../components/addresses";
 
 describe("isEveryInterface", () => {
     it.each(["", "0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0", "::ffff:0.0.0.0", "0000::", "00.0.0.000"])("%j is every interface", (ip) => {
@@ -67,5 +75,47 @@ describe("host paths", () => {
         ["/proc/1", "/proc/1, inside a host system folder"],
     ])("binding %s hands over %s", (p, expected) => {
         expect(hostPathTakeover(p)).toBe(expected);
+    });
+});
+
+describe("hostNameProblem", () => {
+    it.each(["gpu-box", "a", "0gpu.rack-2", "xn--bcher-kva.example", `${"a".repeat(63)}.example.com`])("%j is a host name", (name) => {
+        expect(hostNameProblem(name)).toBeUndefined();
+    });
+    it.each([
+        ["", "is empty"],
+        ["a..b", "has an empty label ('..', or a leading or trailing '.')"],
+        [".a", "has an empty label ('..', or a leading or trailing '.')"],
+        ["a.", "has an empty label ('..', or a leading or trailing '.')"],
+        ["-a", "has a label with a character other than letters, digits and '-', or one that starts or ends with '-'"],
+        ["a_b", "has a label with a character other than letters, digits and '-', or one that starts or ends with '-'"],
+        ["$(id)", "has a label with a character other than letters, digits and '-', or one that starts or ends with '-'"],
+        [`${"a".repeat(64)}.com`, "has a label longer than 63 characters"],
+        [`${"a.".repeat(127)}ab`, "is longer than the 253 characters a host name may have"],
+        ["1.2.3.4.5", "ends in a label of digits alone but is not an IPv4 address"],
+    ])("%j is refused: it %s", (name, problem) => {
+        expect(hostNameProblem(name)).toBe(problem);
+    });
+    it("takes a trailing dot, the fully qualified spelling, only when asked to", () => {
+        expect(hostNameProblem("gpu-a.example.com.", { trailingDot: true })).toBeUndefined();
+        expect(hostNameProblem("gpu-a.example.com.")).toBe("has an empty label ('..', or a leading or trailing '.')");
+    });
+});
+
+describe("hostAddressProblem", () => {
+    it.each(["gpu-a", "gpu-a.example.com.", "10.0.0.5", "255.255.255.255", "[::1]", "[fe80::1]", "[::ffff:10.0.0.5]"])(
+        "%j is a host name or an IP address",
+        (host) => {
+            expect(hostAddressProblem(host)).toBeUndefined();
+        },
+    );
+    it.each([
+        ["gpu-a;touch", "has a label with a character other than letters, digits and '-', or one that starts or ends with '-'"],
+        ["256.0.0.1", "ends in a label of digits alone but is not an IPv4 address"],
+        ["[fe80::zz]", "is not an IPv6 address"],
+        ["[::1", "is not an IPv6 address"],
+        ["fe80::1", "has a label with a character other than letters, digits and '-', or one that starts or ends with '-'"],
+    ])("%j is refused: it %s", (host, problem) => {
+        expect(hostAddressProblem(host)).toBe(problem);
     });
 });

@@ -1,6 +1,6 @@
 import { CONFIG_KEYS, INSECURE_DEFAULT_TOKEN, isLoopbackHost, parseConfig, sanitizeHostName } from "../../components/config";
 import { configProblems } from "../support/configProblems";
-import { BAD_INPUTS, MINIMAL, TEST_TOKEN } from "../fixtures/configs";
+import { BAD_INPUTS, GOOD_HOSTS, MINIMAL, SWARM, TEST_TOKEN } from "../fixtures/configs";
 
 const context = { stackName: "dev", machineHostName: "builder-01.example.internal" };
 
@@ -89,6 +89,95 @@ describe.each(BAD_INPUTS)("parseConfig refuses %s=%j", (key, value, expected) =>
         expect(problems).toHaveLength(1);
         expect(problems[0].startsWith(key)).toBe(true);
         expect(problems[0]).toContain(expected);
+    });
+});
+
+describe.each(GOOD_HOSTS)("parseConfig accepts the host name or IP address in %s=%j", (key, value) => {
+    it("without a problem", () => {
+        expect(() => parseConfig({ ...MINIMAL, [key]: value }, context)).not.toThrow();
+    });
+});
+
+it("refuses a swarm manager whose host is not a host name", () => {
+    expect(problemsOf({ ...SWARM, swarm: JSON.stringify({ manager: "ssh://ops@manager`reboot`" }) })).toEqual([
+        'swarm.manager (got "ssh://ops@manager`reboot`") must name a host name (RFC 1123) or an IP address as its host; ' +
+            "its host has a label with a character other than letters, digits and '-', or one that starts or ends with '-'",
+    ]);
+});
+
+describe("parseConfig with the stack's docker:* keys (as the commands read them)", () => {
+    const dockerConfig = { host: "ssh://ops@gpu-a.example.com:2222", sshOpts: '["-o","ConnectTimeout=5"]' };
+
+    it("puts the local placement on the engine docker:host names", () => {
+        const { hosts } = parseConfig(MINIMAL, { ...context, dockerConfig });
+        expect(hosts.map((h) => [h.name, h.connection])).toEqual([
+            ["builder-01", { host: "ssh://ops@gpu-a.example.com:2222", certPath: undefined, sshOpts: ["-o", "ConnectTimeout=5"] }],
+        ]);
+    });
+
+    it("puts a swarm without a manager there too, and leaves a swarm's manager and a fleet's hosts alone", () => {
+        const here = parseConfig({ ...SWARM, swarm: "{}" }, { ...context, dockerConfig });
+        expect(here.swarm?.target.connection?.host).toBe("ssh://ops@gpu-a.example.com:2222");
+        const managed = parseConfig(SWARM, { ...context, dockerConfig });
+        expect(managed.swarm?.target.connection?.host).toBe("ssh://ops@swarm-manager-1");
+        const fleet = parseConfig(
+            { ...MINIMAL, hosts: JSON.stringify([{ name: "b", dockerHost: "ssh://ops@b", replicas: 1 }]) },
+            { ...context, dockerConfig },
+        );
+        expect(fleet.hosts.map((h) => h.connection?.host)).toEqual(["ssh://ops@b"]);
+    });
+
+    it("leaves the local placement on the default provider without docker:host", () => {
+        expect(parseConfig(MINIMAL, { ...context, dockerConfig: { certPath: "/etc/docker/certs" } }).hosts[0].connection).toBeUndefined();
+        expect(parseConfig(MINIMAL, context).hosts[0].connection).toBeUndefined();
+    });
+
+    it("refuses docker:* values the commands could not follow, naming the key, without a password", () => {
+        const refused = (docker: Record<string, string>) => () => parseConfig(MINIMAL, { ...context, dockerConfig: docker });
+        expect(refused({ host: "ssh://ops@gpu-a;touch" })).toThrow(
+            'docker:host (got "ssh://ops@gpu-a;touch") must name a host name (RFC 1123) or an IP address as its host',
+        );
+        expect(refused({ host: "ssh://ops:hunter2@gpu-a" })).toThrow('docker:host (got "ssh://ops:***@gpu-a") must not carry a password');
+        expect(refused({ host: "ssh://ops:hunter2@gpu-a" })).not.toThrow("hunter2");
+        expect(refused({ host: "unix:///var/run/docker.sock", sshOpts: "-p 2222" })).toThrow(
+            'docker:sshOpts (got "-p 2222") must be a list of ssh options',
+        );
+    });
+});
+
+describe("parseConfig warns about keys in another namespace that look like ours", () => {
+    const warningsOf = (otherKeys: string[]) => parseConfig(MINIMAL, { ...context, otherKeys }).warnings;
+
+    it.each(["zed_runner:replicas", "zedrunner:apiHost", "zed-runnr:hostName", "Zed-Runner:replicas", "zed-runners:foo", "helix:apiHost"])(
+        "%s",
+        (key) => {
+            const warnings = warningsOf([key]);
+            expect(warnings).toHaveLength(1);
+            expect(warnings[0].startsWith(`${key} is ignored: it is in namespace ${key.split(":")[0]}, not zed-runner.`)).toBe(true);
+        },
+    );
+
+    it("names the key to set instead, in our spelling", () => {
+        expect(warningsOf(["zed_runner:apihost"])).toEqual([
+            "zed_runner:apihost is ignored: it is in namespace zed_runner, not zed-runner. If it was meant for zed-runner, " +
+                "set it as zed-runner:apiHost (`pulumi config rm zed_runner:apihost`, then `pulumi config set apiHost ...`).",
+        ]);
+        expect(warningsOf(["zed-runer:colour"])).toEqual([
+            "zed-runer:colour is ignored: it is in namespace zed-runer, not zed-runner. If it was meant for zed-runner, " +
+                "zed-runner's keys are zed-runner:<key>; remove it with `pulumi config rm zed-runer:colour`.",
+        ]);
+    });
+
+    it.each(["docker:host", "pulumi:template", "random:replicas", "docker:apiHost", "team:owner", "zed:replica", "aws:region"])(
+        "not about %s",
+        (key) => {
+            expect(warningsOf([key])).toEqual([]);
+        },
+    );
+
+    it("cuts a huge key short", () => {
+        const [warning] = warningsOf([`zed_runner:${"k".repeat(1024 * 1024)}`]);
+        expect(warning.length).toBeLessThan(400);
     });
 });
 

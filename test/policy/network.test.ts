@@ -143,10 +143,39 @@ describe("no-host-takeover", () => {
             type: "docker:index/volume:Volume",
             props: { name: "root", driver: "local", driverOpts: { type: "none", o: "bind", device: "/" } },
         };
-        expect(await violationsOf(noHostTakeover, bind)).toEqual([
-            "A volume must not have a volume that binds the host's root folder (/).",
+        expect(await violationsOf(noHostTakeover, bind)).toEqual(["A local-driver volume must not bind the host's root folder (/)."]);
+        const unnamedDriver = { ...bind, props: { name: "root", driverOpts: { type: "none", o: "rbind,ro", device: "/etc" } } };
+        expect(await violationsOf(noHostTakeover, unnamedDriver)).toEqual([
+            "A local-driver volume must not bind the host's system folder /etc (/etc).",
         ]);
         expect(await violationsOf(noHostTakeover, { type: "docker:index/volume:Volume", props: { name: "ws" } })).toEqual([]);
+    });
+
+    /** A runner mounting a volume created on the fly from these volume options. */
+    const mountingVolume = (volumeOptions: Record<string, any> | undefined) =>
+        runner({ mounts: [{ type: "volume", source: "hostroot", target: "/host", volumeOptions }] });
+
+    it.each([
+        [{ driverOptions: { type: "none", o: "bind", device: "/" } }, "the host's root folder (/)"],
+        [{ driverName: "local", driverOptions: { type: "none", o: "bind", device: "//" } }, "the host's root folder (//)"],
+        [{ driverOptions: { type: "none", o: "ro,bind", device: "/var/run" } }, "/var/run, which holds the Docker socket (/var/run)"],
+        [
+            { driverOptions: { o: "rbind", device: "/var/lib/docker/volumes" } },
+            "/var/lib/docker/volumes, inside a host system folder (/var/lib/docker/volumes)",
+        ],
+    ])("fails a runner mount whose local volume options %j bind a host folder", async (volumeOptions, what) => {
+        expect(await violationsOf(noHostTakeover, mountingVolume(volumeOptions))).toEqual([
+            `Runner container must not mount a local volume that binds ${what}.`,
+        ]);
+    });
+
+    it.each([
+        ["no volume options", undefined],
+        ["a bind of an ordinary folder", { driverOptions: { type: "none", o: "bind", device: "/srv/zed-cache" } }],
+        ["an NFS volume", { driverOptions: { type: "nfs", o: "addr=10.0.0.5,rw", device: ":/export" } }],
+        ["another driver's options", { driverName: "rexray/ebs", driverOptions: { o: "bind", device: "/" } }],
+    ])("passes a runner mount with %s", async (_, volumeOptions) => {
+        expect(await violationsOf(noHostTakeover, mountingVolume(volumeOptions))).toEqual([]);
     });
 
     it("fails host devices, unconfined seccomp or AppArmor, and every shared namespace", async () => {

@@ -107,6 +107,17 @@ describe("the policy pack on a swarm stack", () => {
         expect(found).toHaveLength(2);
         expect(found[0]).toMatch(/^Runner service must not bind .*\(\/var\/run\/docker\.sock\)\.$/);
         expect(found[1]).toBe("Runner service must not add capabilities: SYS_ADMIN.");
+        const rootVolume = changed({
+            container: {
+                mounts: [
+                    ...(service.props.taskSpec.containerSpec.mounts ?? []),
+                    { type: "volume", target: "/host", volumeOptions: { driverOptions: { type: "none", o: "bind", device: "/" } } },
+                ],
+            },
+        });
+        expect(await violationsOf(noHostTakeover, rootVolume)).toEqual([
+            "Runner service must not mount a local volume that binds the host's root folder (/).",
+        ]);
         const http = changed({ container: { env: { ...service.props.taskSpec.containerSpec.env, API_HOST: "http://helix.example.com" } } });
         expect(await violationsOf(apiHostTls, http)).toEqual([
             "API_HOST must use https: http://helix.example.com would send the runner token unencrypted.",
