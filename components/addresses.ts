@@ -25,6 +25,11 @@ function isIPv4(text: string): boolean {
 }
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+/**
+ * A label as Docker's embedded DNS resolves it: Compose v1 names containers `helix_api_1`,
+ * and a control plane addressed by such a name is common, so addresses allow '_' inside a label.
+ */
+const RESOLVABLE_LABEL = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/i;
 
 /**
  * Why `name` is not a host name, or undefined when it is one: RFC 1123's dot-separated
@@ -32,17 +37,18 @@ const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
  * all. A last label of digits alone would make it an IPv4 address, which it is not. A
  * trailing dot (the fully qualified spelling) is allowed only with `trailingDot`.
  */
-export function hostNameProblem(name: string, options: { trailingDot?: boolean } = {}): string | undefined {
+export function hostNameProblem(name: string, options: { trailingDot?: boolean; underscores?: boolean } = {}): string | undefined {
     const bare = options.trailingDot && name.endsWith(".") ? name.slice(0, -1) : name;
     if (bare === "") return "is empty";
     if (bare.length > 253) return "is longer than the 253 characters a host name may have";
     const labels = bare.split(".");
     if (labels.some((label) => label === "")) return "has an empty label ('..', or a leading or trailing '.')";
-    const bad = labels.find((label) => !LABEL.test(label));
+    const pattern = options.underscores ? RESOLVABLE_LABEL : LABEL;
+    const bad = labels.find((label) => !pattern.test(label));
     if (bad !== undefined) {
         return bad.length > 63
             ? "has a label longer than 63 characters"
-            : "has a label with a character other than letters, digits and '-', or one that starts or ends with '-'";
+            : `has a label with a character other than letters, digits and '-'${options.underscores ? " (or '_')" : ""}, or one that starts or ends with '-'`;
     }
     if (/^\d+$/.test(labels[labels.length - 1])) return "ends in a label of digits alone but is not an IPv4 address";
     return undefined;
@@ -52,7 +58,7 @@ export function hostNameProblem(name: string, options: { trailingDot?: boolean }
 export function hostAddressProblem(host: string): string | undefined {
     if (host.startsWith("[")) return host.endsWith("]") && canonicalIPv6(host) !== undefined ? undefined : "is not an IPv6 address";
     if (isIPv4(host)) return undefined;
-    return hostNameProblem(host, { trailingDot: true });
+    return hostNameProblem(host, { trailingDot: true, underscores: true });
 }
 
 /** Whether a bind address publishes on every interface: "", 0.0.0.0, ::, [::], 0:0:0:0:0:0:0:0, ::ffff:0.0.0.0 and kin. */

@@ -103,18 +103,19 @@ describe("hostNameProblem", () => {
 });
 
 describe("hostAddressProblem", () => {
-    it.each(["gpu-a", "gpu-a.example.com.", "10.0.0.5", "255.255.255.255", "[::1]", "[fe80::1]", "[::ffff:10.0.0.5]"])(
+    it.each(["gpu-a", "gpu-a.example.com.", "10.0.0.5", "255.255.255.255", "[::1]", "[fe80::1]", "[::ffff:10.0.0.5]", "helix_api_1"])(
         "%j is a host name or an IP address",
         (host) => {
             expect(hostAddressProblem(host)).toBeUndefined();
         },
     );
     it.each([
-        ["gpu-a;touch", "has a label with a character other than letters, digits and '-', or one that starts or ends with '-'"],
+        ["gpu-a;touch", "has a label with a character other than letters, digits and '-' (or '_'), or one that starts or ends with '-'"],
+        ["_helix", "has a label with a character other than letters, digits and '-' (or '_'), or one that starts or ends with '-'"],
         ["256.0.0.1", "ends in a label of digits alone but is not an IPv4 address"],
         ["[fe80::zz]", "is not an IPv6 address"],
         ["[::1", "is not an IPv6 address"],
-        ["fe80::1", "has a label with a character other than letters, digits and '-', or one that starts or ends with '-'"],
+        ["fe80::1", "has a label with a character other than letters, digits and '-' (or '_'), or one that starts or ends with '-'"],
     ])("%j is refused: it %s", (host, problem) => {
         expect(hostAddressProblem(host)).toBe(problem);
     });

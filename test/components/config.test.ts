@@ -101,7 +101,7 @@ describe.each(GOOD_HOSTS)("parseConfig accepts the host name or IP address in %s
 it("refuses a swarm manager whose host is not a host name", () => {
     expect(problemsOf({ ...SWARM, swarm: JSON.stringify({ manager: "ssh://ops@manager`reboot`" }) })).toEqual([
         'swarm.manager (got "ssh://ops@manager`reboot`") must name a host name (RFC 1123) or an IP address as its host; ' +
-            "its host has a label with a character other than letters, digits and '-', or one that starts or ends with '-'",
+            "its host has a label with a character other than letters, digits and '-' (or '_'), or one that starts or ends with '-'",
     ]);
 });
 
