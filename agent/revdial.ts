@@ -209,7 +209,7 @@ export class ReverseDial {
                 }
                 this.failures = 0;
                 this.set("up", null);
-                this.log.info("reverse dial open: the control plane can reach this runner's desktop");
+                this.log.info("reverse dial open: the control plane can ask for this runner's desktop");
                 this.keepAliveTimer = setInterval(() => {
                     if (Date.now() - lastHeard > this.timing.deadAfterMs) {
                         socket.destroy(new Error(`no keep-alive from the control plane for ${this.timing.deadAfterMs / 1000} s`));

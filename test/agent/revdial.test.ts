@@ -125,6 +125,8 @@ describe("the reverse dial", () => {
     it("opens the control connection with the runner token and answers keep-alives with its own", async () => {
         const { controlPlane, dial } = await start();
         await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        // The control plane adopts the connection as it answers; the runner reads the answer after.
+        await eventually("the runner to read the answer", () => dial.state.status === "up");
         expect(dial.state).toMatchObject({ mode: "auto", status: "up", lastError: null, tunnels: 0 });
         await eventually(
             "the runner's keep-alives",
@@ -184,6 +186,8 @@ describe("the reverse dial", () => {
         };
         const { controlPlane, dial, lines } = await start({ vncReady });
         await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        // Open, but the desktop is not reachable: "waiting", never "up".
+        await eventually("the runner to read the answer", () => lines.some((l) => l.includes("reverse dial open")));
         expect(dial.state).toMatchObject({ status: "waiting", lastError: null });
         const pickup = controlPlane.dialRunner(RUNNER_ID);
         await eventually("the pick-up to wait", () =>
@@ -220,9 +224,9 @@ describe("the reverse dial", () => {
         await eventually(
             "a second control connection",
             () => controlPlane.revdialRequests >= 2 && controlPlane.revdialRunnerIds().length === 1,
-            3000,
+            10_000,
         );
-        expect(dial.state.status).toBe("up");
+        await eventually("the runner to read the answer", () => dial.state.status === "up");
         expect(lines.some((l) => l.includes("reverse dial down: the control connection closed; dialing again"))).toBe(true);
     });
 
@@ -258,7 +262,7 @@ describe("the reverse dial", () => {
 
     it("keeps asking, loudly, when the reverse dial is switched on explicitly", async () => {
         const { dial, controlPlane } = await start({ revdial: "absent-404", mode: "on" });
-        await eventually("several attempts", () => controlPlane.revdialRequests >= 3, 5000);
+        await eventually("several attempts", () => controlPlane.revdialRequests >= 3, 10_000);
         expect(dial.state.status).toBe("down");
     });
 
