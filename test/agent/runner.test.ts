@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { DEFAULT_TIMING, backoffMs } from "../../agent/controlLink";
 import { DesktopPasswords } from "../../agent/desktop";
+import type { Readiness } from "../../agent/localServer";
 import { Redactor, createLogger } from "../../agent/log";
 import { CoreSettings, RunnerCore } from "../../agent/runner";
 import { LocalSessionHost, SESSION_PATH } from "../../agent/sessions";
@@ -47,7 +48,7 @@ async function start(
     overrides: Partial<CoreSettings> = {},
     timing = { ...DEFAULT_TIMING, pingMs: 200 },
     waitConnected = true,
-    doubles: { revdial?: FakeControlPlaneOptions["revdial"]; connectXrdp?: () => net.Socket } = {},
+    doubles: { revdial?: FakeControlPlaneOptions["revdial"]; connectXrdp?: () => net.Socket; vnc?: Readiness } = {},
 ): Promise<Harness> {
     const controlPlane = new FakeControlPlane({ token: NASTY_TOKEN, prefix: "/helix", revdial: doubles.revdial });
     await controlPlane.listen("127.0.0.1");
@@ -80,6 +81,7 @@ async function start(
         passwords,
         log,
         connectXrdp: doubles.connectXrdp ?? (() => xrdp.connect()),
+        vnc: doubles.vnc,
         timing,
     });
     core.start();
@@ -186,6 +188,22 @@ describe("the control-plane link", () => {
 });
 
 describe("the reverse dial, with revdial: auto", () => {
+    it("reports the desktop waiting in /health, not up, while the VNC server's supervisor says it is not ready", async () => {
+        let ready = false;
+        const vnc: Readiness = {
+            get ready() {
+                return ready;
+            },
+            whenReady: async () => ready,
+        };
+        const h = await start({ revdial: "auto" }, undefined, true, { revdial: "present", vnc });
+        await eventually("the control connection", () => h.controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        await eventually("the runner to read the answer", () => h.lines.some((l) => l.includes("reverse dial open")));
+        expect(h.core.report({ vnc: "down" }).revdial).toMatchObject({ status: "waiting", lastError: null });
+        ready = true;
+        expect(h.core.report({ vnc: "up" }).revdial).toMatchObject({ status: "up", lastError: null });
+    });
+
     it("asks again on every reconnect of the link: a control plane restarted with the endpoint gets it at once", async () => {
         const h = await start({ revdial: "auto" }, DEFAULT_TIMING, true, { revdial: "absent-404" });
         await eventually("the reverse dial marked unsupported", () => h.core.revdial.state.status === "unsupported");
