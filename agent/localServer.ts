@@ -39,21 +39,47 @@ export class NotReadyError extends Error {
     }
 }
 
-function attempt(connect: () => net.Socket): Promise<net.Socket> {
+/**
+ * One try. With `speaksFirst` (VNC: the server sends its RFB banner at once), a connection counts
+ * only once the server has sent something: a dying server's socket can still accept, then close.
+ * What it sent is put back, and the socket is left paused for its reader to resume.
+ */
+function attempt(connect: () => net.Socket, speaksFirst: boolean, timeoutMs: number): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
         const socket = connect();
-        const onError = (err: Error) => reject(err);
-        socket.once("error", onError);
+        const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        const fail = (err: Error) => {
+            clearTimeout(timer);
+            socket.removeAllListeners("data");
+            socket.destroy();
+            reject(err);
+        };
+        const closedEarly = () => fail(new Error("the connection closed before the server spoke"));
+        socket.once("error", fail);
         socket.once("connect", () => {
-            socket.off("error", onError);
-            resolve(socket);
+            if (!speaksFirst) {
+                clearTimeout(timer);
+                socket.off("error", fail);
+                resolve(socket);
+                return;
+            }
+            socket.once("close", closedEarly);
+            socket.once("data", (first: Buffer) => {
+                clearTimeout(timer);
+                socket.pause();
+                socket.off("error", fail);
+                socket.off("close", closedEarly);
+                socket.unshift(first);
+                resolve(socket);
+            });
         });
     });
 }
 
 /**
  * Connects with `connect`, first waiting for `readiness`, then trying again after a refused
- * connection until `timing.waitMs` has passed since the call; rejects with a NotReadyError then,
+ * connection (or, with `speaksFirst`, one closed before the server sent anything: the socket comes
+ * back paused, what it sent unread) until `timing.waitMs` has passed since the call; rejects with a NotReadyError then,
  * or at once when `cancelled()` says the connection is no longer wanted. `onWait` is told once,
  * when the connection first has to wait.
  */
@@ -63,6 +89,7 @@ export async function connectWhenReady(
     timing: WaitTiming,
     onWait: (why: string) => void = () => undefined,
     cancelled: () => boolean = () => false,
+    speaksFirst = false,
 ): Promise<net.Socket> {
     const deadline = Date.now() + timing.waitMs;
     let waiting = false;
@@ -78,7 +105,7 @@ export async function connectWhenReady(
     }
     for (;;) {
         try {
-            return await attempt(connect);
+            return await attempt(connect, speaksFirst, Math.max(timing.retryMs, deadline - Date.now()));
         } catch (err) {
             if (cancelled()) throw err;
             if (Date.now() + timing.retryMs > deadline) throw new NotReadyError(timing.waitMs, err);

@@ -293,6 +293,8 @@ export class ReverseDial {
             { waitMs: this.timing.desktopWaitMs, retryMs: this.timing.desktopRetryMs },
             (why) => this.log.info(`reverse dial: a pick-up waits for the local VNC server (${why})`),
             () => this.stopped || control.destroyed,
+            // The RFB banner comes first: an x11vnc that is being killed can accept, then close without it.
+            true,
         ).then(
             (vnc) => this.bridge(connPath, vnc, fail),
             (err) =>
@@ -363,6 +365,8 @@ export class ReverseDial {
             };
             vnc.on("close", close);
             socket.on("close", close);
+            // connectWhenReady left it paused with the banner unread: now it has somewhere to go.
+            vnc.resume();
         });
     }
 }

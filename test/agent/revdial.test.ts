@@ -175,6 +175,28 @@ describe("the reverse dial", () => {
         ws.close();
     });
 
+    it("does not bridge a VNC server that accepts but closes before its banner (a dying x11vnc): waits for one that speaks", async () => {
+        let accepted = 0;
+        const dying = net.createServer((socket) => {
+            accepted += 1;
+            socket.on("error", () => undefined);
+            if (accepted <= 2) socket.destroy();
+            else socket.write(RFB_BANNER);
+        });
+        await new Promise<void>((r) => dying.listen(0, "127.0.0.1", r));
+        cleanups.push(() => new Promise<void>((r) => dying.close(() => r())));
+        const { controlPlane, dial, lines } = await start({ vncPort: (dying.address() as AddressInfo).port });
+        await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        const ws = await controlPlane.dialRunner(RUNNER_ID);
+        expect((await firstMessage(ws)).toString()).toBe(RFB_BANNER);
+        expect(accepted).toBe(3);
+        expect(dial.state).toMatchObject({ tunnels: 1, pickedUp: 1 });
+        expect(
+            lines.some((l) => l.includes("a pick-up waits for the local VNC server (the connection closed before the server spoke)")),
+        ).toBe(true);
+        ws.close();
+    });
+
     it("waits for the VNC server's supervisor, and reports the desktop waiting, not up, until it is ready", async () => {
         let ready = false;
         const wake = new Set<() => void>();

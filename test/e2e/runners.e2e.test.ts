@@ -10,6 +10,7 @@ import * as crypto from "node:crypto";
 import * as net from "node:net";
 import * as os from "node:os";
 import type Docker from "dockerode";
+import type WebSocket from "ws";
 import { logsOf as runnerLogs } from "../../cli/logs";
 import { collectStatus, needsAttention, renderStatus } from "../../cli/status";
 import { parseConfig } from "../../components/config";
@@ -33,6 +34,17 @@ const BASE_IMAGE = process.env.BASE_IMAGE ?? "debian:bookworm-slim";
 const TOKEN = `e2e"\\%+/=${crypto.randomBytes(12).toString("hex")}`;
 const RUNNER_IDS = ["external-zed-e2e-1", "external-zed-e2e-2", "external-zed-e2e-3"];
 
+/** The first message a picked-up desktop connection carries (VNC's RFB banner), then closes it; or why there was none. */
+function bannerOver(ws: WebSocket): Promise<string> {
+    return new Promise((resolve) => {
+        ws.once("message", (d: Buffer) => {
+            resolve(d.toString("latin1"));
+            ws.close();
+        });
+        ws.once("close", () => resolve("closed before the banner"));
+    });
+}
+
 /**
  * The first desktop connection each runner was asked for, the moment its reverse dial opened (the
  * RFB banner it carried, or why it failed): a real rc8 asks that early, while x11vnc may still be
@@ -43,17 +55,7 @@ const controlPlane: FakeControlPlane = new FakeControlPlane({
     token: TOKEN,
     onRevdial: (runnerId) => {
         if (dialedAtOnce.has(runnerId)) return;
-        const banner = controlPlane.dialRunner(runnerId).then(
-            (ws) =>
-                new Promise<string>((resolve) => {
-                    ws.once("message", (d: Buffer) => {
-                        resolve(d.toString("latin1"));
-                        ws.close();
-                    });
-                    ws.once("close", () => resolve("closed before the banner"));
-                }),
-            (err: Error) => `failed: ${err.message}`,
-        );
+        const banner = controlPlane.dialRunner(runnerId).then(bannerOver, (err: Error) => `failed: ${err.message}`);
         dialedAtOnce.set(runnerId, banner);
     },
 });
@@ -179,7 +181,10 @@ describe("runners declared by index.ts, on a real engine", () => {
     });
 
     it("picks up the desktop connection each runner was asked for the moment its reverse dial opened", async () => {
-        for (const id of RUNNER_IDS) expect([id, await dialedAtOnce.get(id)]).toEqual([id, expect.stringMatching(/^RFB 003\.00\d\n$/)]);
+        for (const id of RUNNER_IDS) {
+            const banner = await eventually(`${id}'s reverse dial to open`, () => dialedAtOnce.get(id), 60_000);
+            expect([id, await banner]).toEqual([id, expect.stringMatching(/^RFB 003\.00\d\n$/)]);
+        }
     });
 
     it("listens inside the container on exactly the ports the contract names", async () => {
@@ -458,7 +463,7 @@ describe("remote desktop through the control plane, with no desktop port publish
     });
 
     it("picks up the desktop connection asked for the moment its reverse dial opened, while its desktop was starting", async () => {
-        expect(await dialedAtOnce.get(ID)).toMatch(/^RFB 003\.00\d\n$/);
+        expect(await eventually(`${ID}'s reverse dial to open`, () => dialedAtOnce.get(ID), 60_000)).toMatch(/^RFB 003\.00\d\n$/);
     });
 
     it("carries VNC over the reverse dial: the RFB banner, then a real VNC client logs in with the password-config password", async () => {
@@ -559,10 +564,7 @@ describe("recovery and operator commands", () => {
         await execIn(container, ["kill", "-9", String(before)]);
         const killedAt = Date.now();
         // Asked for while x11vnc is dead or restarting: picked up once it listens again, not refused.
-        const ws = await controlPlane.dialRunner(RUNNER_IDS[1]);
-        const banner = await new Promise<Buffer>((resolve) => ws.once("message", (d: Buffer) => resolve(d)));
-        ws.close();
-        expect(banner.toString("latin1")).toMatch(/^RFB 003\.00\d\n$/);
+        expect(await bannerOver(await controlPlane.dialRunner(RUNNER_IDS[1]))).toMatch(/^RFB 003\.00\d\n$/);
         await eventually(
             "x11vnc to answer again",
             async () => {
