@@ -30,6 +30,18 @@ export interface LinkState {
     /** The last failure, without secrets; cleared on reconnect. */
     readonly lastError: string | null;
     readonly connects: number;
+    /** Dials that failed since the link was last connected (it dials again, backing off up to maxBackoffMs). */
+    readonly failedDials: number;
+}
+
+/**
+ * The pause before the next dial after `failures` failed ones: doubling from minBackoffMs, never
+ * more than maxBackoffMs (so a runner is back within about that long of its control plane's
+ * return), less up to a quarter of jitter so a fleet does not redial in step.
+ */
+export function backoffMs(failures: number, timing: Pick<LinkTiming, "minBackoffMs" | "maxBackoffMs">, random = Math.random()): number {
+    const delay = Math.min(timing.maxBackoffMs, timing.minBackoffMs * 2 ** Math.min(failures, 30));
+    return Math.round(delay * (0.75 + random * 0.25));
 }
 
 export interface LinkOptions {
@@ -48,7 +60,7 @@ export class ControlLink {
     private pingTimer: NodeJS.Timeout | undefined;
     private lastHeard = 0;
     private drainWaiters: (() => void)[] = [];
-    private stateNow: LinkState = { connected: false, since: null, lastError: null, connects: 0 };
+    private stateNow: LinkState = { connected: false, since: null, lastError: null, connects: 0, failedDials: 0 };
 
     constructor(
         /** The full dial URL; it carries the token, so it is never logged. */
@@ -155,7 +167,13 @@ export class ControlLink {
             opened = true;
             this.failures = 0;
             this.lastHeard = Date.now();
-            this.stateNow = { connected: true, since: new Date().toISOString(), lastError: null, connects: this.stateNow.connects + 1 };
+            this.stateNow = {
+                connected: true,
+                since: new Date().toISOString(),
+                lastError: null,
+                connects: this.stateNow.connects + 1,
+                failedDials: 0,
+            };
             this.log.info(`connected to the control plane at ${this.displayUrl}`);
             this.pingTimer = setInterval(() => this.keepAlive(socket), this.timing.pingMs);
             this.options.onConnect?.();
@@ -185,6 +203,7 @@ export class ControlLink {
                 since: new Date().toISOString(),
                 lastError: this.stopped ? this.stateNow.lastError : why,
                 connects: this.stateNow.connects,
+                failedDials: opened || this.stopped ? this.stateNow.failedDials : this.stateNow.failedDials + 1,
             };
             if (this.stopped) return;
             // The first failure after a connection is worth a warning; a dead control plane is not worth one per second.
@@ -210,10 +229,8 @@ export class ControlLink {
     }
 
     private scheduleRetry(): void {
-        const delay = Math.min(this.timing.maxBackoffMs, this.timing.minBackoffMs * 2 ** this.failures);
+        const delay = backoffMs(this.failures, this.timing);
         this.failures = Math.min(this.failures + 1, 30);
-        // Jitter spreads a fleet's redials after a control-plane restart.
-        const jittered = Math.round(delay * (0.75 + Math.random() * 0.25));
-        this.retryTimer = setTimeout(() => this.dial(), jittered);
+        this.retryTimer = setTimeout(() => this.dial(), delay);
     }
 }

@@ -6,6 +6,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CONTAINER_PORTS, DESKTOP_USER, DISPLAY, STATE_DIR } from "../components/imageContract";
+import { accepts, Readiness } from "./localServer";
 import { describeError, Logger } from "./log";
 
 const XAUTHORITY = path.posix.join(DESKTOP_USER.home, ".Xauthority");
@@ -37,21 +38,35 @@ export interface ComponentSpec {
     readonly command: string;
     readonly args: readonly string[];
     readonly options: SpawnOptions;
-    /** Serving, beyond being alive (a socket, a listening port). */
-    readonly serving: () => boolean;
+    /**
+     * Whether it serves now, beyond being alive: its socket or port accepts a connection.
+     * Probed after each start until it does; until then the component is not up.
+     */
+    readonly accepts: () => Promise<boolean>;
 }
 
-/** One desktop process, started again a second after it exits. */
-export class Supervised {
+/** How often a started component is probed until it accepts connections. */
+export const READINESS_PROBE_MS = 100;
+
+/**
+ * One desktop process, started again a second after it exits. It is up (for /health, and
+ * for the desktop connections waiting on it) only once a probe found it serving: a process
+ * that is alive but not yet listening is not a reachable desktop.
+ */
+export class Supervised implements Readiness {
     private child: ChildProcess | undefined;
     private stopped = false;
     private restartTimer: NodeJS.Timeout | undefined;
+    /** Whether the current child has accepted a connection. */
+    private serving = false;
+    private readonly readyWaiters = new Set<() => void>();
     restarts = 0;
 
     constructor(
         readonly spec: ComponentSpec,
         private readonly log: Logger,
         private readonly restartDelayMs = 1000,
+        private readonly probeMs = READINESS_PROBE_MS,
     ) {}
 
     get pid(): number | undefined {
@@ -59,22 +74,43 @@ export class Supervised {
     }
 
     get up(): boolean {
-        return this.pid !== undefined && this.spec.serving();
+        return this.pid !== undefined && this.serving;
+    }
+
+    get ready(): boolean {
+        return this.up;
+    }
+
+    whenReady(timeoutMs: number): Promise<boolean> {
+        if (this.up) return Promise.resolve(true);
+        return new Promise((resolve) => {
+            const done = (ok: boolean) => {
+                clearTimeout(timer);
+                this.readyWaiters.delete(wake);
+                resolve(ok);
+            };
+            const wake = () => done(true);
+            const timer = setTimeout(() => done(false), timeoutMs);
+            this.readyWaiters.add(wake);
+        });
     }
 
     start(): void {
         if (this.stopped) return;
         const child = spawn(this.spec.command, [...this.spec.args], { stdio: ["ignore", "ignore", "pipe"], ...this.spec.options });
         this.child = child;
+        this.serving = false;
         // Their stderr is kept for the log at debug level: x11vnc and Xvfb are chatty.
         child.stderr?.on("data", (d: Buffer) => this.log.debug(`${this.spec.name}: ${d.toString().trimEnd()}`));
         child.on("error", (err) => this.log.error(`${this.spec.name} could not start: ${describeError(err)}`));
         child.on("exit", (code, signal) => {
+            if (this.child === child) this.serving = false;
             if (this.stopped) return;
             this.restarts += 1;
             this.log.warn(`${this.spec.name} exited with ${signal ? `signal ${signal}` : `status ${code}`}; starting it again`);
             this.restartTimer = setTimeout(() => this.start(), this.restartDelayMs);
         });
+        void this.probeUntilServing(child);
     }
 
     stop(): void {
@@ -82,31 +118,22 @@ export class Supervised {
         clearTimeout(this.restartTimer);
         if (this.pid) this.child?.kill("SIGTERM");
     }
-}
 
-/** TCP ports in LISTEN state in this network namespace, from /proc/net/tcp and tcp6. */
-export function listeningPorts(procNetTcp: readonly string[]): Set<number> {
-    const ports = new Set<number>();
-    for (const table of procNetTcp) {
-        for (const line of table.split("\n").slice(1)) {
-            const cols = line.trim().split(/\s+/);
-            if (cols.length < 4 || cols[3] !== "0A") continue;
-            const port = parseInt(cols[1].split(":").pop() ?? "", 16);
-            if (Number.isFinite(port)) ports.add(port);
+    private async probeUntilServing(child: ChildProcess): Promise<void> {
+        const current = () => !this.stopped && this.child === child && this.pid !== undefined;
+        while (current()) {
+            const ok = await this.spec.accepts().catch(() => false);
+            // A probe that answered for a child that has since died says nothing about the next one.
+            if (!current()) return;
+            if (ok) {
+                this.serving = true;
+                this.log.info(`${this.spec.name} is ready`);
+                for (const wake of [...this.readyWaiters]) wake();
+                return;
+            }
+            await new Promise((r) => setTimeout(r, this.probeMs));
         }
     }
-    return ports;
-}
-
-function portListening(port: number): boolean {
-    const tables = ["/proc/net/tcp", "/proc/net/tcp6"].map((f) => {
-        try {
-            return fs.readFileSync(f, "utf8");
-        } catch {
-            return "";
-        }
-    });
-    return listeningPorts(tables).has(port);
 }
 
 /** Runs a command to completion with `input` on stdin; rejects with its stderr on a non-zero status. */
@@ -206,7 +233,7 @@ export function desktopComponents(width: number, height: number): ComponentSpec[
                 "GLX",
             ],
             options: { ...asDesktopUser, env },
-            serving: () => fs.existsSync(X_SOCKET),
+            accepts: () => accepts({ path: X_SOCKET }),
         },
         {
             name: "windowManager",
@@ -214,7 +241,8 @@ export function desktopComponents(width: number, height: number): ComponentSpec[
             command: "matchbox-window-manager",
             args: ["-use_titlebar", "yes", "-use_cursor", "yes"],
             options: { ...asDesktopUser, env },
-            serving: () => true,
+            // It serves no socket: alive is all it can be.
+            accepts: async () => true,
         },
         {
             name: "vnc",
@@ -235,14 +263,14 @@ export function desktopComponents(width: number, height: number): ComponentSpec[
                 "-nossl",
             ],
             options: { ...asDesktopUser, env },
-            serving: () => portListening(CONTAINER_PORTS.vnc),
+            accepts: () => accepts({ host: "127.0.0.1", port: CONTAINER_PORTS.vnc }),
         },
         {
             name: "rdp",
             command: "/usr/sbin/xrdp",
             args: ["--nodaemon"],
             options: { env: desktopEnv({ HOME: "/root", USER: "root", LOGNAME: "root" }) },
-            serving: () => portListening(CONTAINER_PORTS.rdp),
+            accepts: () => accepts({ host: "127.0.0.1", port: CONTAINER_PORTS.rdp }),
         },
     ];
 }

@@ -12,6 +12,7 @@ import type { SessionInfo } from "./sessions";
 export interface HealthReport {
     readonly status: "ok" | "unhealthy";
     readonly runnerId: string;
+    /** Each desktop component: up once it runs and accepts connections (its port or socket); down while it starts, restarts or is dead. */
     readonly components: Readonly<Record<string, "up" | "down">>;
     /** The control-plane link is reported, not judged: the agent dials again by itself. */
     readonly controlPlane: LinkState & { readonly url: string };

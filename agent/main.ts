@@ -76,7 +76,9 @@ async function run(): Promise<number> {
     if (!(await waitForDisplay(10_000))) log.warn("Xvfb has not made its display socket after 10 s; starting the rest anyway");
     for (const c of rest) c.start();
 
-    const core = new RunnerCore(settings, { host, passwords, log });
+    const byName = (name: string) => components.find((c) => c.spec.name === name);
+    // Desktop connections asked for while x11vnc or xrdp start (or restart) wait on these.
+    const core = new RunnerCore(settings, { host, passwords, log, vnc: byName("vnc"), xrdp: byName("rdp") });
     const health = await serveHealth(() => core.report(Object.fromEntries(components.map((c) => [c.spec.name, c.up ? "up" : "down"]))));
     core.start();
 

@@ -3,8 +3,11 @@
 // plane written to it in order, and what xrdp answers sent back as
 // `rdp_response` data to the proxy's reply subject. Both directions are bounded:
 // a slow control plane pauses reading from xrdp, a slow xrdp closes the tunnel.
+// A tunnel opened while xrdp is starting or restarting waits for it (bounded),
+// keeping the chunks that arrive meanwhile.
 import * as net from "node:net";
 import { CONTAINER_PORTS } from "../components/imageContract";
+import { DEFAULT_WAIT, NOT_SUPERVISED, NotReadyError, Readiness, WaitTiming, connectWhenReady } from "./localServer";
 import { describeError, Logger } from "./log";
 import { RdpChunk, rdpResponseFrame } from "./protocol";
 
@@ -23,7 +26,11 @@ export interface TunnelUplink {
 }
 
 interface Tunnel {
-    readonly socket: net.Socket;
+    /** The connection to xrdp, once it accepted one. */
+    socket: net.Socket | undefined;
+    /** Chunks that arrived before xrdp accepted the connection, in order. */
+    readonly queued: Buffer[];
+    queuedBytes: number;
     readonly sessionId: string;
     dataReply: string;
     idle: NodeJS.Timeout;
@@ -43,6 +50,11 @@ export class RdpTunnels {
         private readonly log: Logger,
         private readonly connect: () => net.Socket = () => net.connect({ host: "127.0.0.1", port: CONTAINER_PORTS.rdp }),
         private readonly idleMs = TUNNEL_IDLE_MS,
+        /** xrdp's supervisor, and how long a new tunnel waits for a starting or restarting xrdp. */
+        private readonly xrdp: { readonly readiness: Readiness; readonly wait: WaitTiming } = {
+            readiness: NOT_SUPERVISED,
+            wait: DEFAULT_WAIT,
+        },
     ) {}
 
     get open(): number {
@@ -61,6 +73,12 @@ export class RdpTunnels {
         tunnel.idle = setTimeout(() => this.close(tunnel, "idle"), this.idleMs);
         if (chunk.data.length === 0) return;
         tunnel.bytesIn += chunk.data.length;
+        if (!tunnel.socket) {
+            tunnel.queued.push(chunk.data);
+            tunnel.queuedBytes += chunk.data.length;
+            if (tunnel.queuedBytes > MAX_PENDING_TO_XRDP) this.close(tunnel, "xrdp is not accepting connections");
+            return;
+        }
         tunnel.socket.write(chunk.data);
         if (tunnel.socket.writableLength > MAX_PENDING_TO_XRDP) this.close(tunnel, "xrdp is not reading");
     }
@@ -71,10 +89,10 @@ export class RdpTunnels {
     }
 
     private openTunnel(chunk: RdpChunk): Tunnel {
-        const socket = this.connect();
-        socket.setNoDelay(true);
         const tunnel: Tunnel = {
-            socket,
+            socket: undefined,
+            queued: [],
+            queuedBytes: 0,
             sessionId: chunk.sessionId,
             dataReply: chunk.dataReply,
             idle: setTimeout(() => undefined, 0),
@@ -83,7 +101,35 @@ export class RdpTunnels {
         };
         this.tunnels.set(chunk.sessionId, tunnel);
         this.opened += 1;
-        this.log.info(`RDP tunnel for ${chunk.sessionId} opened to xrdp`);
+        const gone = () => this.tunnels.get(tunnel.sessionId) !== tunnel;
+        connectWhenReady(
+            this.connect,
+            this.xrdp.readiness,
+            this.xrdp.wait,
+            (why) => this.log.info(`RDP tunnel for ${chunk.sessionId} waits for xrdp (${why})`),
+            gone,
+        ).then(
+            (socket) => this.attach(tunnel, socket),
+            (err) => {
+                if (gone()) return;
+                this.log.warn(
+                    `RDP tunnel for ${tunnel.sessionId}: xrdp ${err instanceof NotReadyError ? err.message : `did not answer: ${describeError(err)}`}`,
+                );
+                this.close(tunnel, "xrdp did not answer");
+            },
+        );
+        return tunnel;
+    }
+
+    private attach(tunnel: Tunnel, socket: net.Socket): void {
+        if (this.tunnels.get(tunnel.sessionId) !== tunnel) {
+            // Closed (idle, the link dropped, the agent stopping) while it waited for xrdp.
+            socket.destroy();
+            return;
+        }
+        tunnel.socket = socket;
+        socket.setNoDelay(true);
+        this.log.info(`RDP tunnel for ${tunnel.sessionId} opened to xrdp`);
         socket.on("data", (data: Buffer) => {
             tunnel.bytesOut += data.length;
             this.uplink.send(rdpResponseFrame(tunnel, data));
@@ -94,11 +140,12 @@ export class RdpTunnels {
         });
         socket.on("error", (err) => this.log.warn(`RDP tunnel for ${tunnel.sessionId}: ${describeError(err)}`));
         socket.on("close", () => this.forget(tunnel, "xrdp closed the connection"));
-        return tunnel;
+        for (const data of tunnel.queued.splice(0)) socket.write(data);
+        tunnel.queuedBytes = 0;
     }
 
     private close(tunnel: Tunnel, why: string): void {
-        tunnel.socket.destroy();
+        tunnel.socket?.destroy();
         this.forget(tunnel, why);
     }
 

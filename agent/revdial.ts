@@ -10,6 +10,8 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import WebSocket from "ws";
 import { CONTAINER_PORTS } from "../components/imageContract";
+import { backoffMs } from "./controlLink";
+import { DESKTOP_RETRY_MS, DESKTOP_WAIT_MS, NOT_SUPERVISED, NotReadyError, Readiness, connectWhenReady } from "./localServer";
 import { describeError, Logger } from "./log";
 import { API_PREFIX, REVDIAL_PATH, apiUrl } from "./protocol";
 import type { RevdialMode } from "./settings";
@@ -31,6 +33,10 @@ export interface RevdialTiming {
     readonly keepAliveMs: number;
     readonly deadAfterMs: number;
     readonly unsupportedRetryMs: number;
+    /** How long a pick-up waits for a starting or restarting VNC server before it is `pickup-failed`. */
+    readonly desktopWaitMs: number;
+    /** The pause between two connection tries while a pick-up waits. */
+    readonly desktopRetryMs: number;
 }
 export const DEFAULT_REVDIAL_TIMING: RevdialTiming = {
     minBackoffMs: 100,
@@ -38,19 +44,29 @@ export const DEFAULT_REVDIAL_TIMING: RevdialTiming = {
     keepAliveMs: KEEPALIVE_MS,
     deadAfterMs: DEAD_AFTER_MS,
     unsupportedRetryMs: UNSUPPORTED_RETRY_MS,
+    desktopWaitMs: DESKTOP_WAIT_MS,
+    desktopRetryMs: DESKTOP_RETRY_MS,
 };
 
 /** The reverse dial as /health reports it. */
 export interface RevdialState {
     readonly mode: RevdialMode;
-    /** off: not opened; up: control connection open; down: dialing again; unsupported: the control plane has no endpoint. */
-    readonly status: "off" | "up" | "down" | "unsupported";
+    /**
+     * off: not opened; up: control connection open and the VNC server accepting connections (the
+     * control plane can reach the desktop); waiting: control connection open but the VNC server is
+     * starting or restarting (pick-ups wait for it, up to 10 s); down: dialing again; unsupported:
+     * the control plane has no endpoint.
+     */
+    readonly status: "off" | "up" | "waiting" | "down" | "unsupported";
     readonly since: string | null;
     readonly lastError: string | null;
     /** Desktop connections picked up and open now. */
     readonly tunnels: number;
     readonly pickedUp: number;
 }
+
+/** The control connection's own status; "waiting" is derived from it and the VNC server's readiness. */
+type ConnectionStatus = Exclude<RevdialState["status"], "waiting">;
 
 /** What answered the control connection's request. */
 export type RevdialAnswer = { kind: "up" } | { kind: "unsupported"; why: string } | { kind: "refused"; why: string };
@@ -100,24 +116,40 @@ export class ReverseDial {
     private keepAliveTimer: NodeJS.Timeout | undefined;
     private readonly tunnels = new Set<WebSocket>();
     private pickedUp = 0;
-    private stateNow: { status: RevdialState["status"]; since: string | null; lastError: string | null };
+    private stateNow: { status: ConnectionStatus; since: string | null; lastError: string | null };
 
     constructor(
         private readonly settings: Settings,
         private readonly log: Logger,
         private readonly connectVnc: () => net.Socket = () => net.connect({ host: "127.0.0.1", port: CONTAINER_PORTS.vnc }),
         private readonly timing: RevdialTiming = DEFAULT_REVDIAL_TIMING,
+        /** The VNC server's supervisor: whether the desktop is reachable now. */
+        private readonly vnc: Readiness = NOT_SUPERVISED,
     ) {
         this.stateNow = { status: settings.mode === "off" ? "off" : "down", since: null, lastError: null };
     }
 
     get state(): RevdialState {
-        return { mode: this.settings.mode, ...this.stateNow, tunnels: this.tunnels.size, pickedUp: this.pickedUp };
+        // An open control connection is not a reachable desktop while x11vnc is not listening.
+        const status = this.stateNow.status === "up" && !this.vnc.ready ? "waiting" : this.stateNow.status;
+        return { mode: this.settings.mode, ...this.stateNow, status, tunnels: this.tunnels.size, pickedUp: this.pickedUp };
     }
 
     start(): void {
         if (this.settings.mode === "off") return;
         this.stopped = false;
+        this.dial();
+    }
+
+    /**
+     * The control-plane link reconnected: the control plane may have been restarted, or upgraded
+     * to one with the reverse dial, so one that said it has none is asked again now rather than
+     * at the next 10-minute retry.
+     */
+    askAgain(): void {
+        if (this.stopped || this.settings.mode !== "auto" || this.stateNow.status !== "unsupported" || this.socket) return;
+        clearTimeout(this.retryTimer);
+        this.log.info("the control-plane link reconnected: asking the control plane for the reverse dial again");
         this.dial();
     }
 
@@ -129,7 +161,7 @@ export class ReverseDial {
         for (const ws of this.tunnels) ws.terminate();
     }
 
-    private set(status: RevdialState["status"], lastError: string | null): void {
+    private set(status: ConnectionStatus, lastError: string | null): void {
         if (status !== this.stateNow.status) this.stateNow = { status, since: new Date().toISOString(), lastError };
         else this.stateNow = { ...this.stateNow, lastError };
     }
@@ -177,7 +209,7 @@ export class ReverseDial {
                 }
                 this.failures = 0;
                 this.set("up", null);
-                this.log.info("reverse dial open: the control plane can reach this runner's desktop");
+                this.log.info("reverse dial open: the control plane can ask for this runner's desktop");
                 this.keepAliveTimer = setInterval(() => {
                     if (Date.now() - lastHeard > this.timing.deadAfterMs) {
                         socket.destroy(new Error(`no keep-alive from the control plane for ${this.timing.deadAfterMs / 1000} s`));
@@ -210,9 +242,9 @@ export class ReverseDial {
             this.set("down", why);
             if (wasUp || this.failures === 0) this.log.warn(`reverse dial down: ${why}; dialing again`);
             else this.log.debug(`reverse dial failed: ${why}`);
-            const delay = Math.min(this.timing.maxBackoffMs, this.timing.minBackoffMs * 2 ** this.failures);
+            const delay = backoffMs(this.failures, this.timing);
             this.failures = Math.min(this.failures + 1, 30);
-            this.retryTimer = setTimeout(() => this.dial(), Math.round(delay * (0.75 + Math.random() * 0.25)));
+            this.retryTimer = setTimeout(() => this.dial(), delay);
         });
     }
 
@@ -223,7 +255,7 @@ export class ReverseDial {
         }
         if (this.stateNow.status !== "unsupported") {
             this.log.info(
-                `reverse dial not offered: ${why}; this control plane reaches desktops another way (or not at all). Asking again every ${this.timing.unsupportedRetryMs / 60_000} min`,
+                `reverse dial not offered: ${why}; this control plane reaches desktops another way (or not at all). Asking again every ${this.timing.unsupportedRetryMs / 60_000} min and whenever the control-plane link reconnects`,
             );
         }
         this.set("unsupported", why);
@@ -245,71 +277,96 @@ export class ReverseDial {
         this.log.debug(`reverse dial: ignored control message ${JSON.stringify(String(message.command)).slice(0, 40)}`);
     }
 
-    /** Picks a connection up at /api/v1 + connPath and bridges it to the local VNC server. */
+    /**
+     * Picks a connection up at /api/v1 + connPath and bridges it to the local VNC server. A
+     * pick-up that arrives while x11vnc is starting or restarting waits for it (up to
+     * desktopWaitMs); only then is it `pickup-failed`.
+     */
     private pickUp(connPath: string, control: net.Socket): void {
         const fail = (why: string) => {
             this.log.warn(`reverse dial: pick-up failed: ${why}`);
             if (!control.destroyed) control.write(`${JSON.stringify({ command: "pickup-failed", connPath, err: why })}\n`);
         };
+        connectWhenReady(
+            this.connectVnc,
+            this.vnc,
+            { waitMs: this.timing.desktopWaitMs, retryMs: this.timing.desktopRetryMs },
+            (why) => this.log.info(`reverse dial: a pick-up waits for the local VNC server (${why})`),
+            () => this.stopped || control.destroyed,
+            // The RFB banner comes first: an x11vnc that is being killed can accept, then close without it.
+            true,
+        ).then(
+            (vnc) => this.bridge(connPath, vnc, fail),
+            (err) =>
+                fail(
+                    err instanceof NotReadyError
+                        ? `the local VNC server ${err.message}`
+                        : `the local VNC server did not answer: ${describeError(err)}`,
+                ),
+        );
+    }
+
+    private bridge(connPath: string, vnc: net.Socket, fail: (why: string) => void): void {
+        if (this.stopped) {
+            vnc.destroy();
+            return;
+        }
         const url = apiUrl(this.settings.apiHost, `${API_PREFIX}${connPath}`);
         url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-        const vnc = this.connectVnc();
         vnc.setNoDelay(true);
-        let ws: WebSocket | undefined;
-        vnc.once("error", (err) => {
-            if (!ws) fail(`the local VNC server did not answer: ${describeError(err)}`);
-            else ws.close(1011, "VNC connection failed");
+        const socket = new WebSocket(url.toString(), {
+            headers: { Authorization: `Bearer ${this.settings.apiToken}` },
+            handshakeTimeout: 20_000,
+            perMessageDeflate: false,
         });
-        vnc.once("connect", () => {
-            const socket = new WebSocket(url.toString(), {
-                headers: { Authorization: `Bearer ${this.settings.apiToken}` },
-                handshakeTimeout: 20_000,
-                perMessageDeflate: false,
+        vnc.on("error", (err) => {
+            this.log.debug(`reverse dial: the VNC connection failed: ${describeError(err)}`);
+            socket.close(1011, "VNC connection failed");
+        });
+        socket.binaryType = "nodebuffer";
+        socket.on("unexpected-response", (_req, res) => {
+            res.resume();
+            fail(`non-101 response ${res.statusCode}`);
+            socket.terminate();
+            vnc.destroy();
+        });
+        socket.once("error", (err) => {
+            if (socket.readyState !== WebSocket.OPEN) fail(describeError(err));
+            vnc.destroy();
+        });
+        socket.once("open", () => {
+            this.tunnels.add(socket);
+            this.pickedUp += 1;
+            this.log.info(`reverse dial: desktop connection picked up; ${this.tunnels.size} open`);
+            socket.on("message", (data: Buffer) => {
+                // A slow VNC server pauses the WebSocket instead of queueing without bound.
+                if (!vnc.write(data)) {
+                    socket.pause();
+                    vnc.once("drain", () => socket.resume());
+                }
             });
-            ws = socket;
-            socket.binaryType = "nodebuffer";
-            socket.on("unexpected-response", (_req, res) => {
-                res.resume();
-                fail(`non-101 response ${res.statusCode}`);
-                socket.terminate();
+            vnc.on("data", (data: Buffer) => {
+                socket.send(data, { binary: true });
+                if (socket.bufferedAmount > HIGH_WATER_BYTES && !vnc.isPaused()) {
+                    vnc.pause();
+                    const wait = setInterval(() => {
+                        if (socket.bufferedAmount <= HIGH_WATER_BYTES || socket.readyState !== WebSocket.OPEN) {
+                            clearInterval(wait);
+                            vnc.resume();
+                        }
+                    }, 10);
+                }
+            });
+            const close = () => {
+                if (!this.tunnels.delete(socket)) return;
                 vnc.destroy();
-            });
-            socket.once("error", (err) => {
-                if (socket.readyState !== WebSocket.OPEN) fail(describeError(err));
-                vnc.destroy();
-            });
-            socket.once("open", () => {
-                this.tunnels.add(socket);
-                this.pickedUp += 1;
-                this.log.info(`reverse dial: desktop connection picked up; ${this.tunnels.size} open`);
-                socket.on("message", (data: Buffer) => {
-                    // A slow VNC server pauses the WebSocket instead of queueing without bound.
-                    if (!vnc.write(data)) {
-                        socket.pause();
-                        vnc.once("drain", () => socket.resume());
-                    }
-                });
-                vnc.on("data", (data: Buffer) => {
-                    socket.send(data, { binary: true });
-                    if (socket.bufferedAmount > HIGH_WATER_BYTES && !vnc.isPaused()) {
-                        vnc.pause();
-                        const wait = setInterval(() => {
-                            if (socket.bufferedAmount <= HIGH_WATER_BYTES || socket.readyState !== WebSocket.OPEN) {
-                                clearInterval(wait);
-                                vnc.resume();
-                            }
-                        }, 10);
-                    }
-                });
-                const close = () => {
-                    if (!this.tunnels.delete(socket)) return;
-                    vnc.destroy();
-                    socket.close();
-                    this.log.info(`reverse dial: desktop connection closed; ${this.tunnels.size} open`);
-                };
-                vnc.on("close", close);
-                socket.on("close", close);
-            });
+                socket.close();
+                this.log.info(`reverse dial: desktop connection closed; ${this.tunnels.size} open`);
+            };
+            vnc.on("close", close);
+            socket.on("close", close);
+            // connectWhenReady left it paused with the banner unread: now it has somewhere to go.
+            vnc.resume();
         });
     }
 }

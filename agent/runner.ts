@@ -9,7 +9,8 @@ import { Dispatcher, PasswordSetter } from "./dispatcher";
 import type { HealthReport } from "./health";
 import type { Logger } from "./log";
 import { runnerSocketUrl } from "./protocol";
-import { RdpTunnels } from "./rdpTunnels";
+import { DESKTOP_RETRY_MS, DESKTOP_WAIT_MS, NOT_SUPERVISED, Readiness } from "./localServer";
+import { RdpTunnels, TUNNEL_IDLE_MS } from "./rdpTunnels";
 import { ReverseDial, RevdialTiming } from "./revdial";
 import { SessionHost, Sessions } from "./sessions";
 import type { AgentSettings } from "./settings";
@@ -32,6 +33,9 @@ export interface RunnerDeps {
     readonly connectXrdp?: () => net.Socket;
     /** Connects to the local VNC server. */
     readonly connectVnc?: () => net.Socket;
+    /** The desktop's supervisors: whether x11vnc and xrdp accept connections now (none: the connection tries alone tell). */
+    readonly vnc?: Readiness;
+    readonly xrdp?: Readiness;
     readonly timing?: LinkTiming;
     readonly revdialTiming?: RevdialTiming;
 }
@@ -55,16 +59,31 @@ export class RunnerCore {
             settings.apiHost,
             (text) => void this.dispatcher.handle(text),
             log,
-            { timing: deps.timing, onDisconnect: () => this.tunnels.closeAll("the control-plane link dropped") },
+            {
+                timing: deps.timing,
+                onDisconnect: () => this.tunnels.closeAll("the control-plane link dropped"),
+                // A reconnect may be to a restarted or upgraded control plane: one that had no reverse dial may have one now.
+                onConnect: () => {
+                    if (this.link.state.connects > 1) this.revdial.askAgain();
+                },
+            },
         );
         this.link = link;
-        this.tunnels = new RdpTunnels(link, (id) => id === settings.runnerId || this.sessions.has(id), log.child("rdp"), deps.connectXrdp);
+        this.tunnels = new RdpTunnels(
+            link,
+            (id) => id === settings.runnerId || this.sessions.has(id),
+            log.child("rdp"),
+            deps.connectXrdp,
+            TUNNEL_IDLE_MS,
+            { readiness: deps.xrdp ?? NOT_SUPERVISED, wait: { waitMs: DESKTOP_WAIT_MS, retryMs: DESKTOP_RETRY_MS } },
+        );
         this.dispatcher = new Dispatcher(settings.runnerId, this.sessions, deps.passwords, (frame) => link.send(frame), this.tunnels, log);
         this.revdial = new ReverseDial(
             { apiHost: settings.apiHost, apiToken: settings.apiToken, runnerId: settings.runnerId, mode: settings.revdial },
             log.child("revdial"),
             deps.connectVnc,
             deps.revdialTiming,
+            deps.vnc,
         );
     }
 

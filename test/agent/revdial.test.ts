@@ -7,6 +7,7 @@ import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import type WebSocket from "ws";
 import { Redactor, createLogger } from "../../agent/log";
+import type { Readiness } from "../../agent/localServer";
 import { DEFAULT_REVDIAL_TIMING, ReverseDial, classifyAnswer } from "../../agent/revdial";
 import type { RevdialMode } from "../../agent/settings";
 import { FakeControlPlane } from "../support/fakeControlPlane";
@@ -35,31 +36,63 @@ afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** A loopback port nothing listens on (taken, then released). */
+async function deadPort(): Promise<number> {
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((r) => closed.close(() => r()));
+    return port;
+}
+
 async function start(
-    options: { revdial?: "present" | "absent-404" | "absent-webpage"; mode?: RevdialMode; token?: string; vncPort?: number } = {},
+    options: {
+        revdial?: "present" | "absent-404" | "absent-webpage";
+        mode?: RevdialMode;
+        token?: string;
+        vncPort?: number;
+        vncReady?: Readiness;
+        desktopWaitMs?: number;
+        runnerId?: string;
+        controlPlane?: FakeControlPlane;
+    } = {},
 ) {
-    const controlPlane = new FakeControlPlane({
-        token: NASTY_TOKEN,
-        prefix: "/helix",
-        revdial: options.revdial ?? "present",
-        keepAliveMs: 100,
-    });
-    await controlPlane.listen("127.0.0.1");
+    const controlPlane =
+        options.controlPlane ??
+        new FakeControlPlane({
+            token: NASTY_TOKEN,
+            prefix: "/helix",
+            revdial: options.revdial ?? "present",
+            keepAliveMs: 100,
+        });
+    if (!options.controlPlane) await controlPlane.listen("127.0.0.1");
     const vnc = new StubVnc();
     await vnc.listen();
     const lines: string[] = [];
     const redactor = new Redactor();
     redactor.add(NASTY_TOKEN);
     const dial = new ReverseDial(
-        { apiHost: controlPlane.apiHost(), apiToken: options.token ?? NASTY_TOKEN, runnerId: RUNNER_ID, mode: options.mode ?? "auto" },
+        {
+            apiHost: controlPlane.apiHost(),
+            apiToken: options.token ?? NASTY_TOKEN,
+            runnerId: options.runnerId ?? RUNNER_ID,
+            mode: options.mode ?? "auto",
+        },
         createLogger("debug", redactor, (l) => lines.push(l)),
         () => net.connect({ host: "127.0.0.1", port: options.vncPort ?? vnc.port }),
-        { ...DEFAULT_REVDIAL_TIMING, keepAliveMs: 100, deadAfterMs: 1000, unsupportedRetryMs: 60_000 },
+        {
+            ...DEFAULT_REVDIAL_TIMING,
+            keepAliveMs: 100,
+            deadAfterMs: 1000,
+            unsupportedRetryMs: 60_000,
+            desktopWaitMs: options.desktopWaitMs ?? DEFAULT_REVDIAL_TIMING.desktopWaitMs,
+        },
+        options.vncReady,
     );
     dial.start();
     cleanups.push(async () => {
         await dial.stop();
-        await controlPlane.close();
+        if (!options.controlPlane) await controlPlane.close();
         await new Promise<void>((r) => vnc.server.close(() => r()));
     });
     return { controlPlane, dial, lines, vnc };
@@ -92,6 +125,8 @@ describe("the reverse dial", () => {
     it("opens the control connection with the runner token and answers keep-alives with its own", async () => {
         const { controlPlane, dial } = await start();
         await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        // The control plane adopts the connection as it answers; the runner reads the answer after.
+        await eventually("the runner to read the answer", () => dial.state.status === "up");
         expect(dial.state).toMatchObject({ mode: "auto", status: "up", lastError: null, tunnels: 0 });
         await eventually(
             "the runner's keep-alives",
@@ -122,16 +157,80 @@ describe("the reverse dial", () => {
         sockets.forEach((ws) => ws.close());
     });
 
-    it("answers pickup-failed with the reason when the VNC server does not answer", async () => {
-        const closed = net.createServer();
-        await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
-        const deadPort = (closed.address() as AddressInfo).port;
-        await new Promise<void>((r) => closed.close(() => r()));
-        const { controlPlane } = await start({ vncPort: deadPort });
+    it("waits for a VNC server that is starting: a pick-up that arrives before it listens succeeds once it does", async () => {
+        const port = await deadPort();
+        const { controlPlane, dial, lines } = await start({ vncPort: port });
+        await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        const pickup = controlPlane.dialRunner(RUNNER_ID);
+        pickup.catch(() => undefined);
+        // The pick-up has met a refused connection and waits: only now does the VNC server start.
+        await eventually("the pick-up to wait", () => lines.some((l) => l.includes("a pick-up waits for the local VNC server")));
+        const late = new StubVnc();
+        await new Promise<void>((r) => late.server.listen(port, "127.0.0.1", r));
+        cleanups.push(() => new Promise<void>((r) => late.server.close(() => r())));
+        const ws = await pickup;
+        expect((await firstMessage(ws)).toString()).toBe(RFB_BANNER);
+        expect(dial.state).toMatchObject({ tunnels: 1, pickedUp: 1 });
+        expect(controlPlane.revdialControls[0].received.filter((l) => l.includes("pickup-failed"))).toEqual([]);
+        ws.close();
+    });
+
+    it("does not bridge a VNC server that accepts but closes before its banner (a dying x11vnc): waits for one that speaks", async () => {
+        let accepted = 0;
+        const dying = net.createServer((socket) => {
+            accepted += 1;
+            socket.on("error", () => undefined);
+            if (accepted <= 2) socket.destroy();
+            else socket.write(RFB_BANNER);
+        });
+        await new Promise<void>((r) => dying.listen(0, "127.0.0.1", r));
+        cleanups.push(() => new Promise<void>((r) => dying.close(() => r())));
+        const { controlPlane, dial, lines } = await start({ vncPort: (dying.address() as AddressInfo).port });
+        await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        const ws = await controlPlane.dialRunner(RUNNER_ID);
+        expect((await firstMessage(ws)).toString()).toBe(RFB_BANNER);
+        expect(accepted).toBe(3);
+        expect(dial.state).toMatchObject({ tunnels: 1, pickedUp: 1 });
+        expect(
+            lines.some((l) => l.includes("a pick-up waits for the local VNC server (the connection closed before the server spoke)")),
+        ).toBe(true);
+        ws.close();
+    });
+
+    it("waits for the VNC server's supervisor, and reports the desktop waiting, not up, until it is ready", async () => {
+        let ready = false;
+        const wake = new Set<() => void>();
+        const vncReady: Readiness = {
+            get ready() {
+                return ready;
+            },
+            whenReady: () => new Promise<boolean>((r) => wake.add(() => r(true))),
+        };
+        const { controlPlane, dial, lines } = await start({ vncReady });
+        await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        // Open, but the desktop is not reachable: "waiting", never "up".
+        await eventually("the runner to read the answer", () => lines.some((l) => l.includes("reverse dial open")));
+        expect(dial.state).toMatchObject({ status: "waiting", lastError: null });
+        const pickup = controlPlane.dialRunner(RUNNER_ID);
+        await eventually("the pick-up to wait", () =>
+            lines.some((l) => l.includes("a pick-up waits for the local VNC server (it is starting)")),
+        );
+        ready = true;
+        wake.forEach((w) => w());
+        const ws = await pickup;
+        expect((await firstMessage(ws)).toString()).toBe(RFB_BANNER);
+        expect(dial.state).toMatchObject({ status: "up", tunnels: 1 });
+        ws.close();
+    });
+
+    it("answers pickup-failed with the reason when the VNC server does not answer within the bound", async () => {
+        const { controlPlane, lines } = await start({ vncPort: await deadPort(), desktopWaitMs: 300 });
         await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
         await expect(controlPlane.dialRunner(RUNNER_ID)).rejects.toThrow(
-            /revdial listener failed to pick up connection: the local VNC server did not answer: connect ECONNREFUSED/,
+            /revdial listener failed to pick up connection: the local VNC server did not answer within 0.3 s: connect ECONNREFUSED/,
         );
+        // It waited first: a refused try, then more until the bound.
+        expect(lines.some((l) => l.includes("a pick-up waits for the local VNC server (connect ECONNREFUSED"))).toBe(true);
         const failed = JSON.parse(controlPlane.revdialControls[0].received.find((l) => l.includes("pickup-failed"))!);
         expect(failed).toEqual({
             command: "pickup-failed",
@@ -147,9 +246,9 @@ describe("the reverse dial", () => {
         await eventually(
             "a second control connection",
             () => controlPlane.revdialRequests >= 2 && controlPlane.revdialRunnerIds().length === 1,
-            3000,
+            10_000,
         );
-        expect(dial.state.status).toBe("up");
+        await eventually("the runner to read the answer", () => dial.state.status === "up");
         expect(lines.some((l) => l.includes("reverse dial down: the control connection closed; dialing again"))).toBe(true);
     });
 
@@ -169,8 +268,15 @@ describe("the reverse dial", () => {
         async (revdial) => {
             const { dial, lines, controlPlane } = await start({ revdial });
             await eventually("unsupported", () => dial.state.status === "unsupported");
-            await new Promise((r) => setTimeout(r, 1500));
-            expect(controlPlane.revdialRequests).toBe(1);
+            // The observation window: a dialer switched on explicitly, against the same control plane,
+            // asks three times (backing off from 100 ms, as any failure does). One that kept asking
+            // after "unsupported" would have asked again in that time too.
+            await start({ controlPlane, mode: "on", runnerId: "external-zed-unit-on" });
+            await eventually(
+                "three requests of the dialer switched on",
+                () => controlPlane.revdialRequestLog.filter((id) => id === "external-zed-unit-on").length >= 3,
+            );
+            expect(controlPlane.revdialRequestLog.filter((id) => id === RUNNER_ID)).toHaveLength(1);
             expect(lines.filter((l) => l.includes("reverse dial not offered"))).toHaveLength(1);
             expect(dial.state.lastError).toMatch(/404|web page/);
         },
@@ -178,14 +284,19 @@ describe("the reverse dial", () => {
 
     it("keeps asking, loudly, when the reverse dial is switched on explicitly", async () => {
         const { dial, controlPlane } = await start({ revdial: "absent-404", mode: "on" });
-        await eventually("several attempts", () => controlPlane.revdialRequests >= 3, 5000);
+        await eventually("several attempts", () => controlPlane.revdialRequests >= 3, 10_000);
         expect(dial.state.status).toBe("down");
     });
 
     it("opens nothing when switched off", async () => {
         const { dial, controlPlane } = await start({ mode: "off" });
-        await new Promise((r) => setTimeout(r, 300));
-        expect(controlPlane.revdialRequests).toBe(0);
+        // The observation window: a dialer started after it opens its control connection and trades
+        // keep-alives; one switched off that dialed anyway would have been first.
+        await start({ controlPlane, runnerId: "external-zed-unit-after" });
+        await eventually("the later dialer's keep-alives", () =>
+            controlPlane.revdialControls.some((c) => c.runnerId === "external-zed-unit-after" && c.received.length >= 2),
+        );
+        expect(controlPlane.revdialRequestLog).toEqual(["external-zed-unit-after"]);
         expect(dial.state.status).toBe("off");
     });
 });

@@ -81,6 +81,12 @@ export interface FakeControlPlaneOptions {
     readonly revdial?: "present" | "absent-404" | "absent-webpage";
     /** The reverse dial's keep-alive interval (18 s in Helix). */
     readonly keepAliveMs?: number;
+    /**
+     * Called as soon as a runner's reverse-dial control connection is adopted, before anything
+     * else: a real rc8 sends its password configuration and users open desktops the moment a
+     * runner appears, so a test dials here to be as quick as it is.
+     */
+    readonly onRevdial?: (runnerId: string) => void;
 }
 
 /** Helix's web UI index page, what a path the API does not route answers with. */
@@ -106,6 +112,10 @@ export class FakeControlPlane {
     readonly revdialControls: RevdialControl[] = [];
     /** Control requests at /api/v1/revdial, answered or not. */
     revdialRequests = 0;
+    /** The runnerid of each control request at /api/v1/revdial, in order ("" when it had none). */
+    readonly revdialRequestLog: string[] = [];
+    /** The reply subject of every response a runner sent, in the order they arrived. */
+    readonly responseSubjects: string[] = [];
     /** Every status the revdial endpoint answered a refused request with. */
     readonly revdialRefusals: number[] = [];
     private readonly pickups = new Map<string, { resolve: (ws: WebSocket) => void; reject: (err: Error) => void }>();
@@ -176,6 +186,7 @@ export class FakeControlPlane {
         this.revdialRequests += 1;
         const [requestLine, ...headerLines] = head.split("\r\n");
         const url = new URL(requestLine.split(" ")[1] ?? "/", "http://control-plane");
+        this.revdialRequestLog.push(url.searchParams.get("runnerid") ?? "");
         const header = (name: string) =>
             headerLines
                 .find((l) => l.toLowerCase().startsWith(`${name}:`))
@@ -216,6 +227,7 @@ export class FakeControlPlane {
         };
         this.revdialControls.push(control);
         socket.write(`${JSON.stringify({ command: "keep-alive" })}\n`);
+        this.options.onRevdial?.(runnerId);
         let buffered = "";
         socket.on("data", (data: Buffer) => {
             buffered += data.toString();
@@ -348,6 +360,7 @@ export class FakeControlPlane {
             return;
         }
         if (typeof envelope.reply !== "string") return;
+        this.responseSubjects.push(envelope.reply);
         const payload = Buffer.from(envelope.payload ?? "", "base64");
         const waiting = this.pending.get(envelope.reply);
         if (waiting) {

@@ -21,17 +21,31 @@ export class StubXrdp {
         socket.on("error", () => undefined);
     });
 
-    async listen(): Promise<number> {
-        await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-        return (this.server.address() as AddressInfo).port;
+    private port = 0;
+
+    /** Listens on `port` (any free one by default); returns it. */
+    async listen(port = 0): Promise<number> {
+        await new Promise<void>((resolve) => this.server.listen(port, "127.0.0.1", resolve));
+        this.port = (this.server.address() as AddressInfo).port;
+        return this.port;
+    }
+
+    /** A loopback port free now (taken, then released): where an xrdp that starts late will listen. */
+    async freePort(): Promise<number> {
+        const probe = net.createServer();
+        await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+        const { port } = probe.address() as AddressInfo;
+        await new Promise<void>((resolve) => probe.close(() => resolve()));
+        return port;
     }
 
     connect(): net.Socket {
-        return net.connect({ host: "127.0.0.1", port: (this.server.address() as AddressInfo).port });
+        return net.connect({ host: "127.0.0.1", port: this.port });
     }
 
     async close(): Promise<void> {
         for (const c of this.connections) c.socket.destroy();
+        if (!this.server.listening) return;
         await new Promise<void>((resolve) => this.server.close(() => resolve()));
     }
 }
