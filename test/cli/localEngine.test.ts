@@ -80,7 +80,7 @@ describe("a stack with docker:host", () => {
 
 it("plan warns about a key in a misspelt namespace", () => {
     expect(renderPlan("typo")).toContain(
-        "Warnings:\n  - zed_runner:replicas is ignored: it is in namespace zed_runner, not zed-runner. If it was meant for zed-runner, " +
+        "\n  - zed_runner:replicas is ignored: it is in namespace zed_runner, not zed-runner. If it was meant for zed-runner, " +
             "set it as zed-runner:replicas (`pulumi config rm zed_runner:replicas`, then `pulumi config set replicas ...`).",
     );
 });

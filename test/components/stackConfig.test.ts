@@ -1,6 +1,8 @@
 // The program's config loader under Pulumi's mocks: warnings about keys in a misspelt
 // namespace reach Pulumi's log, and the stack's docker:* keys are left to the default
 // provider, so the local placement is declared as it always was.
+import * as os from "node:os";
+import { sanitizeHostName } from "../../components/configDefaults";
 import { MINIMAL } from "../fixtures/configs";
 import { MockEngine, allRegistered, installMocks, promiseOf, stackConfig } from "../support/mocks";
 
@@ -39,6 +41,7 @@ describe("loadStackConfig", () => {
             "docker:host": "unix:///var/run/docker.sock",
             "random:seed": "1",
             "team:owner": "ops",
+            "zed-runner:hostName": "box",
         });
         expect(warnings).toEqual([
             "zed_runner:replicas is ignored: it is in namespace zed_runner, not zed-runner. If it was meant for zed-runner, " +
@@ -48,6 +51,16 @@ describe("loadStackConfig", () => {
             "helix:runnerIdPrefix is ignored: it is in namespace helix, not zed-runner. If it was meant for zed-runner, " +
                 "set it as zed-runner:runnerIdPrefix (`pulumi config rm helix:runnerIdPrefix`, then `pulumi config set runnerIdPrefix ...`).",
         ]);
+    });
+
+    it("warns through Pulumi's log when hostName is unset, so runner IDs would follow the machine running pulumi up", async () => {
+        const machine = sanitizeHostName(os.hostname());
+        const { warnings } = await runWith({});
+        expect(warnings).toEqual([
+            `hostName is not set, so runner IDs carry this machine's name (${machine}): a pulumi up from another machine would replace every runner. ` +
+                `Pin it with \`pulumi config set hostName ${machine}\` (npm run deploy does so on first deploy).`,
+        ]);
+        expect((await runWith({ "zed-runner:hostName": "box" })).warnings).toEqual([]);
     });
 
     it("leaves docker:host to the default provider: no explicit provider, the same runner names", async () => {

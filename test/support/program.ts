@@ -1,5 +1,7 @@
 // Runs the whole program (index.ts) under Pulumi's mocks with a given stack config,
 // the way `pulumi up` would, and returns what it registered and exported.
+import * as os from "node:os";
+import { unpinnedHostName } from "../../components/configWarnings";
 import { MockEngine, allRegistered, installMocks, promiseOf, stackConfig } from "./mocks";
 
 export type Program = typeof import("../../index");
@@ -26,7 +28,11 @@ export async function runProgram(
     const engine = await installMocks(pulumi, stack);
     existingNetworks.forEach((n) => engine.existingNetworks.add(n));
     swarmNetworks.forEach((n) => engine.swarmNetworks.add(n));
-    pulumi.runtime.setAllConfig(stackConfig(config), ["zed-runner:apiToken", "zed-runner:registryPassword"]);
+    // A stack deployed with `npm run deploy` has its hostName pinned: pin the one the program would
+    // take (same runner IDs), so that its "hostName is not set" warning is not printed by every test.
+    const pinned = unpinnedHostName(config, os.hostname());
+    const withHostName = pinned === undefined ? config : { ...config, hostName: pinned };
+    pulumi.runtime.setAllConfig(stackConfig(withHostName), ["zed-runner:apiToken", "zed-runner:registryPassword"]);
     try {
         const program: Program = await engine.run(() => import("../../index"));
         await Promise.all([
