@@ -165,11 +165,10 @@ describe("the control-plane link", () => {
         expect(core.link.state.lastError).toMatch(/closed|ECONNREFUSED|failed/);
         // Gone long enough for the runner to back off to its longest pause (100, 200, 400, 800, then 1000 ms).
         await eventually("five failed dials", () => core.link.state.failedDials >= 5, 20_000);
-        const back = Date.now();
         await controlPlane.listen();
+        // How fast is not asserted (the machine may be busy): the bound itself is backoffMs's, tested above;
+        // npm run bench measures it.
         await eventually("the runner to reconnect", () => core.link.state.connected, 20_000);
-        // Printed, not asserted (the machine may be busy): the bound itself is backoffMs's, tested above.
-        console.log(`reconnected ${Date.now() - back} ms after the control plane returned`);
         expect(core.link.state).toMatchObject({ lastError: null, failedDials: 0, connects: 2 });
         expect(controlPlane.handshakes).toHaveLength(2);
         // A dead control plane is one warning, not one per dial.
