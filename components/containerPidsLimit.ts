@@ -29,17 +29,28 @@ export interface ContainerPidsLimitArgs {
 /** Runs the engine command with a minimal environment: what the Docker CLI and ssh read, never a secret. */
 function runEngineCommand(connection: EngineConnection | undefined, container: string, limit: number): Promise<{ stderr: string }> {
     const { file, args } = pidsLimitCommand(connection, container, limit);
-    const keep = ["PATH", "HOME", "SSH_AUTH_SOCK", "DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"];
+    const keep = [
+        "PATH",
+        "HOME",
+        "SSH_AUTH_SOCK",
+        "DOCKER_HOST",
+        "DOCKER_CONTEXT",
+        "DOCKER_CONFIG",
+        "DOCKER_CERT_PATH",
+        "DOCKER_TLS_VERIFY",
+    ];
     const env = Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k] as string]));
     return new Promise((resolve, reject) => {
         execFile(file, [...args], { env, timeout: 60_000 }, (err, _stdout, stderr) => {
-            if (err) reject(Object.assign(new Error(`${file} ${args.join(" ")} failed: ${String(stderr).trim() || err.message}`), { stderr }));
+            if (err)
+                reject(Object.assign(new Error(`${file} ${args.join(" ")} failed: ${String(stderr).trim() || err.message}`), { stderr }));
             else resolve({ stderr: String(stderr) });
         });
     });
 }
 
-const provider: pulumi.dynamic.ResourceProvider = {
+/** The dynamic provider; exported so the e2e applies a declared limit with the very code `pulumi up` runs. */
+export const pidsLimitProvider: pulumi.dynamic.ResourceProvider & Required<Pick<pulumi.dynamic.ResourceProvider, "create">> = {
     async create(inputs: PidsLimitInputs) {
         await runEngineCommand(inputs.connection, inputs.containerId, inputs.pidsLimit);
         return { id: `${inputs.containerName}-pids-limit`, outs: inputs };
@@ -75,6 +86,6 @@ export class ContainerPidsLimit extends pulumi.dynamic.Resource {
     public readonly containerName!: pulumi.Output<string>;
 
     constructor(name: string, args: ContainerPidsLimitArgs, opts?: pulumi.CustomResourceOptions) {
-        super(provider, name, { ...args, connection: args.connection }, opts, "zed-runner", "ContainerPidsLimit");
+        super(pidsLimitProvider, name, { ...args, connection: args.connection }, opts, "zed-runner", "ContainerPidsLimit");
     }
 }

@@ -118,7 +118,9 @@ describe("a fleet declared with hosts", () => {
         expect([a1.readOnly, b1.readOnly]).toEqual([false, true]);
         expect([a1.securityOpts, b1.securityOpts]).toEqual([[], ["no-new-privileges:true"]]);
         expect([a1.cpuShares, b1.cpuShares]).toEqual([undefined, 512]);
-        const limits = ["gpu-a-runner-1", "gpu-b-runner-1", "gpu-c-runner-1"].map((n) => engine.byName(`zed-runner-${n}-pids-limit`).inputs);
+        const limits = ["gpu-a-runner-1", "gpu-b-runner-1", "gpu-c-runner-1"].map(
+            (n) => engine.byName(`zed-runner-${n}-pids-limit`).inputs,
+        );
         expect(limits.map((l) => [l.pidsLimit, l.connection])).toEqual([
             [4096, { host: "ssh://ops@gpu-a.example.com" }],
             [1024, { host: "ssh://ops@gpu-b.example.com:2222" }],

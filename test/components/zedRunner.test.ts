@@ -163,7 +163,11 @@ describe("ZedRunner", () => {
         ]);
         const limit = engine.byName("zed-runner-runner-2-pids-limit");
         expect(limit.type).toBe("pulumi-nodejs:dynamic/zed-runner:ContainerPidsLimit");
-        expect(limit.inputs).toMatchObject({ containerId: "zed-runner-runner-2-id", containerName: "helix-zed-agent-test-2", pidsLimit: 1024 });
+        expect(limit.inputs).toMatchObject({
+            containerId: "zed-runner-runner-2-id",
+            containerName: "helix-zed-agent-test-2",
+            pidsLimit: 1024,
+        });
         expect(limit.inputs.connection).toBeUndefined();
     });
 
