@@ -170,7 +170,10 @@ export class DesktopPasswords {
 
     constructor(
         private readonly file: string = VNC_PASSWORD_FILE,
-        private readonly setUserPassword: (password: string) => Promise<void> = (pw) => run("chpasswd", [], `${DESKTOP_USER.name}:${pw}\n`),
+        // No login reads user zed's Unix password: xrdp relays the RDP login's password to x11vnc
+        // (image/xrdp.ini: libvnc, password=ask). So none is set by default, which also keeps /etc
+        // read-only (config: readOnlyRootFilesystem), where chpasswd could not write /etc/shadow.
+        private readonly setUserPassword: (password: string) => Promise<void> = async () => undefined,
         private readonly owner: { uid: number; gid: number } | undefined = DESKTOP_USER,
     ) {}
 

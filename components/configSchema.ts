@@ -5,7 +5,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { hostAddressProblem, hostNameProblem, isLoopbackHost, normalizeDockerHost } from "./addresses";
-import { IMAGE_DEFAULTS, MAX_PORTS_PER_RUNNER, workspaceDirProblem } from "./imageContract";
+import { IMAGE_DEFAULTS, MAX_PORTS_PER_RUNNER, RUNNER_HARDENING_DEFAULTS, workspaceDirProblem } from "./imageContract";
 
 export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -178,6 +178,20 @@ const fields = {
             .max(1024, { error: "must be a number of CPUs from 0.01 to 1024" }),
     ),
     persistWorkspaces: flag,
+    // Runtime hardening (issue #20, Docker's CIS benchmark 5.12, 5.13, 5.26, 5.29): what a runner can live without.
+    readOnlyRootFilesystem: flag,
+    noNewPrivileges: flag,
+    pidsLimit: integer(0, 4_194_304, "a number of processes (0 for no limit)"),
+    cpuShares: (() => {
+        const message = "must be 0 (Docker's default weight, 1024) or a relative CPU weight from 2 to 262144";
+        return z.preprocess(
+            asInteger,
+            z
+                .number({ error: message })
+                .int({ error: message })
+                .refine((v) => v === 0 || (v >= 2 && v <= 262_144), { error: message }),
+        );
+    })(),
     registry: z.string().regex(REGISTRY, {
         error: "must be a registry address every node can pull from, such as registry.example.com, registry.example.com:5000 or registry.example.com/team",
     }),
@@ -214,6 +228,10 @@ export const HOST_OVERRIDABLE_KEYS = [
     "memoryMb",
     "shmSizeMb",
     "cpus",
+    "readOnlyRootFilesystem",
+    "noNewPrivileges",
+    "pidsLimit",
+    "cpuShares",
 ] as const satisfies readonly (keyof typeof fields)[];
 export type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
 
@@ -387,6 +405,10 @@ export const KEY_SCHEMAS = {
     shmSizeMb: fields.shmSizeMb.default(1024),
     cpus: fields.cpus.optional(),
     persistWorkspaces: fields.persistWorkspaces.default(false),
+    readOnlyRootFilesystem: fields.readOnlyRootFilesystem.default(true),
+    noNewPrivileges: fields.noNewPrivileges.default(true),
+    pidsLimit: fields.pidsLimit.default(RUNNER_HARDENING_DEFAULTS.pidsLimit),
+    cpuShares: fields.cpuShares.default(RUNNER_HARDENING_DEFAULTS.cpuShares),
     networks: fields.networks.default([]),
     hosts: hosts.optional(),
     swarm: swarm.optional(),

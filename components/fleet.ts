@@ -77,7 +77,7 @@ export function declareFleet(
         const provider = new docker.Provider(`docker-${host.name}`, providerArgs(host.connection));
         return new ZedRunner(
             `zed-runner-${host.name}`,
-            { settings: host.settings, apiToken: token, context, runners: plans[i].runners },
+            { settings: host.settings, apiToken: token, context, runners: plans[i].runners, connection: host.connection },
             { provider },
         );
     });

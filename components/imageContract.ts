@@ -85,6 +85,43 @@ export const SECRET_FILES = {
     passwordSeed: "/run/secrets/zed-runner-password-seed",
 } as const;
 
+/**
+ * Where a runner writes at run time, for a read-only root file system (config:
+ * readOnlyRootFilesystem). Everything else in the image is only read.
+ * - tmpfs (memory, gone when the container stops): /tmp holds the X server's lock and
+ *   socket; /run the agent's state (STATE_DIR: password file, TLS and xrdp keys, xrdp's
+ *   PID file). /tmp keeps exec: tools a session starts may run what they unpack there.
+ * - volumes (disk, anonymous: they live as long as the container, as its writable layer
+ *   did): the desktop user's home (X cookie, Zed's settings, data, extensions and
+ *   caches) and /workspace; the workspace folder gets one too (or its named volume
+ *   with persistWorkspaces), so clones never fill memory.
+ */
+export const WRITABLE_PATHS = {
+    tmpfs: {
+        "/tmp": "rw,exec,nosuid,nodev,mode=1777",
+        "/run": "rw,noexec,nosuid,nodev,mode=755",
+    },
+    volumes: [DESKTOP_USER.home, ...EXTRA_WORK_ROOTS],
+} as const;
+
+/**
+ * Where xrdp-keygen writes xrdp's RSA keys: /etc/xrdp/rsakeys.ini in the image is a link
+ * to this file, so the keys are made per container on a read-only root file system.
+ */
+export const XRDP_RSA_KEYS = `${STATE_DIR}/rsakeys.ini`;
+
+/**
+ * Runtime hardening defaults (config: pidsLimit, cpuShares). pidsLimit: a runner with a
+ * session uses well under 200 processes and threads (docs/BENCHMARKS.md); 1024 leaves room
+ * for builds and language servers and stops a fork bomb long before the host's limit.
+ * cpuShares: half Docker's default weight, so under contention busy runners yield to the
+ * control plane and other containers on the host, and use every idle CPU otherwise.
+ */
+export const RUNNER_HARDENING_DEFAULTS = { pidsLimit: 1024, cpuShares: 512 } as const;
+
+/** The security option that stops a process gaining privileges through setuid binaries or file capabilities. */
+export const NO_NEW_PRIVILEGES = "no-new-privileges:true";
+
 /** Defaults the image applies when the environment leaves a value out. */
 export const IMAGE_DEFAULTS = {
     concurrency: 1,

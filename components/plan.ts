@@ -3,7 +3,7 @@
 // for every value the component, the outputs and the operator commands show.
 import { isEveryInterface } from "./addresses";
 import type { RunnerSettings } from "./configDefaults";
-import { CONTAINER_PORTS, DISPLAY, ENV, HEALTHCHECK_COMMAND, HEALTH_PATH } from "./imageContract";
+import { CONTAINER_PORTS, DISPLAY, ENV, HEALTHCHECK_COMMAND, HEALTH_PATH, NO_NEW_PRIVILEGES, WRITABLE_PATHS } from "./imageContract";
 
 /** Label keys put on every runner container, so tools can find a stack's runners. */
 export const LABELS = {
@@ -54,6 +54,45 @@ export interface RunnerEndpoints {
     readonly vnc: string | undefined;
     /** URL of the runner's health endpoint. */
     readonly health: string;
+}
+
+/**
+ * How a runner is confined beyond its memory and CPU limits (issue #20: Docker's CIS
+ * benchmark 5.12, 5.13, 5.26 and 5.29), for containers and, where Swarm has them, services.
+ */
+export interface RunnerHardening {
+    /** The root file system is mounted read-only; the runner writes only to `tmpfs` and `scratchVolumes`. */
+    readonly readOnlyRootFilesystem: boolean;
+    /** `no-new-privileges`, or nothing. */
+    readonly securityOpts: readonly string[];
+    /** The most processes and threads the runner's cgroup may hold; undefined for no limit. */
+    readonly pidsLimit: number | undefined;
+    /** Relative CPU weight; undefined for Docker's default. */
+    readonly cpuShares: number | undefined;
+    /** tmpfs mounts and their options; empty with a writable root file system. */
+    readonly tmpfs: Readonly<Record<string, string>>;
+    /** Folders given an anonymous volume each (removed with the container); empty with a writable root file system. */
+    readonly scratchVolumes: readonly string[];
+}
+
+function isInsideFolder(dir: string, root: string): boolean {
+    return dir === root || dir.startsWith(`${root}/`);
+}
+
+/** The runner's confinement for these settings. Depends on nothing but them, so it never moves a runner's identity. */
+export function runnerHardening(settings: RunnerSettings): RunnerHardening {
+    const readOnly = settings.readOnlyRootFilesystem;
+    // The workspace needs disk of its own unless a named volume (persistWorkspaces) or a scratch volume already holds it.
+    const workspaceCovered =
+        settings.persistWorkspaces || WRITABLE_PATHS.volumes.some((root) => isInsideFolder(settings.workspaceDir, root));
+    return {
+        readOnlyRootFilesystem: readOnly,
+        securityOpts: settings.noNewPrivileges ? [NO_NEW_PRIVILEGES] : [],
+        pidsLimit: settings.pidsLimit > 0 ? settings.pidsLimit : undefined,
+        cpuShares: settings.cpuShares > 0 ? settings.cpuShares : undefined,
+        tmpfs: readOnly ? { ...WRITABLE_PATHS.tmpfs } : {},
+        scratchVolumes: readOnly ? [...WRITABLE_PATHS.volumes, ...(workspaceCovered ? [] : [settings.workspaceDir])] : [],
+    };
 }
 
 /** Everything about one runner that is not a secret. */

@@ -137,3 +137,12 @@ export function imageRegistryServer(reference: string): string {
 export function pushedImageName(registry: string, stackName: string): string {
     return `${registry}/${IMAGE_REPOSITORY}:${stackName}`;
 }
+
+/**
+ * The mode in a tmpfs option string ("rw,mode=1777"), as the number Swarm's tmpfs options
+ * take; Swarm has no other tmpfs options (its tmpfs mounts are always nosuid and nodev).
+ */
+export function tmpfsMode(options: string): number | undefined {
+    const mode = /(?:^|,)mode=([0-7]{3,4})(?:,|$)/.exec(options)?.[1];
+    return mode === undefined ? undefined : parseInt(mode, 8);
+}

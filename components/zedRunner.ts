@@ -6,7 +6,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RunnerSettings } from "./config";
+import { ContainerPidsLimit } from "./containerPidsLimit";
 import { PROJECT_ROOT } from "./paths";
+import type { EngineConnection } from "./pidsLimitCommand";
 import {
     HEALTHCHECK,
     LABELS,
@@ -17,6 +19,7 @@ import {
     STOP_GRACE_SECONDS,
     WAIT_TIMEOUT_SECONDS,
     planRunners,
+    runnerHardening,
 } from "./plan";
 
 export { PROJECT_ROOT };
@@ -32,6 +35,12 @@ export interface ZedRunnerArgs {
     readonly buildContext?: string;
     /** The runner plan for these settings, when the caller planned already. Defaults to `planRunners(settings, context)`. */
     readonly runners?: readonly RunnerSpec[];
+    /**
+     * The engine the runners run on, as their `docker.Provider` was given it: the PIDs limit is set
+     * there with the engine's own command, which the provider cannot declare. Defaults to the
+     * `docker:host` config, or the local engine.
+     */
+    readonly connection?: EngineConnection;
 }
 
 /** One runner's generated credentials. */
@@ -62,6 +71,8 @@ export class ZedRunner extends pulumi.ComponentResource {
     public readonly credentials: pulumi.Output<RunnerCredentials[]>;
     public readonly network: docker.Network;
     public readonly containers: docker.Container[];
+    /** Each container's PIDs limit, in runner order; empty when pidsLimit is 0. */
+    public readonly pidsLimits: ContainerPidsLimit[];
 
     constructor(name: string, args: ZedRunnerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("zed-runner:index:ZedRunner", name, {}, opts);
@@ -85,6 +96,9 @@ export class ZedRunner extends pulumi.ComponentResource {
             { parent: this },
         );
         const joinedNetworks = settings.networks.map((networkName) => pulumi.output(lookUpNetwork(networkName, { parent: this })));
+
+        const hardening = runnerHardening(settings);
+        const connection = args.connection ?? localEngine();
 
         const credentials: pulumi.Output<RunnerCredentials>[] = [];
         this.containers = this.runners.map((runner) => {
@@ -132,6 +146,15 @@ export class ZedRunner extends pulumi.ComponentResource {
                     cpus: settings.cpus === undefined ? undefined : String(settings.cpus),
                     labels: toLabels(runner.labels),
                     volumes: volume ? [{ volumeName: volume.name, containerPath: settings.workspaceDir }] : undefined,
+                    readOnly: hardening.readOnlyRootFilesystem,
+                    securityOpts: [...hardening.securityOpts],
+                    cpuShares: hardening.cpuShares,
+                    tmpfs: Object.keys(hardening.tmpfs).length > 0 ? { ...hardening.tmpfs } : undefined,
+                    // Anonymous volumes (no source): on disk, removed with the container, like the writable layer they replace.
+                    mounts:
+                        hardening.scratchVolumes.length > 0
+                            ? hardening.scratchVolumes.map((target) => ({ type: "volume", target }))
+                            : undefined,
                 },
                 {
                     parent: this,
@@ -145,6 +168,18 @@ export class ZedRunner extends pulumi.ComponentResource {
             );
         });
         this.credentials = pulumi.secret(pulumi.all(credentials));
+        const pidsLimit = hardening.pidsLimit;
+        this.pidsLimits =
+            pidsLimit === undefined
+                ? []
+                : this.containers.map(
+                      (container, i) =>
+                          new ContainerPidsLimit(
+                              `${name}-runner-${this.runners[i].index}-pids-limit`,
+                              { containerId: container.id, containerName: this.runners[i].containerName, pidsLimit, connection },
+                              { parent: this, dependsOn: [container] },
+                          ),
+                  );
 
         this.registerOutputs({
             runnerIds: this.runnerIds,
@@ -154,6 +189,13 @@ export class ZedRunner extends pulumi.ComponentResource {
             credentials: this.credentials,
         });
     }
+}
+
+/** The engine Pulumi's default Docker provider uses: the `docker:host` config, else the local one (DOCKER_HOST). */
+function localEngine(): EngineConnection | undefined {
+    const config = new pulumi.Config("docker");
+    const host = config.get("host");
+    return host ? { host, certPath: config.get("certPath"), sshOpts: config.getObject<string[]>("sshOpts") } : undefined;
 }
 
 /** Where a built image is pushed, and the account that may push it. */

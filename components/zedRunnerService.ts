@@ -9,7 +9,8 @@ import * as random from "@pulumi/random";
 import type { SwarmTarget } from "./config";
 import { PASSWORD_SEED_LENGTH, deriveDesktopPasswords } from "./desktopPasswords";
 import { PROJECT_ROOT } from "./paths";
-import { HEALTHCHECK, LOG_OPTIONS, PlanContext, STOP_GRACE_SECONDS } from "./plan";
+import { HEALTHCHECK, LOG_OPTIONS, PlanContext, STOP_GRACE_SECONDS, runnerHardening } from "./plan";
+import { tmpfsMode } from "./swarmPlan";
 import { SwarmServicePlan, imageRegistryServer, pushedImageName } from "./swarmPlan";
 import { RunnerCredentials, declareRunnerImage, toLabels } from "./zedRunner";
 
@@ -89,6 +90,9 @@ export class ZedRunnerService extends pulumi.ComponentResource {
             seed.result.apply((value) => plan.runners.map((r) => ({ runnerId: r.runnerId, ...deriveDesktopPasswords(value, r.runnerId) }))),
         );
 
+        // Swarm's container spec (in @pulumi/docker 5.2) takes a read-only root file system and mounts, but has no
+        // security options (no-new-privileges), no PIDs limit and no CPU shares: those apply to plain containers only.
+        const hardening = runnerHardening(settings);
         const networks = settings.networks.map((networkName) => pulumi.output(lookUpSwarmNetwork(networkName, { parent: this })));
         // Root-only files: the agent (root) reads them; Zed, run as the desktop user, cannot.
         const secretFile = (secret: docker.Secret, fileName: string) => ({
@@ -120,8 +124,16 @@ export class ZedRunnerService extends pulumi.ComponentResource {
                         stopGracePeriod: seconds(STOP_GRACE_SECONDS),
                         // As on plain containers: a control plane on the node's own machine as host.docker.internal.
                         hosts: [{ host: "host.docker.internal", ip: "host-gateway" }],
+                        readOnly: hardening.readOnlyRootFilesystem,
                         mounts: [
                             { type: "tmpfs", target: "/dev/shm", tmpfsOptions: { sizeBytes: settings.shmSizeMb * 1024 * 1024 } },
+                            ...Object.entries(hardening.tmpfs).map(([target, options]) => ({
+                                type: "tmpfs",
+                                target,
+                                tmpfsOptions: { mode: tmpfsMode(options) },
+                            })),
+                            // Anonymous volumes: a task's own, on its node, removed with it.
+                            ...hardening.scratchVolumes.map((target) => ({ type: "volume", target })),
                             ...(plan.workspaceVolume
                                 ? [{ type: "volume", source: plan.workspaceVolume, target: settings.workspaceDir }]
                                 : []),

@@ -1,6 +1,7 @@
 // Every zed-runner policy, in the order the README lists them.
 import { Policies } from "@pulumi/policy";
 import { uniqueRunners } from "./fleet";
+import { runnerHardened, runnerPidsLimit } from "./hardening";
 import { healthcheckRequired, imagePinned, logRotation, resourceLimits, restartPolicy } from "./lifecycle";
 import { apiHostTls, noHostTakeover, remoteDesktopNotPublic } from "./network";
 import { runnerTokenNotDefault, runnerTokenSecret } from "./secrets";
@@ -17,4 +18,6 @@ export const policies: Policies = [
     imagePinned,
     apiHostTls,
     uniqueRunners,
+    runnerHardened,
+    runnerPidsLimit,
 ];

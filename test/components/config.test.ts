@@ -39,6 +39,10 @@ describe("parseConfig defaults", () => {
             shmSizeMb: 1024,
             cpus: undefined,
             persistWorkspaces: false,
+            readOnlyRootFilesystem: true,
+            noNewPrivileges: true,
+            pidsLimit: 1024,
+            cpuShares: 512,
             networks: [],
         });
         expect(apiToken).toBe(TEST_TOKEN);
@@ -354,6 +358,10 @@ describe("helpers", () => {
             "shmSizeMb",
             "cpus",
             "persistWorkspaces",
+            "readOnlyRootFilesystem",
+            "noNewPrivileges",
+            "pidsLimit",
+            "cpuShares",
             "networks",
             "hosts",
             "swarm",

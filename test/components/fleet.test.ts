@@ -106,6 +106,27 @@ describe("a fleet declared with hosts", () => {
         expect(a1.ports[0]).toEqual({ internal: 3389, external: 13389, ip: "10.0.0.5", protocol: "tcp" });
         expect(b1.ports[0]).toEqual({ internal: 3389, external: 3389, ip: "127.0.0.1", protocol: "tcp" });
     });
+
+    it("applies per-host hardening overrides to that host only, and sets each host's PIDs limit on that host's engine", async () => {
+        const { engine } = await runProgram({
+            ...MINIMAL,
+            apiHost: "https://helix.example.com",
+            hosts: JSON.stringify([{ ...A, pidsLimit: 4096, cpuShares: 0, readOnlyRootFilesystem: false, noNewPrivileges: false }, B, C]),
+        });
+        const a1 = engine.byName("zed-runner-gpu-a-runner-1").inputs;
+        const b1 = engine.byName("zed-runner-gpu-b-runner-1").inputs;
+        expect([a1.readOnly, b1.readOnly]).toEqual([false, true]);
+        expect([a1.securityOpts, b1.securityOpts]).toEqual([[], ["no-new-privileges:true"]]);
+        expect([a1.cpuShares, b1.cpuShares]).toEqual([undefined, 512]);
+        const limits = ["gpu-a-runner-1", "gpu-b-runner-1", "gpu-c-runner-1"].map(
+            (n) => engine.byName(`zed-runner-${n}-pids-limit`).inputs,
+        );
+        expect(limits.map((l) => [l.pidsLimit, l.connection])).toEqual([
+            [4096, { host: "ssh://ops@gpu-a.example.com" }],
+            [1024, { host: "ssh://ops@gpu-b.example.com:2222" }],
+            [1024, { host: "tcp://gpu-c.example.com:2376", certPath: "/etc/docker/certs/gpu-c" }],
+        ]);
+    });
 });
 
 describe("which resources a fleet change touches", () => {
@@ -113,7 +134,12 @@ describe("which resources a fleet change touches", () => {
         const before = await snapshot([A, B]);
         const after = await snapshot([{ ...A, replicas: 3 }, B]);
         expect(diff(before, after)).toEqual({
-            added: ["zed-runner-gpu-a-runner-3", "zed-runner-gpu-a-runner-3-rdp-password", "zed-runner-gpu-a-runner-3-vnc-password"],
+            added: [
+                "zed-runner-gpu-a-runner-3",
+                "zed-runner-gpu-a-runner-3-pids-limit",
+                "zed-runner-gpu-a-runner-3-rdp-password",
+                "zed-runner-gpu-a-runner-3-vnc-password",
+            ],
             removed: [],
             changed: [],
         });
@@ -126,9 +152,11 @@ describe("which resources a fleet change touches", () => {
             added: [],
             removed: [
                 "zed-runner-gpu-a-runner-3",
+                "zed-runner-gpu-a-runner-3-pids-limit",
                 "zed-runner-gpu-a-runner-3-rdp-password",
                 "zed-runner-gpu-a-runner-3-vnc-password",
                 "zed-runner-gpu-a-runner-4",
+                "zed-runner-gpu-a-runner-4-pids-limit",
                 "zed-runner-gpu-a-runner-4-rdp-password",
                 "zed-runner-gpu-a-runner-4-vnc-password",
             ],
@@ -182,7 +210,12 @@ describe("which resources a fleet change touches", () => {
             return new Map(engine.registrations.map((r) => [r.urn!, JSON.stringify(r.inputs)]));
         };
         expect(diff(await run("2"), await run("3"))).toEqual({
-            added: ["zed-runner-runner-3", "zed-runner-runner-3-rdp-password", "zed-runner-runner-3-vnc-password"],
+            added: [
+                "zed-runner-runner-3",
+                "zed-runner-runner-3-pids-limit",
+                "zed-runner-runner-3-rdp-password",
+                "zed-runner-runner-3-vnc-password",
+            ],
             removed: [],
             changed: [],
         });

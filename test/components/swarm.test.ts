@@ -200,7 +200,18 @@ describe("the program on a swarm, under mocks", () => {
         });
         expect(spec.containerSpec.stopGracePeriod).toBe("30s");
         expect(spec.containerSpec.stopSignal).toBe("SIGTERM");
-        expect(spec.containerSpec.mounts).toEqual([{ type: "tmpfs", target: "/dev/shm", tmpfsOptions: { sizeBytes: 1024 * 1024 * 1024 } }]);
+        // A read-only root file system by default, with tmpfs and anonymous volumes where the runner writes.
+        expect(spec.containerSpec.readOnly).toBe(true);
+        expect(spec.containerSpec.mounts).toEqual([
+            { type: "tmpfs", target: "/dev/shm", tmpfsOptions: { sizeBytes: 1024 * 1024 * 1024 } },
+            { type: "tmpfs", target: "/tmp", tmpfsOptions: { mode: 0o1777 } },
+            { type: "tmpfs", target: "/run", tmpfsOptions: { mode: 0o755 } },
+            { type: "volume", target: "/home/zed" },
+            { type: "volume", target: "/workspace" },
+            { type: "volume", target: "/tmp/zed-workspaces" },
+        ]);
+        // Swarm's container spec has no security options, PIDs limit or CPU shares to declare.
+        expect(spec.containerSpec.privileges).toBeUndefined();
         expect(spec.resources).toEqual({ limits: { memoryBytes: 4096 * 1024 * 1024, nanoCpus: 1.5e9 } });
         expect(spec.restartPolicy).toEqual({ condition: "any", delay: "5s", maxAttempts: 0 });
         expect(spec.logDriver).toEqual({ name: "json-file", options: { "max-size": "10m", "max-file": "3" } });
@@ -331,10 +342,16 @@ describe("the program on a swarm, under mocks", () => {
 
     it("keeps a workspace volume per slot when persistWorkspaces is set", async () => {
         const run = await deploy({ ...config, persistWorkspaces: "true" });
-        expect(service(run).inputs.taskSpec.containerSpec.mounts[1]).toEqual({
-            type: "volume",
-            source: "helix-zed-agent-prod-workspace-{{.Task.Slot}}",
-            target: "/tmp/zed-workspaces",
-        });
+        const mounts = service(run).inputs.taskSpec.containerSpec.mounts;
+        expect(mounts.filter((m: { target: string }) => m.target === "/tmp/zed-workspaces")).toEqual([
+            { type: "volume", source: "helix-zed-agent-prod-workspace-{{.Task.Slot}}", target: "/tmp/zed-workspaces" },
+        ]);
+    });
+
+    it("keeps the root file system writable, with no scratch mounts, when readOnlyRootFilesystem is false", async () => {
+        const run = await deploy({ ...config, readOnlyRootFilesystem: "false" });
+        const containerSpec = service(run).inputs.taskSpec.containerSpec;
+        expect(containerSpec.readOnly).toBe(false);
+        expect(containerSpec.mounts).toEqual([{ type: "tmpfs", target: "/dev/shm", tmpfsOptions: { sizeBytes: 1024 * 1024 * 1024 } }]);
     });
 });

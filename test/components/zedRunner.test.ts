@@ -25,7 +25,12 @@ beforeEach(async () => {
 /** Declares a component and waits until every child has been registered. */
 async function declare(values: Record<string, string> = {}, name = "zed-runner") {
     const component = await engine.run(() => new ZedRunner(name, { settings: settingsWith(values), apiToken: TEST_TOKEN, context }));
-    await Promise.all([promiseOf(component.image), promiseOf(component.credentials), ...component.containers.map((c) => promiseOf(c.urn))]);
+    await Promise.all([
+        promiseOf(component.image),
+        promiseOf(component.credentials),
+        ...component.containers.map((c) => promiseOf(c.urn)),
+        ...component.pidsLimits.map((l) => promiseOf(l.urn)),
+    ]);
     return component;
 }
 
@@ -40,6 +45,7 @@ describe("ZedRunner", () => {
             "docker:index/network:Network": 1,
             "random:index/randomPassword:RandomPassword": 6,
             "docker:index/container:Container": 3,
+            "pulumi-nodejs:dynamic/zed-runner:ContainerPidsLimit": 3,
         });
         expect(engine.registrations.filter((r) => !r.custom).map((r) => r.type)).toEqual(["zed-runner:index:ZedRunner"]);
     });
@@ -140,6 +146,48 @@ describe("ZedRunner", () => {
         expect(container.volumes).toBeUndefined();
     });
 
+    it("confines each runner by default: read-only root, no new privileges, CPU shares, writable scratch, a PIDs limit", async () => {
+        await declare({ replicas: "2" });
+        const container = engine.byName("zed-runner-runner-2").inputs;
+        expect(container.readOnly).toBe(true);
+        expect(container.securityOpts).toEqual(["no-new-privileges:true"]);
+        expect(container.cpuShares).toBe(512);
+        expect(container.tmpfs).toEqual({
+            "/tmp": "rw,exec,nosuid,nodev,mode=1777",
+            "/run": "rw,noexec,nosuid,nodev,mode=755",
+        });
+        expect(container.mounts).toEqual([
+            { type: "volume", target: "/home/zed" },
+            { type: "volume", target: "/workspace" },
+            { type: "volume", target: "/tmp/zed-workspaces" },
+        ]);
+        const limit = engine.byName("zed-runner-runner-2-pids-limit");
+        expect(limit.type).toBe("pulumi-nodejs:dynamic/zed-runner:ContainerPidsLimit");
+        expect(limit.inputs).toMatchObject({
+            containerId: "zed-runner-runner-2-id",
+            containerName: "helix-zed-agent-test-2",
+            pidsLimit: 1024,
+        });
+        expect(limit.inputs.connection).toBeUndefined();
+    });
+
+    it("leaves each protection out when its setting turns it off", async () => {
+        await declare({ readOnlyRootFilesystem: "false", noNewPrivileges: "false", pidsLimit: "0", cpuShares: "0" });
+        const container = engine.byName("zed-runner-runner-1").inputs;
+        expect(container.readOnly).toBe(false);
+        expect(container.securityOpts).toEqual([]);
+        expect(container.cpuShares).toBeUndefined();
+        expect(container.tmpfs).toBeUndefined();
+        expect(container.mounts).toBeUndefined();
+        expect(engine.ofType("pulumi-nodejs:dynamic/zed-runner:ContainerPidsLimit")).toEqual([]);
+    });
+
+    it("takes the PIDs limit and CPU shares from the settings", async () => {
+        await declare({ pidsLimit: "300", cpuShares: "2048" });
+        expect(engine.byName("zed-runner-runner-1").inputs.cpuShares).toBe(2048);
+        expect(engine.byName("zed-runner-runner-1-pids-limit").inputs.pidsLimit).toBe(300);
+    });
+
     it("passes the plan's environment plus the token and this runner's own passwords", async () => {
         await declare({ replicas: "2", concurrency: "2" });
         const env: string[] = unwrapSecret(engine.byName("zed-runner-runner-2").inputs.envs);
@@ -209,6 +257,11 @@ describe("ZedRunner", () => {
         ]);
         expect(engine.byName("zed-runner-runner-2").inputs.volumes).toEqual([
             { volumeName: "helix-zed-agent-test-2-workspace", containerPath: "/work" },
+        ]);
+        // The named volume holds the workspace: no anonymous one beside it.
+        expect(engine.byName("zed-runner-runner-2").inputs.mounts).toEqual([
+            { type: "volume", target: "/home/zed" },
+            { type: "volume", target: "/workspace" },
         ]);
     });
 

@@ -24,7 +24,7 @@ async function runPack(fixtures: Fixture[]): Promise<string[]> {
 }
 
 describe("the policy pack on index.ts", () => {
-    it("has eleven policies with unique names and fix-it descriptions", () => {
+    it("has thirteen policies with unique names and fix-it descriptions", () => {
         expect(policies.map((p) => p.name)).toEqual([
             "runner-token-not-default",
             "runner-token-secret",
@@ -37,6 +37,8 @@ describe("the policy pack on index.ts", () => {
             "image-pinned",
             "api-host-tls",
             "unique-runners",
+            "runner-hardened",
+            "runner-pids-limit",
         ]);
         for (const p of policies) expect(p.description).toMatch(/^Checks that .+Fix/s);
     });

@@ -56,6 +56,11 @@ const HANDLED = new Set([
     "cpus",
     "labels",
     "volumes",
+    "mounts",
+    "tmpfs",
+    "readOnly",
+    "securityOpts",
+    "cpuShares",
 ]);
 
 /** How to create one container: the Engine API body, and networks to connect after create (the API takes one at create time). */
@@ -95,11 +100,24 @@ export function containerSpec(inputs: Record<string, any>, imageId: string): Con
             Memory: inputs.memory ? inputs.memory * MB : undefined,
             ShmSize: inputs.shmSize ? inputs.shmSize * MB : undefined,
             NanoCpus: inputs.cpus ? Math.round(Number(inputs.cpus) * 1e9) : undefined,
-            Mounts: (inputs.volumes ?? []).map((v: { volumeName: string; containerPath: string }) => ({
-                Type: "volume",
-                Source: v.volumeName,
-                Target: v.containerPath,
-            })),
+            Mounts: [
+                ...(inputs.volumes ?? []).map((v: { volumeName: string; containerPath: string }) => ({
+                    Type: "volume",
+                    Source: v.volumeName,
+                    Target: v.containerPath,
+                })),
+                // A volume mount with no source is an anonymous volume, as the provider passes it on.
+                ...(inputs.mounts ?? []).map((m: { type: string; target: string; source?: string; readOnly?: boolean }) => ({
+                    Type: m.type,
+                    Source: m.source,
+                    Target: m.target,
+                    ReadOnly: m.readOnly,
+                })),
+            ],
+            Tmpfs: inputs.tmpfs,
+            ReadonlyRootfs: inputs.readOnly,
+            SecurityOpt: inputs.securityOpts,
+            CpuShares: inputs.cpuShares,
             NetworkMode: primary?.name,
         },
         NetworkingConfig: primary ? { EndpointsConfig: { [primary.name]: { Aliases: primary.aliases ?? [] } } } : undefined,
@@ -111,7 +129,7 @@ export function containerSpec(inputs: Record<string, any>, imageId: string): Con
 const SERVICE_HANDLED = {
     service: ["name", "labels", "mode", "taskSpec", "updateConfig", "rollbackConfig", "endpointSpec", "convergeConfig", "auth"],
     taskSpec: ["containerSpec", "resources", "restartPolicy", "logDriver", "placement", "networksAdvanceds"],
-    containerSpec: ["image", "env", "secrets", "labels", "healthcheck", "stopSignal", "stopGracePeriod", "hosts", "mounts"],
+    containerSpec: ["image", "env", "secrets", "labels", "healthcheck", "stopSignal", "stopGracePeriod", "hosts", "mounts", "readOnly"],
 };
 
 function refuseUnknown(level: keyof typeof SERVICE_HANDLED, inputs: Record<string, unknown>): void {
@@ -181,8 +199,9 @@ export function serviceRequest(
                     Type: m.type,
                     Source: m.source,
                     Target: m.target,
-                    TmpfsOptions: m.tmpfsOptions && { SizeBytes: m.tmpfsOptions.sizeBytes },
+                    TmpfsOptions: m.tmpfsOptions && { SizeBytes: m.tmpfsOptions.sizeBytes, Mode: m.tmpfsOptions.mode },
                 })),
+                ReadOnly: container.readOnly,
             },
             Resources: task.resources && {
                 Limits: { MemoryBytes: task.resources.limits?.memoryBytes, NanoCPUs: task.resources.limits?.nanoCpus },

@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import type Docker from "dockerode";
+import { CONTAINER_PIDS_LIMIT_TYPE, pidsLimitProvider } from "../../components/containerPidsLimit";
 import { IMAGE_BUILD_INPUTS } from "../../components/imageContract";
 import { Registration, unwrapSecret } from "./mocks";
 import { runProgram } from "./program";
@@ -78,6 +79,12 @@ export async function deployStack(config: Record<string, string>, stack: string,
     );
     const running = new Map(declared.map((c, i) => [c.inputs.name as string, created[i]]));
     await Promise.all(created.map((c) => c.start()));
+    // What @pulumi/docker cannot declare (the PIDs limit), set by the program's own provider on the real containers.
+    for (const limit of engine.ofType(CONTAINER_PIDS_LIMIT_TYPE)) {
+        const container = running.get(limit.inputs.containerName);
+        if (!container) throw new Error(`a PIDs limit for ${limit.inputs.containerName}, which is not declared`);
+        await pidsLimitProvider.create({ ...limit.inputs, containerId: container.id });
+    }
     return { stack, declared, image, imageId, running };
 }
 
