@@ -14,6 +14,7 @@ import { unpinnedHostName } from "../components/configWarnings";
 import {
     DEFAULT_STACK,
     PROJECT_ROOT,
+    STACK_OPTION,
     UserError,
     hostNameToPin,
     projectBackendUrl,
@@ -31,11 +32,7 @@ export const DEPLOY: CommandSpec = {
     summary:
         "pulumi up through the Automation API: shows what will change and asks first on a terminal (--yes skips the question; without a terminal --yes is required). State in Pulumi.yaml's backend (./.state) unless PULUMI_BACKEND_URL is set.",
     options: {
-        stack: {
-            type: "string",
-            valueName: "NAME",
-            description: `the stack, whose Pulumi.<stack>.yaml must exist (default ${DEFAULT_STACK})`,
-        },
+        stack: STACK_OPTION,
         preview: { type: "boolean", description: "only show what would change" },
         destroy: { type: "boolean", description: "remove the stack's runners, image and network" },
         yes: { type: "boolean", description: "go ahead without asking (required without a terminal)" },

@@ -7,18 +7,14 @@ import { RunnerSpec, planFleet } from "../components/plan";
 import type { SwarmRunner, SwarmServicePlan } from "../components/swarmPlan";
 import { demux, dockerFor, requireEngine, swarmHost } from "./engine";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
-import { DEFAULT_STACK, PROJECT, PROJECT_ROOT, UserError, loadStackFiles, runCommand } from "./stackFiles";
+import { DEFAULT_STACK, PROJECT, PROJECT_ROOT, STACK_OPTION, UserError, loadStackFiles, runCommand } from "./stackFiles";
 
 export const LOGS: CommandSpec = {
     name: "logs",
     summary: "One runner's logs, by index or runner ID, or every runner's (--all) interleaved with its ID in front.",
     positionals: [{ name: "RUNNER", required: false, description: "a runner's index (one host) or runner ID" }],
     options: {
-        stack: {
-            type: "string",
-            valueName: "NAME",
-            description: `the stack, which must have a Pulumi.<stack>.yaml (default ${DEFAULT_STACK})`,
-        },
+        stack: STACK_OPTION,
         all: { type: "boolean", description: "every runner of the stack" },
         follow: { type: "boolean", description: "keep printing new lines; exit 1 when there is nothing to follow" },
         since: { type: "string", valueName: "WHEN", description: "from a duration ago (10m, 2h, 1d) or a time (2026-11-24T06:00:00Z)" },

@@ -17,6 +17,7 @@ import {
     PROJECT,
     PROJECT_ROOT,
     SECRET_PLACEHOLDER,
+    STACK_OPTION,
     hostNameToPin,
     loadStackFiles,
     runCommand,
@@ -28,11 +29,7 @@ export const PLAN: CommandSpec = {
     summary:
         "Prints what a stack will run, per host: runner IDs, containers, ports, image, warnings. Reads Pulumi.yaml and Pulumi.<stack>.yaml only: no Pulumi CLI, no Docker.",
     options: {
-        stack: {
-            type: "string",
-            valueName: "NAME",
-            description: `the stack, which must have a Pulumi.<stack>.yaml (default ${DEFAULT_STACK})`,
-        },
+        stack: STACK_OPTION,
     },
 };
 

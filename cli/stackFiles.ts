@@ -19,6 +19,13 @@ export { PROJECT_ROOT };
 /** The stack every command uses when --stack is not given. */
 export const DEFAULT_STACK = "dev";
 
+/** The --stack option every command takes: a stack whose Pulumi.<stack>.yaml exists. */
+export const STACK_OPTION = {
+    type: "string",
+    valueName: "NAME",
+    description: `the stack, which must have a Pulumi.<stack>.yaml (default ${DEFAULT_STACK})`,
+} as const;
+
 /** Stands for a `secure:` value; never a real secret, and valid wherever a token is. */
 export const SECRET_PLACEHOLDER = "[secret]";
 

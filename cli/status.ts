@@ -11,18 +11,14 @@ import { SwarmServicePlan, swarmRunnerId } from "../components/swarmPlan";
 import { dockerFor, execIn, requireEngine, stackContainers, swarmHost } from "./engine";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { table } from "./lib/table";
-import { DEFAULT_STACK, PROJECT, loadStackFiles, runCommand } from "./stackFiles";
+import { DEFAULT_STACK, PROJECT, STACK_OPTION, loadStackFiles, runCommand } from "./stackFiles";
 
 export const STATUS: CommandSpec = {
     name: "status",
     summary:
         "One row per planned runner with what its Docker engine says: state, health, restarts, uptime, CPU, memory, the control-plane link. Exit 0 all healthy, 1 a runner needs attention, 2 the status could not be taken.",
     options: {
-        stack: {
-            type: "string",
-            valueName: "NAME",
-            description: `the stack, which must have a Pulumi.<stack>.yaml (default ${DEFAULT_STACK})`,
-        },
+        stack: STACK_OPTION,
         watch: { type: "boolean", description: "refresh every 2 seconds" },
         json: { type: "boolean", description: "print JSON, errors included" },
     },

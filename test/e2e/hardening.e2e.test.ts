@@ -5,7 +5,6 @@
 // declared inputs (test/support/stack.ts), the PIDs limit set by the program's own
 // ContainerPidsLimit provider. Test doubles: the fake control plane, the stub Zed.
 import * as crypto from "node:crypto";
-import * as net from "node:net";
 import type Docker from "dockerode";
 import { CONTAINER_PORTS } from "../../components/imageContract";
 import { LABELS } from "../../components/plan";
@@ -119,21 +118,9 @@ describe("a hardened runner on a real engine", () => {
         await controlPlane.waitFor(`${ID}'s reverse dial`, () => controlPlane.revdialRunnerIds().includes(ID), 30_000);
         const password = freshPassword();
         expect((await controlPlane.configurePassword(ID, password, ID)).reply.status).toBe("configured");
-        const bridge = net.createServer((client) => {
-            void controlPlane.dialRunner(ID).then(
-                (ws) => {
-                    ws.on("message", (d: Buffer) => client.write(d));
-                    client.on("data", (d) => ws.send(d));
-                    ws.on("close", () => client.destroy());
-                    client.on("close", () => ws.close());
-                    client.on("error", () => ws.close());
-                },
-                () => client.destroy(),
-            );
-        });
-        await new Promise<void>((r) => bridge.listen(0, "127.0.0.1", r));
+        const bridge = await controlPlane.bridgeToRunner(ID);
         try {
-            expect(await vncSnapshot("127.0.0.1", (bridge.address() as net.AddressInfo).port, password)).toBeGreaterThan(1000);
+            expect(await vncSnapshot("127.0.0.1", bridge.port, password)).toBeGreaterThan(1000);
         } finally {
             bridge.close();
         }

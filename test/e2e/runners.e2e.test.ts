@@ -7,7 +7,6 @@
 // fake control plane (test/support), the stub Zed binary
 // (test/fixtures/zed-build), and for the compose case a TCP relay named `api`.
 import * as crypto from "node:crypto";
-import * as net from "node:net";
 import * as os from "node:os";
 import type Docker from "dockerode";
 import type WebSocket from "ws";
@@ -477,21 +476,9 @@ describe("remote desktop through the control plane, with no desktop port publish
         const configured = await controlPlane.configurePassword(ID, password, ID);
         expect(configured.reply.status).toBe("configured");
 
-        // The test bridges a local TCP port to logical connections over the reverse dial, as Guacamole's side would.
-        const bridge = net.createServer((client) => {
-            void controlPlane.dialRunner(ID).then(
-                (ws) => {
-                    ws.on("message", (d: Buffer) => client.write(d));
-                    client.on("data", (d) => ws.send(d));
-                    ws.on("close", () => client.destroy());
-                    client.on("close", () => ws.close());
-                    client.on("error", () => ws.close());
-                },
-                () => client.destroy(),
-            );
-        });
-        await new Promise<void>((r) => bridge.listen(0, "127.0.0.1", r));
-        const port = (bridge.address() as net.AddressInfo).port;
+        // A local TCP port carried over the reverse dial, as Guacamole's side would.
+        const bridge = await controlPlane.bridgeToRunner(ID);
+        const port = bridge.port;
         try {
             expect(await vncSnapshot("127.0.0.1", port, password)).toBeGreaterThan(1000);
             await expect(vncSnapshot("127.0.0.1", port, envOf(desktop.declared[0]).VNC_PASSWORD)).rejects.toThrow(/authentication failed/i);

@@ -286,6 +286,27 @@ export class FakeControlPlane {
         });
     }
 
+    /**
+     * A local TCP port whose every connection is carried to `runnerId`'s desktop over its reverse
+     * dial, as Guacamole's side of the control plane does for a VNC client. Close it when done.
+     */
+    async bridgeToRunner(runnerId: string): Promise<{ port: number; close: () => void }> {
+        const bridge = net.createServer((client) => {
+            void this.dialRunner(runnerId).then(
+                (ws) => {
+                    ws.on("message", (d: Buffer) => client.write(d));
+                    client.on("data", (d) => ws.send(d));
+                    ws.on("close", () => client.destroy());
+                    client.on("close", () => ws.close());
+                    client.on("error", () => ws.close());
+                },
+                () => client.destroy(),
+            );
+        });
+        await new Promise<void>((r) => bridge.listen(0, "127.0.0.1", r));
+        return { port: (bridge.address() as AddressInfo).port, close: () => bridge.close() };
+    }
+
     private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
         const url = new URL(req.url ?? "/", "http://control-plane");
         if (url.pathname === `${this.prefix}/api/v1/revdial` && (this.options.revdial ?? "present") === "present") {
