@@ -186,7 +186,6 @@ describe("runners as a swarm service", () => {
             expect(logs).toContain(`session rotate-${i}-lasts-15s: Zed exited with status 0; `);
             expect(logs).not.toContain(`session rotate-${i}-lasts-15s: ending (shutdown)`);
         });
-        expect(Date.now() - started).toBeGreaterThan(0);
         await eventually("every runner back with the new token", () => ids.every((id) => connected().includes(id)), 60_000, 200);
         const fresh = controlPlane.handshakes.filter((h) => h.at >= started);
         expect(new Set(fresh.filter((h) => h.accessToken === rotated).map((h) => h.runnerId))).toEqual(new Set(ids));
