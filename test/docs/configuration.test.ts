@@ -152,3 +152,27 @@ describe("docs/configuration.md, swarm keys", () => {
         expect(literal(cell)).toBe(program === undefined ? undefined : shown(program));
     });
 });
+
+describe("the README's ten most used keys", () => {
+    const readmeRows = keyRows(section(readDoc("README.md"), "The ten most used keys"));
+
+    it("are ten stack keys, each once", () => {
+        expect(readmeRows).toHaveLength(10);
+        expect(readmeRows.filter((r) => !CONFIG_KEYS.includes(r.key))).toEqual([]);
+        expect(new Set(keysOf(readmeRows)).size).toBe(10);
+    });
+
+    it.each(readmeRows.map((r) => [r.key, r.cells[0]]))("state %s's default as the reference does", (key, cell) => {
+        expect(literal(cell)).toBe(literal(row(key).cells[DEFAULT]));
+    });
+});
+
+describe.each([
+    ["docs/fleet.md", HOST_KEYS],
+    ["docs/swarm.md", SWARM_KEYS],
+])("%s", (file, keys) => {
+    it("names every key it summarises from the reference", () => {
+        const text = readDoc(file);
+        expect(keys.filter((k) => !text.includes(`\`${k}\``))).toEqual([]);
+    });
+});
