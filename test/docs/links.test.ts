@@ -3,12 +3,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, anchors, docFiles, links, readDoc } from "./markdown";
 
-/**
- * Files another change writes in parallel (issue #21: docs/protocol.md, by the protocol
- * write-up); linked already, allowed to be missing until it lands. Remove an entry once it has.
- */
-const PENDING: readonly string[] = ["docs/protocol.md"];
-
 function isExternal(target: string): boolean {
     return /^[a-z][a-z0-9+.-]*:/i.test(target);
 }
@@ -22,7 +16,7 @@ describe.each(docFiles().map((f) => [f]))("%s", (file) => {
             .map((t) => t.split("#")[0])
             .filter((t) => t !== "")
             .map((t) => path.relative(ROOT, path.resolve(ROOT, path.dirname(file), t)))
-            .filter((t) => !fs.existsSync(path.join(ROOT, t)) && !PENDING.includes(t));
+            .filter((t) => !fs.existsSync(path.join(ROOT, t)));
         expect(missing).toEqual([]);
     });
 
