@@ -7,6 +7,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import {
     CPU_SHARES_DEFAULT,
+    DOCKER_DEFAULT_CPU_SHARES,
     IMAGE_DEFAULTS,
     LENGTHS,
     LOG_LEVELS,
@@ -188,7 +189,7 @@ const fields = {
     pidsLimit: integer(RANGES.pidsLimit, "a number of processes (0 for no limit)"),
     cpuShares: (() => {
         const { min, max } = RANGES.cpuShares;
-        const message = `must be ${CPU_SHARES_DEFAULT} (Docker's default weight, 1024) or a relative CPU weight from ${min} to ${max}`;
+        const message = `must be ${CPU_SHARES_DEFAULT} (Docker's default weight, ${DOCKER_DEFAULT_CPU_SHARES}) or a relative CPU weight from ${min} to ${max}`;
         return z.preprocess(
             asInteger,
             z

@@ -43,8 +43,11 @@ export const RANGES = {
 } as const satisfies Record<string, Range>;
 export type RangeName = keyof typeof RANGES;
 
-/** The cpuShares value that leaves Docker's own default weight (1024) in place. */
+/** The cpuShares value that leaves Docker's own default weight in place. */
 export const CPU_SHARES_DEFAULT = 0;
+
+/** Docker's default CPU weight: a container with it has the same priority as every other (CIS 5.12). */
+export const DOCKER_DEFAULT_CPU_SHARES = 1024;
 
 /** Lengths in characters: `max` for names, `min` for the initial passwords. */
 export const LENGTHS = {
