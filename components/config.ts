@@ -27,7 +27,6 @@ import {
 import { configWarnings, namespaceWarnings } from "./configWarnings";
 import { HostPlan, PlanError, planFleet } from "./plan";
 import { SwarmServicePlan, planSwarm } from "./swarmPlan";
-
 import { INSECURE_DEFAULT_TOKEN } from "../contract";
 
 export { INSECURE_DEFAULT_TOKEN, LOG_LEVELS, RESTART_POLICIES, REVDIAL_MODES, isLoopbackHost } from "../contract";

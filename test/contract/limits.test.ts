@@ -12,6 +12,7 @@ import {
     RANGES,
     RESTART_POLICIES,
     REVDIAL_MODES,
+    STOP_GRACE_SECONDS,
     type ApiHostUrlProblem,
     type RangeName,
 } from "../../contract";
@@ -98,6 +99,13 @@ describe("ranges", () => {
 
     it.each(rangeCases)("$setting refuses $below and $above, takes $min and $max (range $name)", ({ below, min, max, above, read }) => {
         expect([below, min, max, above].map(read)).toEqual(["refused", min, max, "refused"]);
+    });
+});
+
+describe("the stop grace", () => {
+    it(`is ${STOP_GRACE_SECONDS} s, which the agent takes as its ${ENV.stopGraceSeconds}`, () => {
+        expect(STOP_GRACE_SECONDS).toBe(30);
+        expect(agentReads("stopGraceSeconds", String(STOP_GRACE_SECONDS))).toBe(STOP_GRACE_SECONDS);
     });
 });
 
