@@ -5,7 +5,7 @@ import { ChildProcess, SpawnOptions, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONTAINER_PORTS, DESKTOP_USER, DISPLAY, STATE_DIR } from "../components/imageContract";
+import { CONTAINER_PORTS, DESKTOP_USER, DISPLAY, STATE_DIR } from "../contract";
 import { accepts, Readiness } from "./localServer";
 import { describeError, Logger } from "./log";
 

@@ -2,7 +2,7 @@
 // with JSON for each component, the control-plane link, sessions and tasks.
 // The same module asks it, for Docker's HEALTHCHECK and `npm run status`.
 import * as http from "node:http";
-import { CONTAINER_PORTS, HEALTH_PATH } from "../components/imageContract";
+import { CONTAINER_PORTS, HEALTH_PATH } from "../contract";
 import type { LinkState } from "./controlLink";
 import type { PasswordState } from "./desktop";
 import type { RevdialState } from "./revdial";

@@ -2,7 +2,7 @@
 // by LOG_LEVEL, and never a secret. Every line passes through the Redactor,
 // which knows each secret in the forms it could take on the way out: raw,
 // JSON-escaped, URL-encoded (both ways), and base64 at any byte alignment.
-import type { LogLevel } from "./settings";
+import type { LogLevel } from "../contract";
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const MASK = "[redacted]";

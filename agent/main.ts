@@ -4,7 +4,7 @@
 // control plane and runs Zed sessions. `zed-runner healthcheck` asks a running
 // agent's /health instead (Docker's HEALTHCHECK and `npm run status` use it).
 import * as fs from "node:fs";
-import { EXIT_BAD_ENVIRONMENT, HEALTH_PATH, SECRET_ENV, SECRET_FILE_SUFFIX } from "../components/imageContract";
+import { EXIT_BAD_ENVIRONMENT, HEALTH_PATH, SECRET_ENV, SECRET_FILE_SUFFIX } from "../contract";
 import { DesktopPasswords, Supervised, desktopComponents, prepareDesktop, waitForDisplay } from "./desktop";
 import { fetchHealth, serveHealth } from "./health";
 import { Redactor, createLogger, describeError } from "./log";

@@ -2,7 +2,7 @@
 // (../shared/HELIX-PROTOCOL.md §1): what a frame from the control plane means,
 // and the frames we answer with. Pure: no sockets, no processes.
 import { z } from "zod";
-import { CONTAINER_PORTS } from "../components/imageContract";
+import { CONTAINER_PORTS } from "../contract";
 
 /** The control plane's WebSocket endpoint for runners, below the API host's own path. */
 export const RUNNER_WS_PATH = "/api/v1/ws/external-agent-runner";

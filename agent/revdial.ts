@@ -9,12 +9,11 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 import WebSocket from "ws";
-import { CONTAINER_PORTS } from "../components/imageContract";
+import { CONTAINER_PORTS, type RevdialMode } from "../contract";
 import { backoffMs } from "./controlLink";
 import { DESKTOP_RETRY_MS, DESKTOP_WAIT_MS, NOT_SUPERVISED, NotReadyError, Readiness, connectWhenReady } from "./localServer";
 import { describeError, Logger } from "./log";
 import { API_PREFIX, REVDIAL_PATH, apiUrl } from "./protocol";
-import type { RevdialMode } from "./settings";
 
 /** How often we send our own keep-alive line; the server sends one every 18 s. */
 export const KEEPALIVE_MS = 18_000;

@@ -6,7 +6,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline";
-import { DISPLAY, DESKTOP_USER, EXTRA_WORK_ROOTS, ZED_BINARY, normalizeAbsolutePath } from "../components/imageContract";
+import { DISPLAY, DESKTOP_USER, EXTRA_WORK_ROOTS, ZED_BINARY, normalizeAbsolutePath } from "../contract";
 import { describeError, Logger } from "./log";
 import { ZedAgent, ZedAgentResponse, agentResponse, isSafeSegment } from "./protocol";
 

@@ -1,16 +1,27 @@
 // The runner agent's settings, read once from the container's environment.
 // The token and the initial passwords are taken out of the process environment
-// here, so nothing the agent starts can inherit them.
+// here, so nothing the agent starts can inherit them. Ranges, choices and the
+// control plane URL's rules come from the contract, as the stack config's do.
 import { z } from "zod";
-import { deriveDesktopPasswords } from "../components/desktopPasswords";
-import { ENV, IMAGE_DEFAULTS, SECRET_ENV, SECRET_FILE_SUFFIX, workspaceDirProblem } from "../components/imageContract";
-
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Whether to open the reverse dial (rc8 control planes' VNC tunnel). */
-export const REVDIAL_MODES = ["auto", "on", "off"] as const;
-export type RevdialMode = (typeof REVDIAL_MODES)[number];
+import {
+    ENV,
+    IMAGE_DEFAULTS,
+    LENGTHS,
+    LOG_LEVELS,
+    type LogLevel,
+    NAME_PATTERN,
+    RANGES,
+    REVDIAL_MODES,
+    type Range,
+    type RevdialMode,
+    SECRET_ENV,
+    SECRET_FILE_SUFFIX,
+    type ApiHostUrlProblem,
+    apiHostUrlProblem,
+    deriveDesktopPasswords,
+    trimApiHost,
+    workspaceDirProblem,
+} from "../contract";
 
 export interface AgentSettings {
     /** The control plane's URL, path prefix kept, no trailing slash. */
@@ -41,7 +52,7 @@ export class SettingsError extends Error {
     }
 }
 
-const whole = (name: string, min: number, max: number, fallback: number) =>
+const whole = (name: string, { min, max }: Range, fallback: number) =>
     z
         .string()
         .optional()
@@ -75,48 +86,42 @@ const choice = <T extends string>(name: string, values: readonly T[], fallback: 
 const required = (name: string, what: string) =>
     z.string({ error: `${name} is not set: ${what}` }).min(1, { error: `${name} is not set: ${what}` });
 
+// The value is not echoed: a URL can carry credentials.
+const API_HOST_MESSAGES = {
+    "not-a-url": `${ENV.apiHost} must be an http:// or https:// URL`,
+    "not-http": `${ENV.apiHost} must be an http:// or https:// URL`,
+    credentials: `${ENV.apiHost} must not carry credentials; the runner authenticates with ${ENV.apiToken}`,
+    "query-or-fragment": `${ENV.apiHost} must not have a query string or fragment`,
+} as const satisfies Record<ApiHostUrlProblem, string>;
+
 const schema = z.object({
     [ENV.apiHost]: required(ENV.apiHost, "the URL of the Helix control plane, e.g. https://helix.example.com").superRefine((v, ctx) => {
-        let url: URL | undefined;
-        try {
-            url = new URL(v);
-        } catch {
-            url = undefined;
-        }
-        // The value is not echoed: a URL can carry credentials.
-        if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-            ctx.addIssue({ code: "custom", message: `${ENV.apiHost} must be an http:// or https:// URL` });
-        } else if (url.username || url.password) {
-            ctx.addIssue({
-                code: "custom",
-                message: `${ENV.apiHost} must not carry credentials; the runner authenticates with ${ENV.apiToken}`,
-            });
-        } else if (url.search || url.hash) {
-            ctx.addIssue({ code: "custom", message: `${ENV.apiHost} must not have a query string or fragment` });
-        }
+        const { problem } = apiHostUrlProblem(v);
+        if (problem !== undefined) ctx.addIssue({ code: "custom", message: API_HOST_MESSAGES[problem] });
     }),
     [ENV.apiToken]: required(
         ENV.apiToken,
         `the runner token configured on the control plane (or ${ENV.apiToken}${SECRET_FILE_SUFFIX}, a file holding it)`,
     ),
-    [ENV.runnerId]: required(ENV.runnerId, "a name unique among this control plane's runners").regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/, {
-        error: `${ENV.runnerId} may hold only letters, digits, '_', '.' and '-', at most 200 characters`,
-    }),
+    [ENV.runnerId]: required(ENV.runnerId, "a name unique among this control plane's runners").refine(
+        (v) => NAME_PATTERN.test(v) && v.length <= LENGTHS.runnerId.max,
+        { error: `${ENV.runnerId} may hold only letters, digits, '_', '.' and '-', at most ${LENGTHS.runnerId.max} characters` },
+    ),
     [ENV.rdpPassword]: required(
         ENV.rdpPassword,
-        `the initial password of user zed, at least 8 characters (or ${ENV.passwordSeed}${SECRET_FILE_SUFFIX})`,
+        `the initial password of user zed, at least ${LENGTHS.rdpPassword.min} characters (or ${ENV.passwordSeed}${SECRET_FILE_SUFFIX})`,
     )
-        .min(8, { error: `${ENV.rdpPassword} must be at least 8 characters` })
+        .min(LENGTHS.rdpPassword.min, { error: `${ENV.rdpPassword} must be at least ${LENGTHS.rdpPassword.min} characters` })
         .refine((v) => !/[\x00-\x1f:]/.test(v), { error: `${ENV.rdpPassword} must not contain ':' or control characters` }),
     [ENV.vncPassword]: required(
         ENV.vncPassword,
-        `the initial VNC password, 6 to 8 characters are used (or ${ENV.passwordSeed}${SECRET_FILE_SUFFIX})`,
+        `the initial VNC password, ${LENGTHS.vncPassword.min} to 8 characters are used (or ${ENV.passwordSeed}${SECRET_FILE_SUFFIX})`,
     )
-        .min(6, { error: `${ENV.vncPassword} must be at least 6 characters` })
+        .min(LENGTHS.vncPassword.min, { error: `${ENV.vncPassword} must be at least ${LENGTHS.vncPassword.min} characters` })
         .refine((v) => !/[\x00-\x1f]/.test(v), { error: `${ENV.vncPassword} must not contain control characters` }),
-    [ENV.concurrency]: whole(ENV.concurrency, 1, 64, IMAGE_DEFAULTS.concurrency),
-    [ENV.maxTasks]: whole(ENV.maxTasks, 0, 1_000_000, IMAGE_DEFAULTS.maxTasks),
-    [ENV.sessionTimeout]: whole(ENV.sessionTimeout, 0, 604_800, IMAGE_DEFAULTS.sessionTimeout),
+    [ENV.concurrency]: whole(ENV.concurrency, RANGES.concurrency, IMAGE_DEFAULTS.concurrency),
+    [ENV.maxTasks]: whole(ENV.maxTasks, RANGES.maxTasks, IMAGE_DEFAULTS.maxTasks),
+    [ENV.sessionTimeout]: whole(ENV.sessionTimeout, RANGES.sessionTimeout, IMAGE_DEFAULTS.sessionTimeout),
     [ENV.workspaceDir]: z
         .string()
         .optional()
@@ -130,10 +135,10 @@ const schema = z.object({
             return dir.replace(/\/+$/, "");
         }),
     [ENV.logLevel]: choice(ENV.logLevel, LOG_LEVELS, IMAGE_DEFAULTS.logLevel),
-    [ENV.displayWidth]: whole(ENV.displayWidth, 640, 7680, IMAGE_DEFAULTS.displayWidth),
-    [ENV.displayHeight]: whole(ENV.displayHeight, 480, 4320, IMAGE_DEFAULTS.displayHeight),
-    [ENV.stopGraceSeconds]: whole(ENV.stopGraceSeconds, 1, 3600, IMAGE_DEFAULTS.stopGraceSeconds),
-    [ENV.revdial]: choice(ENV.revdial, REVDIAL_MODES, "auto"),
+    [ENV.displayWidth]: whole(ENV.displayWidth, RANGES.displayWidth, IMAGE_DEFAULTS.displayWidth),
+    [ENV.displayHeight]: whole(ENV.displayHeight, RANGES.displayHeight, IMAGE_DEFAULTS.displayHeight),
+    [ENV.stopGraceSeconds]: whole(ENV.stopGraceSeconds, RANGES.stopGraceSeconds, IMAGE_DEFAULTS.stopGraceSeconds),
+    [ENV.revdial]: choice(ENV.revdial, REVDIAL_MODES, IMAGE_DEFAULTS.revdial),
 });
 
 /** Parses the agent's settings from an environment; throws a SettingsError listing every problem. */
@@ -142,7 +147,7 @@ export function parseSettings(env: Readonly<Record<string, string | undefined>>)
     if (!result.success) throw new SettingsError(result.error.issues.map((i) => i.message));
     const e = result.data;
     return {
-        apiHost: e[ENV.apiHost].replace(/\/+$/, ""),
+        apiHost: trimApiHost(e[ENV.apiHost]),
         apiToken: e[ENV.apiToken],
         runnerId: e[ENV.runnerId],
         rdpPassword: e[ENV.rdpPassword],

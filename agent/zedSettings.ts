@@ -4,7 +4,7 @@
 // out of its JSON string.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DESKTOP_USER, ZED_SYNC_PORT } from "../components/imageContract";
+import { DESKTOP_USER, ZED_SYNC_PORT } from "../contract";
 
 /** The settings for a control plane at `apiHost`. */
 export function zedSettings(apiHost: string): object {

@@ -15,7 +15,7 @@ import { createWebSocketStream } from "ws";
 import type Docker from "dockerode";
 import { parseConfig } from "../components/config";
 import { planRunners } from "../components/plan";
-import { CONTAINER_PORTS } from "../components/imageContract";
+import { CONTAINER_PORTS } from "../contract";
 import { buildImage, docker, removeLabelled } from "../test/support/docker";
 import { rdpConnectionPduType, vncSnapshot } from "../test/support/protocols";
 import { createDeclaredContainers, dockerBridgeAddress, imageBuildFiles } from "../test/support/stack";

@@ -5,7 +5,7 @@
 import Docker from "dockerode";
 import type { HostTarget, SwarmTarget } from "../components/config";
 import type { HealthReport } from "../agent/health";
-import { AGENT_COMMAND } from "../components/imageContract";
+import { AGENT_COMMAND } from "../contract";
 import { HostPlan, LABELS, planFleet } from "../components/plan";
 import { SwarmServicePlan, swarmRunnerId } from "../components/swarmPlan";
 import { dockerFor, execIn, requireEngine, stackContainers, swarmHost } from "./engine";

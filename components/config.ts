@@ -18,7 +18,6 @@ import {
     CONFIG_KEYS,
     DOCKER_PROVIDER_SCHEMAS,
     HOST_KEYS,
-    INSECURE_DEFAULT_TOKEN,
     KEY_SCHEMAS,
     REMOVED_KEYS,
     SECRET_KEYS,
@@ -28,20 +27,12 @@ import {
 import { configWarnings, namespaceWarnings } from "./configWarnings";
 import { HostPlan, PlanError, planFleet } from "./plan";
 import { SwarmServicePlan, planSwarm } from "./swarmPlan";
+import { INSECURE_DEFAULT_TOKEN } from "../contract";
 
-export { isLoopbackHost } from "./addresses";
+export { INSECURE_DEFAULT_TOKEN, LOG_LEVELS, RESTART_POLICIES, REVDIAL_MODES, isLoopbackHost } from "../contract";
 export { sanitizeHostName } from "./configDefaults";
 export type { ConfigContext, DockerConnection, HostTarget, RunnerSettings, SwarmPlacement, SwarmTarget } from "./configDefaults";
-export {
-    CONFIG_KEYS,
-    INSECURE_DEFAULT_TOKEN,
-    LOG_LEVELS,
-    REMOVED_KEYS,
-    RESTART_POLICIES,
-    REVDIAL_MODES,
-    SECRET_KEYS,
-    UNDECLARED_KEYS,
-} from "./configSchema";
+export { CONFIG_KEYS, REMOVED_KEYS, SECRET_KEYS, UNDECLARED_KEYS } from "./configSchema";
 
 /** Raw values as Pulumi hands them to a program: strings, keyed without the `zed-runner:` prefix. */
 export type RawConfig = Readonly<Record<string, string | undefined>>;

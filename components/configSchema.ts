@@ -1,19 +1,31 @@
 // What a valid `zed-runner:*` stack config is: every field's schema, written
 // once, the top-level keys with their defaults, and a fleet's hosts, which may
 // override the keys in HOST_OVERRIDABLE_KEYS. Types are derived from the schemas.
-// Pure: no Pulumi import.
+// Ranges, lengths, choices and shared rules come from the contract, which the
+// agent's own schema (agent/settings.ts) is built from too. Pure: no Pulumi import.
 import { isIP } from "node:net";
 import { z } from "zod";
-import { hostAddressProblem, hostNameProblem, isLoopbackHost, normalizeDockerHost } from "./addresses";
-import { IMAGE_DEFAULTS, MAX_PORTS_PER_RUNNER, RUNNER_HARDENING_DEFAULTS, workspaceDirProblem } from "./imageContract";
-
-export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-/** Whether runners open the reverse dial (rc8 control planes' VNC path): auto opens it and goes quiet where there is none. */
-export const REVDIAL_MODES = ["auto", "on", "off"] as const;
-
-/** The seed's default token: every runner that used it could be hijacked by anyone who read the docs. */
-export const INSECURE_DEFAULT_TOKEN = "oh-hallo-insecure-token";
+import {
+    CPU_SHARES_DEFAULT,
+    DOCKER_DEFAULT_CPU_SHARES,
+    IMAGE_DEFAULTS,
+    LENGTHS,
+    LOG_LEVELS,
+    NAME_PATTERN,
+    RANGES,
+    RESTART_POLICIES,
+    REVDIAL_MODES,
+    RUNNER_HARDENING_DEFAULTS,
+    type ApiHostUrlProblem,
+    type Range,
+    apiHostUrlProblem,
+    hostAddressProblem,
+    hostNameProblem,
+    isLoopbackHost,
+    normalizeDockerHost,
+    trimApiHost,
+    workspaceDirProblem,
+} from "../contract";
 
 /** Keys whose values must never appear in an error message or a log line. */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(["apiToken", "registryPassword"]);
@@ -48,14 +60,14 @@ const asList = (v: unknown) => {
     }
 };
 
-const integer = (min: number, max: number, what = "an integer") => {
+const integer = ({ min, max }: Range, what = "an integer") => {
     const message = `must be ${what} from ${min} to ${max}`;
     return z.preprocess(
         asInteger,
         z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message }),
     );
 };
-const port = integer(1, 65535, "a TCP port");
+const port = integer(RANGES.tcpPort, "a TCP port");
 const flag = z.preprocess(asBoolean, z.boolean({ error: "must be true or false" }));
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(", ")}` });
 
@@ -67,13 +79,18 @@ const imageReference = z
     .string()
     .regex(IMAGE_REFERENCE, { error: "must be an image reference such as registry.example.com/helix-zed-agent:1.2.3" });
 
-// Docker container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*; runner IDs travel in a URL query string.
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const namePart = (max: number) =>
+const namePart = ({ max }: { max: number }) =>
     z
         .string()
         .max(max, { error: `must be at most ${max} characters` })
-        .regex(NAME, { error: "must start with a letter or digit and contain only letters, digits, '_', '.' and '-'" });
+        .regex(NAME_PATTERN, { error: "must start with a letter or digit and contain only letters, digits, '_', '.' and '-'" });
+
+const API_HOST_MESSAGES = {
+    "not-a-url": "must be an http:// or https:// URL such as https://helix.example.com",
+    "not-http": "must use http:// or https://",
+    credentials: "must not carry credentials; the runner authenticates with apiToken",
+    "query-or-fragment": "must not have a query string or fragment",
+} as const satisfies Record<ApiHostUrlProblem, string>;
 
 const apiHost = z
     .string()
@@ -83,19 +100,9 @@ const apiHost = z
             ctx.addIssue({ code: "custom", message: "must be a URL without spaces, quotes, backslashes or control characters" });
             return;
         }
-        let url: URL;
-        try {
-            url = new URL(value);
-        } catch {
-            ctx.addIssue({ code: "custom", message: "must be an http:// or https:// URL such as https://helix.example.com" });
-            return;
-        }
-        if (url.protocol !== "http:" && url.protocol !== "https:") {
-            ctx.addIssue({ code: "custom", message: "must use http:// or https://" });
-        } else if (url.username || url.password) {
-            ctx.addIssue({ code: "custom", message: "must not carry credentials; the runner authenticates with apiToken" });
-        } else if (url.search || url.hash) {
-            ctx.addIssue({ code: "custom", message: "must not have a query string or fragment" });
+        const { problem, url } = apiHostUrlProblem(value);
+        if (problem !== undefined || url === undefined) {
+            ctx.addIssue({ code: "custom", message: API_HOST_MESSAGES[problem ?? "not-a-url"] });
         } else if (hostAddressProblem(url.hostname) !== undefined) {
             // The URL parser takes "$(id).example.com" as a host; no resolver would, and the image writes it into a shell-read file.
             ctx.addIssue({
@@ -112,7 +119,7 @@ const apiHost = z
             });
         }
     })
-    .transform((v) => v.replace(/\/+$/, ""));
+    .transform(trimApiHost);
 
 // A registry host (with a '.', a port or the name localhost, as Docker tells one from a Docker Hub
 // namespace), then an optional path; the image is pushed as <registry>/helix-zed-agent:<stack>.
@@ -120,7 +127,7 @@ const REGISTRY = /^(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::\d+)?|[a-zA-Z0-9-]+:\
 
 const hostName = z
     .string()
-    .max(63, { error: "must be at most 63 characters", abort: true })
+    .max(LENGTHS.hostName.max, { error: `must be at most ${LENGTHS.hostName.max} characters`, abort: true })
     .superRefine((name, ctx) => {
         const problem = hostNameProblem(name);
         if (problem)
@@ -135,13 +142,13 @@ const fields = {
     apiHost,
     apiToken: z.string({ error: "is not set: run `pulumi config set --secret apiToken <runner token>`" }),
     allowInsecureToken: flag,
-    replicas: integer(0, 1000),
+    replicas: integer(RANGES.replicas),
     hostName,
-    runnerIdPrefix: namePart(100),
-    containerNamePrefix: namePart(100),
-    concurrency: integer(1, 64),
-    maxTasks: integer(0, 1_000_000),
-    sessionTimeout: integer(0, 604_800, "a number of seconds (0 for no limit)"),
+    runnerIdPrefix: namePart(LENGTHS.runnerIdPrefix),
+    containerNamePrefix: namePart(LENGTHS.containerNamePrefix),
+    concurrency: integer(RANGES.concurrency),
+    maxTasks: integer(RANGES.maxTasks),
+    sessionTimeout: integer(RANGES.sessionTimeout, "a number of seconds (0 for no limit)"),
     workspaceDir: z
         .string()
         .regex(/^\/[A-Za-z0-9_.\/-]*$/, { error: "must be an absolute path made of letters, digits, '_', '.', '-' and '/'", abort: true })
@@ -150,8 +157,8 @@ const fields = {
             if (problem) ctx.addIssue({ code: "custom", message: problem });
         }),
     logLevel: oneOf(LOG_LEVELS),
-    displayWidth: integer(640, 7680),
-    displayHeight: integer(480, 4320),
+    displayWidth: integer(RANGES.displayWidth),
+    displayHeight: integer(RANGES.displayHeight),
     image: imageReference,
     baseImage: imageReference,
     zedBuildDir: z
@@ -167,29 +174,28 @@ const fields = {
     rdpPortBase: port,
     vncPortBase: port,
     healthPortBase: port,
-    portsPerRunner: integer(1, MAX_PORTS_PER_RUNNER),
-    memoryMb: integer(256, 1_048_576, "a number of MB"),
-    shmSizeMb: integer(64, 65_536, "a number of MB"),
-    cpus: z.preprocess(
-        asNumber,
-        z
-            .number({ error: "must be a number of CPUs from 0.01 to 1024" })
-            .min(0.01, { error: "must be a number of CPUs from 0.01 to 1024" })
-            .max(1024, { error: "must be a number of CPUs from 0.01 to 1024" }),
-    ),
+    portsPerRunner: integer(RANGES.portsPerRunner),
+    memoryMb: integer(RANGES.memoryMb, "a number of MB"),
+    shmSizeMb: integer(RANGES.shmSizeMb, "a number of MB"),
+    cpus: (() => {
+        const { min, max } = RANGES.cpus;
+        const message = `must be a number of CPUs from ${min} to ${max}`;
+        return z.preprocess(asNumber, z.number({ error: message }).min(min, { error: message }).max(max, { error: message }));
+    })(),
     persistWorkspaces: flag,
     // Runtime hardening (issue #20, Docker's CIS benchmark 5.12, 5.13, 5.26, 5.29): what a runner can live without.
     readOnlyRootFilesystem: flag,
     noNewPrivileges: flag,
-    pidsLimit: integer(0, 4_194_304, "a number of processes (0 for no limit)"),
+    pidsLimit: integer(RANGES.pidsLimit, "a number of processes (0 for no limit)"),
     cpuShares: (() => {
-        const message = "must be 0 (Docker's default weight, 1024) or a relative CPU weight from 2 to 262144";
+        const { min, max } = RANGES.cpuShares;
+        const message = `must be ${CPU_SHARES_DEFAULT} (Docker's default weight, ${DOCKER_DEFAULT_CPU_SHARES}) or a relative CPU weight from ${min} to ${max}`;
         return z.preprocess(
             asInteger,
             z
                 .number({ error: message })
                 .int({ error: message })
-                .refine((v) => v === 0 || (v >= 2 && v <= 262_144), { error: message }),
+                .refine((v) => v === CPU_SHARES_DEFAULT || (v >= min && v <= max), { error: message }),
         );
     })(),
     registry: z.string().regex(REGISTRY, {
@@ -197,22 +203,24 @@ const fields = {
     }),
     registryUsername: z
         .string()
-        .max(255, { error: "must be at most 255 characters" })
+        .max(LENGTHS.registryUsername.max, { error: `must be at most ${LENGTHS.registryUsername.max} characters` })
         .regex(/^[^\s:]+$/, { error: "must be a user name without spaces or ':'" }),
     registryPassword: z.string().min(1, { error: "is empty" }),
     networks: z.preprocess(
         asList,
-        z.array(namePart(128), { error: 'must be a list of Docker network names, e.g. ["helix_default"]' }).superRefine((names, ctx) => {
-            names.forEach((name, i) => {
-                if (DOCKER_SPECIAL_NETWORKS.includes(name.toLowerCase())) {
-                    ctx.addIssue({
-                        code: "custom",
-                        path: [i],
-                        message: `must not include Docker's "${name}" network: runners join a bridge network of their own and may join existing user networks, not the host's network or none`,
-                    });
-                }
-            });
-        }),
+        z
+            .array(namePart(LENGTHS.networkName), { error: 'must be a list of Docker network names, e.g. ["helix_default"]' })
+            .superRefine((names, ctx) => {
+                names.forEach((name, i) => {
+                    if (DOCKER_SPECIAL_NETWORKS.includes(name.toLowerCase())) {
+                        ctx.addIssue({
+                            code: "custom",
+                            path: [i],
+                            message: `must not include Docker's "${name}" network: runners join a bridge network of their own and may join existing user networks, not the host's network or none`,
+                        });
+                    }
+                });
+            }),
     ),
 };
 
@@ -252,8 +260,9 @@ function dockerHostProblem(address: string): string | undefined {
         return `has a user name that is not one (letters, digits, '_', '.' and '-', not starting with '-' or '.'): ${DOCKER_HOST_FORMS}`;
     const hostProblem = hostAddressProblem(host);
     if (hostProblem) return `must name a host name (RFC 1123) or an IP address as its host; its host ${hostProblem}`;
-    if (port === undefined ? scheme === "tcp" : !/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
-        return `must have a port from 1 to 65535${scheme === "tcp" ? " (tcp://host:port)" : " after the host, if any"}`;
+    const { min, max } = RANGES.tcpPort;
+    if (port === undefined ? scheme === "tcp" : !/^\d{1,5}$/.test(port) || Number(port) < min || Number(port) > max)
+        return `must have a port from ${min} to ${max}${scheme === "tcp" ? " (tcp://host:port)" : " after the host, if any"}`;
     return undefined;
 }
 
@@ -359,7 +368,7 @@ const swarmObject = z
             ...connectionOptions,
             constraints: z.array(placementConstraint, { error: "must be a list of placement constraints" }).default([]),
             /** 0 is no limit. */
-            maxReplicasPerNode: integer(0, 1000).default(0),
+            maxReplicasPerNode: integer(RANGES.maxReplicasPerNode).default(0),
             /** A node attribute to spread runners evenly over, such as node.labels.zone. */
             spread: z
                 .string()
@@ -396,7 +405,7 @@ export const KEY_SCHEMAS = {
     restartPolicy: fields.restartPolicy.default("unless-stopped"),
     bindAddress: fields.bindAddress.default("127.0.0.1"),
     publishDesktopPorts: fields.publishDesktopPorts.default(false),
-    revdial: fields.revdial.default("auto"),
+    revdial: fields.revdial.default(IMAGE_DEFAULTS.revdial),
     rdpPortBase: fields.rdpPortBase.default(3389),
     vncPortBase: fields.vncPortBase.default(5900),
     healthPortBase: fields.healthPortBase.default(3030),

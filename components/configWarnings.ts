@@ -1,5 +1,5 @@
 // Settings that work but deserve a word before `pulumi up`. Pure.
-import { isEveryInterface } from "./addresses";
+import { isEveryInterface } from "../contract";
 import type { HostTarget } from "./configDefaults";
 import { CONFIG_KEYS, REMOVED_KEYS, type StackValues } from "./configSchema";
 import { sanitizeHostName } from "./configDefaults";

@@ -1,9 +1,17 @@
 // The runner plan: validated settings in, one spec per runner out (IDs, names,
 // ports, environment, labels, endpoints). Pure, and the single source of truth
 // for every value the component, the outputs and the operator commands show.
-import { isEveryInterface } from "./addresses";
+import {
+    CONTAINER_PORTS,
+    DISPLAY,
+    ENV,
+    HEALTH_PATH,
+    NO_NEW_PRIVILEGES,
+    STOP_GRACE_SECONDS,
+    WRITABLE_PATHS,
+    isEveryInterface,
+} from "../contract";
 import type { RunnerSettings } from "./configDefaults";
-import { CONTAINER_PORTS, DISPLAY, ENV, HEALTHCHECK_COMMAND, HEALTH_PATH, NO_NEW_PRIVILEGES, WRITABLE_PATHS } from "./imageContract";
 
 /** Label keys put on every runner container, so tools can find a stack's runners. */
 export const LABELS = {
@@ -13,23 +21,8 @@ export const LABELS = {
     index: "zed-runner.index",
 } as const;
 
-/**
- * The container health check. Durations are written as Docker reads them back
- * ("10s", not "10000ms"), or every preview would show a diff.
- */
-export const HEALTHCHECK = {
-    tests: HEALTHCHECK_COMMAND,
-    interval: "10s",
-    timeout: "5s",
-    startPeriod: "30s",
-    retries: 3,
-} as const;
-
 /** Seconds `pulumi up` waits for a new runner to turn healthy: above start period + retries x interval. */
 export const WAIT_TIMEOUT_SECONDS = 120;
-
-/** Seconds a runner gets to stop cleanly (finish its session) before it is killed, on scale-in or replacement. */
-export const STOP_GRACE_SECONDS = 30;
 
 /** Log rotation for every runner, set explicitly so a daemon's own defaults never cause a diff. */
 export const LOG_OPTIONS = { "max-size": "10m", "max-file": "3" } as const;

@@ -5,11 +5,8 @@
 // count but the count itself: scaling adds or removes tasks and touches no other.
 // Pure: no Pulumi import.
 import type { SwarmPlacement, SwarmTarget } from "./configDefaults";
-import { CONTAINER_PORTS, ENV, SECRET_FILES, SECRET_FILE_SUFFIX } from "./imageContract";
-import { LABELS, PORT_BASE_KEY, PlanContext, PlanError, PortRole, STOP_GRACE_SECONDS, WAIT_TIMEOUT_SECONDS, runnerEnv } from "./plan";
-
-/** Swarm's template for a task's slot, filled in per task in its environment and mounts. */
-export const TASK_SLOT = "{{.Task.Slot}}";
+import { CONTAINER_PORTS, ENV, SECRET_FILES, SECRET_FILE_SUFFIX, STOP_GRACE_SECONDS, TASK_SLOT_TEMPLATE as TASK_SLOT } from "../contract";
+import { LABELS, PORT_BASE_KEY, PlanContext, PlanError, PortRole, WAIT_TIMEOUT_SECONDS, runnerEnv } from "./plan";
 
 /** Swarm's own label on every task container: the service it belongs to. */
 export const SWARM_SERVICE_LABEL = "com.docker.swarm.service.name";

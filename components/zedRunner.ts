@@ -9,18 +9,8 @@ import type { RunnerSettings } from "./config";
 import { ContainerPidsLimit } from "./containerPidsLimit";
 import { PROJECT_ROOT } from "./paths";
 import type { EngineConnection } from "./pidsLimitCommand";
-import {
-    HEALTHCHECK,
-    LABELS,
-    LOG_OPTIONS,
-    PlanContext,
-    RunnerEndpoints,
-    RunnerSpec,
-    STOP_GRACE_SECONDS,
-    WAIT_TIMEOUT_SECONDS,
-    planRunners,
-    runnerHardening,
-} from "./plan";
+import { HEALTHCHECK, STOP_GRACE_SECONDS } from "../contract";
+import { LABELS, LOG_OPTIONS, PlanContext, RunnerEndpoints, RunnerSpec, WAIT_TIMEOUT_SECONDS, planRunners, runnerHardening } from "./plan";
 
 export { PROJECT_ROOT };
 

@@ -1,7 +1,7 @@
 // A stack policy: runners must not collide with each other.
 import * as docker from "@pulumi/docker";
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { isEveryInterface } from "../components/addresses";
+import { isEveryInterface } from "../contract";
 import { environmentOf, isRunner, isRunnerService, publishedPorts, serviceEnvironmentOf, serviceRunnerIds } from "./runner";
 
 /** Containers on the same Docker host share one provider; the default provider is one host too. */

@@ -4,6 +4,7 @@
 // (Swarm's service spec has no security options, PIDs limit or CPU shares to check).
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { DOCKER_DEFAULT_CPU_SHARES, RUNNER_HARDENING_DEFAULTS } from "../contract";
 import { isRunner, isRunnerService, reveal, serviceTaskOf } from "./runner";
 
 /**
@@ -13,9 +14,6 @@ import { isRunner, isRunnerService, reveal, serviceTaskOf } from "./runner";
  * no module that loads Pulumi; test/policy/hardening.test.ts checks the two agree.
  */
 export const PIDS_LIMIT_TYPE = "pulumi-nodejs:dynamic/zed-runner:ContainerPidsLimit";
-
-/** Docker's default CPU weight: a container that sets none, or this, has the same priority as every other (CIS 5.12). */
-const DOCKER_DEFAULT_CPU_SHARES = 1024;
 
 interface HardeningConfig {
     /** Require a read-only root file system (CIS 5.13). */
@@ -27,13 +25,15 @@ interface HardeningConfig {
 }
 
 const FIX = "pulumi config set";
+/** The stack's own defaults, as the fixes to suggest. */
+const { cpuShares: CPU_SHARES_FIX, pidsLimit: PIDS_LIMIT_FIX } = RUNNER_HARDENING_DEFAULTS;
 
 export const runnerHardened: ResourceValidationPolicy = {
     name: "runner-hardened",
     description:
         "Checks that runner containers run with a read-only root file system, the no-new-privileges security option and a CPU weight of their own, " +
         "and that runner services run with a read-only root file system (Docker's CIS benchmark 5.13, 5.26 and 5.12). " +
-        `Fix: \`${FIX} readOnlyRootFilesystem true\`, \`${FIX} noNewPrivileges true\`, \`${FIX} cpuShares 512\`; ` +
+        `Fix: \`${FIX} readOnlyRootFilesystem true\`, \`${FIX} noNewPrivileges true\`, \`${FIX} cpuShares ${CPU_SHARES_FIX}\`; ` +
         "each check can be turned off in this policy's config.",
     enforcementLevel: "advisory",
     configSchema: {
@@ -63,7 +63,7 @@ export const runnerHardened: ResourceValidationPolicy = {
             if (config.cpuShares && (!(shares > 0) || shares === DOCKER_DEFAULT_CPU_SHARES)) {
                 reportViolation(
                     `Runner container must set a CPU weight other than Docker's default of ${DOCKER_DEFAULT_CPU_SHARES} (cpuShares is ${shares || "unset"}), ` +
-                        `so busy runners cannot crowd out the control plane; fix: \`${FIX} cpuShares 512\`.`,
+                        `so busy runners cannot crowd out the control plane; fix: \`${FIX} cpuShares ${CPU_SHARES_FIX}\`.`,
                 );
             }
         }),
@@ -88,7 +88,7 @@ export const runnerPidsLimit: StackValidationPolicy = {
     name: "runner-pids-limit",
     description:
         "Checks that every runner container has a PIDs limit (a ContainerPidsLimit resource naming it) of at most maxPidsLimit (default 32768), " +
-        "so a session cannot fork-bomb its host (Docker's CIS benchmark 5.29). Fix: `pulumi config set pidsLimit 1024`.",
+        `so a session cannot fork-bomb its host (Docker's CIS benchmark 5.29). Fix: \`${FIX} pidsLimit ${PIDS_LIMIT_FIX}\`.`,
     enforcementLevel: "advisory",
     configSchema: { properties: { maxPidsLimit: { type: "number", default: 32768 } } },
     validateStack: (args, reportViolation) => {
@@ -102,11 +102,11 @@ export const runnerPidsLimit: StackValidationPolicy = {
             const limit = limits.get(name);
             if (limit === undefined) {
                 reportViolation(
-                    `Runner container ${container.name} (${name}) must have a PIDs limit, so a session cannot fork-bomb its host; fix: \`pulumi config set pidsLimit 1024\`.`,
+                    `Runner container ${container.name} (${name}) must have a PIDs limit, so a session cannot fork-bomb its host; fix: \`${FIX} pidsLimit ${PIDS_LIMIT_FIX}\`.`,
                 );
             } else if (!(limit > 0 && limit <= maxPidsLimit)) {
                 reportViolation(
-                    `Runner container ${container.name} (${name}) must have a PIDs limit from 1 to ${maxPidsLimit}, not ${limit}; fix: \`pulumi config set pidsLimit 1024\`.`,
+                    `Runner container ${container.name} (${name}) must have a PIDs limit from 1 to ${maxPidsLimit}, not ${limit}; fix: \`${FIX} pidsLimit ${PIDS_LIMIT_FIX}\`.`,
                 );
             }
         }

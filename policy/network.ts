@@ -1,7 +1,7 @@
 // Policies on what a runner exposes and whom it talks to.
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { hostPathTakeover, isEveryInterface } from "../components/addresses";
+import { hostPathTakeover, isEveryInterface } from "../contract";
 import {
     RDP_CONTAINER_PORTS,
     VNC_CONTAINER_PORTS,

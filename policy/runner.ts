@@ -1,24 +1,15 @@
 // Shared helpers for the zed-runner policies: recognising runner containers and
 // reading their settings from resource properties. No policy is defined here.
-// The pack is a package of its own (the Pulumi CLI loads it from policy/) and guards
-// any program that runs these runners, so it reads resources, not the program's modules.
+// The pack guards any program that runs these runners, so it reads resources, not the
+// program's modules; what it shares with the program is the contract (../contract, plain
+// values and rules that import nothing), which `npm run build` compiles into the pack.
 import * as docker from "@pulumi/docker";
 import { Secret } from "@pulumi/policy";
-// The image's contract is plain data with no imports, so the pack (a package of its own) can share it.
-import { isLoopbackHost } from "../components/addresses";
-import { CONTAINER_PORTS, MAX_PORTS_PER_RUNNER } from "../components/imageContract";
+import { CONTAINER_PORTS, ENV, MAX_PORTS_PER_RUNNER, SECRET_FILE_SUFFIX, TASK_SLOT_TEMPLATE, isLoopbackHost } from "../contract";
 
 /** Container ports a runner publishes RDP and VNC on: the image's, and the ones above it portsPerRunner may add. */
 export const RDP_CONTAINER_PORTS = { from: CONTAINER_PORTS.rdp, to: CONTAINER_PORTS.rdp + MAX_PORTS_PER_RUNNER - 1 } as const;
 export const VNC_CONTAINER_PORTS = { from: CONTAINER_PORTS.vnc, to: CONTAINER_PORTS.vnc + MAX_PORTS_PER_RUNNER - 1 } as const;
-
-/** Helix's example token: anyone who read the docs knows it. */
-export const INSECURE_DEFAULT_TOKEN = "oh-hallo-insecure-token";
-
-/** The example token however it is padded or cased. */
-export function isExampleToken(token: string): boolean {
-    return token.trim().toLowerCase() === INSECURE_DEFAULT_TOKEN;
-}
 
 export type ContainerProps = docker.ContainerArgs & Record<string, unknown>;
 
@@ -43,7 +34,7 @@ export function environmentOf(props: object): Record<string, string> | undefined
 /** A Helix Zed runner is a container that is handed a runner token or a runner ID. */
 export function isRunner(props: object): boolean {
     const env = environmentOf(props);
-    return env !== undefined && ("API_TOKEN" in env || "RUNNER_ID" in env);
+    return env !== undefined && (ENV.apiToken in env || ENV.runnerId in env);
 }
 
 /** The published ports of a container, with Docker's defaults made explicit. */
@@ -96,15 +87,12 @@ export function serviceEnvironmentOf(props: object): Record<string, string> | un
 /** A Helix Zed runner service: its tasks are handed a runner token (or its file) or a runner ID. */
 export function isRunnerService(props: object): boolean {
     const env = serviceEnvironmentOf(props);
-    return env !== undefined && ("API_TOKEN" in env || "API_TOKEN_FILE" in env || "RUNNER_ID" in env);
+    return env !== undefined && (ENV.apiToken in env || `${ENV.apiToken}${SECRET_FILE_SUFFIX}` in env || ENV.runnerId in env);
 }
-
-/** Swarm's slot template in a runner ID, filled in per task. */
-export const TASK_SLOT_TEMPLATE = "{{.Task.Slot}}";
 
 /** The runner IDs a runner service's tasks get: its RUNNER_ID with each slot 1..replicas filled in. */
 export function serviceRunnerIds(props: object): string[] {
-    const id = serviceEnvironmentOf(props)?.RUNNER_ID;
+    const id = serviceEnvironmentOf(props)?.[ENV.runnerId];
     if (!id) return [];
     if (!id.includes(TASK_SLOT_TEMPLATE)) return [id];
     const replicas = Number(

@@ -1,16 +1,8 @@
 // Policies on the runner token: never Helix's example value, never stored in plain text.
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, Secret, validateResourceOfType } from "@pulumi/policy";
-import {
-    INSECURE_DEFAULT_TOKEN,
-    environmentOf,
-    isExampleToken,
-    isRunner,
-    isRunnerService,
-    reveal,
-    serviceEnvironmentOf,
-    serviceTaskOf,
-} from "./runner";
+import { INSECURE_DEFAULT_TOKEN, isExampleToken } from "../contract";
+import { environmentOf, isRunner, isRunnerService, reveal, serviceEnvironmentOf, serviceTaskOf } from "./runner";
 
 export const runnerTokenNotDefault: ResourceValidationPolicy = {
     name: "runner-token-not-default",

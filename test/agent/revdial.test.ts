@@ -9,7 +9,7 @@ import type WebSocket from "ws";
 import { Redactor, createLogger } from "../../agent/log";
 import type { Readiness } from "../../agent/localServer";
 import { DEFAULT_REVDIAL_TIMING, ReverseDial, classifyAnswer } from "../../agent/revdial";
-import type { RevdialMode } from "../../agent/settings";
+import type { RevdialMode } from "../../contract";
 import { FakeControlPlane } from "../support/fakeControlPlane";
 import { eventually } from "../support/eventually";
 import { NASTY_TOKEN, leakedRuns } from "../support/secrets";

@@ -1,7 +1,6 @@
 // The agent's environment: defaults, every problem listed, no secret echoed.
 import { parseSettings, resolveSecretEnv, SettingsError, takeSecretsOut } from "../../agent/settings";
-import { deriveDesktopPasswords } from "../../components/desktopPasswords";
-import { SECRET_ENV } from "../../components/imageContract";
+import { SECRET_ENV, deriveDesktopPasswords } from "../../contract";
 
 const valid = {
     API_HOST: "https://helix.example.com/prefix/",

@@ -2,9 +2,7 @@
 // mocks (the service's inputs, secrets as files, what replicas and the token touch).
 import { parseConfig } from "../../components/config";
 import { configProblems } from "../support/configProblems";
-import { deriveDesktopPasswords } from "../../components/desktopPasswords";
-import { SECRET_FILES } from "../../components/imageContract";
-import { HEALTHCHECK_COMMAND } from "../../components/imageContract";
+import { HEALTHCHECK_COMMAND, SECRET_FILES, deriveDesktopPasswords } from "../../contract";
 import { imageRegistryServer, planSwarm } from "../../components/swarmPlan";
 import { MINIMAL, SWARM, TEST_TOKEN } from "../fixtures/configs";
 import { Registration, promiseOf, unwrapSecret, wasSentAsSecret } from "../support/mocks";

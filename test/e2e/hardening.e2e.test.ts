@@ -6,7 +6,7 @@
 // ContainerPidsLimit provider. Test doubles: the fake control plane, the stub Zed.
 import * as crypto from "node:crypto";
 import type Docker from "dockerode";
-import { CONTAINER_PORTS } from "../../components/imageContract";
+import { CONTAINER_PORTS } from "../../contract";
 import { LABELS } from "../../components/plan";
 import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
 import { eventually, execIn, removeLabelled, requireEngine } from "../support/docker";

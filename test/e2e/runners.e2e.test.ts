@@ -13,7 +13,7 @@ import type WebSocket from "ws";
 import { logsOf as runnerLogs } from "../../cli/logs";
 import { collectStatus, needsAttention, renderStatus } from "../../cli/status";
 import { parseConfig } from "../../components/config";
-import { CONTAINER_PORTS } from "../../components/imageContract";
+import { CONTAINER_PORTS } from "../../contract";
 import { LABELS } from "../../components/plan";
 import { Registration, unwrapSecret } from "../support/mocks";
 import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";

@@ -6,7 +6,7 @@
 import * as crypto from "node:crypto";
 import { collectSwarmStatus } from "../../../cli/status";
 import { parseConfig } from "../../../components/config";
-import { SECRET_FILES } from "../../../components/imageContract";
+import { SECRET_FILES } from "../../../contract";
 import { docker, execIn, requireEngine } from "../../support/docker";
 import { eventually } from "../../support/eventually";
 import { FakeControlPlane } from "../../support/fakeControlPlane";

@@ -1,10 +1,8 @@
 // The runner image's contract: what the image listens on, where it keeps
-// things and which environment it reads. One module, imported by the plan, the
-// ZedRunner component, the runner agent inside the image, the policy pack and
-// the tests, so a port or a path is written down once. Dockerfile.zed-agent
-// cannot import it; test/components/imageContract.test.ts checks that the
-// Dockerfile says the same. Pure: no imports at all, so the agent's build stage
-// compiles it without any dependency.
+// things and which environment it reads, so a port or a path is written down
+// once for the plan, the components, the runner agent inside the image, the
+// policy pack and the tests. Dockerfile.zed-agent cannot import it;
+// test/contract/image.test.ts checks that the Dockerfile says the same.
 
 /** TCP ports the image serves inside each container. */
 export const CONTAINER_PORTS = {
@@ -33,6 +31,19 @@ export const AGENT_COMMAND = "/usr/local/bin/zed-runner";
 
 /** The Docker health check: the agent itself asks its own /health, no shell HTTP client. */
 export const HEALTHCHECK_COMMAND: readonly string[] = ["CMD", AGENT_COMMAND, "healthcheck"];
+
+/**
+ * The container health check, for containers, services and the image's own HEALTHCHECK.
+ * Durations are written as Docker reads them back ("10s", not "10000ms"), or every
+ * preview would show a diff.
+ */
+export const HEALTHCHECK = {
+    tests: HEALTHCHECK_COMMAND,
+    interval: "10s",
+    timeout: "5s",
+    startPeriod: "30s",
+    retries: 3,
+} as const;
 
 /** Where the image keeps the Zed binary the agent starts per session. */
 export const ZED_BINARY = "/usr/local/bin/zed";
@@ -86,6 +97,12 @@ export const SECRET_FILES = {
 } as const;
 
 /**
+ * Swarm's template for a task's slot (1..replicas), filled in per task: a runner service's
+ * RUNNER_ID and workspace volume carry it, so the policy pack reads the IDs a service's tasks get.
+ */
+export const TASK_SLOT_TEMPLATE = "{{.Task.Slot}}";
+
+/**
  * Where a runner writes at run time, for a read-only root file system (config:
  * readOnlyRootFilesystem). Everything else in the image is only read.
  * - tmpfs (memory, gone when the container stops): /tmp holds the X server's lock and
@@ -122,7 +139,18 @@ export const RUNNER_HARDENING_DEFAULTS = { pidsLimit: 1024, cpuShares: 512 } as 
 /** The security option that stops a process gaining privileges through setuid binaries or file capabilities. */
 export const NO_NEW_PRIVILEGES = "no-new-privileges:true";
 
-/** Defaults the image applies when the environment leaves a value out. */
+/**
+ * Seconds a runner gets to stop cleanly (finish its session) before it is killed, on scale-in
+ * or replacement: Docker's stop timeout and Swarm's stop grace period, and what the agent is
+ * told to allow its sessions.
+ */
+export const STOP_GRACE_SECONDS = 30;
+
+/**
+ * Defaults the image applies when the environment leaves a value out, and the stack config's
+ * defaults for the same settings. Dockerfile.zed-agent's ENV repeats some of them
+ * (test/contract/image.test.ts checks they agree).
+ */
 export const IMAGE_DEFAULTS = {
     concurrency: 1,
     maxTasks: 0,
@@ -131,7 +159,8 @@ export const IMAGE_DEFAULTS = {
     logLevel: "info",
     displayWidth: 1920,
     displayHeight: 1080,
-    stopGraceSeconds: 30,
+    stopGraceSeconds: STOP_GRACE_SECONDS,
+    revdial: "auto",
 } as const;
 
 /** The agent's exit status when its environment cannot work: the container stops with a message, not a loop. */
@@ -190,14 +219,13 @@ export function workspaceDirProblem(dir: string): string | undefined {
 /**
  * What Dockerfile.zed-agent reads from its build context besides the Zed binary:
  * the agent's sources and the packages `npm ci` put in node_modules for it.
- * .dockerignore admits these (test/components/imageContract.test.ts checks it).
+ * .dockerignore admits these (test/contract/image.test.ts checks it).
  */
 export const IMAGE_BUILD_INPUTS: readonly string[] = [
     "Dockerfile.zed-agent",
     "image",
     "agent",
-    "components/imageContract.ts",
-    "components/desktopPasswords.ts",
+    "contract",
     "node_modules/typescript",
     "node_modules/ws",
     "node_modules/zod",

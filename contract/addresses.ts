@@ -2,10 +2,8 @@
 // loopback hosts, Docker engine addresses and host paths, normalised before
 // they are compared. Shared by the stack config and the policy pack, so the two
 // judge `::ffff:0.0.0.0`, `localhost.` or `//var/run/docker.sock/` alike.
-// Pure: the policy pack (a package of its own) loads it too, so it imports only the
-// import-free image contract.
 
-import { SYSTEM_DIRS } from "./imageContract";
+import { SYSTEM_DIRS } from "./image";
 
 /** An IPv6 address in the compressed form the WHATWG URL parser gives it, or undefined. */
 function canonicalIPv6(address: string): string | undefined {

@@ -1,4 +1,4 @@
-// The image contract module against the files that cannot import it:
+// The image's contract (contract/image.ts) against the files that cannot import it:
 // Dockerfile.zed-agent, image/xrdp.ini and .dockerignore. (The e2e checks what a
 // built image really listens on.)
 import * as fs from "node:fs";
@@ -7,11 +7,16 @@ import {
     AGENT_COMMAND,
     CONTAINER_PORTS,
     DESKTOP_USER,
+    ENV,
+    HEALTHCHECK,
     HEALTHCHECK_COMMAND,
     IMAGE_BUILD_INPUTS,
+    IMAGE_DEFAULTS,
+    STATE_DIR,
+    XRDP_RSA_KEYS,
     ZED_BINARY,
     workspaceDirProblem,
-} from "../../components/imageContract";
+} from "../../contract";
 
 const ROOT = path.resolve(__dirname, "../..");
 const dockerfile = fs.readFileSync(path.join(ROOT, "Dockerfile.zed-agent"), "utf8");
@@ -41,6 +46,56 @@ describe("Dockerfile.zed-agent", () => {
         const check = JSON.parse(/^HEALTHCHECK .* CMD (\[.*\])$/m.exec(dockerfile)![1]);
         expect(["CMD", ...check]).toEqual([...HEALTHCHECK_COMMAND]);
         expect(check).toEqual(["/usr/local/bin/zed-runner", "healthcheck"]);
+    });
+
+    it("checks health with the contract's timings", () => {
+        const flags = Object.fromEntries(
+            [.../^HEALTHCHECK (.*) CMD /m.exec(dockerfile)![1].matchAll(/--([a-z-]+)=(\S+)/g)].map((m) => [m[1], m[2]]),
+        );
+        expect(flags).toEqual({ interval: "10s", timeout: "5s", "start-period": "30s", retries: "3" });
+        expect(flags).toEqual({
+            interval: HEALTHCHECK.interval,
+            timeout: HEALTHCHECK.timeout,
+            "start-period": HEALTHCHECK.startPeriod,
+            retries: String(HEALTHCHECK.retries),
+        });
+    });
+
+    it("sets in its environment only the contract's defaults, under the contract's names", () => {
+        // The ENV instruction: NAME=value pairs over continued lines.
+        const block = /^ENV ((?:.*\\\n)*.*)$/m.exec(dockerfile)![1].replace(/\\\n/g, " ");
+        const set = Object.fromEntries(
+            block
+                .trim()
+                .split(/\s+/)
+                .map((pair) => pair.split("=")),
+        );
+        expect(set).toEqual({
+            WORKSPACE_DIR: "/tmp/zed-workspaces",
+            CONCURRENCY: "1",
+            MAX_TASKS: "0",
+            SESSION_TIMEOUT: "3600",
+            LOG_LEVEL: "info",
+        });
+        const byName = new Map(Object.entries(ENV).map(([key, name]) => [name as string, key]));
+        for (const [name, value] of Object.entries(set)) {
+            const key = byName.get(name) as keyof typeof IMAGE_DEFAULTS;
+            expect(key in IMAGE_DEFAULTS ? String(IMAGE_DEFAULTS[key]) : `${name} is no contract default`).toBe(value);
+        }
+    });
+
+    it("links xrdp's keys into the contract's state folder", () => {
+        expect(XRDP_RSA_KEYS.startsWith(`${STATE_DIR}/`)).toBe(true);
+        expect(dockerfile).toContain(`ln -s ${XRDP_RSA_KEYS} /etc/xrdp/rsakeys.ini`);
+        expect(dockerfile).toContain(`mkdir -p ${STATE_DIR} `);
+    });
+
+    it("compiles the agent from agent/ and the contract alone", () => {
+        const copies = [...dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) => m[1]);
+        expect(copies.filter((source) => !source.startsWith("node_modules/") && !source.startsWith("image/"))).toEqual([
+            "agent",
+            "contract",
+        ]);
     });
 
     it("runs the agent under tini, without -g so SIGTERM reaches the agent alone", () => {

@@ -7,7 +7,7 @@ import {
     isLoopbackHost,
     normalizeDockerHost,
     normalizeHostPath,
-} from "../../components/addresses";
+} from "../../contract";
 
 describe("isEveryInterface", () => {
     it.each(["", "0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0", "::ffff:0.0.0.0", "0000::", "00.0.0.000"])("%j is every interface", (ip) => {

@@ -3,8 +3,7 @@
 // runner should have passwords of its own, and scaling must not change the
 // service's spec: so the seed is the one secret, and each runner derives its own
 // RDP and VNC passwords from it and its runner ID. The stack derives the same
-// ones for its `credentials` output. Used by the runner agent inside the image:
-// imports only Node's own crypto.
+// ones for its `credentials` output. Used by the runner agent inside the image.
 import { createHmac } from "node:crypto";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
