@@ -3,16 +3,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import {
-    CONFIG_KEYS,
-    HOST_KEYS,
-    KEY_SCHEMAS,
-    LOG_LEVELS,
-    RESTART_POLICIES,
-    REVDIAL_MODES,
-    SWARM_KEYS,
-    UNDECLARED_KEYS,
-} from "../../components/configSchema";
+import { CONFIG_KEYS, HOST_KEYS, KEY_SCHEMAS, SWARM_KEYS, UNDECLARED_KEYS } from "../../components/configSchema";
+import { LOG_LEVELS, RESTART_POLICIES, REVDIAL_MODES } from "../../contract";
 import { KeyRow, ROOT, keyRows, literal, readDoc, section } from "./markdown";
 
 const doc = readDoc("docs/configuration.md");
