@@ -58,7 +58,8 @@ export function registerDirectly(runners: number, hosts: number): void {
                     hosts: [{ host: "host.docker.internal", ip: "host-gateway" }],
                     networksAdvanced: [{ name: network.name, aliases: [`helix-zed-agent-bench-${i}`] }],
                     healthcheck: {
-                        tests: ["CMD", "/usr/local/bin/zed-runner-healthcheck"],
+                        // HEALTHCHECK_COMMAND (components/imageContract.ts), written out as every input here is.
+                        tests: ["CMD", "/usr/local/bin/zed-runner", "healthcheck"],
                         interval: "10s",
                         timeout: "5s",
                         startPeriod: "30s",
