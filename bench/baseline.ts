@@ -1,5 +1,6 @@
 // The baseline: the same resources the program declares for a bench config, registered
-// directly, with literal inputs: no config parsing, no plan, no component.
+// directly, with literal inputs: no config parsing, no plan, no component. Not yet the PIDs
+// limit's dynamic resource (ContainerPidsLimit), which the program registers beside each container.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -58,7 +59,8 @@ export function registerDirectly(runners: number, hosts: number): void {
                     hosts: [{ host: "host.docker.internal", ip: "host-gateway" }],
                     networksAdvanced: [{ name: network.name, aliases: [`helix-zed-agent-bench-${i}`] }],
                     healthcheck: {
-                        tests: ["CMD", "/usr/local/bin/zed-runner-healthcheck"],
+                        // HEALTHCHECK_COMMAND (contract/image.ts), written out as every input here is.
+                        tests: ["CMD", "/usr/local/bin/zed-runner", "healthcheck"],
                         interval: "10s",
                         timeout: "5s",
                         startPeriod: "30s",
@@ -73,6 +75,15 @@ export function registerDirectly(runners: number, hosts: number): void {
                     logOpts: { "max-size": "10m", "max-file": "3" },
                     memory: 4096,
                     shmSize: 1024,
+                    cpuShares: 512,
+                    readOnly: true,
+                    securityOpts: ["no-new-privileges:true"],
+                    tmpfs: { "/run": "rw,noexec,nosuid,nodev,mode=755", "/tmp": "rw,exec,nosuid,nodev,mode=1777" },
+                    mounts: [
+                        { target: "/home/zed", type: "volume" },
+                        { target: "/workspace", type: "volume" },
+                        { target: "/tmp/zed-workspaces", type: "volume" },
+                    ],
                     labels: [
                         { label: "zed-runner.project", value: "zed-runner" },
                         { label: "zed-runner.stack", value: "bench" },

@@ -242,7 +242,7 @@ describe("the reverse dial", () => {
     it("dials the control connection again after it drops", async () => {
         const { controlPlane, dial, lines } = await start();
         await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
-        controlPlane.revdialControls[0].socket.destroy();
+        controlPlane.cutRevdialControl(RUNNER_ID);
         await eventually(
             "a second control connection",
             () => controlPlane.revdialRequests >= 2 && controlPlane.revdialRunnerIds().length === 1,

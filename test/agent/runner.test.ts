@@ -396,14 +396,7 @@ describe("malformed frames", () => {
         ["a payload that is not base64", { payload: "!!!" }, "payload is not base64"],
     ])("answers %s with an error reply", async (_, override, error) => {
         const h = await start();
-        const answer = new Promise<any>((resolve) => {
-            const original = (h.controlPlane as any).onResponse.bind(h.controlPlane);
-            (h.controlPlane as any).onResponse = (text: string) => {
-                const env = JSON.parse(text);
-                resolve(JSON.parse(Buffer.from(env.payload, "base64").toString()));
-                original(text);
-            };
-        });
+        const answer = h.controlPlane.nextReply("_INBOX.bad").then((payload) => JSON.parse(payload.toString()));
         h.controlPlane.sendRaw(
             JSON.stringify({
                 request_id: "r-bad",

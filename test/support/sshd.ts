@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { eventually } from "./eventually";
 
-export const SSHD = "/usr/sbin/sshd";
+const SSHD = "/usr/sbin/sshd";
 
 export interface TestSshd {
     readonly port: number;

@@ -4,10 +4,13 @@
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import { docker } from "../test/support/docker";
-import { eventually } from "../test/support/eventually";
-import { FakeControlPlane } from "../test/support/fakeControlPlane";
-import { Declare, SwarmStack, nodeNames, readCluster, runningTasks, startNode, testSwarmConfig } from "../test/support/swarm";
+import { docker } from "../../test/support/docker";
+import { eventually } from "../../test/support/eventually";
+import { FakeControlPlane } from "../../test/support/fakeControlPlane";
+import { Declare, SwarmStack, nodeNames, readCluster, runningTasks, startNode, testSwarmConfig } from "../../test/support/swarm";
+import { BASE_IMAGE } from "../engine";
+import type { BenchOptions } from "../options";
+import { Report, fmtMs, median } from "../report";
 
 const STACK = "bench-swarm";
 const SERVICE = `helix-zed-agent-${STACK}`;
@@ -16,27 +19,23 @@ const ID = (slot: number) => `external-zed-${STACK}-${slot}`;
 /** The program in a child process (the bench runs outside Jest). */
 const declareInChild: Declare = async (config, stack) =>
     JSON.parse(
-        execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "declare.ts"), "--stack", stack], {
-            cwd: path.resolve(__dirname, ".."),
+        execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "../declare.ts"), "--stack", stack], {
+            cwd: path.resolve(__dirname, "../.."),
             env: { ...process.env, BENCH_CONFIG: JSON.stringify(config) },
             encoding: "utf8",
             maxBuffer: 64 * 1024 * 1024,
         }),
     );
 
-export interface SwarmFigure {
-    readonly what: string;
-    readonly samples: number[];
-}
-
-/** Runs the swarm measurements; `rounds` of each. */
-export async function swarmFigures(rounds: number, baseImage: string): Promise<SwarmFigure[]> {
+/** Runs the swarm measurements, three rounds of each (one with --quick). */
+export async function swarmFigures(report: Report, options: BenchOptions): Promise<void> {
+    const rounds = options.quick ? 1 : 3;
     const cluster = readCluster();
     const token = crypto.randomBytes(16).toString("hex");
     const controlPlane = new FakeControlPlane({ token });
     await controlPlane.listen(cluster.hostAddress);
     const stack = new SwarmStack(cluster, STACK, declareInChild);
-    const config = testSwarmConfig(cluster, controlPlane.apiHost(), token, baseImage);
+    const config = testSwarmConfig(cluster, controlPlane.apiHost(), token, BASE_IMAGE);
     const connected = () => controlPlane.connectedRunnerIds();
     const scale: number[] = [];
     const nodeLoss: number[] = [];
@@ -89,8 +88,11 @@ export async function swarmFigures(rounds: number, baseImage: string): Promise<S
         await stack.remove();
         await controlPlane.close();
     }
-    return [
-        { what: "swarm: replicas 3 -> 4 to the new runner connected", samples: scale },
-        { what: "swarm: worker node lost to every runner reconnected elsewhere", samples: nodeLoss },
-    ];
+    for (const [what, samples] of [
+        ["swarm: replicas 3 -> 4 to the new runner connected", scale],
+        ["swarm: worker node lost to every runner reconnected elsewhere", nodeLoss],
+    ] as const) {
+        const spread = samples.length > 1 ? ` (${fmtMs(Math.min(...samples))} to ${fmtMs(Math.max(...samples))})` : "";
+        report.record({ section: "swarm", what, value: `${fmtMs(median(samples))}${spread}`, runs: `${samples.length} runs, median` });
+    }
 }
