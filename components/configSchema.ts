@@ -241,7 +241,7 @@ export const HOST_OVERRIDABLE_KEYS = [
     "pidsLimit",
     "cpuShares",
 ] as const satisfies readonly (keyof typeof fields)[];
-export type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
+type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
 
 const DOCKER_HOST_FORMS = "must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port";
 
@@ -379,7 +379,6 @@ const swarmObject = z
     )
     .strict();
 const swarm = z.preprocess(asList, swarmObject.superRefine(requireTlsForTcp("manager")));
-export type SwarmEntry = z.output<typeof swarm>;
 /** The keys the swarm object takes. */
 export const SWARM_KEYS: readonly string[] = Object.keys(swarmObject.shape);
 

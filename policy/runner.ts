@@ -3,15 +3,12 @@
 // The pack guards any program that runs these runners, so it reads resources, not the
 // program's modules; what it shares with the program is the contract (../contract, plain
 // values and rules that import nothing), which `npm run build` compiles into the pack.
-import * as docker from "@pulumi/docker";
 import { Secret } from "@pulumi/policy";
 import { CONTAINER_PORTS, ENV, MAX_PORTS_PER_RUNNER, SECRET_FILE_SUFFIX, TASK_SLOT_TEMPLATE, isLoopbackHost } from "../contract";
 
 /** Container ports a runner publishes RDP and VNC on: the image's, and the ones above it portsPerRunner may add. */
 export const RDP_CONTAINER_PORTS = { from: CONTAINER_PORTS.rdp, to: CONTAINER_PORTS.rdp + MAX_PORTS_PER_RUNNER - 1 } as const;
 export const VNC_CONTAINER_PORTS = { from: CONTAINER_PORTS.vnc, to: CONTAINER_PORTS.vnc + MAX_PORTS_PER_RUNNER - 1 } as const;
-
-export type ContainerProps = docker.ContainerArgs & Record<string, unknown>;
 
 /** Unwraps a policy Secret (seen in remediations and hand-built arguments). */
 export function reveal<T>(value: T | Secret): T {

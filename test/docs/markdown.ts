@@ -19,7 +19,7 @@ export function readDoc(file: string): string {
 }
 
 /** Text outside fenced code blocks, line for line (fenced lines become empty), so code samples are not read as Markdown. */
-export function withoutFences(text: string): string {
+function withoutFences(text: string): string {
     let inFence = false;
     return text
         .split("\n")
@@ -42,7 +42,7 @@ export function section(text: string, title: string): string {
 }
 
 /** A table row's cells, trimmed, without the outer pipes. */
-export function cells(line: string): string[] {
+function cells(line: string): string[] {
     return line
         .trim()
         .replace(/^\|/, "")
@@ -74,7 +74,7 @@ export function literal(cell: string): string | undefined {
 }
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
-export function slug(heading: string): string {
+function slug(heading: string): string {
     return heading
         .trim()
         .toLowerCase()

@@ -12,7 +12,7 @@ import { Registration, unwrapSecret, wasSentAsSecret } from "../support/mocks";
 const NOT_APPLICABLE = Symbol("not applicable");
 
 /** Resource properties as the policy SDK hands them to validations: secrets unwrapped. */
-export function asPolicySees(value: unknown): any {
+function asPolicySees(value: unknown): any {
     if (Array.isArray(value)) return value.map(asPolicySees);
     if (value && typeof value === "object") {
         if (wasSentAsSecret(value)) return asPolicySees(unwrapSecret(value));
