@@ -8,7 +8,8 @@ import type { AddressInfo } from "node:net";
 import type WebSocket from "ws";
 import { Redactor, createLogger } from "../../agent/log";
 import type { Readiness } from "../../agent/localServer";
-import { DEFAULT_REVDIAL_TIMING, ReverseDial, classifyAnswer } from "../../agent/revdial";
+import { DEFAULT_REVDIAL_TIMING, ReverseDial } from "../../agent/revdial";
+import { classifyAnswer } from "../../agent/revdialWire";
 import type { RevdialMode } from "../../agent/settings";
 import { FakeControlPlane } from "../support/fakeControlPlane";
 import { eventually } from "../support/eventually";
@@ -145,6 +146,46 @@ describe("the reverse dial", () => {
         expect(dial.state).toMatchObject({ tunnels: 1, pickedUp: 1 });
         ws.close();
         await eventually("the tunnel to close", () => dial.state.tunnels === 0);
+    });
+
+    it("holds a flooding VNC server back while the control plane reads nothing, and lets it go on once it reads", async () => {
+        // Far more than the kernel's socket buffers on both connections and the bridge's own
+        // high-water mark together: without backpressure the agent would read all of it into memory.
+        const total = 64 * 1024 * 1024;
+        const flood = { written: 0, lastWrite: Date.now() };
+        const server = net.createServer((socket) => {
+            socket.on("error", () => undefined);
+            socket.write(RFB_BANNER);
+            const chunk = Buffer.alloc(64 * 1024, 0x5a);
+            const pump = () => {
+                while (flood.written < total) {
+                    flood.written += chunk.length;
+                    flood.lastWrite = Date.now();
+                    if (!socket.write(chunk)) {
+                        socket.once("drain", pump);
+                        return;
+                    }
+                }
+            };
+            pump();
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+        const { controlPlane, dial } = await start({ vncPort: (server.address() as AddressInfo).port });
+        await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        const ws = await controlPlane.dialRunner(RUNNER_ID);
+        let received = 0;
+        ws.on("message", (d: Buffer) => (received += d.length));
+        // The control plane stops reading: its socket's buffers fill, then the agent's, then VNC's.
+        ws.pause();
+        await eventually("the VNC server's writes to stall", () => Date.now() - flood.lastWrite > 1000, 20_000);
+        const stalledAt = flood.written;
+        expect(stalledAt).toBeLessThan(total / 2);
+        expect(dial.state.tunnels).toBe(1);
+        ws.resume();
+        await eventually("the VNC server to write again", () => flood.written > stalledAt, 10_000);
+        await eventually("the control plane to read past the stall", () => received > stalledAt - 8 * 1024 * 1024, 20_000);
+        ws.terminate();
     });
 
     it("carries several desktop connections at once, each to its own VNC connection", async () => {
