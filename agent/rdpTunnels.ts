@@ -113,7 +113,7 @@ export class RdpTunnels {
             (err) => {
                 if (gone()) return;
                 this.log.warn(
-                    `RDP tunnel for ${tunnel.sessionId}: xrdp ${err instanceof NotReadyError ? err.message : `did not answer: ${describeError(err)}`}`,
+                    `RDP tunnel for ${tunnel.sessionId}: xrdp ${err instanceof NotReadyError ? "" : "did not answer: "}${describeError(err)}`,
                 );
                 this.close(tunnel, "xrdp did not answer");
             },

@@ -9,7 +9,6 @@ import type WebSocket from "ws";
 import { Redactor, createLogger } from "../../agent/log";
 import type { Readiness } from "../../agent/localServer";
 import { DEFAULT_REVDIAL_TIMING, ReverseDial } from "../../agent/revdial";
-import { classifyAnswer } from "../../agent/revdialWire";
 import type { RevdialMode } from "../../agent/settings";
 import { FakeControlPlane } from "../support/fakeControlPlane";
 import { eventually } from "../support/eventually";
@@ -102,25 +101,6 @@ async function start(
 function firstMessage(ws: WebSocket): Promise<Buffer> {
     return new Promise((resolve) => ws.once("message", (d: Buffer) => resolve(d)));
 }
-
-describe("classifyAnswer", () => {
-    it.each([
-        ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked", { kind: "up" }],
-        [
-            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain",
-            { kind: "unsupported", why: "the control plane answered 404 at /api/v1/revdial" },
-        ],
-        [
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8",
-            { kind: "unsupported", why: "the control plane answered /api/v1/revdial with a web page" },
-        ],
-        ["HTTP/1.1 401 Unauthorized", { kind: "refused", why: "the control plane refused the runner token (401) at /api/v1/revdial" }],
-        ["HTTP/1.1 502 Bad Gateway", { kind: "refused", why: "the control plane answered 502 at /api/v1/revdial" }],
-        ["SSH-2.0-OpenSSH", { kind: "refused", why: "the control plane's answer at /api/v1/revdial is not HTTP" }],
-    ])("%s", (head, expected) => {
-        expect(classifyAnswer(head)).toEqual(expected);
-    });
-});
 
 describe("the reverse dial", () => {
     it("opens the control connection with the runner token and answers keep-alives with its own", async () => {
