@@ -1,4 +1,4 @@
-// RDP over the runner's WebSocket (seed-era control planes, HELIX-PROTOCOL.md §1):
+// RDP over the runner's WebSocket (the seed revision, helixRevisions.ts INNER_RDP_ENVELOPE):
 // one connection to the local xrdp per RDP session ID, chunks from the control
 // plane written to it in order, and what xrdp answers sent back as
 // `rdp_response` data to the proxy's reply subject. Both directions are bounded:

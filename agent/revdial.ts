@@ -111,7 +111,7 @@ export class ReverseDial {
     /**
      * The control-plane link reconnected: the control plane may have been restarted, or upgraded
      * to one with the reverse dial, so one that said it has none is asked again now rather than
-     * at the next 10-minute retry.
+     * at the next 10-minute retry (helixRevisions.ts REVERSE_DIAL).
      */
     askAgain(): void {
         if (this.stopped || this.settings.mode !== "auto" || this.stateNow.status !== "unsupported" || this.socket) return;
@@ -218,6 +218,7 @@ export class ReverseDial {
         });
     }
 
+    /** A control plane without the reverse dial (helixRevisions.ts REVERSE_DIAL): ask again rarely, or keep trying when switched on. */
     private markUnsupported(why: string): void {
         if (this.settings.mode === "on") {
             // Asked for explicitly: keep trying like any failure, loudly.
