@@ -1,7 +1,8 @@
-// The runner's WebSocket to the control plane (HELIX-PROTOCOL.md §1): dial,
+// The runner's WebSocket to the control plane (docs/protocol.md §2): dial,
 // ping every 5 s, and dial again forever after any drop, with a backoff capped
 // low enough that the runner is back within 2 s of the control plane returning.
 import WebSocket from "ws";
+import { backoffMs } from "./backoff";
 import { describeError, Logger } from "./log";
 
 export interface LinkTiming {
@@ -32,16 +33,6 @@ export interface LinkState {
     readonly connects: number;
     /** Dials that failed since the link was last connected (it dials again, backing off up to maxBackoffMs). */
     readonly failedDials: number;
-}
-
-/**
- * The pause before the next dial after `failures` failed ones: doubling from minBackoffMs, never
- * more than maxBackoffMs (so a runner is back within about that long of its control plane's
- * return), less up to a quarter of jitter so a fleet does not redial in step.
- */
-export function backoffMs(failures: number, timing: Pick<LinkTiming, "minBackoffMs" | "maxBackoffMs">, random = Math.random()): number {
-    const delay = Math.min(timing.maxBackoffMs, timing.minBackoffMs * 2 ** Math.min(failures, 30));
-    return Math.round(delay * (0.75 + random * 0.25));
 }
 
 export interface LinkOptions {

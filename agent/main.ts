@@ -4,12 +4,12 @@
 // control plane and runs Zed sessions. `zed-runner healthcheck` asks a running
 // agent's /health instead (Docker's HEALTHCHECK and `npm run status` use it).
 import * as fs from "node:fs";
-import { EXIT_BAD_ENVIRONMENT, HEALTH_PATH, SECRET_ENV, SECRET_FILE_SUFFIX } from "../contract";
+import { EXIT_BAD_ENVIRONMENT, EXIT_UNEXPECTED_FAILURE, HEALTH_PATH, SECRET_ENV, SECRET_FILE_SUFFIX } from "../contract";
 import { DesktopPasswords, Supervised, desktopComponents, prepareDesktop, waitForDisplay } from "./desktop";
 import { fetchHealth, serveHealth } from "./health";
 import { Redactor, createLogger, describeError } from "./log";
 import { RunnerCore } from "./runner";
-import { LocalSessionHost } from "./sessions";
+import { LocalSessionHost } from "./sessionHost";
 import { AgentSettings, SettingsError, parseSettings, resolveSecretEnv, takeSecretsOut } from "./settings";
 import { writeZedSettings } from "./zedSettings";
 
@@ -54,7 +54,7 @@ async function run(): Promise<number> {
     const log = createLogger(settings.logLevel, redactor);
     const crash = (err: unknown) => {
         log.error(`unexpected failure: ${describeError(err)}; exiting so the restart policy starts a fresh runner`);
-        process.exit(70);
+        process.exit(EXIT_UNEXPECTED_FAILURE);
     };
     process.on("uncaughtException", crash);
     process.on("unhandledRejection", crash);

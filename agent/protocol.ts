@@ -1,8 +1,11 @@
 // Helix's external-agent runner protocol, as the control plane speaks it
-// (../shared/HELIX-PROTOCOL.md §1): what a frame from the control plane means,
-// and the frames we answer with. Pure: no sockets, no processes.
+// (docs/protocol.md §2 and §3): what a frame from the control plane means,
+// and the wire shapes we answer with. Where revisions differ, the detectors of
+// helixRevisions.ts decide. Pure: no sockets, no processes.
 import { z } from "zod";
 import { CONTAINER_PORTS } from "../contract";
+import { isInnerRdpEnvelope, launchBody, passwordConfigRunner } from "./helixRevisions";
+import { describeError } from "./log";
 
 /** The control plane's WebSocket endpoint for runners, below the API host's own path. */
 export const RUNNER_WS_PATH = "/api/v1/ws/external-agent-runner";
@@ -12,9 +15,6 @@ export const API_PREFIX = "/api/v1";
 
 /** `RunnerEventRequestEnvelope.type`: what the server sets from the NATS `kind` header (always 0 in practice). */
 export const REQUEST_TYPE = { zedAgent: 0, rdpData: 1 } as const;
-
-/** Session IDs of rc8's password configuration task: `password-config-<runner ID>`. */
-export const PASSWORD_CONFIG_PREFIX = "password-config-";
 
 /** Decoded request payloads larger than this get an error reply instead of being acted on. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -103,7 +103,7 @@ export function parseFrame(text: string): ControlMessage {
     try {
         payload = decodeBytes(envelope.payload, "payload");
     } catch (err) {
-        return invalid((err as Error).message);
+        return invalid(describeError(err));
     }
     if (payload.length > MAX_REQUEST_BYTES)
         return invalid(`payload of ${payload.length} bytes is over the ${MAX_REQUEST_BYTES}-byte limit`);
@@ -121,15 +121,15 @@ export function parseFrame(text: string): ControlMessage {
     }
     if (!isObject(body)) return invalid("payload is not a JSON object");
 
-    // The seed-era RDP proxy publishes a whole inner envelope with no `kind` header, so it arrives as type 0.
-    if (typeof body.request_id === "string" && "payload" in body && typeof body.type === "number") {
+    // helixRevisions.ts INNER_RDP_ENVELOPE: the seed revision's RDP proxy.
+    if (isInnerRdpEnvelope(body)) {
         if (body.type !== REQUEST_TYPE.rdpData) return invalid(`unknown inner request type ${body.type}`);
         if (typeof body.reply !== "string" || body.reply === "") return invalid("inner RDP envelope has no reply subject");
         let inner: Buffer;
         try {
             inner = decodeBytes(body.payload, "inner payload");
         } catch (err) {
-            return invalid((err as Error).message);
+            return invalid(describeError(err));
         }
         return rdpMessage(inner, target, { requestId: body.request_id, reply: body.reply }, invalid);
     }
@@ -139,20 +139,14 @@ export function parseFrame(text: string): ControlMessage {
     }
     if (body.action !== undefined) return invalid(`unknown action ${JSON.stringify(body.action)}`);
 
-    // Helix's own runner expected a ZedTaskMessage wrapper; the control plane sends a flat ZedAgent. Take both.
-    const agentBody = body.type === "zed_task" && isObject(body.agent) ? body.agent : body;
-    const parsed = zedAgentSchema.safeParse(agentBody);
+    // helixRevisions.ts ZED_TASK_WRAPPER: a flat ZedAgent, or Helix's own runner's wrapper around one.
+    const parsed = zedAgentSchema.safeParse(launchBody(body));
     if (!parsed.success) return invalid(firstIssue(parsed.error));
     const agent = parsed.data;
     if (agent.session_id === "") return invalid("launch without a session_id");
-    if (agent.session_id.startsWith(PASSWORD_CONFIG_PREFIX)) {
-        return {
-            kind: "password-config",
-            target,
-            forRunner: agent.session_id.slice(PASSWORD_CONFIG_PREFIX.length),
-            password: agent.rdp_password || undefined,
-        };
-    }
+    // helixRevisions.ts PASSWORD_CONFIG_TASK: rc8's password configuration, for this runner or another.
+    const forRunner = passwordConfigRunner(agent.session_id);
+    if (forRunner !== undefined) return { kind: "password-config", target, forRunner, password: agent.rdp_password || undefined };
     return { kind: "launch", target, agent };
 }
 
@@ -174,7 +168,7 @@ function rdpMessage(
     try {
         bytes = decodeBytes(parsed.data.data, "RDP data");
     } catch (err) {
-        return invalid((err as Error).message);
+        return invalid(describeError(err));
     }
     return { kind: "rdp-data", ack, chunk: { sessionId: parsed.data.session_id, data: bytes, dataReply: data.reply } };
 }

@@ -1,4 +1,4 @@
-// RDP over the runner's WebSocket (seed-era control planes, HELIX-PROTOCOL.md §1):
+// RDP over the runner's WebSocket (the seed revision, helixRevisions.ts INNER_RDP_ENVELOPE):
 // one connection to the local xrdp per RDP session ID, chunks from the control
 // plane written to it in order, and what xrdp answers sent back as
 // `rdp_response` data to the proxy's reply subject. Both directions are bounded:
@@ -113,7 +113,7 @@ export class RdpTunnels {
             (err) => {
                 if (gone()) return;
                 this.log.warn(
-                    `RDP tunnel for ${tunnel.sessionId}: xrdp ${err instanceof NotReadyError ? err.message : `did not answer: ${describeError(err)}`}`,
+                    `RDP tunnel for ${tunnel.sessionId}: xrdp ${err instanceof NotReadyError ? "" : "did not answer: "}${describeError(err)}`,
                 );
                 this.close(tunnel, "xrdp did not answer");
             },

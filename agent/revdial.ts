@@ -1,4 +1,4 @@
-// The reverse dial (rc8 control planes, HELIX-PROTOCOL.md §2): the control plane
+// The reverse dial (rc8 control planes, docs/protocol.md §5): the control plane
 // reaches the runner's desktop (Guacamole's VNC) with no inbound port on the
 // runner's machine. A control connection `GET /api/v1/revdial?runnerid=<id>`
 // with the runner token as a Bearer token is answered 200 and kept open; on it
@@ -6,14 +6,19 @@
 // with a `connPath` whenever it wants a connection. Each is picked up with a
 // WebSocket at /api/v1 + connPath (Bearer token again) and bridged to the local
 // VNC server; `pickup-failed` tells the control plane when that cannot be done.
+// This module keeps the control connection and its state; what is said on it is
+// revdialWire.ts's, and each picked-up connection is revdialBridge.ts's.
 import * as net from "node:net";
 import * as tls from "node:tls";
-import WebSocket from "ws";
-import { CONTAINER_PORTS, type RevdialMode } from "../contract";
-import { backoffMs } from "./controlLink";
+import type WebSocket from "ws";
+import { CONTAINER_PORTS } from "../contract";
+import { backoffMs } from "./backoff";
 import { DESKTOP_RETRY_MS, DESKTOP_WAIT_MS, NOT_SUPERVISED, NotReadyError, Readiness, connectWhenReady } from "./localServer";
 import { describeError, Logger } from "./log";
 import { API_PREFIX, REVDIAL_PATH, apiUrl } from "./protocol";
+import { bridgeToVnc } from "./revdialBridge";
+import { KEEP_ALIVE_LINE, MAX_HEAD_BYTES, classifyAnswer, parseCommand, pickupFailedLine, splitHead } from "./revdialWire";
+import type { RevdialMode } from "../contract";
 
 /** How often we send our own keep-alive line; the server sends one every 18 s. */
 export const KEEPALIVE_MS = 18_000;
@@ -21,10 +26,6 @@ export const KEEPALIVE_MS = 18_000;
 export const DEAD_AFTER_MS = 60_000;
 /** A control plane without the endpoint is asked again this rarely, in case it is upgraded. */
 export const UNSUPPORTED_RETRY_MS = 10 * 60_000;
-/** The longest response head accepted on the control connection. */
-const MAX_HEAD_BYTES = 16 * 1024;
-/** Bytes queued towards the control plane before reading from VNC pauses. */
-const HIGH_WATER_BYTES = 1024 * 1024;
 
 export interface RevdialTiming {
     readonly minBackoffMs: number;
@@ -66,39 +67,6 @@ export interface RevdialState {
 
 /** The control connection's own status; "waiting" is derived from it and the VNC server's readiness. */
 type ConnectionStatus = Exclude<RevdialState["status"], "waiting">;
-
-/** What answered the control connection's request. */
-export type RevdialAnswer = { kind: "up" } | { kind: "unsupported"; why: string } | { kind: "refused"; why: string };
-
-/**
- * Reads the head of the control connection's answer. A 200 without an HTML body is the
- * revdial endpoint; a 404, or a page (a control plane without the endpoint serves its web
- * UI), means this control plane has none; anything else is a failure worth retrying.
- */
-export function classifyAnswer(head: string): RevdialAnswer {
-    const [statusLine, ...headerLines] = head.split("\r\n");
-    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? NaN);
-    const contentType =
-        headerLines
-            .find((l) => /^content-type:/i.test(l))
-            ?.split(":")[1]
-            ?.trim()
-            .toLowerCase() ?? "";
-    if (status === 200 && !contentType.startsWith("text/html")) return { kind: "up" };
-    if (status === 404 || (status === 200 && contentType.startsWith("text/html"))) {
-        return {
-            kind: "unsupported",
-            why:
-                status === 404
-                    ? "the control plane answered 404 at /api/v1/revdial"
-                    : "the control plane answered /api/v1/revdial with a web page",
-        };
-    }
-    if (status === 401 || status === 403)
-        return { kind: "refused", why: `the control plane refused the runner token (${status}) at /api/v1/revdial` };
-    if (Number.isNaN(status)) return { kind: "refused", why: "the control plane's answer at /api/v1/revdial is not HTTP" };
-    return { kind: "refused", why: `the control plane answered ${status} at /api/v1/revdial` };
-}
 
 interface Settings {
     readonly apiHost: string;
@@ -143,7 +111,7 @@ export class ReverseDial {
     /**
      * The control-plane link reconnected: the control plane may have been restarted, or upgraded
      * to one with the reverse dial, so one that said it has none is asked again now rather than
-     * at the next 10-minute retry.
+     * at the next 10-minute retry (helixRevisions.ts REVERSE_DIAL).
      */
     askAgain(): void {
         if (this.stopped || this.settings.mode !== "auto" || this.stateNow.status !== "unsupported" || this.socket) return;
@@ -193,13 +161,16 @@ export class ReverseDial {
             lastHeard = Date.now();
             if (!answered) {
                 head = Buffer.concat([head, data]);
-                const end = head.indexOf("\r\n\r\n");
-                if (end < 0) {
-                    if (head.length > MAX_HEAD_BYTES) socket.destroy(new Error("the answer's head is too long"));
+                let split: ReturnType<typeof splitHead>;
+                try {
+                    split = splitHead(head);
+                } catch (err) {
+                    socket.destroy(err as Error);
                     return;
                 }
+                if (!split) return;
                 answered = true;
-                const answer = classifyAnswer(head.subarray(0, end).toString("latin1"));
+                const answer = classifyAnswer(split.head);
                 if (answer.kind !== "up") {
                     failure = answer.why;
                     if (answer.kind === "unsupported") this.markUnsupported(answer.why);
@@ -214,9 +185,9 @@ export class ReverseDial {
                         socket.destroy(new Error(`no keep-alive from the control plane for ${this.timing.deadAfterMs / 1000} s`));
                         return;
                     }
-                    socket.write(`${JSON.stringify({ command: "keep-alive" })}\n`);
+                    socket.write(KEEP_ALIVE_LINE);
                 }, this.timing.keepAliveMs);
-                data = head.subarray(end + 4);
+                data = split.rest;
             }
             lines += data.toString("utf8");
             let nl: number;
@@ -247,6 +218,7 @@ export class ReverseDial {
         });
     }
 
+    /** A control plane without the reverse dial (helixRevisions.ts REVERSE_DIAL): ask again rarely, or keep trying when switched on. */
     private markUnsupported(why: string): void {
         if (this.settings.mode === "on") {
             // Asked for explicitly: keep trying like any failure, loudly.
@@ -261,19 +233,24 @@ export class ReverseDial {
     }
 
     private onControlMessage(line: string, control: net.Socket): void {
-        let message: { command?: unknown; connPath?: unknown };
-        try {
-            message = JSON.parse(line);
-        } catch {
-            this.log.warn("reverse dial: a control line is not JSON; ignored");
-            return;
+        const command = parseCommand(line);
+        switch (command.kind) {
+            case "keep-alive":
+                return;
+            case "conn-ready":
+                this.pickUp(command.connPath, control);
+                return;
+            case "not-json":
+                this.log.warn("reverse dial: a control line is not JSON; ignored");
+                return;
+            case "other":
+                this.log.debug(`reverse dial: ignored control message ${JSON.stringify(command.command).slice(0, 40)}`);
+                return;
+            default: {
+                const unhandled: never = command;
+                this.log.warn(`reverse dial: ignored a control command of unknown kind ${JSON.stringify(unhandled)}`);
+            }
         }
-        if (message.command === "keep-alive") return;
-        if (message.command === "conn-ready" && typeof message.connPath === "string" && message.connPath.startsWith("/")) {
-            this.pickUp(message.connPath, control);
-            return;
-        }
-        this.log.debug(`reverse dial: ignored control message ${JSON.stringify(String(message.command)).slice(0, 40)}`);
     }
 
     /**
@@ -284,7 +261,7 @@ export class ReverseDial {
     private pickUp(connPath: string, control: net.Socket): void {
         const fail = (why: string) => {
             this.log.warn(`reverse dial: pick-up failed: ${why}`);
-            if (!control.destroyed) control.write(`${JSON.stringify({ command: "pickup-failed", connPath, err: why })}\n`);
+            if (!control.destroyed) control.write(pickupFailedLine(connPath, why));
         };
         connectWhenReady(
             this.connectVnc,
@@ -296,12 +273,7 @@ export class ReverseDial {
             true,
         ).then(
             (vnc) => this.bridge(connPath, vnc, fail),
-            (err) =>
-                fail(
-                    err instanceof NotReadyError
-                        ? `the local VNC server ${err.message}`
-                        : `the local VNC server did not answer: ${describeError(err)}`,
-                ),
+            (err) => fail(`the local VNC server ${err instanceof NotReadyError ? "" : "did not answer: "}${describeError(err)}`),
         );
     }
 
@@ -312,60 +284,16 @@ export class ReverseDial {
         }
         const url = apiUrl(this.settings.apiHost, `${API_PREFIX}${connPath}`);
         url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-        vnc.setNoDelay(true);
-        const socket = new WebSocket(url.toString(), {
-            headers: { Authorization: `Bearer ${this.settings.apiToken}` },
-            handshakeTimeout: 20_000,
-            perMessageDeflate: false,
-        });
-        vnc.on("error", (err) => {
-            this.log.debug(`reverse dial: the VNC connection failed: ${describeError(err)}`);
-            socket.close(1011, "VNC connection failed");
-        });
-        socket.binaryType = "nodebuffer";
-        socket.on("unexpected-response", (_req, res) => {
-            res.resume();
-            fail(`non-101 response ${res.statusCode}`);
-            socket.terminate();
-            vnc.destroy();
-        });
-        socket.once("error", (err) => {
-            if (socket.readyState !== WebSocket.OPEN) fail(describeError(err));
-            vnc.destroy();
-        });
-        socket.once("open", () => {
-            this.tunnels.add(socket);
-            this.pickedUp += 1;
-            this.log.info(`reverse dial: desktop connection picked up; ${this.tunnels.size} open`);
-            socket.on("message", (data: Buffer) => {
-                // A slow VNC server pauses the WebSocket instead of queueing without bound.
-                if (!vnc.write(data)) {
-                    socket.pause();
-                    vnc.once("drain", () => socket.resume());
-                }
-            });
-            vnc.on("data", (data: Buffer) => {
-                socket.send(data, { binary: true });
-                if (socket.bufferedAmount > HIGH_WATER_BYTES && !vnc.isPaused()) {
-                    vnc.pause();
-                    const wait = setInterval(() => {
-                        if (socket.bufferedAmount <= HIGH_WATER_BYTES || socket.readyState !== WebSocket.OPEN) {
-                            clearInterval(wait);
-                            vnc.resume();
-                        }
-                    }, 10);
-                }
-            });
-            const close = () => {
-                if (!this.tunnels.delete(socket)) return;
-                vnc.destroy();
-                socket.close();
-                this.log.info(`reverse dial: desktop connection closed; ${this.tunnels.size} open`);
-            };
-            vnc.on("close", close);
-            socket.on("close", close);
-            // connectWhenReady left it paused with the banner unread: now it has somewhere to go.
-            vnc.resume();
+        bridgeToVnc(url.toString(), this.settings.apiToken, vnc, this.log, {
+            failed: fail,
+            opened: (ws) => {
+                this.tunnels.add(ws);
+                this.pickedUp += 1;
+                this.log.info(`reverse dial: desktop connection picked up; ${this.tunnels.size} open`);
+            },
+            closed: (ws) => {
+                if (this.tunnels.delete(ws)) this.log.info(`reverse dial: desktop connection closed; ${this.tunnels.size} open`);
+            },
         });
     }
 }

@@ -12,7 +12,8 @@ import { runnerSocketUrl } from "./protocol";
 import { DESKTOP_RETRY_MS, DESKTOP_WAIT_MS, NOT_SUPERVISED, Readiness } from "./localServer";
 import { RdpTunnels, TUNNEL_IDLE_MS } from "./rdpTunnels";
 import { ReverseDial, RevdialTiming } from "./revdial";
-import { SessionHost, Sessions } from "./sessions";
+import type { SessionHost } from "./sessionHost";
+import { Sessions } from "./sessions";
 import type { AgentSettings } from "./settings";
 
 /** Seconds kept from the stop grace for ending sessions and the desktop, before Docker's SIGKILL. */

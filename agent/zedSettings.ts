@@ -1,5 +1,5 @@
 // Zed's settings.json for the desktop user: the helixml fork's external sync dials
-// the control plane (HELIX-PROTOCOL.md §4), and Zed's own sync server moves off
+// the control plane (docs/protocol.md §6), and Zed's own sync server moves off
 // the health port. Built as an object and serialised, so no API host can break
 // out of its JSON string.
 import * as fs from "node:fs";

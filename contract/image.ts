@@ -167,6 +167,13 @@ export const IMAGE_DEFAULTS = {
 export const EXIT_BAD_ENVIRONMENT = 64;
 
 /**
+ * The agent's exit status after an unexpected failure (an uncaught exception or unhandled
+ * rejection): sysexits' EX_SOFTWARE. The restart policy starts a fresh runner; a status
+ * apart from EXIT_BAD_ENVIRONMENT's tells the two causes apart in `docker ps -a`.
+ */
+export const EXIT_UNEXPECTED_FAILURE = 70;
+
+/**
  * Folders the image would hand to the desktop user if a workspace were put there:
  * the agent makes its workspace (and every session's folder) owned by `zed`, so a
  * workspace of `/etc` would give `zed` the system's password files.
@@ -191,6 +198,11 @@ export const SYSTEM_DIRS: readonly string[] = [
 /** System folders whose subfolders are fine as workspaces. */
 const SCRATCH_UNDER_SYSTEM = ["/var/tmp", "/var/lib/zed-runner"];
 
+/** Whether `dir` is `root` or below it; both absolute and normalised. The one path-inside check. */
+export function isInsidePath(dir: string, root: string): boolean {
+    return dir === root || dir.startsWith(`${root}/`);
+}
+
 /** Normalises an absolute POSIX path: collapses `//`, `.` and trailing `/`; `..` is kept for the caller to refuse. */
 export function normalizeAbsolutePath(p: string): string {
     const parts = p.split("/").filter((s) => s !== "" && s !== ".");
@@ -206,7 +218,7 @@ export function workspaceDirProblem(dir: string): string | undefined {
     if (dir.split("/").includes("..")) return "must not contain '..'";
     const normal = normalizeAbsolutePath(dir);
     if (normal === "/") return "must not be / (the runner makes its workspace owned by the desktop user)";
-    const inside = (root: string) => normal === root || normal.startsWith(`${root}/`);
+    const inside = (root: string) => isInsidePath(normal, root);
     if (SCRATCH_UNDER_SYSTEM.some((root) => inside(root) && normal !== root)) return undefined;
     const system = SYSTEM_DIRS.find(inside);
     if (system)

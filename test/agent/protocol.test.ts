@@ -1,4 +1,4 @@
-// The protocol module: every frame kind of HELIX-PROTOCOL.md §1, malformed frames, and the handshake URL.
+// The protocol module: every frame kind of docs/protocol.md §3, malformed frames, and the handshake URL.
 import { MAX_REQUEST_BYTES, agentResponse, parseFrame, responseFrame, rdpResponseFrame, runnerSocketUrl } from "../../agent/protocol";
 
 const b64 = (v: unknown) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64");

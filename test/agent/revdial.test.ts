@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import type WebSocket from "ws";
 import { Redactor, createLogger } from "../../agent/log";
 import type { Readiness } from "../../agent/localServer";
-import { DEFAULT_REVDIAL_TIMING, ReverseDial, classifyAnswer } from "../../agent/revdial";
+import { DEFAULT_REVDIAL_TIMING, ReverseDial } from "../../agent/revdial";
 import type { RevdialMode } from "../../contract";
 import { FakeControlPlane } from "../support/fakeControlPlane";
 import { eventually } from "../support/eventually";
@@ -102,25 +102,6 @@ function firstMessage(ws: WebSocket): Promise<Buffer> {
     return new Promise((resolve) => ws.once("message", (d: Buffer) => resolve(d)));
 }
 
-describe("classifyAnswer", () => {
-    it.each([
-        ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked", { kind: "up" }],
-        [
-            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain",
-            { kind: "unsupported", why: "the control plane answered 404 at /api/v1/revdial" },
-        ],
-        [
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8",
-            { kind: "unsupported", why: "the control plane answered /api/v1/revdial with a web page" },
-        ],
-        ["HTTP/1.1 401 Unauthorized", { kind: "refused", why: "the control plane refused the runner token (401) at /api/v1/revdial" }],
-        ["HTTP/1.1 502 Bad Gateway", { kind: "refused", why: "the control plane answered 502 at /api/v1/revdial" }],
-        ["SSH-2.0-OpenSSH", { kind: "refused", why: "the control plane's answer at /api/v1/revdial is not HTTP" }],
-    ])("%s", (head, expected) => {
-        expect(classifyAnswer(head)).toEqual(expected);
-    });
-});
-
 describe("the reverse dial", () => {
     it("opens the control connection with the runner token and answers keep-alives with its own", async () => {
         const { controlPlane, dial } = await start();
@@ -145,6 +126,46 @@ describe("the reverse dial", () => {
         expect(dial.state).toMatchObject({ tunnels: 1, pickedUp: 1 });
         ws.close();
         await eventually("the tunnel to close", () => dial.state.tunnels === 0);
+    });
+
+    it("holds a flooding VNC server back while the control plane reads nothing, and lets it go on once it reads", async () => {
+        // Far more than the kernel's socket buffers on both connections and the bridge's own
+        // high-water mark together: without backpressure the agent would read all of it into memory.
+        const total = 64 * 1024 * 1024;
+        const flood = { written: 0, lastWrite: Date.now() };
+        const server = net.createServer((socket) => {
+            socket.on("error", () => undefined);
+            socket.write(RFB_BANNER);
+            const chunk = Buffer.alloc(64 * 1024, 0x5a);
+            const pump = () => {
+                while (flood.written < total) {
+                    flood.written += chunk.length;
+                    flood.lastWrite = Date.now();
+                    if (!socket.write(chunk)) {
+                        socket.once("drain", pump);
+                        return;
+                    }
+                }
+            };
+            pump();
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+        const { controlPlane, dial } = await start({ vncPort: (server.address() as AddressInfo).port });
+        await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
+        const ws = await controlPlane.dialRunner(RUNNER_ID);
+        let received = 0;
+        ws.on("message", (d: Buffer) => (received += d.length));
+        // The control plane stops reading: its socket's buffers fill, then the agent's, then VNC's.
+        ws.pause();
+        await eventually("the VNC server's writes to stall", () => Date.now() - flood.lastWrite > 1000, 20_000);
+        const stalledAt = flood.written;
+        expect(stalledAt).toBeLessThan(total / 2);
+        expect(dial.state.tunnels).toBe(1);
+        ws.resume();
+        await eventually("the VNC server to write again", () => flood.written > stalledAt, 10_000);
+        await eventually("the control plane to read past the stall", () => received > stalledAt - 8 * 1024 * 1024, 20_000);
+        ws.terminate();
     });
 
     it("carries several desktop connections at once, each to its own VNC connection", async () => {
