@@ -23,7 +23,7 @@ import { eventually } from "../test/support/eventually";
 import { FakeControlPlane } from "../test/support/fakeControlPlane";
 import { LABELS } from "../components/plan";
 import { execIn } from "../cli/engine";
-import { cpuPercent, memoryBytes } from "../cli/status";
+import { cpuPercent, memoryBytes } from "../cli/status/dockerStats";
 import { benchConfig } from "./mocks";
 import { swarmFigures } from "./swarm";
 

@@ -110,6 +110,9 @@ export interface RunnerSpec {
     readonly endpoints: RunnerEndpoints;
 }
 
+/** The project's name in Pulumi.yaml: the plan's project label when no other is given. */
+export const DEFAULT_PROJECT = "zed-runner";
+
 /** Stack identity that goes into labels. */
 export interface PlanContext {
     readonly project: string;
@@ -261,7 +264,7 @@ export interface HostSettings {
 /** The runners of every host, planned once. */
 export interface HostPlan {
     readonly name: string;
-    readonly runners: RunnerSpec[];
+    readonly runners: readonly RunnerSpec[];
 }
 
 /**
