@@ -44,7 +44,7 @@ export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): P
     const flags = new Set(Object.keys(values).filter((k) => values[k] === true));
     const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
     const { parsed } = loadStackFiles(stack);
-    const placement = placementCommands(parsed.placement);
+    const placement = placementCommands(parsed.placement, parsed.workload);
     const once = async () => {
         const rows = await placement.status(stack, (h) => dockerFor(h));
         if (flags.has("json")) console.log(JSON.stringify({ stack, at: new Date().toISOString(), runners: rows }, null, 2));

@@ -14,6 +14,7 @@ const HOSTS = JSON.stringify([
     { name: "b", dockerHost: "ssh://ops@b", replicas: 1 },
 ]);
 const facts = { stack: "dev", secureKeys: new Set<string>() };
+const RUNNER = { kind: "runner" } as const;
 /** TEST DOUBLE for an engine that does not answer. */
 const deadEngine = { ping: async () => Promise.reject(new Error("connect ECONNREFUSED")) } as unknown as Docker;
 
@@ -30,9 +31,9 @@ describe("placementCommands", () => {
         ["hosts", { ...MINIMAL, hosts: HOSTS }, "Host a (ssh://ops@a): 1 runner", ["a", "b"]],
         ["swarm", SWARM, "Swarm (manager ssh://ops@swarm-manager-1): service helix-zed-agent-dev, 1 runner", ["swarm manager"]],
     ])("gives the %s placement its own plan lines and engines", async (kind, raw, firstLine, engines) => {
-        const { placement } = parse(raw);
-        expect(placement.kind).toBe(kind);
-        const commands = placementCommands(placement);
+        const { placement, workload } = parse(raw);
+        expect([placement.kind, workload.kind]).toEqual([kind, "runner"]);
+        const commands = placementCommands(placement, RUNNER);
         expect(commands.plan(facts)[1]).toBe(firstLine);
         const reached: string[] = [];
         const rows = await commands.status("dev", (host: HostTarget) => {
@@ -44,11 +45,11 @@ describe("placementCommands", () => {
     });
 
     it("lists the Zed build folders only where the image is built here", () => {
-        expect(placementCommands(parse(MINIMAL).placement).zedBuildDirs).toEqual(["zed-build"]);
-        expect(placementCommands(parse({ ...MINIMAL, image: "registry.example.com/helix-zed-agent:1" }).placement).zedBuildDirs).toEqual(
-            [],
-        );
-        expect(placementCommands(parse(SWARM).placement).zedBuildDirs).toEqual(["zed-build"]);
+        expect(placementCommands(parse(MINIMAL).placement, RUNNER).zedBuildDirs).toEqual(["zed-build"]);
+        expect(
+            placementCommands(parse({ ...MINIMAL, image: "registry.example.com/helix-zed-agent:1" }).placement, RUNNER).zedBuildDirs,
+        ).toEqual([]);
+        expect(placementCommands(parse(SWARM).placement, RUNNER).zedBuildDirs).toEqual(["zed-build"]);
     });
 });
 
@@ -56,7 +57,7 @@ describe("the commands read the parsed plan", () => {
     const placement = renamedLocal(parse(MINIMAL), "renamed-by-the-plan");
 
     it("plan shows the planned runners as they are", () => {
-        expect(placementCommands(placement).plan(facts).join("\n")).toContain("renamed-by-the-plan");
+        expect(placementCommands(placement, RUNNER).plan(facts).join("\n")).toContain("renamed-by-the-plan");
     });
 
     it("status matches containers to the planned names", async () => {
@@ -68,7 +69,7 @@ describe("the commands read the parsed plan", () => {
                 inspect: async () => ({ Name: "/renamed-by-the-plan", State: { Running: false, Status: "exited" }, RestartCount: 0 }),
             }),
         } as unknown as Docker;
-        const rows = await placementCommands(placement).status("dev", () => engine);
+        const rows = await placementCommands(placement, RUNNER).status("dev", () => engine);
         // Planned again, the runner would be helix-zed-agent-dev-1 ("missing") and this container "extra".
         expect(rows.map((r) => [r.container, r.status])).toEqual([["renamed-by-the-plan", "stopped"]]);
     });
@@ -86,7 +87,7 @@ describe("the commands read the parsed plan", () => {
         } as unknown as Docker;
         const written = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
         try {
-            const code = await placementCommands(placement).logs(
+            const code = await placementCommands(placement, RUNNER).logs(
                 { stack: "dev", which: "1", all: false, since: undefined, follow: false },
                 () => engine,
             );
