@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     const baseline = await import("./baseline");
     if (which === "program") {
         await import("../components/stackConfig");
-        await import("../components/fleet");
+        await import("../components/deployment");
     }
     const started = performance.now();
     if (which === "program") await import("../index");

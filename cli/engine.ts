@@ -2,8 +2,9 @@
 // runner facts the operator commands read from them.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { Readable, Writable } from "node:stream";
 import Docker from "dockerode";
-import type { HostTarget, SwarmTarget } from "../components/config";
+import type { HostTarget } from "../components/config";
 import { LABELS } from "../components/plan";
 import { SshConfigError, SshDialAgent, SshDialError, sshDialAgent } from "./lib/sshDial";
 import { UserError } from "./stackFiles";
@@ -49,11 +50,6 @@ export function dockerFor(host: HostTarget, env: NodeJS.ProcessEnv = process.env
     throw new UserError(`Host ${host.name}: cannot reach a Docker engine at ${address}.`);
 }
 
-/** A swarm's manager, as a host the commands can connect to. */
-export function swarmHost(target: SwarmTarget): HostTarget {
-    return { name: "swarm manager", connection: target.connection, settings: target.settings };
-}
-
 /** Fails with the host and address when its engine does not answer. */
 export async function requireEngine(docker: Docker, host: HostTarget, env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
@@ -74,28 +70,44 @@ export async function stackContainers(docker: Docker, stack: string): Promise<Do
     return docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.stack}=${stack}`] }) });
 }
 
-/** Splits Docker's multiplexed stdout/stderr stream (non-TTY containers) into text. */
-export function demux(buffer: Buffer): string {
-    let out = "";
-    let offset = 0;
-    while (offset + 8 <= buffer.length) {
-        const size = buffer.readUInt32BE(offset + 4);
-        out += buffer.subarray(offset + 8, offset + 8 + size).toString("utf8");
-        offset += 8 + size;
-    }
-    return out;
+/** The part of dockerode's modem that splits Docker's multiplexed stream. */
+type Demuxer = Pick<Docker["modem"], "demuxStream">;
+
+/**
+ * dockerode's demuxer, for callers without a client at hand. Only its stream splitting is
+ * used: the client is never asked to connect, so the socket path is a placeholder.
+ */
+let standaloneDemuxer: Demuxer | undefined;
+
+/**
+ * Docker's multiplexed stdout/stderr (a non-TTY container's logs or exec output), as one
+ * text in arrival order, split by dockerode's own demuxer (`modem.demuxStream`).
+ */
+export async function demux(output: Buffer | NodeJS.ReadableStream, modem?: Demuxer): Promise<string> {
+    const demuxer = modem ?? (standaloneDemuxer ??= new Docker({ socketPath: "/var/run/docker.sock" }).modem);
+    const stream = Buffer.isBuffer(output) ? Readable.from([output]) : output;
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+            chunks.push(chunk);
+            done();
+        },
+    });
+    const ended = new Promise<void>((resolve, reject) => {
+        stream.on("end", resolve);
+        stream.on("error", reject);
+    });
+    demuxer.demuxStream(stream, sink, sink);
+    await ended;
+    await new Promise<void>((resolve) => sink.end(resolve));
+    return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Runs `cmd` in a container (as `user`, root by default) and returns its exit code and output. */
 export async function execIn(container: Docker.Container, cmd: string[], user?: string): Promise<{ exitCode: number; output: string }> {
     const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
     const stream = await exec.start({ hijack: true, stdin: false });
-    const chunks: Buffer[] = [];
-    await new Promise<void>((resolve, reject) => {
-        stream.on("data", (c: Buffer) => chunks.push(c));
-        stream.on("end", resolve);
-        stream.on("error", reject);
-    });
+    const output = await demux(stream, container.modem as Demuxer);
     const { ExitCode } = await exec.inspect();
-    return { exitCode: ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
+    return { exitCode: ExitCode ?? -1, output };
 }

@@ -5,16 +5,12 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { HostTarget, SwarmTarget } from "../components/config";
-import { RunnerSpec, planFleet } from "../components/plan";
-import { SwarmServicePlan, pushedImageName } from "../components/swarmPlan";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { shown } from "./lib/files";
-import { table } from "./lib/table";
 import { TOKEN_ENV } from "./deploy";
+import { placementCommands } from "./placements";
 import {
     DEFAULT_STACK,
-    PROJECT,
     PROJECT_ROOT,
     SECRET_PLACEHOLDER,
     STACK_OPTION,
@@ -50,53 +46,12 @@ function missingZedBinaries(dirs: readonly string[], root: string): string[] {
         );
 }
 
-function imageSource(host: HostTarget): string {
-    const s = host.settings;
-    return s.image
-        ? `pull ${s.image}`
-        : `build Dockerfile.zed-agent (baseImage ${s.baseImage}, Zed from ${s.zedBuildDir}/zed, the runner agent from agent/)`;
-}
-
-/** A swarm's service as text: manager, image, placement, ports and the runners by slot. */
-function renderSwarm(stack: string, target: SwarmTarget, plan: SwarmServicePlan, registryLogin: string): string[] {
-    const s = target.settings;
-    const image = target.registry
-        ? `build Dockerfile.zed-agent (baseImage ${s.baseImage}, Zed from ${s.zedBuildDir}/zed), push to ${pushedImageName(target.registry, stack)}`
-        : `${s.image} (pulled by each node)`;
-    const placement = [
-        ...plan.placement.constraints.map((c) => `constraint ${c}`),
-        plan.placement.maxReplicasPerNode ? `at most ${plan.placement.maxReplicasPerNode} per node` : "any number per node",
-        plan.placement.spread ? `spread over ${plan.placement.spread}` : "spread over nodes by Swarm's scheduler",
-    ];
-    const out = [
-        "",
-        `Swarm (manager ${target.connection?.host ?? "this machine's Docker engine"}): service ${plan.serviceName}, ${plan.replicas} runner${plan.replicas === 1 ? "" : "s"}`,
-        `Image: ${image}; registry login ${registryLogin}`,
-        `Placement: ${placement.join(", ")}`,
-        `Secrets: the token and a desktop-password seed, as Swarm secrets mounted at ${plan.secretFiles.apiToken} and ${plan.secretFiles.passwordSeed}`,
-        `Updates: one runner at a time, each given ${plan.env.STOP_GRACE_SECONDS} s to finish its session; restart ${plan.restartCondition}`,
-        plan.ports.length > 0
-            ? `Ports (host mode, on the node running each runner): ${plan.ports.map((p) => `${p.role.toUpperCase()} ${p.published}`).join(", ")}`
-            : "Ports: none published; desktops through the control plane",
-    ];
-    if (s.networks.length > 0) out.push(`Joins swarm networks: ${s.networks.join(", ")}`);
-    if (plan.runners.length > 0) {
-        out.push(
-            table(
-                ["SLOT", "RUNNER ID"],
-                plan.runners.map((r) => [String(r.slot), r.runnerId]),
-            ),
-        );
-    }
-    return out;
-}
-
 /** The plan of a stack as text: per host, its runners and image; then the warnings. */
 export function renderPlan(stack: string, context: PlanContext = {}): string {
     const root = context.root ?? PROJECT_ROOT;
     const env = context.env ?? process.env;
     const { parsed, file } = loadStackFiles(stack, root);
-    const plans = planFleet(parsed.hosts, { project: PROJECT, stackName: stack });
+    const placement = placementCommands(parsed.placement, parsed.workload);
     const out: string[] = [];
     // deploy stores a token given in the environment before it runs pulumi up; its value is never shown.
     const fromEnv = env[TOKEN_ENV]
@@ -114,33 +69,8 @@ export function renderPlan(stack: string, context: PlanContext = {}): string {
     out.push(`Stack ${stack}: control plane ${parsed.settings.apiHost}, token ${token}`);
     const pin = hostNameToPin(stack, root, context.machineHostName ?? os.hostname());
     if (pin) out.push(`hostName: ${pin}, this machine's name; the first npm run deploy pins it in ${shown(stackFilePath(stack, root))}`);
-    if (parsed.swarm) {
-        const login = !parsed.swarm.target.registryUsername
-            ? "none"
-            : `${parsed.swarm.target.registryUsername} (password ${file.secureKeys.has("registryPassword") ? SECRET_PLACEHOLDER : "in plain text: set it again with --secret"})`;
-        out.push(...renderSwarm(stack, parsed.swarm.target, parsed.swarm.plan, login));
-    }
-    parsed.hosts.forEach((host, i) => {
-        const runners: RunnerSpec[] = plans[i].runners;
-        out.push("");
-        out.push(
-            `Host ${host.name} (${host.connection?.host ?? "this machine's Docker engine"}): ${runners.length} runner${runners.length === 1 ? "" : "s"}`,
-        );
-        out.push(`Image: ${imageSource(host)}`);
-        if (host.settings.networks.length > 0) out.push(`Joins Docker networks: ${host.settings.networks.join(", ")}`);
-        if (runners.length > 0) {
-            out.push(
-                table(
-                    ["RUNNER ID", "CONTAINER", "RDP", "VNC", "HEALTH"],
-                    runners.map((r) => [r.runnerId, r.containerName, r.endpoints.rdp ?? "-", r.endpoints.vnc ?? "-", r.endpoints.health]),
-                ),
-            );
-        }
-    });
-    const builds = [
-        ...parsed.hosts.filter((h) => !h.settings.image).map((h) => h.settings.zedBuildDir),
-        ...(parsed.swarm?.target.registry ? [parsed.swarm.target.settings.zedBuildDir] : []),
-    ];
+    out.push(...placement.plan({ stack, secureKeys: file.secureKeys }));
+    const builds = placement.zedBuildDirs;
     const warnings = [...missingZedBinaries(builds, root), ...parsed.warnings];
     if (warnings.length > 0) {
         out.push("", "Warnings:", ...warnings.map((w) => `  - ${w}`));

@@ -6,14 +6,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Document, isMap, isScalar } from "yaml";
 import { ConfigError, ParsedConfig, RawConfig, parseConfig } from "../components/config";
-import { PlanError } from "../components/plan";
+import { DEFAULT_PROJECT, PlanError } from "../components/plan";
 import { unpinnedHostName } from "../components/configWarnings";
 import { PROJECT_ROOT } from "../components/paths";
 import { OptionSpec, parseCommandLine } from "./lib/args";
 import { UserError } from "./lib/errors";
 import { readYamlFile, shown } from "./lib/files";
 
-export const PROJECT = "zed-runner";
+/** The project, and so the namespace of its config keys. */
+export const PROJECT = DEFAULT_PROJECT;
 export { PROJECT_ROOT };
 
 /** The stack every command uses when --stack is not given. */

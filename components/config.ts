@@ -4,16 +4,7 @@
 // an invalid value stands in as its default for the checks that follow, the
 // runner plan's port clashes included. Messages name the key, the value (never
 // a secret's, and URLs without their credentials) and what is allowed. Pure.
-import {
-    ConfigContext,
-    DockerConnection,
-    HostTarget,
-    RunnerSettings,
-    SwarmTarget,
-    resolveHosts,
-    resolveSettings,
-    resolveSwarm,
-} from "./configDefaults";
+import { ConfigContext, DockerConnection, PlacementTarget, RunnerSettings, resolvePlacement, resolveSettings } from "./configDefaults";
 import {
     CONFIG_KEYS,
     DOCKER_PROVIDER_SCHEMAS,
@@ -24,15 +15,15 @@ import {
     SWARM_KEYS,
     StackValues,
 } from "./configSchema";
-import { configWarnings, namespaceWarnings } from "./configWarnings";
-import { HostPlan, PlanError, planFleet } from "./plan";
-import { SwarmServicePlan, planSwarm } from "./swarmPlan";
 import { INSECURE_DEFAULT_TOKEN } from "../contract";
+import { configWarnings, namespaceWarnings } from "./configWarnings";
+import { Placement, Workload, placedHosts } from "./placement";
+import { DEFAULT_PROJECT, PlanContext, PlanError, planFleet } from "./plan";
+import { planSwarm } from "./swarmPlan";
 
-export { INSECURE_DEFAULT_TOKEN, LOG_LEVELS, RESTART_POLICIES, REVDIAL_MODES, isLoopbackHost } from "../contract";
 export { sanitizeHostName } from "./configDefaults";
-export type { ConfigContext, DockerConnection, HostTarget, RunnerSettings, SwarmPlacement, SwarmTarget } from "./configDefaults";
-export { CONFIG_KEYS, REMOVED_KEYS, SECRET_KEYS, UNDECLARED_KEYS } from "./configSchema";
+export type { ConfigContext, DockerConnection, HostTarget, RunnerSettings, SwarmTarget } from "./configDefaults";
+export { CONFIG_KEYS, SECRET_KEYS, UNDECLARED_KEYS } from "./configSchema";
 
 /** Raw values as Pulumi hands them to a program: strings, keyed without the `zed-runner:` prefix. */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
@@ -54,16 +45,14 @@ export interface ReadOptions {
     readonly otherKeys?: readonly string[];
 }
 
-/** The result of reading the stack config: settings, the token (to be wrapped as a secret at once), the plan and warnings. */
+/** The result of reading the stack config: settings, where and what runs (planned), the token (to be wrapped as a secret at once) and warnings. */
 export interface ParsedConfig {
-    /** Top-level settings: the single host's when `hosts` is unset, the fleet's defaults otherwise. */
+    /** Top-level settings: the single host's when `hosts` is unset, the fleet's or the swarm's defaults otherwise. */
     readonly settings: RunnerSettings;
-    /** Every host to run runners on: this machine alone when `hosts` is unset; none with `swarm`. */
-    readonly hosts: readonly HostTarget[];
-    /** The runner plan of every host, computed once. */
-    readonly plans: readonly HostPlan[];
-    /** The swarm the runners run on as one service, when `swarm` is set. */
-    readonly swarm: { readonly target: SwarmTarget; readonly plan: SwarmServicePlan } | undefined;
+    /** Where the runners go, with the plan of every host or of the swarm service, computed once. */
+    readonly placement: Placement;
+    /** What runs there. */
+    readonly workload: Workload;
     readonly apiToken: string;
     /** The registry's password, to be wrapped as a secret at once. */
     readonly registryPassword: string | undefined;
@@ -300,26 +289,42 @@ export function parseConfig(raw: RawConfig, context: ConfigContext & ReadOptions
     const { values: c, problems, token, insecureToken } = check(raw, context);
     const settings = resolveSettings(c, context);
     const engine = context.dockerConfig ? localEngine(context.dockerConfig, problems) : undefined;
-    const hosts = resolveHosts(c, settings, engine);
-    const swarmTarget = resolveSwarm(c, settings, engine);
-    const planContext = { project: "zed-runner", stackName: context.stackName };
-    let plans: HostPlan[] = [];
-    let swarmPlan: SwarmServicePlan | undefined;
+    const target = resolvePlacement(c, settings, engine);
+    const planContext = { project: context.project ?? DEFAULT_PROJECT, stackName: context.stackName };
+    let placement: Placement | undefined;
     try {
-        plans = planFleet(hosts, planContext);
-        if (swarmTarget) swarmPlan = planSwarm(swarmTarget, planContext);
+        placement = planPlacement(target, planContext);
     } catch (err) {
         if (!(err instanceof PlanError)) throw err;
         problems.push(...err.problems);
     }
-    if (problems.length > 0) throw new ConfigError(problems);
+    if (problems.length > 0 || placement === undefined) throw new ConfigError(problems);
     return {
         settings,
-        hosts,
-        plans,
-        swarm: swarmTarget && swarmPlan ? { target: swarmTarget, plan: swarmPlan } : undefined,
+        placement,
+        workload: { kind: "runner" },
         apiToken: token ?? "",
         registryPassword: c.registryPassword,
-        warnings: [...namespaceWarnings(context.otherKeys ?? []), ...configWarnings(c, hosts, insecureToken)],
+        warnings: [...namespaceWarnings(context.otherKeys ?? []), ...configWarnings(c, placedHosts(placement), insecureToken)],
     };
+}
+
+/** The placement with its runners planned: each host's, or the swarm service's. Throws a PlanError. */
+function planPlacement(target: PlacementTarget, context: PlanContext): Placement {
+    switch (target.kind) {
+        case "local": {
+            const [plan] = planFleet([target.host], context);
+            return { kind: "local", host: { ...target.host, runners: plan.runners } };
+        }
+        case "hosts": {
+            const plans = planFleet(target.hosts, context);
+            return { kind: "hosts", hosts: target.hosts.map((host, i) => ({ ...host, runners: plans[i].runners })) };
+        }
+        case "swarm":
+            return { kind: "swarm", target: target.target, plan: planSwarm(target.target, context) };
+        default: {
+            const never: never = target;
+            throw new Error(`Unknown placement ${JSON.stringify(never)}`);
+        }
+    }
 }

@@ -12,6 +12,8 @@ export interface ConfigContext {
     readonly stackName: string;
     /** The hostname of the machine running `pulumi up`; the default `hostName`. */
     readonly machineHostName: string;
+    /** The Pulumi project, written into the plan's labels. Defaults to DEFAULT_PROJECT (Pulumi.yaml's name). */
+    readonly project?: string;
 }
 
 type ComputedKey = "hostName" | "runnerIdPrefix" | "containerNamePrefix";
@@ -80,7 +82,7 @@ function hostSettings(host: HostEntry, settings: RunnerSettings, topLevelPrefix:
 }
 
 /** Where a swarm service may place its tasks. */
-export interface SwarmPlacement {
+export interface SwarmScheduling {
     /** Swarm constraints, such as node.labels.zed==true. */
     readonly constraints: readonly string[];
     /** The most runners on one node; 0 is no limit. */
@@ -94,36 +96,45 @@ export interface SwarmTarget {
     /** A manager's engine; undefined for this machine's engine (a manager itself). */
     readonly connection: DockerConnection | undefined;
     readonly settings: RunnerSettings;
-    readonly placement: SwarmPlacement;
+    readonly placement: SwarmScheduling;
     /** Where the built image is pushed, as registry[/path]; undefined with a prebuilt `image`. */
     readonly registry: string | undefined;
     /** The account nodes pull with (and the image is pushed with); the password is a secret of its own. */
     readonly registryUsername: string | undefined;
 }
 
-/** The swarm target, when `swarm` is set; `localEngine` is the default provider's engine, for a swarm without a manager. */
-export function resolveSwarm(values: StackValues, settings: RunnerSettings, localEngine?: DockerConnection): SwarmTarget | undefined {
-    const swarm = values.swarm;
-    if (!swarm) return undefined;
-    return {
-        connection: swarm.manager ? { host: swarm.manager, certPath: swarm.certPath, sshOpts: swarm.sshOpts } : localEngine,
-        settings,
-        placement: { constraints: swarm.constraints, maxReplicasPerNode: swarm.maxReplicasPerNode, spread: swarm.spread },
-        registry: values.registry,
-        registryUsername: values.registryUsername,
-    };
-}
+/** Where the config puts the runners, before they are planned: one case per placement kind. */
+export type PlacementTarget =
+    | { readonly kind: "local"; readonly host: HostTarget }
+    | { readonly kind: "hosts"; readonly hosts: readonly HostTarget[] }
+    | { readonly kind: "swarm"; readonly target: SwarmTarget };
 
 /**
- * Every host to run runners on: the listed ones, or this machine alone when `hosts` is unset
- * (on `localEngine`, the default provider's engine, when the commands know it); none for a swarm.
+ * Where the runners go: the swarm when `swarm` is set, every listed host with `hosts`, else
+ * this machine alone. `localEngine` is the default provider's engine, when the commands know
+ * it: this machine's host, or a swarm without a manager, is reached there.
  */
-export function resolveHosts(values: StackValues, settings: RunnerSettings, localEngine?: DockerConnection): HostTarget[] {
-    if (values.swarm) return [];
-    if (!values.hosts) return [{ name: settings.hostName, connection: localEngine, settings }];
-    return values.hosts.map((h) => ({
-        name: h.name,
-        connection: { host: h.dockerHost, certPath: h.certPath, sshOpts: h.sshOpts },
-        settings: hostSettings(h, settings, values.runnerIdPrefix),
-    }));
+export function resolvePlacement(values: StackValues, settings: RunnerSettings, localEngine?: DockerConnection): PlacementTarget {
+    const swarm = values.swarm;
+    if (swarm) {
+        return {
+            kind: "swarm",
+            target: {
+                connection: swarm.manager ? { host: swarm.manager, certPath: swarm.certPath, sshOpts: swarm.sshOpts } : localEngine,
+                settings,
+                placement: { constraints: swarm.constraints, maxReplicasPerNode: swarm.maxReplicasPerNode, spread: swarm.spread },
+                registry: values.registry,
+                registryUsername: values.registryUsername,
+            },
+        };
+    }
+    if (!values.hosts) return { kind: "local", host: { name: settings.hostName, connection: localEngine, settings } };
+    return {
+        kind: "hosts",
+        hosts: values.hosts.map((h) => ({
+            name: h.name,
+            connection: { host: h.dockerHost, certPath: h.certPath, sshOpts: h.sshOpts },
+            settings: hostSettings(h, settings, values.runnerIdPrefix),
+        })),
+    };
 }

@@ -10,6 +10,7 @@ import {
     STOP_GRACE_SECONDS,
     WRITABLE_PATHS,
     isEveryInterface,
+    isInsidePath,
 } from "../contract";
 import type { RunnerSettings } from "./configDefaults";
 
@@ -68,16 +69,11 @@ export interface RunnerHardening {
     readonly scratchVolumes: readonly string[];
 }
 
-function isInsideFolder(dir: string, root: string): boolean {
-    return dir === root || dir.startsWith(`${root}/`);
-}
-
 /** The runner's confinement for these settings. Depends on nothing but them, so it never moves a runner's identity. */
 export function runnerHardening(settings: RunnerSettings): RunnerHardening {
     const readOnly = settings.readOnlyRootFilesystem;
     // The workspace needs disk of its own unless a named volume (persistWorkspaces) or a scratch volume already holds it.
-    const workspaceCovered =
-        settings.persistWorkspaces || WRITABLE_PATHS.volumes.some((root) => isInsideFolder(settings.workspaceDir, root));
+    const workspaceCovered = settings.persistWorkspaces || WRITABLE_PATHS.volumes.some((root) => isInsidePath(settings.workspaceDir, root));
     return {
         readOnlyRootFilesystem: readOnly,
         securityOpts: settings.noNewPrivileges ? [NO_NEW_PRIVILEGES] : [],
@@ -102,6 +98,9 @@ export interface RunnerSpec {
     readonly labels: Readonly<Record<string, string>>;
     readonly endpoints: RunnerEndpoints;
 }
+
+/** The project's name in Pulumi.yaml: the plan's project label when no other is given. */
+export const DEFAULT_PROJECT = "zed-runner";
 
 /** Stack identity that goes into labels. */
 export interface PlanContext {
@@ -254,7 +253,7 @@ export interface HostSettings {
 /** The runners of every host, planned once. */
 export interface HostPlan {
     readonly name: string;
-    readonly runners: RunnerSpec[];
+    readonly runners: readonly RunnerSpec[];
 }
 
 /**

@@ -28,6 +28,8 @@ export function loadStackConfig(): ParsedConfig {
         const parsed = parseConfig(raw, {
             stackName: pulumi.getStack(),
             machineHostName: os.hostname(),
+            // The plan's labels carry the project the components label the rest with.
+            project: pulumi.getProject(),
             secretKeys: new Set(Object.keys(raw).filter((key) => isSecretConfig(`${namespace}:${key}`))),
             // For the misspelt-namespace warnings. The docker:* keys are deliberately not passed as
             // dockerConfig: the default provider reads them itself, and a connection on the local

@@ -4,7 +4,7 @@
 // back under the same ID. Nothing in the service's spec depends on the replica
 // count but the count itself: scaling adds or removes tasks and touches no other.
 // Pure: no Pulumi import.
-import type { SwarmPlacement, SwarmTarget } from "./configDefaults";
+import type { SwarmScheduling, SwarmTarget } from "./configDefaults";
 import { CONTAINER_PORTS, ENV, SECRET_FILES, SECRET_FILE_SUFFIX, STOP_GRACE_SECONDS, TASK_SLOT_TEMPLATE as TASK_SLOT } from "../contract";
 import { LABELS, PORT_BASE_KEY, PlanContext, PlanError, PortRole, WAIT_TIMEOUT_SECONDS, runnerEnv } from "./plan";
 
@@ -47,7 +47,7 @@ export interface SwarmServicePlan {
     readonly labels: Readonly<Record<string, string>>;
     /** A volume per slot at workspaceDir when persistWorkspaces is true (local to the node the task runs on). */
     readonly workspaceVolume: string | undefined;
-    readonly placement: SwarmPlacement;
+    readonly placement: SwarmScheduling;
     readonly restartCondition: (typeof RESTART_CONDITIONS)[keyof typeof RESTART_CONDITIONS];
     /**
      * How long `pulumi up` waits for the service to settle: a rolling update replaces the

@@ -1,45 +1,27 @@
 // The ZedRunner component: the runner image, a network, and one container (with
 // its own generated RDP and VNC passwords) per runner in the plan. All values
 // come from the pure plan; this module only turns them into Docker resources.
-import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import type { RunnerSettings } from "./config";
 import { ContainerPidsLimit } from "./containerPidsLimit";
+import { generateDesktopPasswords, type RunnerCredentials } from "./credentials";
+import { toLabels } from "./labels";
 import { PROJECT_ROOT } from "./paths";
 import type { EngineConnection } from "./pidsLimitCommand";
+import type { PlannedHost } from "./placement";
 import { HEALTHCHECK, STOP_GRACE_SECONDS } from "../contract";
-import { LABELS, LOG_OPTIONS, PlanContext, RunnerEndpoints, RunnerSpec, WAIT_TIMEOUT_SECONDS, planRunners, runnerHardening } from "./plan";
+import { LABELS, LOG_OPTIONS, RunnerEndpoints, RunnerSpec, WAIT_TIMEOUT_SECONDS, runnerHardening } from "./plan";
+import { RunnerComponentArgs, stackContext } from "./runnerArgs";
+import { declareRunnerImage } from "./runnerImage";
 
-export { PROJECT_ROOT };
-
-export interface ZedRunnerArgs {
-    /** Validated settings, from `parseConfig`. */
-    readonly settings: RunnerSettings;
-    /** The runner token shared with the control plane. Wrapped as a secret whatever is passed. */
-    readonly apiToken: pulumi.Input<string>;
-    /** Project and stack written into labels. Defaults to the current project and stack. */
-    readonly context?: PlanContext;
-    /** Build context for Dockerfile.zed-agent. Defaults to the repository root. */
-    readonly buildContext?: string;
-    /** The runner plan for these settings, when the caller planned already. Defaults to `planRunners(settings, context)`. */
-    readonly runners?: readonly RunnerSpec[];
+export interface ZedRunnerArgs extends RunnerComponentArgs {
     /**
-     * The engine the runners run on, as their `docker.Provider` was given it: the PIDs limit is set
-     * there with the engine's own command, which the provider cannot declare. Defaults to the
-     * `docker:host` config, or the local engine.
+     * The host, its settings and its runners, as `parseConfig` planned them. Its connection is
+     * the engine the runners run on, as their `docker.Provider` was given it: the PIDs limit is
+     * set there with the engine's own command, which the provider cannot declare. Without one,
+     * the `docker:host` config, or the local engine.
      */
-    readonly connection?: EngineConnection;
-}
-
-/** One runner's generated credentials. */
-export interface RunnerCredentials {
-    readonly runnerId: string;
-    /** Initial password of user `zed` over RDP; the control plane rotates it per session. */
-    readonly rdpPassword: string;
-    /** VNC password (VNC authentication uses at most 8 characters). */
-    readonly vncPassword: string;
+    readonly host: PlannedHost;
 }
 
 /**
@@ -66,9 +48,9 @@ export class ZedRunner extends pulumi.ComponentResource {
 
     constructor(name: string, args: ZedRunnerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("zed-runner:index:ZedRunner", name, {}, opts);
-        const { settings } = args;
-        const context = args.context ?? { project: pulumi.getProject(), stackName: pulumi.getStack() };
-        this.runners = args.runners ?? planRunners(settings, context);
+        const { settings } = args.host;
+        const context = stackContext(args.context);
+        this.runners = args.host.runners;
         this.runnerIds = this.runners.map((r) => r.runnerId);
         this.containerNames = this.runners.map((r) => r.containerName);
         this.endpoints = this.runners.map((r) => r.endpoints);
@@ -88,17 +70,13 @@ export class ZedRunner extends pulumi.ComponentResource {
         const joinedNetworks = settings.networks.map((networkName) => pulumi.output(lookUpNetwork(networkName, { parent: this })));
 
         const hardening = runnerHardening(settings);
-        const connection = args.connection ?? localEngine();
+        const connection = args.host.connection ?? localEngine();
 
         const credentials: pulumi.Output<RunnerCredentials>[] = [];
         this.containers = this.runners.map((runner) => {
             // Logical names use the runner's index only: changing any setting never changes a runner's identity.
             const prefix = `${name}-runner-${runner.index}`;
-            const rdpPassword = new random.RandomPassword(`${prefix}-rdp-password`, { length: 24, special: false }, { parent: this });
-            // VNC authentication reads only the first 8 characters of a password.
-            const vncPassword = new random.RandomPassword(`${prefix}-vnc-password`, { length: 8, special: false }, { parent: this });
-            const rdp = pulumi.secret(rdpPassword.result);
-            const vnc = pulumi.secret(vncPassword.result);
+            const { rdp, vnc } = generateDesktopPasswords(prefix, this);
             credentials.push(pulumi.all([rdp, vnc]).apply(([r, v]) => ({ runnerId: runner.runnerId, rdpPassword: r, vncPassword: v })));
 
             const volume = runner.workspaceVolume
@@ -188,58 +166,6 @@ function localEngine(): EngineConnection | undefined {
     return host ? { host, certPath: config.get("certPath"), sshOpts: config.getObject<string[]>("sshOpts") } : undefined;
 }
 
-/** Where a built image is pushed, and the account that may push it. */
-export interface ImagePush {
-    /** `<registry>/helix-zed-agent:<stack>`. */
-    readonly imageName: string;
-    readonly server: string;
-    readonly username?: string;
-    readonly password?: pulumi.Input<string>;
-}
-
-/**
- * The runner image, built from Dockerfile.zed-agent (and pushed when `push` is given),
- * or `settings.image` pulled. Returns what containers and services run: for a build,
- * its digest, since the image name stays the same across rebuilds and only the
- * digest makes runners follow a rebuild.
- */
-export function declareRunnerImage(
-    name: string,
-    settings: RunnerSettings,
-    context: PlanContext,
-    buildContext: string,
-    parent: pulumi.Resource,
-    push?: ImagePush,
-): pulumi.Output<string> {
-    if (settings.image) {
-        const remote = new docker.RemoteImage(
-            `${name}-image`,
-            // keepLocally: a destroy must not delete an image other stacks or people may use.
-            { name: settings.image, keepLocally: true },
-            { parent },
-        );
-        return remote.imageId;
-    }
-    const built = new docker.Image(
-        `${name}-image`,
-        {
-            imageName: push?.imageName ?? `helix-zed-agent:${context.stackName}`,
-            skipPush: push === undefined,
-            registry: push ? { server: push.server, username: push.username, password: push.password } : undefined,
-            build: {
-                context: buildContext,
-                dockerfile: path.join(buildContext, "Dockerfile.zed-agent"),
-                args: {
-                    BASE_IMAGE: settings.baseImage,
-                    ZED_BUILD_DIR: settings.zedBuildDir,
-                },
-            },
-        },
-        { parent },
-    );
-    return built.repoDigest;
-}
-
 /**
  * The name of an existing Docker network, looked up through the provider so a
  * missing one fails `pulumi up` with a message that names it.
@@ -271,8 +197,4 @@ function containerEnv(
             .all([apiToken, rdpPassword, vncPassword])
             .apply(([token, rdp, vnc]) => [...plain, `API_TOKEN=${token}`, `RDP_PASSWORD=${rdp}`, `VNC_PASSWORD=${vnc}`]),
     );
-}
-
-export function toLabels(labels: Readonly<Record<string, string>>): { label: string; value: string }[] {
-    return Object.entries(labels).map(([label, value]) => ({ label, value }));
 }

@@ -5,28 +5,21 @@
 // comes from the pure swarm plan; this module only turns it into resources.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import type { SwarmTarget } from "./config";
-import { HEALTHCHECK, PASSWORD_SEED_LENGTH, STOP_GRACE_SECONDS, deriveDesktopPasswords } from "../contract";
+import { derivedCredentials, passwordSeed, type RunnerCredentials } from "./credentials";
+import { toLabels } from "./labels";
 import { PROJECT_ROOT } from "./paths";
-import { LOG_OPTIONS, PlanContext, runnerHardening } from "./plan";
-import { tmpfsMode } from "./swarmPlan";
-import { SwarmServicePlan, imageRegistryServer, pushedImageName } from "./swarmPlan";
-import { RunnerCredentials, declareRunnerImage, toLabels } from "./zedRunner";
+import type { PlannedSwarm } from "./placement";
+import { HEALTHCHECK, STOP_GRACE_SECONDS } from "../contract";
+import { LOG_OPTIONS, runnerHardening } from "./plan";
+import { RunnerComponentArgs, stackContext } from "./runnerArgs";
+import { declareRunnerImage } from "./runnerImage";
+import { SwarmServicePlan, imageRegistryServer, pushedImageName, tmpfsMode } from "./swarmPlan";
 
-export interface ZedRunnerServiceArgs {
-    /** The swarm and its settings, from `parseConfig`. */
-    readonly target: SwarmTarget;
-    /** The service's plan, from `parseConfig` (or `planSwarm`). */
-    readonly plan: SwarmServicePlan;
-    /** The runner token shared with the control plane. Wrapped as a secret whatever is passed. */
-    readonly apiToken: pulumi.Input<string>;
-    /** The registry account's password, with `target.registryUsername`. Wrapped as a secret. */
+export interface ZedRunnerServiceArgs extends RunnerComponentArgs {
+    /** The swarm, its settings and the service's plan, as `parseConfig` planned them. */
+    readonly swarm: PlannedSwarm;
+    /** The registry account's password, with `swarm.target.registryUsername`. Treated as a secret whatever is passed. */
     readonly registryPassword?: pulumi.Input<string>;
-    /** Project and stack written into labels. Defaults to the current project and stack. */
-    readonly context?: PlanContext;
-    /** Build context for Dockerfile.zed-agent. Defaults to the repository root. */
-    readonly buildContext?: string;
 }
 
 /** Swarm durations as the engine reads them back, so a preview shows no diff. */
@@ -53,9 +46,9 @@ export class ZedRunnerService extends pulumi.ComponentResource {
 
     constructor(name: string, args: ZedRunnerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("zed-runner:index:ZedRunnerService", name, {}, opts);
-        const { target, plan } = args;
+        const { target, plan } = args.swarm;
         const { settings } = target;
-        const context = args.context ?? { project: pulumi.getProject(), stackName: pulumi.getStack() };
+        const context = stackContext(args.context);
         this.plan = plan;
         this.runnerIds = plan.runners.map((r) => r.runnerId);
         this.serviceName = plan.serviceName;
@@ -80,15 +73,9 @@ export class ZedRunnerService extends pulumi.ComponentResource {
             { data: pulumi.secret(args.apiToken).apply(base64), labels },
             { parent: this },
         );
-        const seed = new random.RandomPassword(`${name}-password-seed`, { length: PASSWORD_SEED_LENGTH, special: false }, { parent: this });
-        this.passwordSeedSecret = new docker.Secret(
-            `${name}-password-seed`,
-            { data: pulumi.secret(seed.result).apply(base64), labels },
-            { parent: this },
-        );
-        this.credentials = pulumi.secret(
-            seed.result.apply((value) => plan.runners.map((r) => ({ runnerId: r.runnerId, ...deriveDesktopPasswords(value, r.runnerId) }))),
-        );
+        const seed = passwordSeed(name, this);
+        this.passwordSeedSecret = new docker.Secret(`${name}-password-seed`, { data: seed.apply(base64), labels }, { parent: this });
+        this.credentials = derivedCredentials(seed, this.runnerIds);
 
         // Swarm's container spec (in @pulumi/docker 5.2) takes a read-only root file system and mounts, but has no
         // security options (no-new-privileges), no PIDs limit and no CPU shares: those apply to plain containers only.

@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import { CONFIG_KEYS, UNDECLARED_KEYS, parseConfig } from "../components/config";
 import { readStackConfig } from "../cli/stackFiles";
 import { TEST_TOKEN } from "./fixtures/configs";
+import { hostsOf } from "./fixtures/placements";
 
 const root = path.resolve(__dirname, "..");
 const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
@@ -62,7 +63,7 @@ describe("Pulumi.dev.yaml", () => {
 describe("Pulumi.fleet.yaml", () => {
     it("passes validation once the token is set, with two SSH hosts", () => {
         const { raw } = readStackConfig("fleet");
-        const { hosts } = parseConfig({ ...raw, apiToken: TEST_TOKEN }, { stackName: "fleet", machineHostName: "box" });
+        const hosts = hostsOf(parseConfig({ ...raw, apiToken: TEST_TOKEN }, { stackName: "fleet", machineHostName: "box" }));
         expect(hosts.map((h) => [h.name, h.connection?.host, h.settings.replicas, h.settings.memoryMb])).toEqual([
             ["gpu-a", "ssh://ops@gpu-a.example.com", 4, 6144],
             ["gpu-b", "ssh://ops@gpu-b.example.com:2222", 2, 12288],

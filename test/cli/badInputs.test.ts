@@ -8,10 +8,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { deployPlan } from "../../cli/deploy";
 import { importEnv } from "../../cli/importEnv";
-import { parseSince, selectRunners } from "../../cli/logs";
+import { parseSince } from "../../cli/logs";
+import { selectRunners } from "../../cli/placements/engineHosts";
 import { loadStackFiles, parseArgs } from "../../cli/stackFiles";
 import { CONFIG_KEYS, MAX_VALUE_CHARS, SECRET_KEYS, parseConfig } from "../../components/config";
 import { BAD_INPUTS } from "../fixtures/configs";
+import { hostsOf } from "../fixtures/placements";
 
 const ROOT = path.resolve(__dirname, "../..");
 /** The secrets no message may show. */
@@ -234,16 +236,18 @@ describe.each(ENV_FILES)("an env file with %s", (_, text, expected) => {
     });
 });
 
-const fleetHosts = parseConfig(
-    {
-        apiToken: TOKEN,
-        hosts: JSON.stringify([
-            { name: "a", dockerHost: "ssh://ops@a", replicas: 2 },
-            { name: "b", dockerHost: "ssh://ops@b", replicas: 1 },
-        ]),
-    },
-    context,
-).hosts;
+const fleetHosts = hostsOf(
+    parseConfig(
+        {
+            apiToken: TOKEN,
+            hosts: JSON.stringify([
+                { name: "a", dockerHost: "ssh://ops@a", replicas: 2 },
+                { name: "b", dockerHost: "ssh://ops@b", replicas: 1 },
+            ]),
+        },
+        context,
+    ),
+);
 const PASSPHRASE = { PULUMI_CONFIG_PASSPHRASE: PASSWORD };
 
 const ARGUMENTS: ReadonlyArray<readonly [string, () => unknown, string]> = [
@@ -271,13 +275,13 @@ const ARGUMENTS: ReadonlyArray<readonly [string, () => unknown, string]> = [
         "PULUMI_CONFIG_PASSPHRASE_FILE names /nonexistent/pass, which does not exist.",
     ],
     ["logs --since in the wrong form", () => parseSince("ten minutes"), "--since takes a duration such as 10m"],
-    ["logs by index on a fleet", () => selectRunners(fleetHosts, "dev", "1", false), "This stack has 2 hosts: name the runner by its ID"],
+    ["logs by index on a fleet", () => selectRunners(fleetHosts, "1", false), "This stack has 2 hosts: name the runner by its ID"],
     [
         "logs for a runner ID that is not planned",
-        () => selectRunners(fleetHosts, "dev", "external-zed-c-1", false),
+        () => selectRunners(fleetHosts, "external-zed-c-1", false),
         "No runner with ID external-zed-c-1",
     ],
-    ["logs with no runner named", () => selectRunners(fleetHosts, "dev", undefined, false), "Name a runner by index or runner ID"],
+    ["logs with no runner named", () => selectRunners(fleetHosts, undefined, false), "Name a runner by index or runner ID"],
     [
         "a stack with no file",
         () => loadStackFiles("no-such-stack", projectWith("config: {}\n")),

@@ -13,11 +13,11 @@ jest.mock("../../components/paths", () => {
 });
 
 import { renderPlan } from "../../cli/plan";
-import { collectStatus } from "../../cli/status";
-import { selectRunners } from "../../cli/logs";
+import { collectStatus, selectRunners } from "../../cli/placements/engineHosts";
 import { loadStackFiles } from "../../cli/stackFiles";
 import type { HostTarget } from "../../components/config";
 import { PROJECT_ROOT } from "../../components/paths";
+import { hostsOf } from "../fixtures/placements";
 
 const ROOT = path.resolve(__dirname, "../..");
 const TOKEN = "tok-local-engine-6d2f";
@@ -62,7 +62,7 @@ describe("a stack with docker:host", () => {
         const reached: HostTarget[] = [];
         /** TEST DOUBLE for an engine that does not answer. */
         const deadEngine = { ping: async () => Promise.reject(new Error("connect ECONNREFUSED")) } as unknown as Docker;
-        const rows = await collectStatus("remote", parsed.hosts, (host) => {
+        const rows = await collectStatus("remote", hostsOf(parsed), (host) => {
             reached.push(host);
             return deadEngine;
         });
@@ -72,7 +72,7 @@ describe("a stack with docker:host", () => {
 
     it("has its logs read from that engine", () => {
         const { parsed } = loadStackFiles("remote");
-        expect(selectRunners(parsed.hosts, "remote", "2", false).map((t) => [t.runner.runnerId, t.host.connection])).toEqual([
+        expect(selectRunners(hostsOf(parsed), "2", false).map((t) => [t.runner.runnerId, t.host.connection])).toEqual([
             ["external-zed-box-2", REMOTE],
         ]);
     });

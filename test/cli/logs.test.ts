@@ -1,34 +1,39 @@
 import type Docker from "dockerode";
-import { interleave, logs, parseSince, selectRunners } from "../../cli/logs";
+import { logs, parseSince } from "../../cli/logs";
+import { interleave } from "../../cli/logStreams";
+import { selectRunners } from "../../cli/placements/engineHosts";
 import { parseConfig } from "../../components/config";
 import { MINIMAL } from "../fixtures/configs";
+import { hostsOf } from "../fixtures/placements";
 import { scratchProject } from "./lib/scratch";
 
 const context = { stackName: "dev", machineHostName: "box" };
-const single = parseConfig({ ...MINIMAL, hostName: "box", replicas: "3" }, context).hosts;
-const fleet = parseConfig(
-    {
-        ...MINIMAL,
-        hosts: JSON.stringify([
-            { name: "a", dockerHost: "ssh://a", replicas: 1 },
-            { name: "b", dockerHost: "ssh://b", replicas: 2 },
-        ]),
-    },
-    context,
-).hosts;
+const single = hostsOf(parseConfig({ ...MINIMAL, hostName: "box", replicas: "3" }, context));
+const fleet = hostsOf(
+    parseConfig(
+        {
+            ...MINIMAL,
+            hosts: JSON.stringify([
+                { name: "a", dockerHost: "ssh://a", replicas: 1 },
+                { name: "b", dockerHost: "ssh://b", replicas: 2 },
+            ]),
+        },
+        context,
+    ),
+);
 
 describe("selectRunners", () => {
     it("finds a runner by index on a single host", () => {
-        expect(selectRunners(single, "dev", "2", false).map((t) => t.runner.containerName)).toEqual(["helix-zed-agent-dev-2"]);
+        expect(selectRunners(single, "2", false).map((t) => t.runner.containerName)).toEqual(["helix-zed-agent-dev-2"]);
     });
 
     it("finds a runner by ID across hosts", () => {
-        const [t] = selectRunners(fleet, "dev", "external-zed-b-2", false);
+        const [t] = selectRunners(fleet, "external-zed-b-2", false);
         expect([t.host.name, t.runner.containerName]).toEqual(["b", "helix-zed-agent-dev-2"]);
     });
 
     it("selects every runner with --all", () => {
-        expect(selectRunners(fleet, "dev", undefined, true).map((t) => t.runner.runnerId)).toEqual([
+        expect(selectRunners(fleet, undefined, true).map((t) => t.runner.runnerId)).toEqual([
             "external-zed-a-1",
             "external-zed-b-1",
             "external-zed-b-2",
@@ -45,7 +50,7 @@ describe("selectRunners", () => {
         [fleet, "1", "This stack has 2 hosts: name the runner by its ID, e.g. external-zed-a-1."],
         [single, undefined, "Name a runner by index or runner ID"],
     ])("refuses an unclear choice", (hosts, which, message) => {
-        expect(() => selectRunners(hosts, "dev", which, false)).toThrow(message);
+        expect(() => selectRunners(hosts, which, false)).toThrow(message);
     });
 });
 

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as os from "node:os";
 import { plan, renderPlan } from "../../cli/plan";
 import { loadStackFiles, readStackConfig } from "../../cli/stackFiles";
-import { planFleet } from "../../components/plan";
+import { hostsOf } from "../fixtures/placements";
 import { TEST_TOKEN } from "../fixtures/configs";
 import { runProgram } from "../support/program";
 import { scratchProject } from "./lib/scratch";
@@ -92,7 +92,7 @@ describe("npm run plan", () => {
 
     it("agrees with the program on every runner ID, container name and port", async () => {
         const { parsed } = loadStackFiles("fleet");
-        const planned = planFleet(parsed.hosts, { project: "zed-runner", stackName: "fleet" }).flatMap((h) =>
+        const planned = hostsOf(parsed).flatMap((h) =>
             h.runners.map((r) => ({
                 runnerId: r.runnerId,
                 name: r.containerName,

@@ -1,13 +1,15 @@
 // Status classification and rendering on recorded engine answers.
 import type Docker from "dockerode";
 import { dockerFor } from "../../cli/engine";
-import { classify, collectStatus, cpuPercent, memoryBytes, needsAttention, ObservedContainer, renderStatus } from "../../cli/status";
+import { collectStatus } from "../../cli/placements/engineHosts";
+import { cpuPercent, memoryBytes } from "../../cli/status/dockerStats";
+import { classify, needsAttention, ObservedContainer } from "../../cli/status/model";
+import { renderStatus } from "../../cli/status/render";
 import { parseConfig } from "../../components/config";
-import { planFleet } from "../../components/plan";
 import { MINIMAL, PUBLISHED } from "../fixtures/configs";
+import { hostsOf } from "../fixtures/placements";
 
-const { hosts } = parseConfig({ ...PUBLISHED, hostName: "box", replicas: "3" }, { stackName: "dev", machineHostName: "box" });
-const [plan] = planFleet(hosts, { project: "zed-runner", stackName: "dev" });
+const [plan] = hostsOf(parseConfig({ ...PUBLISHED, hostName: "box", replicas: "3" }, { stackName: "dev", machineHostName: "box" }));
 
 function observed(name: string, changes: Partial<ObservedContainer> = {}): ObservedContainer {
     return {
@@ -74,8 +76,7 @@ describe("classify", () => {
 
 describe("renderStatus", () => {
     it("says desktops are reached through the control plane when their ports are not published", () => {
-        const { hosts: quiet } = parseConfig({ ...MINIMAL, hostName: "box" }, { stackName: "dev", machineHostName: "box" });
-        const [onlyHealth] = planFleet(quiet, { project: "zed-runner", stackName: "dev" });
+        const [onlyHealth] = hostsOf(parseConfig({ ...MINIMAL, hostName: "box" }, { stackName: "dev", machineHostName: "box" }));
         const [row] = renderStatus(classify("box", onlyHealth, [observed("helix-zed-agent-dev-1")]), new Date("2026-11-24T07:02:03Z"))
             .split("\n")
             .slice(2);
@@ -127,16 +128,18 @@ describe("resource figures from Docker's one-shot stats", () => {
 });
 
 describe("collectStatus across hosts", () => {
-    const fleet = parseConfig(
-        {
-            ...MINIMAL,
-            hosts: JSON.stringify([
-                { name: "a", dockerHost: "ssh://ops@a", replicas: 1 },
-                { name: "b", dockerHost: "ssh://ops@b", replicas: 2 },
-            ]),
-        },
-        { stackName: "dev", machineHostName: "box" },
-    ).hosts;
+    const fleet = hostsOf(
+        parseConfig(
+            {
+                ...MINIMAL,
+                hosts: JSON.stringify([
+                    { name: "a", dockerHost: "ssh://ops@a", replicas: 1 },
+                    { name: "b", dockerHost: "ssh://ops@b", replicas: 2 },
+                ]),
+            },
+            { stackName: "dev", machineHostName: "box" },
+        ),
+    );
     /** TEST DOUBLE for a Docker engine that answers and has no containers of the stack. */
     const emptyEngine = { ping: async () => "OK", listContainers: async () => [] } as unknown as Docker;
     /** TEST DOUBLE for an engine that does not answer. */
@@ -171,7 +174,7 @@ describe("collectStatus across hosts", () => {
     });
 
     it("turns a Docker host that is not an address into a row, not a crash", async () => {
-        const [local] = parseConfig(MINIMAL, { stackName: "dev", machineHostName: "box" }).hosts;
+        const [local] = hostsOf(parseConfig(MINIMAL, { stackName: "dev", machineHostName: "box" }));
         expect(() => dockerFor(local, { DOCKER_HOST: "bogus" })).toThrow(
             'Host box: "bogus" is not a Docker engine address (unix:///path/to/docker.sock, ssh://user@host or tcp://host:port).',
         );

@@ -1,12 +1,14 @@
 // The operator commands on the swarm target: plan, status rows from tasks, logs' runner selection.
 import type Docker from "dockerode";
-import { selectSwarmRunners } from "../../cli/logs";
+import { collectSwarmStatus, selectSwarmRunners } from "../../cli/placements/swarm";
 import { renderPlan } from "../../cli/plan";
 import { loadStackFiles } from "../../cli/stackFiles";
-import { SwarmTask, classifySwarm, collectSwarmStatus, needsAttention, renderStatus, swarmTaskStatus } from "../../cli/status";
+import { SwarmTask, classifySwarm, needsAttention, swarmTaskStatus } from "../../cli/status/model";
+import { renderStatus } from "../../cli/status/render";
+import { swarmOf } from "../fixtures/placements";
 
 const { parsed } = loadStackFiles("swarm");
-const swarm = parsed.swarm!;
+const swarm = swarmOf(parsed);
 
 describe("npm run plan on a swarm stack", () => {
     it("prints the service, its image, placement, secrets, updates and the runners by slot", () => {

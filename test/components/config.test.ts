@@ -1,6 +1,8 @@
-import { CONFIG_KEYS, INSECURE_DEFAULT_TOKEN, isLoopbackHost, parseConfig, sanitizeHostName } from "../../components/config";
+import { CONFIG_KEYS, parseConfig, sanitizeHostName } from "../../components/config";
+import { INSECURE_DEFAULT_TOKEN, isLoopbackHost } from "../../contract";
 import { configProblems } from "../support/configProblems";
 import { BAD_INPUTS, GOOD_HOSTS, MINIMAL, SWARM, TEST_TOKEN } from "../fixtures/configs";
+import { hostsOf, swarmOf } from "../fixtures/placements";
 
 const context = { stackName: "dev", machineHostName: "builder-01.example.internal" };
 
@@ -113,27 +115,29 @@ describe("parseConfig with the stack's docker:* keys (as the commands read them)
     const dockerConfig = { host: "ssh://ops@gpu-a.example.com:2222", sshOpts: '["-o","ConnectTimeout=5"]' };
 
     it("puts the local placement on the engine docker:host names", () => {
-        const { hosts } = parseConfig(MINIMAL, { ...context, dockerConfig });
+        const hosts = hostsOf(parseConfig(MINIMAL, { ...context, dockerConfig }));
         expect(hosts.map((h) => [h.name, h.connection])).toEqual([
             ["builder-01", { host: "ssh://ops@gpu-a.example.com:2222", certPath: undefined, sshOpts: ["-o", "ConnectTimeout=5"] }],
         ]);
     });
 
     it("puts a swarm without a manager there too, and leaves a swarm's manager and a fleet's hosts alone", () => {
-        const here = parseConfig({ ...SWARM, swarm: "{}" }, { ...context, dockerConfig });
-        expect(here.swarm?.target.connection?.host).toBe("ssh://ops@gpu-a.example.com:2222");
-        const managed = parseConfig(SWARM, { ...context, dockerConfig });
-        expect(managed.swarm?.target.connection?.host).toBe("ssh://ops@swarm-manager-1");
+        const here = swarmOf(parseConfig({ ...SWARM, swarm: "{}" }, { ...context, dockerConfig }));
+        expect(here.target.connection?.host).toBe("ssh://ops@gpu-a.example.com:2222");
+        const managed = swarmOf(parseConfig(SWARM, { ...context, dockerConfig }));
+        expect(managed.target.connection?.host).toBe("ssh://ops@swarm-manager-1");
         const fleet = parseConfig(
             { ...MINIMAL, hosts: JSON.stringify([{ name: "b", dockerHost: "ssh://ops@b", replicas: 1 }]) },
             { ...context, dockerConfig },
         );
-        expect(fleet.hosts.map((h) => h.connection?.host)).toEqual(["ssh://ops@b"]);
+        expect(hostsOf(fleet).map((h) => h.connection?.host)).toEqual(["ssh://ops@b"]);
     });
 
     it("leaves the local placement on the default provider without docker:host", () => {
-        expect(parseConfig(MINIMAL, { ...context, dockerConfig: { certPath: "/etc/docker/certs" } }).hosts[0].connection).toBeUndefined();
-        expect(parseConfig(MINIMAL, context).hosts[0].connection).toBeUndefined();
+        expect(
+            hostsOf(parseConfig(MINIMAL, { ...context, dockerConfig: { certPath: "/etc/docker/certs" } }))[0].connection,
+        ).toBeUndefined();
+        expect(hostsOf(parseConfig(MINIMAL, context))[0].connection).toBeUndefined();
     });
 
     it("refuses docker:* values the commands could not follow, naming the key, without a password", () => {
@@ -226,19 +230,29 @@ describe("parseConfig hosts", () => {
     const a = { name: "gpu-a", dockerHost: "ssh://ops@gpu-a", replicas: 2 };
 
     it("is this machine alone, on the default provider, when hosts is unset", () => {
-        const { hosts, settings } = parseConfig(MINIMAL, context);
-        expect(hosts).toEqual([{ name: "builder-01", connection: undefined, settings }]);
+        const { placement, settings } = parseConfig(MINIMAL, context);
+        expect(placement).toEqual({
+            kind: "local",
+            host: {
+                name: "builder-01",
+                connection: undefined,
+                settings,
+                runners: [expect.objectContaining({ runnerId: "external-zed-builder-01-1" })],
+            },
+        });
     });
 
     it("merges each host's overrides into the top-level settings", () => {
-        const { hosts } = parseConfig(
-            {
-                ...MINIMAL,
-                memoryMb: "2048",
-                concurrency: "3",
-                hosts: JSON.stringify([{ ...a, memoryMb: 8192, sshOpts: ["-o", "StrictHostKeyChecking=yes"] }]),
-            },
-            context,
+        const hosts = hostsOf(
+            parseConfig(
+                {
+                    ...MINIMAL,
+                    memoryMb: "2048",
+                    concurrency: "3",
+                    hosts: JSON.stringify([{ ...a, memoryMb: 8192, sshOpts: ["-o", "StrictHostKeyChecking=yes"] }]),
+                },
+                context,
+            ),
         );
         expect(hosts[0].connection).toEqual({ host: "ssh://ops@gpu-a", certPath: undefined, sshOpts: ["-o", "StrictHostKeyChecking=yes"] });
         expect(hosts[0].settings).toMatchObject({
@@ -251,7 +265,7 @@ describe("parseConfig hosts", () => {
     });
 
     it("keeps a top-level runnerIdPrefix unique per host", () => {
-        const { hosts } = parseConfig({ ...MINIMAL, runnerIdPrefix: "lab", hosts: JSON.stringify([a]) }, context);
+        const hosts = hostsOf(parseConfig({ ...MINIMAL, runnerIdPrefix: "lab", hosts: JSON.stringify([a]) }, context));
         expect(hosts[0].settings.runnerIdPrefix).toBe("lab-gpu-a");
     });
 

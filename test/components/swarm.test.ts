@@ -5,6 +5,7 @@ import { configProblems } from "../support/configProblems";
 import { HEALTHCHECK_COMMAND, SECRET_FILES, deriveDesktopPasswords } from "../../contract";
 import { imageRegistryServer, planSwarm } from "../../components/swarmPlan";
 import { MINIMAL, SWARM, TEST_TOKEN } from "../fixtures/configs";
+import { swarmOf } from "../fixtures/placements";
 import { Registration, promiseOf, unwrapSecret, wasSentAsSecret } from "../support/mocks";
 import { runProgram } from "../support/program";
 
@@ -15,12 +16,12 @@ const problemsOf = (raw: Record<string, string>) => configProblems(raw, context)
 
 describe("swarm config", () => {
     it("plans one service whose tasks are runners <prefix>-<slot>, with the secrets as files", () => {
-        const { swarm, hosts, plans } = parseConfig({ ...SWARM, replicas: "3" }, context);
-        expect(hosts).toEqual([]);
-        expect(plans).toEqual([]);
-        expect(swarm!.target.connection).toEqual({ host: "ssh://ops@swarm-manager-1", certPath: undefined, sshOpts: undefined });
-        expect(swarm!.target.placement).toEqual({ constraints: [], maxReplicasPerNode: 0, spread: undefined });
-        const plan = swarm!.plan;
+        const parsed = parseConfig({ ...SWARM, replicas: "3" }, context);
+        expect(parsed.placement.kind).toBe("swarm");
+        const swarm = swarmOf(parsed);
+        expect(swarm.target.connection).toEqual({ host: "ssh://ops@swarm-manager-1", certPath: undefined, sshOpts: undefined });
+        expect(swarm.target.placement).toEqual({ constraints: [], maxReplicasPerNode: 0, spread: undefined });
+        const plan = swarm.plan;
         expect(plan.serviceName).toBe("helix-zed-agent-prod");
         expect(plan.replicas).toBe(3);
         expect(plan.runners).toEqual([
@@ -41,19 +42,21 @@ describe("swarm config", () => {
     });
 
     it("reads placement: constraints, at most N per node, spread over a label", () => {
-        const { swarm } = parseConfig(
-            {
-                ...SWARM,
-                swarm: JSON.stringify({
-                    constraints: ["node.labels.zed==true", "node.role != manager"],
-                    maxReplicasPerNode: 2,
-                    spread: "node.labels.zone",
-                }),
-            },
-            context,
+        const swarm = swarmOf(
+            parseConfig(
+                {
+                    ...SWARM,
+                    swarm: JSON.stringify({
+                        constraints: ["node.labels.zed==true", "node.role != manager"],
+                        maxReplicasPerNode: 2,
+                        spread: "node.labels.zone",
+                    }),
+                },
+                context,
+            ),
         );
-        expect(swarm!.target.connection).toBeUndefined();
-        expect(swarm!.plan.placement).toEqual({
+        expect(swarm.target.connection).toBeUndefined();
+        expect(swarm.plan.placement).toEqual({
             constraints: ["node.labels.zed==true", "node.role != manager"],
             maxReplicasPerNode: 2,
             spread: "node.labels.zone",
@@ -90,8 +93,10 @@ describe("swarm config", () => {
                 "publishDesktopPorts on a swarm publishes every runner's RDP and VNC ports on its node, the same numbers on every node, so two runners on one node would collide (swarm.maxReplicasPerNode is unlimited)",
             ),
         ]);
-        const { swarm } = parseConfig({ ...published, portsPerRunner: "2", swarm: JSON.stringify({ maxReplicasPerNode: 1 }) }, context);
-        expect(swarm!.plan.ports).toEqual([
+        const swarm = swarmOf(
+            parseConfig({ ...published, portsPerRunner: "2", swarm: JSON.stringify({ maxReplicasPerNode: 1 }) }, context),
+        );
+        expect(swarm.plan.ports).toEqual([
             { role: "rdp", target: 3389, published: 3389 },
             { role: "rdp", target: 3390, published: 3390 },
             { role: "vnc", target: 5900, published: 5900 },
@@ -109,8 +114,8 @@ describe("swarm config", () => {
     });
 
     it("changes nothing in the service's spec but the count when replicas changes", () => {
-        const three = parseConfig({ ...SWARM, replicas: "3" }, context).swarm!.plan;
-        const four = parseConfig({ ...SWARM, replicas: "4" }, context).swarm!.plan;
+        const three = swarmOf(parseConfig({ ...SWARM, replicas: "3" }, context)).plan;
+        const four = swarmOf(parseConfig({ ...SWARM, replicas: "4" }, context)).plan;
         const { replicas: r3, runners: n3, convergeTimeoutSeconds: c3, ...rest3 } = three;
         const { replicas: r4, runners: n4, convergeTimeoutSeconds: c4, ...rest4 } = four;
         expect(rest4).toEqual(rest3);
@@ -127,8 +132,8 @@ describe("swarm config", () => {
     });
 
     it("plans without a Pulumi import (planSwarm is pure)", () => {
-        const { swarm } = parseConfig(SWARM, context);
-        expect(planSwarm(swarm!.target, { project: "zed-runner", stackName: "prod" })).toEqual(swarm!.plan);
+        const swarm = swarmOf(parseConfig(SWARM, context));
+        expect(planSwarm(swarm.target, { project: "zed-runner", stackName: "prod" })).toEqual(swarm.plan);
     });
 });
 

@@ -2,6 +2,7 @@
 import type * as pulumiType from "@pulumi/pulumi";
 import { parseConfig } from "../../components/config";
 import { PUBLISHED, TEST_TOKEN } from "../fixtures/configs";
+import { hostsOf } from "../fixtures/placements";
 import { MockEngine, installMocks, isSecret, promiseOf, unwrapSecret, wasSentAsSecret } from "../support/mocks";
 
 let pulumi: typeof pulumiType;
@@ -10,8 +11,10 @@ let ZedRunner: typeof import("../../components/zedRunner").ZedRunner;
 
 const context = { project: "zed-runner", stackName: "test" };
 
-function settingsWith(values: Record<string, string> = {}) {
-    return parseConfig({ ...PUBLISHED, hostName: "box", ...values }, { stackName: "test", machineHostName: "box" }).settings;
+/** This machine's host with its runners, as parseConfig plans them for `values`. */
+function hostWith(values: Record<string, string> = {}) {
+    const [host] = hostsOf(parseConfig({ ...PUBLISHED, hostName: "box", ...values }, { stackName: "test", machineHostName: "box" }));
+    return host;
 }
 
 beforeEach(async () => {
@@ -24,7 +27,7 @@ beforeEach(async () => {
 
 /** Declares a component and waits until every child has been registered. */
 async function declare(values: Record<string, string> = {}, name = "zed-runner") {
-    const component = await engine.run(() => new ZedRunner(name, { settings: settingsWith(values), apiToken: TEST_TOKEN, context }));
+    const component = await engine.run(() => new ZedRunner(name, { host: hostWith(values), apiToken: TEST_TOKEN, context }));
     await Promise.all([
         promiseOf(component.image),
         promiseOf(component.credentials),
@@ -238,7 +241,7 @@ describe("ZedRunner", () => {
     });
 
     it("keeps a token passed in plain text secret", async () => {
-        const component = new ZedRunner("plain", { settings: settingsWith(), apiToken: "plain-token-123456", context });
+        const component = new ZedRunner("plain", { host: hostWith(), apiToken: "plain-token-123456", context });
         await promiseOf(component.containers[0].urn);
         expect(wasSentAsSecret(engine.byName("plain-runner-1").inputs.envs)).toBe(true);
     });
@@ -299,10 +302,20 @@ describe("ZedRunner", () => {
         expect(credentials[0].vncPassword).toHaveLength(8);
     });
 
-    it("registers nothing for a plan with colliding ports", () => {
-        expect(
-            () => new ZedRunner("bad", { settings: settingsWith({ replicas: "3", vncPortBase: "3390" }), apiToken: TEST_TOKEN, context }),
-        ).toThrow(/host port 3390/);
+    it("registers nothing for a plan with colliding ports: the config is refused before a component exists", () => {
+        expect(() => hostWith({ replicas: "3", vncPortBase: "3390" })).toThrow(/host port 3390/);
         expect(engine.registrations.filter((r) => r.custom)).toHaveLength(0);
+    });
+
+    it("runs the runners it is given, as planned, and plans none itself", async () => {
+        const host = hostWith({ replicas: "2" });
+        // A plan the planner would never make (one runner, renamed): the component must take it as it is.
+        const given = { ...host, runners: [{ ...host.runners[1], containerName: "given-by-the-caller" }] };
+        const component = await engine.run(() => new ZedRunner("given", { host: given, apiToken: TEST_TOKEN, context }));
+        await promiseOf(component.containers[0].urn);
+        expect(engine.ofType("docker:index/container:Container").map((c) => [c.name, c.inputs.name])).toEqual([
+            ["given-runner-2", "given-by-the-caller"],
+        ]);
+        expect(component.runnerIds).toEqual(["external-zed-box-2"]);
     });
 });

@@ -10,11 +10,14 @@ import * as crypto from "node:crypto";
 import * as os from "node:os";
 import type Docker from "dockerode";
 import type WebSocket from "ws";
-import { logsOf as runnerLogs } from "../../cli/logs";
-import { collectStatus, needsAttention, renderStatus } from "../../cli/status";
+import { logsOf as runnerLogs } from "../../cli/logStreams";
+import { collectStatus } from "../../cli/placements/engineHosts";
+import { needsAttention } from "../../cli/status/model";
+import { renderStatus } from "../../cli/status/render";
 import { parseConfig } from "../../components/config";
 import { CONTAINER_PORTS } from "../../contract";
 import { LABELS } from "../../components/plan";
+import { hostsOf } from "../fixtures/placements";
 import { Registration, unwrapSecret } from "../support/mocks";
 import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
 import { leakedRuns } from "../support/secrets";
@@ -319,7 +322,7 @@ describe("sessions from the control plane", () => {
     });
 
     it("shows the session in /health and `npm run status`", async () => {
-        const { hosts } = parseConfig(stackConfig, { stackName: STACK, machineHostName: os.hostname() });
+        const hosts = hostsOf(parseConfig(stackConfig, { stackName: STACK, machineHostName: os.hostname() }));
         const rows = await collectStatus(STACK, hosts, () => docker);
         expect(rows[0].observed?.sessions).toEqual({ live: 1, limit: 2 });
         expect(renderStatus(rows, new Date())).toMatch(/external-zed-e2e-1 +zed-e2e-1 +healthy .* 1\/2 /);
@@ -601,7 +604,7 @@ describe("recovery and operator commands", () => {
     });
 
     it("shows every runner healthy and connected in `npm run status`, and a killed one as stopped", async () => {
-        const { hosts } = parseConfig(stackConfig, { stackName: STACK, machineHostName: os.hostname() });
+        const hosts = hostsOf(parseConfig(stackConfig, { stackName: STACK, machineHostName: os.hostname() }));
         await eventually(
             "all runners healthy again",
             async () =>

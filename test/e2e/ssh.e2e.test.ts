@@ -6,9 +6,10 @@ import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../components/paths";
-import { LABELS, planFleet } from "../../components/plan";
-import { PROJECT, loadStackFiles, stackFilePath } from "../../cli/stackFiles";
-import type { StatusRow } from "../../cli/status";
+import { LABELS } from "../../components/plan";
+import { loadStackFiles, stackFilePath } from "../../cli/stackFiles";
+import type { StatusRow } from "../../cli/status/model";
+import { hostsOf } from "../fixtures/placements";
 import { docker, eventually, removeLabelled, requireEngine } from "../support/docker";
 import { TestSshd, startSshd } from "../support/sshd";
 
@@ -60,7 +61,7 @@ async function stackWithRunner(name: string, dockerHost: string, sshOpts: string
         ].join("\n"),
     );
     const { parsed } = loadStackFiles(stack);
-    const [runner] = planFleet(parsed.hosts, { project: PROJECT, stackName: stack })[0].runners;
+    const [runner] = hostsOf(parsed)[0].runners;
     // Created with the engine's own API, not through ssh: what the commands then see over ssh is the engine's.
     const container = await docker.createContainer({
         name: runner.containerName,

@@ -89,7 +89,7 @@ describe("the policy pack on index.ts", () => {
         // A second component with its own names and ports but the same runner IDs.
         const { ZedRunner } = await import("../../components/zedRunner");
         const { parseConfig } = await import("../../components/config");
-        const { settings } = parseConfig(
+        const { placement } = parseConfig(
             {
                 apiToken: TEST_TOKEN,
                 apiHost: "https://helix.example.com",
@@ -101,7 +101,8 @@ describe("the policy pack on index.ts", () => {
             },
             { stackName: "dev", machineHostName: "box" },
         );
-        const copy = new ZedRunner("copy", { settings, apiToken: TEST_TOKEN });
+        if (placement.kind !== "local") throw new Error(`expected the local placement, got ${placement.kind}`);
+        const copy = new ZedRunner("copy", { host: placement.host, apiToken: TEST_TOKEN });
         await promiseOf(copy.containers[0].urn);
         await allRegistered();
 

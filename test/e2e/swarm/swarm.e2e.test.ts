@@ -4,9 +4,10 @@
 // built, pushed to the harness's registry and pulled by the nodes with the
 // service's login. Test doubles: the fake control plane and the stub Zed.
 import * as crypto from "node:crypto";
-import { collectSwarmStatus } from "../../../cli/status";
+import { collectSwarmStatus } from "../../../cli/placements/swarm";
 import { parseConfig } from "../../../components/config";
 import { SECRET_FILES } from "../../../contract";
+import { swarmOf } from "../../fixtures/placements";
 import { docker, execIn, requireEngine } from "../../support/docker";
 import { eventually } from "../../support/eventually";
 import { FakeControlPlane } from "../../support/fakeControlPlane";
@@ -128,7 +129,7 @@ describe("runners as a swarm service", () => {
         const rows = await eventually(
             "every runner healthy in status",
             async () => {
-                const r = await collectSwarmStatus(parsed.swarm!);
+                const r = await collectSwarmStatus(swarmOf(parsed));
                 return r.every((row) => row.status === "healthy") && r;
             },
             30_000,

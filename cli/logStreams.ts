@@ -1,0 +1,52 @@
+// Reading runners' logs, for every placement: a log so far as text, a followed stream
+// line by line, several runners' logs interleaved by time with each runner's ID in front.
+import { PassThrough } from "node:stream";
+import type Docker from "dockerode";
+import { demux } from "./engine";
+
+/** Lines of several runners' timestamped logs, in time order, each prefixed with its runner ID. */
+export function interleave(logs: { runnerId: string; text: string }[]): string[] {
+    const lines = logs.flatMap(({ runnerId, text }) =>
+        text
+            .split("\n")
+            .filter((l) => l.length > 0)
+            .map((l) => {
+                const space = l.indexOf(" ");
+                return { at: l.slice(0, space), runnerId, line: l.slice(space + 1) };
+            }),
+    );
+    lines.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    return lines.map((l) => `${l.runnerId} | ${l.line}`);
+}
+
+/** A runner's logs so far, with Docker's timestamps when `timestamps`. */
+export async function logsOf(docker: Docker, container: string, options: { since?: number; timestamps?: boolean }): Promise<string> {
+    const buffer = (await docker.getContainer(container).logs({
+        stdout: true,
+        stderr: true,
+        follow: false,
+        timestamps: options.timestamps ?? false,
+        since: options.since ?? 0,
+    })) as unknown as Buffer;
+    return demux(buffer, docker.modem);
+}
+
+/** Writes a followed log stream's lines, each after `prefix`, until the stream ends. */
+export async function followLines(docker: Docker, stream: NodeJS.ReadableStream, prefix: string): Promise<void> {
+    const out = new PassThrough();
+    docker.modem.demuxStream(stream, out, out);
+    let pending = "";
+    out.on("data", (chunk: Buffer) => {
+        pending += chunk.toString("utf8");
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) process.stdout.write(`${prefix}${line}\n`);
+    });
+    await new Promise<void>((resolve) => stream.on("end", () => resolve()));
+}
+
+/** What logs does with no runner to show: a line saying why; exit 1 when following (a script would take success for "the logs ended"). */
+export function nothingToShow(why: string, following: boolean): number {
+    process.stderr.write(`${why}${following ? ": there is nothing to follow" : ""}.\n`);
+    return following ? 1 : 0;
+}

@@ -1,0 +1,39 @@
+// The stack's one `declare` entry: wraps the config's secrets once, then hands the
+// placement to its own module. Every placement returns the same outputs (DeclaredStack).
+import * as pulumi from "@pulumi/pulumi";
+import type { ParsedConfig } from "./config";
+import type { PlanContext } from "./plan";
+import { declareHosts } from "./placements/hosts";
+import { declareLocal } from "./placements/local";
+import { declareSwarm } from "./placements/swarm";
+import type { DeclareContext, DeclaredStack } from "./placements/types";
+import { asRunError } from "./stackConfig";
+
+/** Declares what the parsed config plans, where it plans it; our own validation errors become RunErrors. */
+export function declareDeployment(config: ParsedConfig, context: PlanContext): DeclaredStack {
+    // The one place the plain strings become Outputs: wrapped here, and the components keep them secret.
+    const declare: DeclareContext = {
+        secrets: {
+            apiToken: pulumi.secret(config.apiToken),
+            registryPassword: config.registryPassword === undefined ? undefined : pulumi.secret(config.registryPassword),
+        },
+        context,
+    };
+    const { placement, workload } = config;
+    try {
+        switch (placement.kind) {
+            case "local":
+                return declareLocal(placement, workload, declare);
+            case "hosts":
+                return declareHosts(placement, workload, declare);
+            case "swarm":
+                return declareSwarm(placement, workload, declare);
+            default: {
+                const never: never = placement;
+                throw new Error(`Unknown placement ${JSON.stringify(never)}`);
+            }
+        }
+    } catch (err) {
+        throw asRunError(err);
+    }
+}
