@@ -20,9 +20,9 @@ export interface LinkTiming {
 export const DEFAULT_TIMING: LinkTiming = { pingMs: 5000, deadAfterMs: 20_000, minBackoffMs: 100, maxBackoffMs: 1000, handshakeMs: 10_000 };
 
 /** The largest frame accepted; a larger one closes the link (1009) and it is dialed again. */
-export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
+const MAX_FRAME_BYTES = 32 * 1024 * 1024;
 /** Above this many bytes queued on the socket, senders are told to wait (see `whenDrained`). */
-export const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
 export interface LinkState {
     readonly connected: boolean;

@@ -13,12 +13,12 @@ const XAUTHORITY = path.posix.join(DESKTOP_USER.home, ".Xauthority");
 const DISPLAY_NUMBER = DISPLAY.slice(1);
 const X_SOCKET = `/tmp/.X11-unix/X${DISPLAY_NUMBER}`;
 /** The file x11vnc re-reads at every new client (`-passwdfile read:`): the passwords the desktop accepts now. */
-export const VNC_PASSWORD_FILE = path.posix.join(STATE_DIR, "vnc-passwords");
+const VNC_PASSWORD_FILE = path.posix.join(STATE_DIR, "vnc-passwords");
 const RDP_CERT = path.posix.join(STATE_DIR, "rdp-cert.pem");
 const RDP_KEY = path.posix.join(STATE_DIR, "rdp-key.pem");
 
 /** The environment every desktop process gets: nothing of the agent's own. */
-export function desktopEnv(extra: Record<string, string> = {}): Record<string, string> {
+function desktopEnv(extra: Record<string, string> = {}): Record<string, string> {
     return {
         PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         HOME: DESKTOP_USER.home,
@@ -46,7 +46,7 @@ export interface ComponentSpec {
 }
 
 /** How often a started component is probed until it accepts connections. */
-export const READINESS_PROBE_MS = 100;
+const READINESS_PROBE_MS = 100;
 
 /**
  * One desktop process, started again a second after it exits. It is up (for /health, and
@@ -137,7 +137,7 @@ export class Supervised implements Readiness {
 }
 
 /** Runs a command to completion with `input` on stdin; rejects with its stderr on a non-zero status. */
-export function run(command: string, args: readonly string[], input = "", options: SpawnOptions = {}): Promise<void> {
+function run(command: string, args: readonly string[], input = "", options: SpawnOptions = {}): Promise<void> {
     return new Promise((resolve, reject) => {
         const child = spawn(command, [...args], { stdio: ["pipe", "ignore", "pipe"], env: desktopEnv(), ...options });
         let stderr = "";

@@ -31,7 +31,7 @@ export class Redactor {
 }
 
 /** The forms a secret takes inside JSON, URLs and base64 payloads. */
-export function encodings(secret: string): string[] {
+function encodings(secret: string): string[] {
     const json = JSON.stringify(secret).slice(1, -1);
     const uri = encodeURIComponent(secret);
     const form = new URLSearchParams({ s: secret }).toString().slice(2);

@@ -102,7 +102,7 @@ async function run(): Promise<number> {
     });
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+async function main(argv: readonly string[]): Promise<number> {
     const command = argv[0] ?? "run";
     if (command === "healthcheck") return healthcheck();
     if (command === "run") return run();

@@ -8,13 +8,13 @@ import { isInnerRdpEnvelope, launchBody, passwordConfigRunner } from "./helixRev
 import { describeError } from "./log";
 
 /** The control plane's WebSocket endpoint for runners, below the API host's own path. */
-export const RUNNER_WS_PATH = "/api/v1/ws/external-agent-runner";
+const RUNNER_WS_PATH = "/api/v1/ws/external-agent-runner";
 /** rc8's reverse-dial endpoint, and the prefix every pick-up path is mounted under. */
 export const REVDIAL_PATH = "/api/v1/revdial";
 export const API_PREFIX = "/api/v1";
 
 /** `RunnerEventRequestEnvelope.type`: what the server sets from the NATS `kind` header (always 0 in practice). */
-export const REQUEST_TYPE = { zedAgent: 0, rdpData: 1 } as const;
+const REQUEST_TYPE = { zedAgent: 0, rdpData: 1 } as const;
 
 /** Decoded request payloads larger than this get an error reply instead of being acted on. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -71,7 +71,7 @@ export type ControlMessage =
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Go's `[]byte` in JSON: standard base64 with padding (null for an empty slice). */
-export function decodeBytes(value: unknown, what: string): Buffer {
+function decodeBytes(value: unknown, what: string): Buffer {
     if (value === null || value === undefined || value === "") return Buffer.alloc(0);
     if (typeof value !== "string" || !BASE64.test(value)) throw new Error(`${what} is not base64`);
     return Buffer.from(value, "base64");

@@ -12,7 +12,7 @@ import { describeError, Logger } from "./log";
 import { RdpChunk, rdpResponseFrame } from "./protocol";
 
 /** Bytes queued towards xrdp before a tunnel is given up as stuck. */
-export const MAX_PENDING_TO_XRDP = 8 * 1024 * 1024;
+const MAX_PENDING_TO_XRDP = 8 * 1024 * 1024;
 /** A tunnel with no chunk from the control plane for this long is closed (the protocol has no close message). */
 export const TUNNEL_IDLE_MS = 10 * 60 * 1000;
 

@@ -21,11 +21,11 @@ import { KEEP_ALIVE_LINE, MAX_HEAD_BYTES, classifyAnswer, parseCommand, pickupFa
 import type { RevdialMode } from "../contract";
 
 /** How often we send our own keep-alive line; the server sends one every 18 s. */
-export const KEEPALIVE_MS = 18_000;
+const KEEPALIVE_MS = 18_000;
 /** No line from the server for this long: the control connection is dead. */
-export const DEAD_AFTER_MS = 60_000;
+const DEAD_AFTER_MS = 60_000;
 /** A control plane without the endpoint is asked again this rarely, in case it is upgraded. */
-export const UNSUPPORTED_RETRY_MS = 10 * 60_000;
+const UNSUPPORTED_RETRY_MS = 10 * 60_000;
 
 export interface RevdialTiming {
     readonly minBackoffMs: number;

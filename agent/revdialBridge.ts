@@ -9,7 +9,7 @@ import WebSocket, { createWebSocketStream } from "ws";
 import { describeError, Logger } from "./log";
 
 /** Bytes queued towards the control plane before reading from VNC pauses. */
-export const HIGH_WATER_BYTES = 1024 * 1024;
+const HIGH_WATER_BYTES = 1024 * 1024;
 
 /** How long the WebSocket's opening handshake may take. */
 const HANDSHAKE_MS = 20_000;

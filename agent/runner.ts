@@ -17,7 +17,7 @@ import { Sessions } from "./sessions";
 import type { AgentSettings } from "./settings";
 
 /** Seconds kept from the stop grace for ending sessions and the desktop, before Docker's SIGKILL. */
-export const SHUTDOWN_RESERVE_SECONDS = 5;
+const SHUTDOWN_RESERVE_SECONDS = 5;
 /** How long a stopping runner waits for requests in flight to be answered. */
 const REPLY_GRACE_MS = 3000;
 

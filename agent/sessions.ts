@@ -15,7 +15,7 @@ import { SessionHost, signalGroup } from "./sessionHost";
 import { checkRealWorkDir, sessionFolders } from "./workDir";
 
 /** After SIGTERM, how long a session's processes get before SIGKILL. */
-export const KILL_GRACE_MS = 5000;
+const KILL_GRACE_MS = 5000;
 /** Longest line of Zed's output copied to the log. */
 const MAX_LINE = 4096;
 

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { DESKTOP_USER, ZED_SYNC_PORT } from "../contract";
 
 /** The settings for a control plane at `apiHost`. */
-export function zedSettings(apiHost: string): object {
+function zedSettings(apiHost: string): object {
     const url = new URL(apiHost);
     return {
         external_websocket_sync: {

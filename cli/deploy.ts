@@ -25,7 +25,7 @@ import {
 } from "./stackFiles";
 import { shown } from "./lib/files";
 
-export type Operation = "up" | "preview" | "destroy";
+type Operation = "up" | "preview" | "destroy";
 
 export const DEPLOY: CommandSpec = {
     name: "deploy",
@@ -59,7 +59,7 @@ export interface DeployPlan {
 export const TOKEN_ENV = "ZED_RUNNER_API_TOKEN";
 
 /** The state folder Pulumi.yaml's backend names; git-ignored. */
-export const LOCAL_STATE_DIR = ".state";
+const LOCAL_STATE_DIR = ".state";
 
 /** Decides what to run and with which settings, from arguments, environment and the stack's file alone. */
 export function deployPlan(
@@ -150,7 +150,7 @@ async function automationStack(plan: DeployPlan, root: string): Promise<StackOpe
     };
 }
 
-export const defaultDeps = (): DeployDeps => ({
+const defaultDeps = (): DeployDeps => ({
     root: PROJECT_ROOT,
     prompt: terminalPrompt(),
     machineHostName: os.hostname(),

@@ -115,9 +115,6 @@ export function mapEnv(env: Record<string, string>, existingKeys: ReadonlySet<st
     return { written, kept, notes, skipped, hasToken: (env.API_TOKEN ?? "") !== "" };
 }
 
-/** Writes `values` into the stack file's config, keeping everything else in it (comments too). */
-export const writeStackFile = writeStackConfig;
-
 /** Tokens the seed's example files and shell habits leave where the real one belongs. */
 const PLACEHOLDER_TOKENS = new Set(["your-runner-token-here", "changeme", "change-me", "token", "xxx", INSECURE_DEFAULT_TOKEN]);
 

@@ -33,7 +33,7 @@ export const SECRET_PLACEHOLDER = "[secret]";
 export { UserError };
 
 /** More keys than this in a stack file is a mistake (the program reads a few dozen), not a config. */
-export const MAX_STACK_KEYS = 1000;
+const MAX_STACK_KEYS = 1000;
 
 export function stackFilePath(stack: string, root = PROJECT_ROOT): string {
     return path.join(root, `Pulumi.${stack}.yaml`);
@@ -108,7 +108,7 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfig
 }
 
 /** Stacks with a file in the project folder. */
-export function listStacks(root = PROJECT_ROOT): string[] {
+function listStacks(root = PROJECT_ROOT): string[] {
     return fs
         .readdirSync(root)
         .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])

@@ -35,7 +35,7 @@ async function main(): Promise<number> {
     }
 }
 
-export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+async function status(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
     const { values, help } = parseCommandLine(STATUS, argv, env);
     if (help) {
         console.log(helpText(STATUS));

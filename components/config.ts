@@ -22,7 +22,7 @@ import { DEFAULT_PROJECT, PlanContext, PlanError, planFleet } from "./plan";
 import { planSwarm } from "./swarmPlan";
 
 export { sanitizeHostName } from "./configDefaults";
-export type { ConfigContext, DockerConnection, HostTarget, RunnerSettings, SwarmTarget } from "./configDefaults";
+export type { ConfigContext, HostTarget, RunnerSettings, SwarmTarget } from "./configDefaults";
 export { CONFIG_KEYS, SECRET_KEYS, UNDECLARED_KEYS } from "./configSchema";
 
 /** Raw values as Pulumi hands them to a program: strings, keyed without the `zed-runner:` prefix. */
@@ -79,7 +79,7 @@ export class ConfigError extends Error {
 export const MAX_VALUE_CHARS = 128 * 1024;
 
 /** A config path as users write it: hosts[1].replicas. */
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
     return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
 }
 

@@ -39,7 +39,7 @@ export interface SwarmPlacement extends PlannedSwarm {
 export type Placement = LocalPlacement | HostsPlacement | SwarmPlacement;
 
 /** The seed-era Helix runner (Dockerfile.zed-agent), the only workload so far. */
-export interface RunnerWorkload {
+interface RunnerWorkload {
     readonly kind: "runner";
 }
 

@@ -31,7 +31,7 @@ export const LOG_OPTIONS = { "max-size": "10m", "max-file": "3" } as const;
 export type PortRole = "rdp" | "vnc" | "health";
 
 /** One published port. */
-export interface PortBinding {
+interface PortBinding {
     readonly role: PortRole;
     readonly internal: number;
     readonly external: number;

@@ -8,17 +8,14 @@ import type { SwarmScheduling, SwarmTarget } from "./configDefaults";
 import { CONTAINER_PORTS, ENV, SECRET_FILES, SECRET_FILE_SUFFIX, STOP_GRACE_SECONDS, TASK_SLOT_TEMPLATE as TASK_SLOT } from "../contract";
 import { LABELS, PORT_BASE_KEY, PlanContext, PlanError, PortRole, WAIT_TIMEOUT_SECONDS, runnerEnv } from "./plan";
 
-/** Swarm's own label on every task container: the service it belongs to. */
-export const SWARM_SERVICE_LABEL = "com.docker.swarm.service.name";
-
 /** The image's name in the registry the stack pushes to. */
-export const IMAGE_REPOSITORY = "helix-zed-agent";
+const IMAGE_REPOSITORY = "helix-zed-agent";
 
 /** Docker's restart policy names, as Swarm's restart conditions. */
 const RESTART_CONDITIONS = { no: "none", "on-failure": "on-failure", always: "any", "unless-stopped": "any" } as const;
 
 /** A port published in host mode: on the node that runs the task, the same number on every node. */
-export interface SwarmPort {
+interface SwarmPort {
     readonly role: PortRole;
     readonly target: number;
     readonly published: number;

@@ -36,7 +36,7 @@ export interface ParsedCommandLine {
  * Options users pass to several commands. npm keeps any of them it finds before `--`, so
  * each command looks for all of them, its own and these, in npm's leftovers.
  */
-export const COMMON_OPTIONS: Readonly<Record<string, "string" | "boolean">> = {
+const COMMON_OPTIONS: Readonly<Record<string, "string" | "boolean">> = {
     stack: "string",
     since: "string",
     yes: "boolean",
@@ -86,7 +86,7 @@ function npmConfigName(option: string): string {
  * own (npm_config_cache, npm_config_user_agent, and npm_config_yes as an empty string), so
  * only the names this command or its siblings take count, and only with a value.
  */
-export function refuseNpmLeftovers(spec: CommandSpec, argv: readonly string[], env: NodeJS.ProcessEnv): void {
+function refuseNpmLeftovers(spec: CommandSpec, argv: readonly string[], env: NodeJS.ProcessEnv): void {
     const names = [...new Set([...Object.keys(spec.options), ...Object.keys(COMMON_OPTIONS)])];
     const taken = names.filter((name) => (env[npmConfigName(name)] ?? "") !== "");
     if (taken.length === 0) return;

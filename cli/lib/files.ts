@@ -9,7 +9,7 @@ import { UserError } from "./errors";
 /** Larger stack or env files are refused: a few hundred keys fit in a few kilobytes. */
 export const MAX_FILE_BYTES = 1024 * 1024;
 /** Aliases a YAML file may expand: enough for any real stack file, far too few for an alias bomb. */
-export const MAX_ALIASES = 100;
+const MAX_ALIASES = 100;
 
 /** A path as short as it can be shown: relative when under the working folder, as given otherwise. */
 export function shown(file: string): string {

@@ -62,7 +62,7 @@ interface SshOption {
 }
 
 /** The `-o` options in `sshOpts`, read the way ssh's getopt does; anything that is not an option is refused. */
-export function sshOptions(sshOpts: readonly string[]): SshOption[] {
+function sshOptions(sshOpts: readonly string[]): SshOption[] {
     const found: SshOption[] = [];
     for (let i = 0; i < sshOpts.length; i++) {
         const arg = sshOpts[i];
@@ -95,7 +95,7 @@ export function sshOptions(sshOpts: readonly string[]): SshOption[] {
  * Refuses sshOpts that would turn off the host key check. `pulumi up` would honour
  * them; status and logs never connect blindly, so the fix is to add the host key.
  */
-export function refuseBlindOptions(sshOpts: readonly string[]): void {
+function refuseBlindOptions(sshOpts: readonly string[]): void {
     for (const { keyword, value } of sshOptions(sshOpts)) {
         if (keyword === "stricthostkeychecking" && /^(no|off|false)$/i.test(value)) {
             throw new SshConfigError(
@@ -229,7 +229,7 @@ const STDERR_LIMIT = 64 * 1024;
  * stdin, its stdout is what is read. The methods Node's http client and agent call on
  * a net.Socket (timeouts, keep-alive, ref/unref) act on the process and its pipes.
  */
-export class SshProcessSocket extends Duplex {
+class SshProcessSocket extends Duplex {
     private readonly child: ChildProcessWithoutNullStreams;
     private stderr = "";
     private timer: NodeJS.Timeout | undefined;

@@ -5,7 +5,7 @@ import type { RunnerCredentials } from "../credentials";
 import type { PlanContext, RunnerEndpoints } from "../plan";
 
 /** The stack's secrets, each wrapped as a secret once, where the plain config value became an Output. */
-export interface StackSecrets {
+interface StackSecrets {
     readonly apiToken: pulumi.Output<string>;
     /** The registry account's password (swarm only), when set. */
     readonly registryPassword: pulumi.Output<string> | undefined;
@@ -29,7 +29,7 @@ export interface HostOutputs {
 }
 
 /** The swarm service, for stack outputs. */
-export interface ServiceOutputs {
+interface ServiceOutputs {
     /** The manager's engine address, or "local" for this machine's. */
     readonly manager: string;
     readonly name: string;

@@ -6,7 +6,7 @@ import type Dockerode from "dockerode";
 import { unwrapSecret } from "./mocks";
 
 /** Parses a Docker duration as the provider writes it ("10s", "1m0s", "500ms") into nanoseconds. */
-export function durationToNanos(duration: string): number {
+function durationToNanos(duration: string): number {
     const units: Record<string, number> = { h: 3600e9, m: 60e9, s: 1e9, ms: 1e6, us: 1e3, ns: 1 };
     let total = 0;
     const re = /(\d+(?:\.\d+)?)(h|ms|m|s|us|ns)/g;

@@ -5,7 +5,7 @@ import * as crypto from "node:crypto";
 import type * as pulumiType from "@pulumi/pulumi";
 
 /** Resource options as the program gave them (the SDK's mocks do not pass them on; a stack transformation sees them). */
-export interface RegisteredOptions {
+interface RegisteredOptions {
     readonly additionalSecretOutputs: string[];
     readonly deleteBeforeReplace: boolean;
     readonly replaceOnChanges: string[];

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import { unpinnedHostName } from "../../components/configWarnings";
 import { MockEngine, allRegistered, installMocks, promiseOf, stackConfig } from "./mocks";
 
-export type Program = typeof import("../../index");
+type Program = typeof import("../../index");
 
 export interface ProgramRun {
     readonly engine: MockEngine;

@@ -18,7 +18,7 @@ import { Registration, unwrapSecret } from "./mocks";
 import { runProgram } from "./program";
 import { buildDeclaredImage } from "./stack";
 
-export const SWARM_STATE = process.env.SWARM_STATE ?? "/var/tmp/zed-swarm";
+const SWARM_STATE = process.env.SWARM_STATE ?? "/var/tmp/zed-swarm";
 const SWARM_SCRIPT = path.join(__dirname, "..", "..", ".ci", "swarm.sh");
 
 /** What .ci/swarm.sh wrote about the cluster it made. */
@@ -84,7 +84,7 @@ export function startNode(node: string): void {
 }
 
 /** The task list of a service, as `docker service ps` shows it. */
-export async function tasksOf(manager: Docker, serviceName: string): Promise<Docker.Task[]> {
+async function tasksOf(manager: Docker, serviceName: string): Promise<Docker.Task[]> {
     return (await manager.listTasks({ filters: JSON.stringify({ service: [serviceName] }) })) as Docker.Task[];
 }
 
@@ -103,7 +103,7 @@ export async function nodeNames(manager: Docker): Promise<Map<string, string>> {
 const pushed = new Map<string, string>();
 
 /** Builds the declared image, pushes it to the registry and returns what the provider would: `<repository>@<digest>`. */
-export async function pushDeclaredImage(image: Declared, cluster: Cluster): Promise<string> {
+async function pushDeclaredImage(image: Declared, cluster: Cluster): Promise<string> {
     const imageName: string = image.inputs.imageName;
     const repository = imageName.replace(/:[^/:]+$/, "");
     const tag = imageName.slice(repository.length + 1);
@@ -137,7 +137,7 @@ export type Declared = Pick<Registration, "type" | "name" | "inputs">;
 export type Declare = (config: Record<string, string>, stack: string) => Promise<Declared[]>;
 
 /** The program under Jest's module registry, as the tests run it. */
-export const declareInJest: Declare = async (config, stack) => {
+const declareInJest: Declare = async (config, stack) => {
     const { engine, error } = await runProgram(config, stack);
     if (error) throw error;
     return engine.registrations.filter((r) => r.custom);
