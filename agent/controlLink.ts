@@ -2,8 +2,9 @@
 // ping every 5 s, and dial again forever after any drop, with a backoff capped
 // low enough that the runner is back within 2 s of the control plane returning.
 import WebSocket from "ws";
+import { describeError } from "../contract";
 import { backoffMs } from "./backoff";
-import { describeError, Logger } from "./log";
+import { Logger } from "./log";
 
 export interface LinkTiming {
     /** Ping interval; the server drops a runner after 60 s without one. */

@@ -5,9 +5,9 @@ import { ChildProcess, SpawnOptions, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONTAINER_PORTS, DESKTOP_USER, DISPLAY, STATE_DIR } from "../contract";
+import { CONTAINER_PORTS, DESKTOP_USER, DISPLAY, STATE_DIR, describeError } from "../contract";
 import { accepts, Readiness } from "./localServer";
-import { describeError, Logger } from "./log";
+import { Logger } from "./log";
 
 const XAUTHORITY = path.posix.join(DESKTOP_USER.home, ".Xauthority");
 const DISPLAY_NUMBER = DISPLAY.slice(1);

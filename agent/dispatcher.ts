@@ -3,8 +3,9 @@
 // has one shared queue): stops, password configurations and RDP data meant for
 // another runner are answered and change nothing here. Sessions and the
 // password return plain outcomes; this module alone turns them into replies.
+import { describeError } from "../contract";
 import { PASSWORD_CONFIG_PREFIX } from "./helixRevisions";
-import { describeError, Logger } from "./log";
+import { Logger } from "./log";
 import { ControlMessage, RDP_ACK, ReplyTarget, ZedAgent, ZedAgentResponse, agentResponse, parseFrame, responseFrame } from "./protocol";
 import type { RdpTunnels } from "./rdpTunnels";
 import type { LaunchResult, Sessions, StopResult } from "./sessions";

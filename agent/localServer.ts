@@ -3,7 +3,7 @@
 // appears (rc8 does), often before x11vnc listens; a connection asked for then
 // waits for the server, bounded, instead of failing on the first ECONNREFUSED.
 import * as net from "node:net";
-import { describeError } from "./log";
+import { describeError } from "../contract";
 
 /** How long a desktop connection waits for a starting or restarting desktop server. */
 export const DESKTOP_WAIT_MS = 10_000;

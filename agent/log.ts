@@ -85,11 +85,3 @@ export function createLogger(
         redactor,
     };
 }
-
-/** An error's message, for logs and replies: never its stack, never an object dump. */
-export function describeError(err: unknown): string {
-    // Not instanceof: errors from another realm (a vm context, a test runner) are errors too.
-    if (typeof err === "object" && err !== null && typeof (err as Error).message === "string")
-        return (err as Error).message || (err as Error).name || "error";
-    return String(err);
-}

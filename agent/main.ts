@@ -4,10 +4,10 @@
 // control plane and runs Zed sessions. `zed-runner healthcheck` asks a running
 // agent's /health instead (Docker's HEALTHCHECK and `npm run status` use it).
 import * as fs from "node:fs";
-import { EXIT_BAD_ENVIRONMENT, EXIT_UNEXPECTED_FAILURE, HEALTH_PATH, SECRET_ENV, SECRET_FILE_SUFFIX } from "../contract";
+import { EXIT_BAD_ENVIRONMENT, EXIT_UNEXPECTED_FAILURE, HEALTH_PATH, SECRET_ENV, SECRET_FILE_SUFFIX, describeError } from "../contract";
 import { DesktopPasswords, Supervised, desktopComponents, prepareDesktop, waitForDisplay } from "./desktop";
 import { fetchHealth, serveHealth } from "./health";
-import { Redactor, createLogger, describeError } from "./log";
+import { Redactor, createLogger } from "./log";
 import { RunnerCore } from "./runner";
 import { LocalSessionHost } from "./sessionHost";
 import { AgentSettings, SettingsError, parseSettings, resolveSecretEnv, takeSecretsOut } from "./settings";

@@ -3,9 +3,8 @@
 // and the wire shapes we answer with. Where revisions differ, the detectors of
 // helixRevisions.ts decide. Pure: no sockets, no processes.
 import { z } from "zod";
-import { CONTAINER_PORTS } from "../contract";
+import { CONTAINER_PORTS, describeError } from "../contract";
 import { isInnerRdpEnvelope, launchBody, passwordConfigRunner } from "./helixRevisions";
-import { describeError } from "./log";
 
 /** The control plane's WebSocket endpoint for runners, below the API host's own path. */
 const RUNNER_WS_PATH = "/api/v1/ws/external-agent-runner";

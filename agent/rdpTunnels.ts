@@ -6,9 +6,9 @@
 // A tunnel opened while xrdp is starting or restarting waits for it (bounded),
 // keeping the chunks that arrive meanwhile.
 import * as net from "node:net";
-import { CONTAINER_PORTS } from "../contract";
+import { CONTAINER_PORTS, describeError } from "../contract";
 import { DEFAULT_WAIT, NOT_SUPERVISED, NotReadyError, Readiness, WaitTiming, connectWhenReady } from "./localServer";
-import { describeError, Logger } from "./log";
+import { Logger } from "./log";
 import { RdpChunk, rdpResponseFrame } from "./protocol";
 
 /** Bytes queued towards xrdp before a tunnel is given up as stuck. */

@@ -11,10 +11,10 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type WebSocket from "ws";
-import { CONTAINER_PORTS } from "../contract";
+import { CONTAINER_PORTS, describeError } from "../contract";
 import { backoffMs } from "./backoff";
 import { DESKTOP_RETRY_MS, DESKTOP_WAIT_MS, NOT_SUPERVISED, NotReadyError, Readiness, connectWhenReady } from "./localServer";
-import { describeError, Logger } from "./log";
+import { Logger } from "./log";
 import { API_PREFIX, REVDIAL_PATH, apiUrl } from "./protocol";
 import { bridgeToVnc } from "./revdialBridge";
 import { KEEP_ALIVE_LINE, MAX_HEAD_BYTES, classifyAnswer, parseCommand, pickupFailedLine, splitHead } from "./revdialWire";

@@ -6,7 +6,8 @@
 import type * as net from "node:net";
 import { pipeline } from "node:stream";
 import WebSocket, { createWebSocketStream } from "ws";
-import { describeError, Logger } from "./log";
+import { describeError } from "../contract";
+import { Logger } from "./log";
 
 /** Bytes queued towards the control plane before reading from VNC pauses. */
 const HIGH_WATER_BYTES = 1024 * 1024;

@@ -8,7 +8,8 @@
 import type { ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import * as readline from "node:readline";
-import { describeError, Logger } from "./log";
+import { describeError } from "../contract";
+import { Logger } from "./log";
 import type { ZedAgent } from "./protocol";
 import { sessionEnvironment } from "./sessionEnv";
 import { SessionHost, signalGroup } from "./sessionHost";

@@ -3,6 +3,7 @@
 // start-up, idle cost and crash recovery; with --swarm, on the test swarm (`bash .ci/swarm.sh up`),
 // node loss and scaling. Prints a table and writes docs/BENCHMARKS.md.
 // Figures only: nothing here asserts a time. One module per area in bench/figures/.
+import { describeError } from "../contract";
 import { LABELS } from "../components/plan";
 import { removeLabelled } from "../test/support/docker";
 import { FakeControlPlane } from "../test/support/fakeControlPlane";
@@ -44,7 +45,7 @@ async function main(argv: readonly string[]): Promise<void> {
     try {
         options = parseBenchArgs(argv);
     } catch (err) {
-        process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+        process.stderr.write(`${describeError(err)}\n${USAGE}`);
         process.exitCode = 2;
         return;
     }

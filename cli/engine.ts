@@ -1,5 +1,6 @@
 // Docker Engine API clients (dockerode) for the hosts a stack runs on, and the
 // runner facts the operator commands read from them.
+import { describeError } from "../contract";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable, Writable } from "node:stream";
@@ -60,7 +61,7 @@ export async function requireEngine(docker: Docker, host: HostTarget, env: NodeJ
         if (err instanceof SshDialError)
             throw new UserError(`Cannot reach the Docker engine of host ${host.name} at ${address}: ${err.message}`);
         throw new UserError(
-            `Cannot reach the Docker engine of host ${host.name} at ${address}: ${(err as Error).message ?? String(err)}. Is Docker running there, and may this user use it?`,
+            `Cannot reach the Docker engine of host ${host.name} at ${address}: ${describeError(err)}. Is Docker running there, and may this user use it?`,
         );
     }
 }

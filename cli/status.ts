@@ -4,6 +4,7 @@
 // a planned runner is missing or not healthy, so a cron job or monitor can use it.
 // This file is the command's entry (package.json's `status` script runs it); the rows come
 // from the placement's module (cli/placements/), the model and rendering from cli/status/.
+import { describeError } from "../contract";
 import { dockerFor } from "./engine";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { placementCommands } from "./placements";
@@ -28,7 +29,7 @@ async function main(): Promise<number> {
         return await status(process.argv.slice(2), process.env);
     } catch (err) {
         // --json always prints JSON, a failure included.
-        const message = (err as Error).message ?? String(err);
+        const message = describeError(err);
         if (json) console.log(JSON.stringify({ error: message }, null, 2));
         else console.error(message);
         return EXIT.failed;

@@ -4,6 +4,7 @@
 // It imports nothing but Node's built-ins and its own modules: the agent's image build compiles
 // it with no dependency, and the policy pack compiles it into its own JavaScript.
 export * from "./addresses";
+export * from "./errors";
 export * from "./image";
 export * from "./passwords";
 export * from "./settings";

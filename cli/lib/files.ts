@@ -1,6 +1,7 @@
 // Reading the files operators hand the commands (stack files, env files) so that
 // a wrong path, a directory, a huge file or broken YAML is a message naming the
 // file and line, never a stack trace or a stall.
+import { describeError } from "../../contract";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, LineCounter, YAMLMap, isMap, isScalar, isSeq, parseDocument } from "yaml";
@@ -54,7 +55,7 @@ export function readYamlFile(file: string, what: string): { doc: Document; value
     try {
         return { doc, value: doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {} };
     } catch (err) {
-        throw new UserError(`${what} ${shown(file)} cannot be read: ${(err as Error).message}`);
+        throw new UserError(`${what} ${shown(file)} cannot be read: ${describeError(err)}`);
     }
 }
 

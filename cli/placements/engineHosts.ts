@@ -1,6 +1,7 @@
 // What the local and hosts placements share in the commands: each host's own engine
 // runs the runners' containers, so status asks every engine, logs reads containers,
 // and the plan lists each host's runners. The runners are the ones parseConfig planned.
+import { describeError } from "../../contract";
 import type Docker from "dockerode";
 import type { PlannedHost } from "../../components/placement";
 import type { RunnerSpec } from "../../components/plan";
@@ -53,7 +54,7 @@ export async function collectStatus(
                 return classify(host.name, host, await observe(docker, stack));
             } catch (err) {
                 // One dead engine is its own rows, marked unreachable; every other host is still listed.
-                const error = (err as Error).message ?? String(err);
+                const error = describeError(err);
                 return host.runners.map((runner): StatusRow => ({
                     host: host.name,
                     runnerId: runner.runnerId,

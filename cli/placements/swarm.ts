@@ -1,6 +1,7 @@
 // The swarm placement in the commands: the runners are one service's tasks, which the
 // manager places and names, so status asks the manager for tasks and nodes, logs reads
 // task logs through it, and the plan shows the service. The plan is parseConfig's.
+import { describeError } from "../../contract";
 import type Docker from "dockerode";
 import type { HostTarget, SwarmTarget } from "../../components/config";
 import type { PlannedSwarm, SwarmPlacement } from "../../components/placement";
@@ -30,7 +31,7 @@ export async function collectSwarmStatus(swarm: PlannedSwarm, connect: Connect =
         const names = new Map(nodes.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
         return classifySwarm(swarm.plan, tasks, names);
     } catch (err) {
-        const error = (err as Error).message ?? String(err);
+        const error = describeError(err);
         return swarm.plan.runners.map((r) => ({
             host: host.name,
             runnerId: r.runnerId,

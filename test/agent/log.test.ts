@@ -1,7 +1,7 @@
 // The agent's log never carries a secret, in any encoding it could leave in.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Redactor, createLogger, describeError } from "../../agent/log";
+import { Redactor, createLogger } from "../../agent/log";
 import { NASTY_TOKEN, leakedRuns } from "../support/secrets";
 
 function loggerWith(...secrets: string[]) {
@@ -56,15 +56,7 @@ describe("Redactor", () => {
     });
 });
 
-describe("describeError", () => {
-    it("gives an error's message, never its stack, and something for what is not an error", () => {
-        expect(describeError(new Error("connect ECONNREFUSED 127.0.0.1:3389"))).toBe("connect ECONNREFUSED 127.0.0.1:3389");
-        expect(describeError(Object.assign(new Error(""), { name: "AbortError" }))).toBe("AbortError");
-        expect(describeError({ message: "from another realm" })).toBe("from another realm");
-        expect(describeError("a string")).toBe("a string");
-        expect(describeError(undefined)).toBe("undefined");
-    });
-
+describe("describeError in the agent", () => {
     it("is the one way agent/ turns an unknown error into text", () => {
         const agent = path.resolve(__dirname, "../../agent");
         const elsewhere = fs
