@@ -406,6 +406,18 @@ describe("limits: CONCURRENCY, SESSION_TIMEOUT and MAX_TASKS", () => {
             async () => ((await pids(container, "/usr/local/bin/zed ")).length === 0 ? true : undefined),
             10_000,
         );
+        // Zed gone is not yet the session ended: wait until the runner itself counts no live
+        // session, or the next test's launch can still meet the CONCURRENCY limit.
+        await eventually(
+            "the runner to count no live session",
+            async () => {
+                const response = await fetch(`http://127.0.0.1:${hostPort(limits.declared[0], CONTAINER_PORTS.health)}/health`, {
+                    signal: AbortSignal.timeout(5000),
+                });
+                return (await response.json()).sessions.live === 0 ? true : undefined;
+            },
+            30_000,
+        );
         const logs = await runnerLogs(docker, container.id, {});
         expect(logs).toContain("session ses_l1: SESSION_TIMEOUT of 3 s reached");
     });
@@ -605,13 +617,19 @@ describe("recovery and operator commands", () => {
 
     it("shows every runner healthy and connected in `npm run status`, and a killed one as stopped", async () => {
         const hosts = hostsOf(parseConfig(stackConfig, { stackName: STACK, machineHostName: os.hostname() }));
-        await eventually(
-            "all runners healthy again",
-            async () =>
-                (await Promise.all([...deployed.running.values()].map(healthOf))).every((h) => h === "healthy") ? true : undefined,
-            60_000,
+        // Waits on the command's own rows: on a loaded machine a health check can time out once
+        // in a while, and Docker's status may flip between Docker's health and the status call.
+        const expected = JSON.stringify(RUNNER_IDS.map((id) => [id, "healthy", true]));
+        const rows = await eventually(
+            "every row healthy and connected",
+            async () => {
+                const current = await collectStatus(STACK, hosts, () => docker);
+                const seen = current.map((r) => [r.runnerId, r.status, r.observed?.controlPlane?.connected]);
+                return JSON.stringify(seen) === expected ? current : undefined;
+            },
+            90_000,
+            1000,
         );
-        const rows = await collectStatus(STACK, hosts, () => docker);
         expect(rows.map((r) => [r.runnerId, r.status, r.observed?.controlPlane?.connected])).toEqual(
             RUNNER_IDS.map((id) => [id, "healthy", true]),
         );
