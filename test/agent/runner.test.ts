@@ -320,7 +320,7 @@ describe("sessions", () => {
 
     it.each([
         ["outside every workspace folder", "/etc", 'work_dir "/etc" is outside the runner\'s workspace folders'],
-        ["relative", "etc/x", 'work_dir "etc/x" must be an absolute path'],
+        ["relative, climbing out with ..", "../../etc", "must not contain '..'"],
         ["climbing out with ..", "/workspace/../etc", "must not contain '..'"],
     ])("refuses a work_dir %s", async (_, workDir, error) => {
         const h = await start();
@@ -343,6 +343,15 @@ describe("sessions", () => {
         fs.symlinkSync(outside, path.join(h.workspace, "link"));
         const escaped = await h.controlPlane.launch({ session_id: "ses_link", work_dir: path.join(h.workspace, "link") });
         expect(escaped.reply).toMatchObject({ status: "error", error: expect.stringContaining("outside the workspace") });
+    });
+
+    it("runs a relative work_dir, as Helix's CLI sends it, inside the session's own folder", async () => {
+        const h = await start();
+        const { reply } = await h.controlPlane.launch({ session_id: "ses_rel", work_dir: "workspace" });
+        expect(reply.status).toBe("running");
+        const expected = path.join(h.workspace, "ses_rel", "workspace");
+        await eventually("the report", () => fs.existsSync(path.join(expected, ".zed-stub-report")));
+        expect(stubReport(expected).fields.cwd).toBe(expected);
     });
 });
 

@@ -38,9 +38,21 @@ describe("sessionFolders", () => {
         });
     });
 
+    it("puts a relative work_dir (the control plane allows no other from a user) inside the session's own folder", () => {
+        expect(sessionFolders({ session_id: "ses_1", work_dir: "workspace" }, WORKSPACE)).toEqual({
+            workDir: "/home/zed/work/ses_1/workspace",
+            projectPath: "/home/zed/work/ses_1/workspace",
+        });
+        expect(sessionFolders({ session_id: "ses_2", work_dir: "./a//b/", project_path: "src" }, WORKSPACE)).toEqual({
+            workDir: "/home/zed/work/ses_2/a/b",
+            projectPath: "/home/zed/work/ses_2/a/b/src",
+        });
+    });
+
     it.each([
         [{ session_id: "s", work_dir: "/etc" }, `work_dir "/etc" is outside the runner's workspace folders (${WORKSPACE}, /workspace)`],
-        [{ session_id: "s", work_dir: "etc/x" }, 'work_dir "etc/x" must be an absolute path'],
+        [{ session_id: "s", work_dir: "a/../../x" }, `work_dir "a/../../x" must not contain '..'`],
+        [{ session_id: "../up", work_dir: "workspace" }, 'session_id "../up" cannot name a folder'],
         [{ session_id: "s", work_dir: "/workspace/../etc" }, `work_dir "/workspace/../etc" must not contain '..'`],
         [{ session_id: "../up" }, 'session_id "../up" cannot name a folder'],
         [{ session_id: "s", project_path: "a/../../b" }, `project_path "a/../../b" must not contain '..'`],
