@@ -7,4 +7,5 @@ export * from "./addresses";
 export * from "./errors";
 export * from "./image";
 export * from "./passwords";
+export * from "./sandbox";
 export * from "./settings";
