@@ -168,7 +168,10 @@ export interface SandboxSpec {
     readonly privileged: true;
     /** All its traffic is outbound (RevDial, heartbeat): nothing is published. */
     readonly ports: readonly [];
-    /** As for runners: a control plane on the same machine is reached as host.docker.internal. */
+    /**
+     * As for runners: the sandbox itself reaches a control plane on the same machine as
+     * host.docker.internal (its desktops do not: sandboxApiUrlWarning).
+     */
     readonly extraHosts: readonly { readonly host: string; readonly ip: string }[];
     readonly networks: readonly string[];
     readonly restartPolicy: RestartPolicy;
@@ -346,15 +349,27 @@ export function sandboxGpuProblems(settings: Pick<SandboxSettings, "gpuVendor" |
     return problems;
 }
 
-/** What is wrong with the registry mirror: a registry host[:port] and optional path, as HELIX_SANDBOX_REGISTRY replaces ghcr.io with it. */
+// A registry host (with a '.', a port or the name localhost, as Docker tells one from a Docker Hub
+// namespace), then an optional path.
+const REGISTRY =
+    /^(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::\d+)?|[a-zA-Z0-9-]+:\d+|localhost(?::\d+)?)(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*$/;
+
+/**
+ * What is wrong with the registry mirror, or undefined: a registry host[:port] and optional path,
+ * since HELIX_SANDBOX_REGISTRY takes ghcr.io's place in the desktop image's name. Not loopback:
+ * the sandbox's inner dockerd pulls from inside the sandbox, where loopback is the sandbox.
+ */
 export function registryMirrorProblem(registryMirror: string): string | undefined {
-    const REGISTRY =
-        /^(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::\d+)?|[a-zA-Z0-9-]+:\d+|localhost(?::\d+)?)(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*$/;
-    if (REGISTRY.test(registryMirror)) return undefined;
-    return (
-        `registryMirror (got ${show(registryMirror)}) must be a registry host[:port] with an optional path and no scheme, ` +
-        "such as registry.example.com or registry.example.com:5000/helixml: the sandbox puts it in place of ghcr.io in the desktop image's name"
-    );
+    const got = `registryMirror (got ${show(registryMirror)})`;
+    if (!REGISTRY.test(registryMirror))
+        return (
+            `${got} must be a registry host[:port] with an optional path and no scheme, ` +
+            "such as registry.example.com or registry.example.com:5000/helixml: the sandbox puts it in place of ghcr.io in the desktop image's name"
+        );
+    const host = registryMirror.split("/")[0].replace(/:\d+$/, "");
+    if (isLoopbackHost(host))
+        return `${got} points at loopback, which is the sandbox itself to the dockerd inside it that pulls the desktop image: use an address the sandbox reaches, such as registry.example.com:5000`;
+    return undefined;
 }
 
 /**

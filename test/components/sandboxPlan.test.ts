@@ -421,7 +421,7 @@ describe("sandboxGpuProblems", () => {
 });
 
 describe("registryMirrorProblem", () => {
-    it.each(["registry.example.com", "registry.example.com:5000", "registry.example.com/helixml", "mirror:5000", "localhost:5000/x"])(
+    it.each(["registry.example.com", "registry.example.com:5000", "registry.example.com/helixml", "mirror:5000", "10.0.0.5:5000/helixml"])(
         "takes %s",
         (mirror) => expect(registryMirrorProblem(mirror)).toBeUndefined(),
     );
@@ -435,6 +435,15 @@ describe("registryMirrorProblem", () => {
             );
         },
     );
+});
+
+describe("registryMirrorProblem on loopback", () => {
+    it.each(["localhost:5000", "localhost", "127.0.0.1:5000/helixml", "registry.localhost"])("refuses %s", (mirror) => {
+        expect(registryMirrorProblem(mirror)).toBe(
+            `registryMirror (got ${JSON.stringify(mirror)}) points at loopback, which is the sandbox itself to the dockerd inside it that pulls the desktop image: ` +
+                "use an address the sandbox reaches, such as registry.example.com:5000",
+        );
+    });
 });
 
 describe("sandboxSettingsProblems", () => {
