@@ -4,6 +4,8 @@
 // source at tag 2.12.2 (install.sh's sandbox.sh, charts/helix-sandbox, api/cmd/hydra,
 // api/pkg/revdial, api/cmd/sandbox-heartbeat, api/pkg/types CanHostSandbox): facts only.
 
+import { NAME_PATTERN } from "./settings";
+
 /** The image's repository; its tag must be the control plane's own release (Hydra's API changes between releases). */
 export const SANDBOX_IMAGE_REPOSITORY = "ghcr.io/helixml/helix-sandbox";
 
@@ -77,3 +79,90 @@ export const SANDBOX_WIRE = {
     /** WebSocket pings, both ways. */
     pingSeconds: 15,
 } as const;
+
+/**
+ * Lengths in characters. The control plane keeps a sandbox's ID in a varchar(255) and its
+ * RevDial runner ID is SANDBOX_WIRE.revdialRunnerPrefix plus the ID: 200 leaves room for both.
+ */
+export const SANDBOX_LENGTHS = {
+    instanceIdPrefix: { max: 100 },
+    instanceId: { max: 200 },
+} as const;
+
+/**
+ * A Helix release as its tags and the sandbox image's tags spell it: `2.12.2`, or a release
+ * candidate such as `2.11.0-rc2` (Helix's CI pushes the image for every tag). No leading `v`.
+ */
+const HELIX_RELEASE = /^(\d+)\.(\d+)\.(\d+)(?:-rc(\d+))?$/;
+
+/** A release's numbers for ordering: a release candidate sorts before its release. */
+function releaseKey(version: string): number[] | undefined {
+    const m = HELIX_RELEASE.exec(version);
+    if (!m) return undefined;
+    return [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? Number.MAX_SAFE_INTEGER : Number(m[4])];
+}
+
+/** Orders two Helix releases (negative, 0, positive), or undefined when either is not one. */
+export function compareHelixReleases(a: string, b: string): number | undefined {
+    const ka = releaseKey(a);
+    const kb = releaseKey(b);
+    if (ka === undefined || kb === undefined) return undefined;
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
+    return 0;
+}
+
+/**
+ * Why `version` cannot be the release a sandbox runs, or undefined when it can: it must be a
+ * Helix release (the control plane's own: Hydra's API changed shape nine times between 2.5.12
+ * and 2.12.0, so only the matching image is known to work) from FIRST_SANDBOX_RELEASE on.
+ */
+export function helixReleaseProblem(version: string): string | undefined {
+    const order = compareHelixReleases(version, FIRST_SANDBOX_RELEASE);
+    if (order === undefined) return "must be a Helix release such as 2.12.2 (the control plane's own version; no leading 'v')";
+    if (order < 0)
+        return `must be ${FIRST_SANDBOX_RELEASE} or later: earlier control planes take runners, not sandboxes (use the runner workload)`;
+    return undefined;
+}
+
+const DIGEST = /@sha256:[a-f0-9]{64}$/;
+// Docker's reference grammar, simplified: [registry[:port]/]path, where a registry is told
+// from a path by a '.', a port or the name localhost.
+const IMAGE_NAME =
+    /^(?:(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|localhost)(?::\d+)?\/|[a-zA-Z0-9-]+:\d+\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*$/;
+const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
+
+/**
+ * Why `reference` is not a pinned sandbox image, or undefined when it is. A sandbox must run
+ * exactly its control plane's release: so a tag that is a Helix release (FIRST_SANDBOX_RELEASE
+ * or later), or a digest (`@sha256:...`), which pins whatever tag is beside it. `latest` and an
+ * untagged reference (which is `latest`) follow the newest release, whatever the control plane runs.
+ */
+export function sandboxImagePinProblem(reference: string): string | undefined {
+    const digest = DIGEST.exec(reference)?.[0];
+    const rest = digest ? reference.slice(0, -digest.length) : reference;
+    const colon = rest.lastIndexOf(":");
+    const tagged = colon > rest.lastIndexOf("/");
+    const name = tagged ? rest.slice(0, colon) : rest;
+    const tag = tagged ? rest.slice(colon + 1) : undefined;
+    if (!IMAGE_NAME.test(name) || (tag !== undefined && !IMAGE_TAG.test(tag)) || reference.includes("@") !== (digest !== undefined))
+        return `must be an image reference such as ${SANDBOX_IMAGE_REPOSITORY}:2.12.2 or ${SANDBOX_IMAGE_REPOSITORY}@sha256:<digest>`;
+    if (tag === "latest")
+        return "must not be tagged latest: a sandbox must run its control plane's release (Hydra's API changes between releases); tag it with that release, such as 2.12.2";
+    if (digest) return undefined;
+    if (tag === undefined)
+        return "has no tag, which Docker reads as latest: tag it with the control plane's release, such as 2.12.2, or pin it by digest (@sha256:...)";
+    const release = helixReleaseProblem(tag);
+    if (release !== undefined) return `has the tag ${tag}, which ${release}; or pin the image by digest (@sha256:...)`;
+    return undefined;
+}
+
+/**
+ * Why `id` cannot be a SANDBOX_INSTANCE_ID, or undefined when it can. It travels in a URL
+ * path (the heartbeat) and a query string (RevDial's runner ID) and names the sandbox in the
+ * control plane's database, so it keeps to the characters container names use.
+ */
+export function sandboxInstanceIdProblem(id: string): string | undefined {
+    if (id.length > SANDBOX_LENGTHS.instanceId.max) return `must be at most ${SANDBOX_LENGTHS.instanceId.max} characters`;
+    if (!NAME_PATTERN.test(id)) return "must start with a letter or digit and contain only letters, digits, '_', '.' and '-'";
+    return undefined;
+}
