@@ -129,8 +129,8 @@ const ENGINE_DIRS = ["/run/docker", "/run/containerd", "/var/lib/docker", "/var/
 /**
  * Why binding host path `p` into a sandbox would hand it the host or its engine: the contract's
  * rules for runners (root, system folders, the Docker socket and the folders that hold it), and
- * the engine's own folders, which a sandbox with its own dockerd never needs. /run/udev,
- * which Helix's install.sh binds for input devices, stays allowed.
+ * the engine's own folders, which a sandbox with its own dockerd never needs. /run/udev and
+ * /var/run/sandbox, which Helix's install.sh binds, stay allowed.
  */
 function sandboxHostPathProblem(p: string, allowed: readonly string[]): string | undefined {
     const path = normalizeHostPath(p);
@@ -154,7 +154,8 @@ export const sandboxNoDockerSocket: ResourceValidationPolicy = {
         "Checks that a sandbox binds neither the host's Docker socket nor a folder holding it (/run, /var/run), nor the engine's folders " +
         "(/run/docker, /run/containerd, /var/lib/docker, /var/lib/containerd), nor " +
         "the host's root or a system folder (however the path is spelled, through a local-driver volume too): it runs its own dockerd, " +
-        "and the host's would hand it every container on the host. /run/udev (Helix's install.sh binds it) is fine. " +
+        "and the host's would hand it every container on the host (Helix's install.sh binds the socket only in its development mode, PRIVILEGED_DOCKER). " +
+        "/run/udev and /var/run/sandbox, which install.sh binds, are fine. " +
         "Fix: remove the bind; allowedHostPaths may allow a system folder, never the engine.",
     enforcementLevel: "mandatory",
     configSchema: {
@@ -188,10 +189,13 @@ export const sandboxNoDockerSocket: ResourceValidationPolicy = {
 /** A Helix release: major.minor.patch, with an optional pre-release (`2.4.0-rc8`). */
 const RELEASE = /^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
 
-/** Whether release tag `a` comes before release `b`, by semver (a pre-release before its release). */
+/**
+ * Whether release tag `a` comes before release `b` by major.minor.patch alone: Helix's release
+ * candidates of 2.5.42 (rc1-rc7) already hold the change that made machines sandboxes.
+ */
 function releaseBefore(a: RegExpExecArray, b: RegExpExecArray): boolean {
     for (let i = 1; i <= 3; i++) if (Number(a[i]) !== Number(b[i])) return Number(a[i]) < Number(b[i]);
-    return a[4] !== undefined && b[4] === undefined;
+    return false;
 }
 
 interface ImagePinnedConfig {

@@ -87,6 +87,7 @@ export function sandboxProps(n = 1): Record<string, any> {
             { volumeName: `helix-sandbox-dev-${n}-data`, containerPath: "/data" },
             { volumeName: `helix-sandbox-dev-${n}-hydra`, containerPath: "/hydra-data" },
             { hostPath: "/run/udev", containerPath: "/run/udev" },
+            { hostPath: "/var/run/sandbox", containerPath: "/var/run/sandbox" },
         ],
         healthcheck: { tests: [...SANDBOX_HEALTHCHECK_COMMAND], interval: "30s", timeout: "10s", startPeriod: "120s", retries: 3 },
         wait: true,
