@@ -1,20 +1,17 @@
 // A stack policy: runners must not collide with each other.
 import * as docker from "@pulumi/docker";
-import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { StackValidationPolicy } from "@pulumi/policy";
 import { isEveryInterface } from "../contract";
-import { environmentOf, isRunner, isRunnerService, publishedPorts, serviceEnvironmentOf, serviceRunnerIds } from "./runner";
-
-/** Containers on the same Docker host share one provider; the default provider is one host too. */
-function dockerHostOf(resource: PolicyResource): string {
-    const provider = resource.provider;
-    return provider ? String(provider.props?.host ?? provider.urn) : "default Docker host";
-}
-
-function duplicates<T>(items: { key: string; item: T }[]): Map<string, T[]> {
-    const groups = new Map<string, T[]>();
-    for (const { key, item } of items) groups.set(key, [...(groups.get(key) ?? []), item]);
-    return new Map([...groups].filter(([, group]) => group.length > 1));
-}
+import {
+    dockerHostOf,
+    duplicates,
+    environmentOf,
+    isRunner,
+    isRunnerService,
+    publishedPorts,
+    serviceEnvironmentOf,
+    serviceRunnerIds,
+} from "./runner";
 
 export const uniqueRunners: StackValidationPolicy = {
     name: "unique-runners",

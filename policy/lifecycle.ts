@@ -1,7 +1,7 @@
 // Policies that keep a runner fleet alive and bounded: restarts, health, limits, logs, images.
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { isRunner, isRunnerService, serviceTaskOf } from "./runner";
+import { isRunner, isRunnerService, isSandboxImage, serviceTaskOf } from "./runner";
 
 const RESTARTING_POLICIES = ["unless-stopped", "always"];
 
@@ -163,8 +163,9 @@ export const imagePinned: ResourceValidationPolicy = {
             if (!isRunnerService(service) || typeof image !== "string") return;
             if (!isPinnedImage(image)) reportViolation(`Runner image must be pinned by digest or tag, not "${image}".`);
         }),
+        // sandbox-image-pinned holds Helix's sandbox image to more: a Helix release or a digest.
         validateResourceOfType(docker.RemoteImage, (image, _args, reportViolation) => {
-            if (typeof image.name === "string" && !isPinnedImage(image.name)) {
+            if (typeof image.name === "string" && !isSandboxImage(image.name) && !isPinnedImage(image.name)) {
                 reportViolation(`Pulled image must be pinned by digest or tag, not "${image.name}".`);
             }
         }),

@@ -9,10 +9,12 @@ import {
     isLocalHost,
     isRunner,
     isRunnerService,
+    localBindDevice,
     publishedPorts,
     reveal,
     serviceEnvironmentOf,
     serviceTaskOf,
+    type VolumeMount,
 } from "./runner";
 
 /** Which remote desktop a container port is, if any. */
@@ -131,19 +133,6 @@ function reportHostPath(source: unknown, what: string, reportViolation: (message
     const takeover = hostPathTakeover(source);
     if (takeover) reportViolation(`Runner container must not ${what} ${takeover} (${source}).`);
 }
-
-/**
- * The host folder a volume binds, when its driver is the local one with the bind (or rbind)
- * mount option: `{type: none, o: bind, device: /}` is a bind mount by another name, whether
- * declared as a docker.Volume or inline in a mount's volume options.
- */
-function localBindDevice(driver: unknown, options: unknown): unknown {
-    const opts = (options ?? {}) as Record<string, unknown>;
-    const local = driver === undefined || driver === null || driver === "" || driver === "local";
-    return local && typeof opts.o === "string" && /(^|,)\s*r?bind\s*(,|$)/i.test(opts.o) ? opts.device : undefined;
-}
-
-type VolumeMount = { type?: string; source?: string; volumeOptions?: { driverName?: string; driverOptions?: Record<string, string> } };
 
 /** Every host folder `mounts` bind: bind mounts' sources, and volume mounts whose local driver binds a device. */
 function reportMounts(mounts: readonly VolumeMount[] | undefined, reportViolation: (message: string) => void): void {

@@ -1,9 +1,18 @@
-// Every zed-runner policy, in the order the README lists them.
+// Every zed-runner policy, in the order the README lists them: the runners', then the sandboxes'.
 import { Policies } from "@pulumi/policy";
 import { uniqueRunners } from "./fleet";
 import { runnerHardened, runnerPidsLimit } from "./hardening";
 import { healthcheckRequired, imagePinned, logRotation, resourceLimits, restartPolicy } from "./lifecycle";
 import { apiHostTls, noHostTakeover, remoteDesktopNotPublic } from "./network";
+import {
+    sandboxIdsUnique,
+    sandboxImagePinned,
+    sandboxNoDockerSocket,
+    sandboxNoPublishedPorts,
+    sandboxOwnVolumes,
+    sandboxPrivilegedOnly,
+    sandboxTokenSecret,
+} from "./sandbox";
 import { runnerTokenNotDefault, runnerTokenSecret } from "./secrets";
 
 export const policies: Policies = [
@@ -20,4 +29,11 @@ export const policies: Policies = [
     uniqueRunners,
     runnerHardened,
     runnerPidsLimit,
+    sandboxPrivilegedOnly,
+    sandboxTokenSecret,
+    sandboxNoDockerSocket,
+    sandboxImagePinned,
+    sandboxOwnVolumes,
+    sandboxIdsUnique,
+    sandboxNoPublishedPorts,
 ];

@@ -1,10 +1,18 @@
-// Shared helpers for the zed-runner policies: recognising runner containers and
+// Shared helpers for the zed-runner policies: recognising runner and sandbox containers and
 // reading their settings from resource properties. No policy is defined here.
 // The pack guards any program that runs these runners, so it reads resources, not the
 // program's modules; what it shares with the program is the contract (../contract, plain
 // values and rules that import nothing), which `npm run build` compiles into the pack.
-import { Secret } from "@pulumi/policy";
-import { CONTAINER_PORTS, ENV, MAX_PORTS_PER_RUNNER, SECRET_FILE_SUFFIX, TASK_SLOT_TEMPLATE, isLoopbackHost } from "../contract";
+import { PolicyResource, Secret } from "@pulumi/policy";
+import {
+    CONTAINER_PORTS,
+    ENV,
+    MAX_PORTS_PER_RUNNER,
+    SANDBOX_IMAGE_REPOSITORY,
+    SECRET_FILE_SUFFIX,
+    TASK_SLOT_TEMPLATE,
+    isLoopbackHost,
+} from "../contract";
 
 /** Container ports a runner publishes RDP and VNC on: the image's, and the ones above it portsPerRunner may add. */
 export const RDP_CONTAINER_PORTS = { from: CONTAINER_PORTS.rdp, to: CONTAINER_PORTS.rdp + MAX_PORTS_PER_RUNNER - 1 } as const;
@@ -28,8 +36,43 @@ export function environmentOf(props: object): Record<string, string> | undefined
     return env;
 }
 
-/** A Helix Zed runner is a container that is handed a runner token or a runner ID. */
+/** An image reference in its parts: `repository[:tag][@digest]` (a registry's port is part of the repository). */
+export interface ImageReference {
+    readonly repository: string;
+    readonly tag?: string;
+    readonly digest?: string;
+}
+
+export function parseImageReference(reference: string): ImageReference {
+    const at = reference.indexOf("@");
+    const name = at >= 0 ? reference.slice(0, at) : reference;
+    const digest = at >= 0 ? reference.slice(at + 1) : undefined;
+    const colon = name.indexOf(":", name.lastIndexOf("/") + 1);
+    // Docker refuses upper case in a repository, so any case names the same one.
+    if (colon < 0) return { repository: name.toLowerCase(), digest };
+    return { repository: name.slice(0, colon).toLowerCase(), tag: name.slice(colon + 1), digest };
+}
+
+/**
+ * Whether an image reference names Helix's sandbox image: by tag or digest, as a RemoteImage's
+ * name or repoDigest gives it. An image ID (`sha256:...`, a RemoteImage's imageId) names no
+ * repository, so a container started from one is not recognised as a sandbox.
+ */
+export function isSandboxImage(reference: unknown): boolean {
+    return typeof reference === "string" && parseImageReference(reference).repository === SANDBOX_IMAGE_REPOSITORY;
+}
+
+/** A Helix sandbox is a container running Helix's sandbox image, whatever its environment says. */
+export function isSandbox(props: object): boolean {
+    return isSandboxImage(reveal((props as { image?: unknown }).image));
+}
+
+/**
+ * A Helix Zed runner is a container that is handed a runner token or a runner ID. A sandbox is
+ * never one, so no runner policy (hardening, no privileges, no devices) misfires on it.
+ */
 export function isRunner(props: object): boolean {
+    if (isSandbox(props)) return false;
     const env = environmentOf(props);
     return env !== undefined && (ENV.apiToken in env || ENV.runnerId in env);
 }
@@ -101,4 +144,36 @@ export function serviceRunnerIds(props: object): string[] {
 /** Hosts whose traffic never leaves this machine. */
 export function isLocalHost(hostname: string): boolean {
     return isLoopbackHost(hostname) || hostname.toLowerCase().replace(/\.$/, "") === "host.docker.internal";
+}
+
+/** Containers on the same Docker host share one provider; the default provider is one host too. */
+export function dockerHostOf(resource: PolicyResource): string {
+    const provider = resource.provider;
+    return provider ? String(provider.props?.host ?? provider.urn) : "default Docker host";
+}
+
+/** The groups of items that share a key, for keys held by more than one. */
+export function duplicates<T>(items: { key: string; item: T }[]): Map<string, T[]> {
+    const groups = new Map<string, T[]>();
+    for (const { key, item } of items) groups.set(key, [...(groups.get(key) ?? []), item]);
+    return new Map([...groups].filter(([, group]) => group.length > 1));
+}
+
+/** A container's (or a service task's) mount, as far as the policies read it. */
+export type VolumeMount = {
+    type?: string;
+    source?: string;
+    target?: string;
+    volumeOptions?: { driverName?: string; driverOptions?: Record<string, string> };
+};
+
+/**
+ * The host folder a volume binds, when its driver is the local one with the bind (or rbind)
+ * mount option: `{type: none, o: bind, device: /}` is a bind mount by another name, whether
+ * declared as a docker.Volume or inline in a mount's volume options.
+ */
+export function localBindDevice(driver: unknown, options: unknown): unknown {
+    const opts = (options ?? {}) as Record<string, unknown>;
+    const local = driver === undefined || driver === null || driver === "" || driver === "local";
+    return local && typeof opts.o === "string" && /(^|,)\s*r?bind\s*(,|$)/i.test(opts.o) ? opts.device : undefined;
 }

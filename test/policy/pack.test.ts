@@ -24,7 +24,7 @@ async function runPack(fixtures: Fixture[]): Promise<string[]> {
 }
 
 describe("the policy pack on index.ts", () => {
-    it("has thirteen policies with unique names and fix-it descriptions", () => {
+    it("has twenty policies with unique names and fix-it descriptions", () => {
         expect(policies.map((p) => p.name)).toEqual([
             "runner-token-not-default",
             "runner-token-secret",
@@ -39,6 +39,13 @@ describe("the policy pack on index.ts", () => {
             "unique-runners",
             "runner-hardened",
             "runner-pids-limit",
+            "sandbox-privileged-only",
+            "sandbox-token-secret",
+            "sandbox-no-docker-socket",
+            "sandbox-image-pinned",
+            "sandbox-own-volumes",
+            "sandbox-ids-unique",
+            "sandbox-no-published-ports",
         ]);
         for (const p of policies) expect(p.description).toMatch(/^Checks that .+Fix/s);
     });

@@ -11,7 +11,7 @@ import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
 
-/** Loads the packed policies, runs two on hand-built resources, reports what it saw as JSON. */
+/** Loads the packed policies, runs a few on hand-built resources, reports what it saw as JSON. */
 const CHECK = `
 const path = require("node:path");
 const { policies } = require(path.resolve(process.argv[2], require(path.resolve(process.argv[2], "package.json")).main, "../policies.js"));
@@ -43,6 +43,8 @@ console.log(JSON.stringify({
     realToken: violations("runner-token-not-default", container, { envs: ["API_TOKEN=a-real-runner-token", "RUNNER_ID=zed-1"] }),
     publicRdp: violations("remote-desktop-not-public", container, { envs: ["RUNNER_ID=zed-1"], ports: [{ internal: 3390, external: 13390, ip: "0.0.0.0" }] }),
     serviceWithoutSecret: violations("runner-token-not-default", service, slotted),
+    sandboxLatest: violations("sandbox-image-pinned", container, { image: "ghcr.io/helixml/helix-sandbox:latest", privileged: true }),
+    sandboxTooOld: violations("sandbox-image-pinned", container, { image: "ghcr.io/helixml/helix-sandbox:2.5.41", privileged: true }),
     loadedFromRepository: Object.keys(require.cache).filter((f) => f.startsWith(process.argv[3] + path.sep) && !f.includes(path.sep + "node_modules" + path.sep)),
 }));
 `;
@@ -98,7 +100,7 @@ describe("the packed policy pack", () => {
                 stdio: ["ignore", "pipe", "pipe"],
             }),
         );
-        expect(seen.names).toHaveLength(13);
+        expect(seen.names).toHaveLength(20);
         expect(seen.names).toContain("runner-token-not-default");
         expect(seen.exampleToken).toEqual([
             "Runner container must not use Helix's example token oh-hallo-insecure-token: anyone could register runners with it.",
@@ -110,6 +112,14 @@ describe("the packed policy pack", () => {
         ]);
         expect(seen.serviceWithoutSecret).toEqual([
             "Runner service's API_TOKEN_FILE names /run/secrets/t, but no Swarm secret is mounted there.",
+        ]);
+        // The sandbox's repository and first release come from the packed contract too.
+        expect(seen.sandboxLatest).toEqual([
+            "Sandbox image must be pinned to a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2) or a digest, " +
+                "not \"ghcr.io/helixml/helix-sandbox:latest\": Hydra's API changes between releases, so the sandbox must run the control plane's own release.",
+        ]);
+        expect(seen.sandboxTooOld).toEqual([
+            'Sandbox image\'s tag must be Helix 2.5.42 or later, not "2.5.41": earlier releases have no sandbox and send work to runners instead.',
         ]);
         expect(seen.loadedFromRepository).toEqual([]);
     });
