@@ -2,7 +2,9 @@
 // quirks included. One listening port, as Helix has, carrying two protocols, each in its own module:
 //   - ./runnerSocket.ts: the runner WebSocket (handshake, the shared queue, launches, stops,
 //     password configurations, the seed-era RDP proxy, rc8's idle drop);
-//   - ./revdial.ts: rc8's reverse dial (control connection, keep-alives, dials and pick-ups).
+//   - ./revdial.ts: rc8's reverse dial (control connection, keep-alives, dials and pick-ups);
+//   - ./sandbox.ts: Helix 2.12.2's sandbox side (the WebSocket reverse dial of hydra-* IDs,
+//     registration, heartbeats, calls to a sandbox's Hydra through the tunnel).
 // This file listens, routes, and is the one API tests use; what a path the API does not route
 // answers (the web UI's page) is here too.
 import * as http from "node:http";
@@ -13,6 +15,7 @@ import type WebSocket from "ws";
 import { eventually } from "../eventually";
 import { WEB_PAGE, rawResponse } from "./http";
 import { FakeRevdialEndpoint, RevdialControlView, RevdialOffer } from "./revdial";
+import { FakeSandboxEndpoint, RegisteredSandbox, SandboxControlView, SandboxHeartbeat } from "./sandbox";
 import { Delivery, FakeRunnerSocketEndpoint, Handshake, RdpSubjectKind, ZedAgentBody } from "./runnerSocket";
 
 export { freshPassword } from "./runnerSocket";
@@ -41,6 +44,7 @@ export interface FakeControlPlaneOptions {
 export class FakeControlPlane {
     private readonly runners: FakeRunnerSocketEndpoint;
     private readonly revdial: FakeRevdialEndpoint;
+    private readonly sandboxes: FakeSandboxEndpoint;
     private readonly server = http.createServer((req, res) => this.onRequest(req, res));
     /** The listening socket: revdial control connections stay raw, everything else goes to `server`. */
     private readonly tcp: net.Server;
@@ -64,6 +68,7 @@ export class FakeControlPlane {
             },
             () => this.token,
         );
+        this.sandboxes = new FakeSandboxEndpoint(() => this.token);
         this.tcp = net.createServer((socket) => this.onConnection(socket));
         this.server.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
     }
@@ -115,6 +120,33 @@ export class FakeControlPlane {
     /** Runner IDs with an open reverse-dial control connection. */
     revdialRunnerIds(): string[] {
         return this.revdial.runnerIds();
+    }
+
+    // ---- What tests read: sandboxes (Helix 2.12.2) --------------------------------------------
+
+    /** Sandbox IDs (without `hydra-`) whose newest reverse-dial control connection is open. */
+    connectedSandboxIds(): string[] {
+        return this.sandboxes.connectedSandboxIds();
+    }
+
+    /** The registered sandboxes (registration happens on a `hydra-*` ID's first control connection). */
+    get registeredSandboxes(): ReadonlyMap<string, RegisteredSandbox> {
+        return this.sandboxes.sandboxes;
+    }
+
+    /** Every heartbeat received, by the sandbox ID in its path, oldest first. */
+    get sandboxHeartbeats(): ReadonlyMap<string, readonly SandboxHeartbeat[]> {
+        return this.sandboxes.heartbeats;
+    }
+
+    /** Open sandbox control connections, superseded ones included, oldest first. */
+    sandboxControls(): SandboxControlView[] {
+        return this.sandboxes.controls();
+    }
+
+    /** Every status the sandbox endpoints answered a refused request with. */
+    get sandboxRefusals(): number[] {
+        return this.sandboxes.refusals;
     }
 
     // ---- What tests do: the runner WebSocket --------------------------------------------------
@@ -190,6 +222,16 @@ export class FakeControlPlane {
         return this.revdial.cutControl(runnerId);
     }
 
+    // ---- What tests do: sandboxes (Helix 2.12.2) ----------------------------------------------
+
+    /**
+     * One HTTP request to a sandbox's Hydra through its reverse dial (`conn-ready`, pick-up, HTTP/1.1
+     * over the picked-up WebSocket), as the control plane's Hydra client makes it.
+     */
+    callSandbox(sandboxId: string, method: string, path: string, timeoutMs = DIAL_TIMEOUT_MS): Promise<{ status: number; body: string }> {
+        return this.sandboxes.request(sandboxId, method, path, timeoutMs);
+    }
+
     // ---- Life cycle ------------------------------------------------------------------------------
 
     /** Listens on `host` (an address the runners can reach); returns the port. Call again after `goAway` to come back on the same port. */
@@ -217,6 +259,7 @@ export class FakeControlPlane {
     /** The control plane goes away: every connection cut, nothing listening. `listen()` brings it back. */
     async goAway(): Promise<void> {
         this.revdial.cutAll();
+        this.sandboxes.cutAll();
         this.runners.cutAll();
         for (const s of this.sockets) s.destroy();
         await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
@@ -264,6 +307,8 @@ export class FakeControlPlane {
 
     private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
         const url = new URL(req.url ?? "/", "http://control-plane");
+        const heartbeat = new RegExp(`^${this.prefix}/api/v1/sandboxes/([^/]+)/heartbeat$`).exec(url.pathname);
+        if (heartbeat && req.method === "POST") return this.sandboxes.heartbeat(req, res, decodeURIComponent(heartbeat[1]));
         // The web UI answers every path the API does not route, /revdial without /api/v1 included.
         if (!url.pathname.startsWith(`${this.prefix}/api/`))
             return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(WEB_PAGE);
@@ -272,8 +317,11 @@ export class FakeControlPlane {
 
     private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
         const url = new URL(req.url ?? "/", "http://control-plane");
-        if (url.pathname === `${this.prefix}/api/v1/revdial` && (this.options.revdial ?? "present") === "present")
+        if (url.pathname === `${this.prefix}/api/v1/revdial` && (this.options.revdial ?? "present") === "present") {
+            // A WebSocket control connection is 2.12.2's (rc8's runners send a plain GET): the sandbox side's.
+            if (this.sandboxes.handlesUpgrade(url)) return this.sandboxes.upgrade(req, socket, head, url);
             return this.revdial.pickup(req, socket, head, url);
+        }
         if (url.pathname === `${this.prefix}/api/v1/ws/external-agent-runner`) return this.runners.upgrade(req, socket, head, url);
         socket.end(rawResponse(404));
     }
