@@ -3,7 +3,9 @@
 import type Docker from "dockerode";
 import type { HealthReport } from "../../agent/health";
 import { AGENT_COMMAND } from "../../contract";
+import type { Workload } from "../../components/placement";
 import { LABELS } from "../../components/plan";
+import { SANDBOX_LABELS } from "../../components/sandboxPlan";
 import { execIn, stackContainers } from "../engine";
 import type { ObservedContainer } from "./model";
 
@@ -39,9 +41,9 @@ async function healthJson(container: Docker.Container): Promise<Partial<HealthRe
     return JSON.parse(output);
 }
 
-/** What one engine says about a stack's containers. */
-export async function observe(docker: Docker, stack: string): Promise<ObservedContainer[]> {
-    const infos = await stackContainers(docker, stack);
+/** What one engine says about a stack's containers of one workload (a sandbox has no runner /health to ask). */
+export async function observe(docker: Docker, stack: string, workload: Workload["kind"] = "runner"): Promise<ObservedContainer[]> {
+    const infos = await stackContainers(docker, stack, workload);
     return Promise.all(
         infos.map(async (info): Promise<ObservedContainer> => {
             const container = docker.getContainer(info.Id);
@@ -50,12 +52,12 @@ export async function observe(docker: Docker, stack: string): Promise<ObservedCo
             const [stats, health] = running
                 ? await Promise.all([
                       container.stats({ stream: false }).catch(() => undefined),
-                      healthJson(container).catch(() => undefined),
+                      workload === "runner" ? healthJson(container).catch(() => undefined) : Promise.resolve(undefined),
                   ])
                 : [undefined, undefined];
             return {
                 name: inspected.Name.replace(/^\//, ""),
-                runnerId: info.Labels[LABELS.runnerId],
+                runnerId: info.Labels[workload === "sandbox" ? SANDBOX_LABELS.instanceId : LABELS.runnerId],
                 state: inspected.State.Status,
                 health: inspected.State.Health?.Status,
                 restarts: inspected.RestartCount,

@@ -36,8 +36,19 @@ export interface StatusRow {
     readonly error?: string;
 }
 
-/** Rows for a host: every planned runner, then containers of this stack the plan no longer has. */
-export function classify(host: string, plan: HostPlan, observed: readonly ObservedContainer[]): StatusRow[] {
+/** What a status row needs of a planned container: a runner, or a sandbox (its instance ID as runnerId, no endpoints). */
+interface PlannedContainer {
+    readonly runnerId: string;
+    readonly containerName: string;
+    readonly endpoints: StatusRow["endpoints"];
+}
+
+/** Rows for a host: every planned runner (or sandbox), then containers of this stack the plan no longer has. */
+export function classify(
+    host: string,
+    plan: Pick<HostPlan, "name"> & { readonly runners: readonly PlannedContainer[] },
+    observed: readonly ObservedContainer[],
+): StatusRow[] {
     const byName = new Map(observed.map((o) => [o.name, o]));
     const rows: StatusRow[] = plan.runners.map((runner) => {
         const o = byName.get(runner.containerName);
