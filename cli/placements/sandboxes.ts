@@ -148,7 +148,7 @@ function gpuOf(s: SandboxSpec, vendor: string): string {
 }
 
 /** Each host's part of the plan: its engine, sandboxes, image and volumes. */
-export function renderSandboxHosts(hosts: readonly SandboxHost[]): string[] {
+function renderSandboxHosts(hosts: readonly SandboxHost[]): string[] {
     const out: string[] = [];
     for (const host of hosts) {
         const { sandboxes, settings } = host;
