@@ -6,6 +6,8 @@ import { placementCommands } from "../../cli/placements";
 import { parseConfig } from "../../components/config";
 import { LABELS } from "../../components/plan";
 import { SANDBOX_LABELS } from "../../components/sandboxPlan";
+import { innerEngineOf } from "../../cli/status/model";
+import { renderStatus } from "../../cli/status/render";
 import { MINIMAL } from "../fixtures/configs";
 
 const parse = (raw: Record<string, string>) => parseConfig(raw, { stackName: "dev", machineHostName: "box" });
@@ -78,6 +80,19 @@ describe("the commands on a sandbox stack", () => {
         expect(rows.map((r) => [r.host, r.runnerId, r.container, r.status, r.endpoints])).toEqual([
             ["box", "sandbox-box-1", "helix-sandbox-dev-1", "healthy", undefined],
         ]);
+        // The double's exec fails: the inner dockerd is reported as not answering, not guessed.
+        expect(rows[0].observed?.innerEngine).toEqual({ answers: false, containers: undefined });
+        expect(renderStatus(rows, new Date())).toContain("inner dockerd down");
+    });
+
+    it("counts the inner dockerd's containers from `docker ps -q`, and says when it does not answer", () => {
+        expect(innerEngineOf({ exitCode: 0, output: "0123456789ab\nfedcba987654\n" })).toEqual({ answers: true, containers: 2 });
+        expect(innerEngineOf({ exitCode: 0, output: "" })).toEqual({ answers: true, containers: 0 });
+        expect(innerEngineOf({ exitCode: 1, output: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock" })).toEqual({
+            answers: false,
+            containers: undefined,
+        });
+        expect(innerEngineOf(undefined)).toEqual({ answers: false, containers: undefined });
     });
 
     it("a runner stack's status does not list the stack's sandbox containers as extra runners", async () => {
