@@ -6,12 +6,14 @@ import * as path from "node:path";
 import { Readable, Writable } from "node:stream";
 import Docker from "dockerode";
 import type { HostTarget } from "../components/config";
+import type { Workload } from "../components/placement";
 import { LABELS } from "../components/plan";
+import { SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../components/sandboxPlan";
 import { SshConfigError, SshDialAgent, SshDialError, sshDialAgent } from "./lib/sshDial";
 import { UserError } from "./stackFiles";
 
 /** A client for a host's engine: the local one (or DOCKER_HOST) when it has no connection. */
-export function dockerFor(host: HostTarget, env: NodeJS.ProcessEnv = process.env): Docker {
+export function dockerFor(host: Pick<HostTarget, "name" | "connection">, env: NodeJS.ProcessEnv = process.env): Docker {
     const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
     let url: URL;
     try {
@@ -52,7 +54,11 @@ export function dockerFor(host: HostTarget, env: NodeJS.ProcessEnv = process.env
 }
 
 /** Fails with the host and address when its engine does not answer. */
-export async function requireEngine(docker: Docker, host: HostTarget, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function requireEngine(
+    docker: Docker,
+    host: Pick<HostTarget, "name" | "connection">,
+    env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
     const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
     try {
         await docker.ping();
@@ -66,9 +72,18 @@ export async function requireEngine(docker: Docker, host: HostTarget, env: NodeJ
     }
 }
 
-/** Containers carrying this stack's label, running or not. */
-export async function stackContainers(docker: Docker, stack: string): Promise<Docker.ContainerInfo[]> {
-    return docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.stack}=${stack}`] }) });
+/**
+ * Containers carrying this stack's label, running or not, of one workload: a sandbox carries
+ * SANDBOX_LABELS.workload, a runner no such label (adding one would replace every runner), so
+ * runners are the stack's containers without it.
+ */
+export async function stackContainers(
+    docker: Docker,
+    stack: string,
+    workload: Workload["kind"] = "runner",
+): Promise<Docker.ContainerInfo[]> {
+    const all = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.stack}=${stack}`] }) });
+    return all.filter((info) => (info.Labels?.[SANDBOX_LABELS.workload] === SANDBOX_WORKLOAD) === (workload === "sandbox"));
 }
 
 /** The part of dockerode's modem that splits Docker's multiplexed stream. */

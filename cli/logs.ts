@@ -51,10 +51,7 @@ export async function logs(
     const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
     const since = typeof values.since === "string" ? parseSince(values.since) : undefined;
     const { parsed } = loadStackFiles(stack, deps.root);
-    return placementCommands(parsed.placement, parsed.workload).logs(
-        { stack, which: positionals[0], all, since, follow: following },
-        deps.connect,
-    );
+    return placementCommands(parsed).logs({ stack, which: positionals[0], all, since, follow: following }, deps.connect);
 }
 
 if (require.main === module) void runCommand(() => logs(process.argv.slice(2)));

@@ -51,7 +51,7 @@ export function renderPlan(stack: string, context: PlanContext = {}): string {
     const root = context.root ?? PROJECT_ROOT;
     const env = context.env ?? process.env;
     const { parsed, file } = loadStackFiles(stack, root);
-    const placement = placementCommands(parsed.placement, parsed.workload);
+    const placement = placementCommands(parsed);
     const out: string[] = [];
     // deploy stores a token given in the environment before it runs pulumi up; its value is never shown.
     const fromEnv = env[TOKEN_ENV]

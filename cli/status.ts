@@ -45,7 +45,7 @@ async function status(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<
     const flags = new Set(Object.keys(values).filter((k) => values[k] === true));
     const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
     const { parsed } = loadStackFiles(stack);
-    const placement = placementCommands(parsed.placement, parsed.workload);
+    const placement = placementCommands(parsed);
     const once = async () => {
         const rows = await placement.status(stack, (h) => dockerFor(h));
         if (flags.has("json")) console.log(JSON.stringify({ stack, at: new Date().toISOString(), runners: rows }, null, 2));

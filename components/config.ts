@@ -16,9 +16,10 @@ import {
     StackValues,
 } from "./configSchema";
 import { INSECURE_DEFAULT_TOKEN } from "../contract";
-import { configWarnings, namespaceWarnings } from "./configWarnings";
-import { Placement, Workload, placedHosts } from "./placement";
+import { configWarnings, insecureTokenWarning, namespaceWarnings } from "./configWarnings";
+import { Placement, RunnerWorkload, SandboxPlacement, SandboxWorkload, placedHosts } from "./placement";
 import { DEFAULT_PROJECT, PlanContext, PlanError, planFleet } from "./plan";
+import { SANDBOX_SWARM_REFUSAL, planSandboxPlacement, workloadKeyProblems } from "./sandboxConfig";
 import { planSwarm } from "./swarmPlan";
 
 export { sanitizeHostName } from "./configDefaults";
@@ -45,18 +46,53 @@ export interface ReadOptions {
     readonly otherKeys?: readonly string[];
 }
 
-/** The result of reading the stack config: settings, where and what runs (planned), the token (to be wrapped as a secret at once) and warnings. */
-export interface ParsedConfig {
-    /** Top-level settings: the single host's when `hosts` is unset, the fleet's or the swarm's defaults otherwise. */
+/** What every stack's parsed config has, whatever its workload. */
+interface ParsedCommon {
+    /**
+     * Top-level settings: the single host's when `hosts` is unset, the fleet's or the swarm's defaults
+     * otherwise. A sandbox stack reads only apiHost from them; its hosts carry their SandboxSettings.
+     */
     readonly settings: RunnerSettings;
-    /** Where the runners go, with the plan of every host or of the swarm service, computed once. */
-    readonly placement: Placement;
-    /** What runs there. */
-    readonly workload: Workload;
     readonly apiToken: string;
     /** The registry's password, to be wrapped as a secret at once. */
     readonly registryPassword: string | undefined;
     readonly warnings: readonly string[];
+}
+
+/** A runner stack: runners on this machine, on every listed host, or as a swarm service. */
+export interface RunnerDeployment extends ParsedCommon {
+    readonly workload: RunnerWorkload;
+    /** Where the runners go, with the plan of every host or of the swarm service, computed once. */
+    readonly placement: Placement;
+}
+
+/** A sandbox stack: Helix sandboxes on this machine or on every listed host, never a swarm. */
+export interface SandboxDeployment extends ParsedCommon {
+    readonly workload: SandboxWorkload;
+    /** Where the sandboxes go, with every host's sandboxes planned, computed once. */
+    readonly placement: SandboxPlacement;
+}
+
+/**
+ * The result of reading the stack config: settings, what runs and where (planned: the workload
+ * decides what each host carries), the token (to be wrapped as a secret at once) and warnings.
+ */
+export type ParsedConfig = RunnerDeployment | SandboxDeployment;
+
+/**
+ * The parsed config narrowed by its workload. TypeScript narrows a union by a property of its own,
+ * not by a property of a property (`config.workload.kind`): this is the one place that does it.
+ */
+export type WorkloadCase =
+    { readonly kind: "runner"; readonly config: RunnerDeployment } | { readonly kind: "sandbox"; readonly config: SandboxDeployment };
+
+function isSandboxDeployment(config: ParsedConfig): config is SandboxDeployment {
+    return config.workload.kind === "sandbox";
+}
+
+/** The parsed config as its workload's case: switch on `kind`, and each case has its own placement type. */
+export function workloadCase(config: ParsedConfig): WorkloadCase {
+    return isSandboxDeployment(config) ? { kind: "sandbox", config } : { kind: "runner", config };
 }
 
 /** Every problem with the stack config, reported at once. Messages never contain a secret's value. */
@@ -146,6 +182,12 @@ function checkKey(
 
 interface Checked {
     readonly values: StackValues;
+    /**
+     * The keys the stack sets to something other than their default, as given. Pulumi hands the
+     * program every default Pulumi.yaml declares as if the stack set it, so a key at its default
+     * is not told from an unset one: which workload a key belongs to is judged by these.
+     */
+    readonly explicit: Readonly<Record<string, string>>;
     readonly problems: string[];
     readonly token: string | undefined;
     /** What is insecure about a token accepted through allowInsecureToken. */
@@ -212,7 +254,17 @@ function check(raw: RawConfig, context: ReadOptions): Checked {
         );
     }
     problems.push(...targetProblems(c, present));
-    return { values: c, problems, token, insecureToken };
+    const explicit = Object.fromEntries(
+        Object.entries(present).filter(([key]) => CONFIG_KEYS.includes(key) && !isDefault(key, values[key])),
+    );
+    problems.push(...workloadKeyProblems(c.workload, explicit, c.hosts));
+    return { values: c, explicit, problems, token, insecureToken };
+}
+
+/** Whether `value` is `key`'s default (Pulumi.yaml declares the same: test/pulumiYaml.test.ts). */
+function isDefault(key: string, value: unknown): boolean {
+    const fallback = (KEY_SCHEMAS as Record<string, KeySchema>)[key].safeParse(undefined);
+    return fallback.success && fallback.data !== undefined && JSON.stringify(fallback.data) === JSON.stringify(value);
 }
 
 /** What cannot go together among the keys that choose where runners go. */
@@ -220,6 +272,14 @@ function targetProblems(c: StackValues, present: Record<string, string>): string
     // (c.swarm stands in as undefined when its value was invalid.)
     const problems: string[] = [];
     const registryKeys = (["registry", "registryUsername", "registryPassword"] as const).filter((k) => present[k] !== undefined);
+    if (c.workload === "sandbox") {
+        // A sandbox stack is never on a swarm, so the swarm's own checks say nothing useful.
+        if (present.swarm !== undefined) problems.push(SANDBOX_SWARM_REFUSAL);
+        for (const key of registryKeys) {
+            problems.push(`${key} is read only by the runner workload on a swarm; remove it (a sandbox pulls Helix's image itself)`);
+        }
+        return problems;
+    }
     // A swarm value that is present but invalid is its own problem: not "no swarm".
     if (present.swarm === undefined) {
         for (const key of registryKeys) {
@@ -286,11 +346,26 @@ export function parseSettings(raw: RawConfig, context: ConfigContext & ReadOptio
 
 /** Parses and validates the stack config, throwing a ConfigError that lists every problem, plan problems included. */
 export function parseConfig(raw: RawConfig, context: ConfigContext & ReadOptions): ParsedConfig {
-    const { values: c, problems, token, insecureToken } = check(raw, context);
+    const { values: c, explicit, problems, token, insecureToken } = check(raw, context);
     const settings = resolveSettings(c, context);
     const engine = context.dockerConfig ? localEngine(context.dockerConfig, problems) : undefined;
-    const target = resolvePlacement(c, settings, engine);
     const planContext = { project: context.project ?? DEFAULT_PROJECT, stackName: context.stackName };
+    if (c.workload === "sandbox") {
+        // A swarm is refused by check(): the sandbox placement is this machine or the listed hosts.
+        const planned = planSandboxPlacement(c, explicit, settings, context, engine, planContext);
+        problems.push(...planned.problems);
+        if (problems.length > 0 || planned.placement === undefined) throw new ConfigError(problems);
+        const tokenWarning = insecureTokenWarning(insecureToken);
+        return {
+            settings,
+            placement: planned.placement,
+            workload: { kind: "sandbox" },
+            apiToken: token ?? "",
+            registryPassword: undefined,
+            warnings: [...namespaceWarnings(context.otherKeys ?? []), ...(tokenWarning ? [tokenWarning] : []), ...planned.warnings],
+        };
+    }
+    const target = resolvePlacement(c, settings, engine);
     let placement: Placement | undefined;
     try {
         placement = planPlacement(target, planContext);

@@ -1,7 +1,7 @@
 // From validated values to settings: the defaults computed from the machine and
 // stack (host name, runner ID and container prefixes), and a fleet's hosts, each
 // the top-level settings with its own overrides (HOST_OVERRIDABLE_KEYS). Pure.
-import { HOST_OVERRIDABLE_KEYS, HostEntry, StackValues } from "./configSchema";
+import { HOST_OVERRIDABLE_KEYS, HostEntry, SANDBOX_ONLY_KEYS, StackValues } from "./configSchema";
 
 /** Keys that say where runners go rather than how each runs. */
 type TargetKey = "hosts" | "swarm" | "registry" | "registryUsername" | "registryPassword";
@@ -18,8 +18,13 @@ export interface ConfigContext {
 
 type ComputedKey = "hostName" | "runnerIdPrefix" | "containerNamePrefix";
 
-/** Validated settings for one machine's runners: every key but the token and the host list. */
-export type RunnerSettings = Readonly<Omit<StackValues, "apiToken" | TargetKey | ComputedKey> & { [K in ComputedKey]: string }>;
+/** Keys that choose or configure the sandbox workload, not a runner (components/sandboxConfig.ts reads them). */
+type SandboxKey = "workload" | (typeof SANDBOX_ONLY_KEYS)[number];
+
+/** Validated settings for one machine's runners: every key but the token, the host list and the sandbox keys. */
+export type RunnerSettings = Readonly<
+    Omit<StackValues, "apiToken" | TargetKey | ComputedKey | SandboxKey> & { [K in ComputedKey]: string }
+>;
 
 /** How to reach a remote host's Docker engine: what a `docker.Provider` needs. */
 export interface DockerConnection {
@@ -57,7 +62,11 @@ export function sanitizeHostName(machineHostName: string): string {
 
 /** The top-level settings, with the computed defaults filled in. */
 export function resolveSettings(values: StackValues, context: ConfigContext): RunnerSettings {
-    const { apiToken: _token, hosts: _hosts, swarm, registry: _r, registryUsername: _u, registryPassword: _p, ...rest } = values;
+    const { apiToken: _token, hosts: _hosts, swarm, registry: _r, registryUsername: _u, registryPassword: _p, ...all } = values;
+    // The sandbox keys are not a runner's: left out, so a runner's settings are what they always were.
+    const rest = Object.fromEntries(
+        Object.entries(all).filter(([key]) => key !== "workload" && !(SANDBOX_ONLY_KEYS as readonly string[]).includes(key)),
+    ) as Omit<typeof all, SandboxKey>;
     const hostName = values.hostName ?? sanitizeHostName(context.machineHostName);
     return {
         ...rest,

@@ -25,6 +25,7 @@ import {
     normalizeDockerHost,
     trimApiHost,
     workspaceDirProblem,
+    GPU_VENDORS,
 } from "../contract";
 
 /** Keys whose values must never appear in an error message or a log line. */
@@ -137,6 +138,12 @@ const hostName = z
             });
     });
 
+/** What a stack deploys: the seed-era runner, or Helix's own sandbox (Helix 2.5.42 and later). */
+export const WORKLOADS = ["runner", "sandbox"] as const;
+
+/** How a host's GPUs are given to its sandboxes: every GPU to each, or GPU n-1 to sandbox n (nvidia only). */
+export const GPU_ASSIGNMENTS = ["all", "per-sandbox"] as const;
+
 /** Every field's schema, written once; defaults are added where the keys are declared. */
 const fields = {
     apiHost,
@@ -206,6 +213,17 @@ const fields = {
         .max(LENGTHS.registryUsername.max, { error: `must be at most ${LENGTHS.registryUsername.max} characters` })
         .regex(/^[^\s:]+$/, { error: "must be a user name without spaces or ':'" }),
     registryPassword: z.string().min(1, { error: "is empty" }),
+    // The sandbox workload's keys (issue #22). Their contents are checked by the sandbox plan's own
+    // rules (components/sandboxPlan.ts) once the workload is known, so every problem names its key.
+    workload: oneOf(WORKLOADS),
+    helixVersion: z.string(),
+    sandboxImage: z.string(),
+    gpuVendor: oneOf(GPU_VENDORS),
+    gpuAssignment: oneOf(GPU_ASSIGNMENTS),
+    allowNoGpu: flag,
+    registryMirror: z.string(),
+    instanceIdPrefix: z.string(),
+    keepVolumes: flag,
     networks: z.preprocess(
         asList,
         z
@@ -242,6 +260,15 @@ export const HOST_OVERRIDABLE_KEYS = [
     "cpuShares",
 ] as const satisfies readonly (keyof typeof fields)[];
 type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
+
+/** Settings a host of a fleet may set for its own sandboxes (besides replicas, memoryMb and cpus, which runners' hosts take too). */
+export const SANDBOX_HOST_OVERRIDABLE_KEYS = [
+    "instanceIdPrefix",
+    "gpuVendor",
+    "gpuAssignment",
+    "allowNoGpu",
+] as const satisfies readonly (keyof typeof fields)[];
+type SandboxHostOverridableKey = (typeof SANDBOX_HOST_OVERRIDABLE_KEYS)[number];
 
 const DOCKER_HOST_FORMS = "must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port";
 
@@ -281,6 +308,9 @@ const dockerHost = z
 
 const overrides = Object.fromEntries(HOST_OVERRIDABLE_KEYS.map((k) => [k, fields[k].optional()])) as {
     [K in HostOverridableKey]: z.ZodOptional<(typeof fields)[K]>;
+};
+const sandboxOverrides = Object.fromEntries(SANDBOX_HOST_OVERRIDABLE_KEYS.map((k) => [k, fields[k].optional()])) as {
+    [K in SandboxHostOverridableKey]: z.ZodOptional<(typeof fields)[K]>;
 };
 
 /** How to reach an engine besides its address: TLS files for tcp://, options for ssh://. */
@@ -324,6 +354,7 @@ const hostEntry = z
         ...connectionOptions,
         replicas: fields.replicas,
         ...overrides,
+        ...sandboxOverrides,
     })
     .strict()
     .superRefine(requireTlsForTcp("dockerHost"));
@@ -384,6 +415,7 @@ export const SWARM_KEYS: readonly string[] = Object.keys(swarmObject.shape);
 
 /** The top-level keys, in the order Pulumi.yaml declares them, with their defaults. */
 export const KEY_SCHEMAS = {
+    workload: fields.workload.default("runner"),
     apiHost: fields.apiHost.default("http://host.docker.internal:80"),
     apiToken: fields.apiToken,
     allowInsecureToken: fields.allowInsecureToken.default(false),
@@ -418,6 +450,14 @@ export const KEY_SCHEMAS = {
     pidsLimit: fields.pidsLimit.default(RUNNER_HARDENING_DEFAULTS.pidsLimit),
     cpuShares: fields.cpuShares.default(RUNNER_HARDENING_DEFAULTS.cpuShares),
     networks: fields.networks.default([]),
+    helixVersion: fields.helixVersion.optional(),
+    sandboxImage: fields.sandboxImage.optional(),
+    gpuVendor: fields.gpuVendor.default("nvidia"),
+    gpuAssignment: fields.gpuAssignment.default("all"),
+    allowNoGpu: fields.allowNoGpu.default(false),
+    registryMirror: fields.registryMirror.optional(),
+    instanceIdPrefix: fields.instanceIdPrefix.optional(),
+    keepVolumes: fields.keepVolumes.default(true),
     hosts: hosts.optional(),
     swarm: swarm.optional(),
     registry: fields.registry.optional(),
@@ -438,3 +478,46 @@ export const HOST_KEYS: readonly string[] = Object.keys(hostEntry.shape);
  * and arrays of those, not lists of objects. The program validates them all the same.
  */
 export const UNDECLARED_KEYS: readonly string[] = ["hosts", "swarm"];
+
+/**
+ * Keys only the runner workload reads: a sandbox stack that sets one is refused, rather than
+ * the value being silently ignored. (registry* are refused without swarm already.)
+ */
+export const RUNNER_ONLY_KEYS = [
+    "runnerIdPrefix",
+    "concurrency",
+    "maxTasks",
+    "sessionTimeout",
+    "workspaceDir",
+    "logLevel",
+    "displayWidth",
+    "displayHeight",
+    "image",
+    "baseImage",
+    "zedBuildDir",
+    "bindAddress",
+    "publishDesktopPorts",
+    "revdial",
+    "rdpPortBase",
+    "vncPortBase",
+    "healthPortBase",
+    "portsPerRunner",
+    "shmSizeMb",
+    "persistWorkspaces",
+    "readOnlyRootFilesystem",
+    "noNewPrivileges",
+    "pidsLimit",
+    "cpuShares",
+] as const satisfies readonly (keyof typeof KEY_SCHEMAS)[];
+
+/** Keys only the sandbox workload reads: a runner stack that sets one is refused. */
+export const SANDBOX_ONLY_KEYS = [
+    "helixVersion",
+    "sandboxImage",
+    "gpuVendor",
+    "gpuAssignment",
+    "allowNoGpu",
+    "registryMirror",
+    "instanceIdPrefix",
+    "keepVolumes",
+] as const satisfies readonly (keyof typeof KEY_SCHEMAS)[];

@@ -4,10 +4,17 @@ import type { HostTarget } from "./configDefaults";
 import { CONFIG_KEYS, REMOVED_KEYS, type StackValues } from "./configSchema";
 import { sanitizeHostName } from "./configDefaults";
 
+/** The word about a token accepted through allowInsecureToken (`insecureToken` says what is insecure), or undefined. */
+export function insecureTokenWarning(insecureToken: string | undefined): string | undefined {
+    return insecureToken
+        ? `apiToken ${insecureToken}; accepted because allowInsecureToken is true. Never do this on a shared network.`
+        : undefined;
+}
+
 export function configWarnings(values: StackValues, hosts: readonly HostTarget[], insecureToken: string | undefined): string[] {
     const warnings: string[] = [];
-    if (insecureToken)
-        warnings.push(`apiToken ${insecureToken}; accepted because allowInsecureToken is true. Never do this on a shared network.`);
+    const tokenWarning = insecureTokenWarning(insecureToken);
+    if (tokenWarning) warnings.push(tokenWarning);
     if (values.restartPolicy === "no" || values.restartPolicy === "on-failure") {
         warnings.push(
             `restartPolicy is ${values.restartPolicy}: a runner exits when its control-plane connection drops and relies on its restart policy to come back.`,
@@ -30,7 +37,8 @@ export function configWarnings(values: StackValues, hosts: readonly HostTarget[]
  * from another machine, such a stack would replace every runner under new IDs.
  */
 export function unpinnedHostName(raw: Readonly<Record<string, string | undefined>>, machineHostName: string): string | undefined {
-    if (raw.hostName || raw.runnerIdPrefix || raw.hosts || raw.swarm) return undefined;
+    // A sandbox's instance IDs derive from the host name the same way, unless instanceIdPrefix pins them.
+    if (raw.hostName || raw.runnerIdPrefix || raw.instanceIdPrefix || raw.hosts || raw.swarm) return undefined;
     return sanitizeHostName(machineHostName);
 }
 

@@ -1,8 +1,10 @@
 // The stack's one `declare` entry: wraps the config's secrets once, then hands the
-// placement to its own module. Every placement returns the same outputs (DeclaredStack).
+// placement to its own module, with the workload's component for each host. Every
+// placement and workload returns the same outputs (DeclaredStack).
 import * as pulumi from "@pulumi/pulumi";
-import type { ParsedConfig } from "./config";
+import { type ParsedConfig, workloadCase } from "./config";
 import type { PlanContext } from "./plan";
+import { onHost } from "./placements/dockerHost";
 import { declareHosts } from "./placements/hosts";
 import { declareLocal } from "./placements/local";
 import { declareSwarm } from "./placements/swarm";
@@ -19,18 +21,40 @@ export function declareDeployment(config: ParsedConfig, context: PlanContext): D
         },
         context,
     };
-    const { placement, workload } = config;
     try {
-        switch (placement.kind) {
-            case "local":
-                return declareLocal(placement, workload, declare);
-            case "hosts":
-                return declareHosts(placement, workload, declare);
-            case "swarm":
-                return declareSwarm(placement, workload, declare);
+        const chosen = workloadCase(config);
+        switch (chosen.kind) {
+            case "runner": {
+                const { placement, workload } = chosen.config;
+                switch (placement.kind) {
+                    case "local":
+                        return declareLocal(placement, onHost(workload, declare.secrets.apiToken, context));
+                    case "hosts":
+                        return declareHosts(placement, onHost(workload, declare.secrets.apiToken, context));
+                    case "swarm":
+                        return declareSwarm(placement, workload, declare);
+                    default: {
+                        const never: never = placement;
+                        throw new Error(`Unknown placement ${JSON.stringify(never)}`);
+                    }
+                }
+            }
+            case "sandbox": {
+                const { placement, workload } = chosen.config;
+                switch (placement.kind) {
+                    case "local":
+                        return declareLocal(placement, onHost(workload, declare.secrets.apiToken, context));
+                    case "hosts":
+                        return declareHosts(placement, onHost(workload, declare.secrets.apiToken, context));
+                    default: {
+                        const never: never = placement;
+                        throw new Error(`Unknown placement ${JSON.stringify(never)}`);
+                    }
+                }
+            }
             default: {
-                const never: never = placement;
-                throw new Error(`Unknown placement ${JSON.stringify(never)}`);
+                const never: never = chosen;
+                throw new Error(`Unknown workload ${JSON.stringify(never)}`);
             }
         }
     } catch (err) {

@@ -41,6 +41,47 @@ describe("index.ts", () => {
         expect(engine.ofType("docker:index/image:Image")).toHaveLength(1);
     });
 
+    it("deploys Helix sandboxes with workload sandbox: instance IDs, the pinned image, the token only in the secret environment", async () => {
+        const { engine, program, error } = await runProgram({
+            ...MINIMAL,
+            workload: "sandbox",
+            apiHost: "https://helix.example.com",
+            helixVersion: "2.12.2",
+            replicas: "2",
+            hostName: "box",
+        });
+        expect(error).toBeUndefined();
+        expect([program!.runnerIds, program!.containerNames, program!.endpoints]).toEqual([
+            ["sandbox-box-1", "sandbox-box-2"],
+            ["helix-sandbox-dev-1", "helix-sandbox-dev-2"],
+            [],
+        ]);
+        expect(await promiseOf(program!.image!)).toBe("ghcr.io/helixml/helix-sandbox:2.12.2");
+        expect(await promiseOf(program!.credentials)).toEqual([]);
+        const containers = engine.ofType("docker:index/container:Container");
+        expect(containers.map((c) => [c.name, c.inputs.privileged])).toEqual([
+            ["helix-sandbox-sandbox-1", true],
+            ["helix-sandbox-sandbox-2", true],
+        ]);
+        for (const container of containers) {
+            expect(wasSentAsSecret(container.inputs.envs)).toBe(true);
+            expect(unwrapSecret<string[]>(container.inputs.envs)).toContain(`RUNNER_TOKEN=${TEST_TOKEN}`);
+        }
+    });
+
+    it("refuses a sandbox on the swarm before registering anything", async () => {
+        const { engine, error } = await runProgram({
+            ...MINIMAL,
+            workload: "sandbox",
+            apiHost: "https://helix.example.com",
+            helixVersion: "2.12.2",
+            swarm: "{}",
+        });
+        expect(error?.constructor.name).toBe("RunError");
+        expect(error?.message).toContain("  - swarm cannot run the sandbox workload: Swarm services cannot be privileged or take devices");
+        expect(engine.registrations).toHaveLength(0);
+    });
+
     it("refuses a plan with colliding ports before registering anything", async () => {
         const { engine, error } = await runProgram({ ...PUBLISHED, replicas: "5", healthPortBase: "3390" });
         // Plan problems come in the same message as every other config problem.

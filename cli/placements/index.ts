@@ -1,18 +1,24 @@
 // Picks the commands' module for a stack's workload and placement. A new placement or
 // workload kind fails to compile here until it has its own module.
-import type { Placement, Workload } from "../../components/placement";
+import { type ParsedConfig, workloadCase } from "../../components/config";
+import type { Placement } from "../../components/placement";
 import { hostsCommands } from "./hosts";
 import { localCommands } from "./local";
+import { sandboxCommands } from "./sandboxes";
 import { swarmCommands } from "./swarm";
 import type { PlacementCommands } from "./types";
 
-export function placementCommands(placement: Placement, workload: Workload): PlacementCommands {
-    switch (workload.kind) {
+export function placementCommands(parsed: ParsedConfig): PlacementCommands {
+    const chosen = workloadCase(parsed);
+    switch (chosen.kind) {
         // The modules below read runners (PlannedHost.runners, the swarm's slots).
         case "runner":
-            return runnerCommands(placement);
+            return runnerCommands(chosen.config.placement);
+        // Sandboxes on this machine or the listed hosts (never a swarm): one module for both.
+        case "sandbox":
+            return sandboxCommands(chosen.config.placement);
         default: {
-            const never: never = workload.kind;
+            const never: never = chosen;
             throw new Error(`Unknown workload ${JSON.stringify(never)}`);
         }
     }

@@ -4,8 +4,8 @@ import type Docker from "dockerode";
 import type { HostTarget } from "../../components/config";
 import type { StatusRow } from "../status/model";
 
-/** A client for a host's engine; injected so tests give it a double. */
-export type Connect = (host: HostTarget) => Docker;
+/** A client for a host's engine (only its name and connection are read); injected so tests give it a double. */
+export type Connect = (host: Pick<HostTarget, "name" | "connection">) => Docker;
 
 /** What `npm run logs` was asked for. */
 export interface LogsRequest {

@@ -3,9 +3,11 @@
 import type Docker from "dockerode";
 import type { HealthReport } from "../../agent/health";
 import { AGENT_COMMAND } from "../../contract";
+import type { Workload } from "../../components/placement";
 import { LABELS } from "../../components/plan";
+import { SANDBOX_LABELS } from "../../components/sandboxPlan";
 import { execIn, stackContainers } from "../engine";
-import type { ObservedContainer } from "./model";
+import { type InnerEngine, type ObservedContainer, innerEngineOf } from "./model";
 
 /** The parts of Docker's one-shot container stats the status reads. */
 export interface DockerStats {
@@ -39,23 +41,29 @@ async function healthJson(container: Docker.Container): Promise<Partial<HealthRe
     return JSON.parse(output);
 }
 
-/** What one engine says about a stack's containers. */
-export async function observe(docker: Docker, stack: string): Promise<ObservedContainer[]> {
-    const infos = await stackContainers(docker, stack);
+/** Asks a sandbox's own dockerd for its containers (the desktops it runs): Helix's health check asks it too. */
+async function innerEngine(container: Docker.Container): Promise<InnerEngine> {
+    return innerEngineOf(await execIn(container, ["docker", "ps", "-q"]).catch(() => undefined));
+}
+
+/** What one engine says about a stack's containers of one workload (a sandbox has no runner /health to ask). */
+export async function observe(docker: Docker, stack: string, workload: Workload["kind"] = "runner"): Promise<ObservedContainer[]> {
+    const infos = await stackContainers(docker, stack, workload);
     return Promise.all(
         infos.map(async (info): Promise<ObservedContainer> => {
             const container = docker.getContainer(info.Id);
             const inspected = await container.inspect();
             const running = inspected.State.Running;
-            const [stats, health] = running
+            const [stats, health, inner] = running
                 ? await Promise.all([
                       container.stats({ stream: false }).catch(() => undefined),
-                      healthJson(container).catch(() => undefined),
+                      workload === "runner" ? healthJson(container).catch(() => undefined) : Promise.resolve(undefined),
+                      workload === "sandbox" ? innerEngine(container) : Promise.resolve(undefined),
                   ])
-                : [undefined, undefined];
+                : [undefined, undefined, undefined];
             return {
                 name: inspected.Name.replace(/^\//, ""),
-                runnerId: info.Labels[LABELS.runnerId],
+                runnerId: info.Labels[workload === "sandbox" ? SANDBOX_LABELS.instanceId : LABELS.runnerId],
                 state: inspected.State.Status,
                 health: inspected.State.Health?.Status,
                 restarts: inspected.RestartCount,
@@ -67,6 +75,7 @@ export async function observe(docker: Docker, stack: string): Promise<ObservedCo
                 desktop: health?.revdial
                     ? { revdial: health.revdial.status, tunnels: (health.tunnels?.rdp ?? 0) + (health.tunnels?.vnc ?? 0) }
                     : undefined,
+                ...(inner === undefined ? {} : { innerEngine: inner }),
             };
         }),
     );

@@ -21,6 +21,21 @@ export interface ObservedContainer {
     readonly sessions: { live: number; limit: number } | undefined;
     /** The reverse dial's state and the desktop connections open through the control plane, from /health. */
     readonly desktop: { revdial: string; tunnels: number } | undefined;
+    /** A sandbox's own dockerd: whether it answers, and the containers (desktops) it runs; undefined for runners. */
+    readonly innerEngine?: InnerEngine;
+}
+
+/** What a sandbox's inner dockerd says when asked for its containers. */
+export interface InnerEngine {
+    readonly answers: boolean;
+    /** Containers the inner engine runs (the sandbox's desktops); undefined when it does not answer. */
+    readonly containers: number | undefined;
+}
+
+/** The inner engine's state from `docker ps -q` run inside the sandbox: its exit code and output. */
+export function innerEngineOf(result: { exitCode: number; output: string } | undefined): InnerEngine {
+    if (result === undefined || result.exitCode !== 0) return { answers: false, containers: undefined };
+    return { answers: true, containers: result.output.split("\n").filter((line) => /^[0-9a-f]{12,64}$/.test(line.trim())).length };
 }
 
 export type RunnerStatus = "healthy" | "starting" | "unhealthy" | "restarting" | "stopped" | "missing" | "extra" | "unreachable";
@@ -36,8 +51,19 @@ export interface StatusRow {
     readonly error?: string;
 }
 
-/** Rows for a host: every planned runner, then containers of this stack the plan no longer has. */
-export function classify(host: string, plan: HostPlan, observed: readonly ObservedContainer[]): StatusRow[] {
+/** What a status row needs of a planned container: a runner, or a sandbox (its instance ID as runnerId, no endpoints). */
+interface PlannedContainer {
+    readonly runnerId: string;
+    readonly containerName: string;
+    readonly endpoints: StatusRow["endpoints"];
+}
+
+/** Rows for a host: every planned runner (or sandbox), then containers of this stack the plan no longer has. */
+export function classify(
+    host: string,
+    plan: Pick<HostPlan, "name"> & { readonly runners: readonly PlannedContainer[] },
+    observed: readonly ObservedContainer[],
+): StatusRow[] {
     const byName = new Map(observed.map((o) => [o.name, o]));
     const rows: StatusRow[] = plan.runners.map((runner) => {
         const o = byName.get(runner.containerName);

@@ -21,6 +21,15 @@ function controlPlaneText(row: StatusRow): string {
     return cp.lastError ? `down: ${cp.lastError.slice(0, 60)}` : "down";
 }
 
+/** The DESKTOP cell: a runner's reverse dial and tunnels, or a sandbox's inner dockerd and its containers. */
+function desktopText(row: StatusRow): string {
+    const inner = row.observed?.innerEngine;
+    if (inner)
+        return inner.answers ? `inner dockerd up, ${inner.containers} container${inner.containers === 1 ? "" : "s"}` : "inner dockerd down";
+    const desktop = row.observed?.desktop;
+    return desktop ? `revdial ${desktop.revdial}, ${desktop.tunnels} open` : "-";
+}
+
 /** The status table, one row per runner. */
 export function renderStatus(rows: readonly StatusRow[], now: Date): string {
     const body = rows.map((r) => [
@@ -34,7 +43,7 @@ export function renderStatus(rows: readonly StatusRow[], now: Date): string {
         r.observed?.memoryBytes === undefined ? "-" : `${(r.observed.memoryBytes / 1024 / 1024).toFixed(0)}MiB`,
         controlPlaneText(r),
         r.observed?.sessions ? `${r.observed.sessions.live}/${r.observed.sessions.limit}` : "-",
-        r.observed?.desktop ? `revdial ${r.observed.desktop.revdial}, ${r.observed.desktop.tunnels} open` : "-",
+        desktopText(r),
         r.endpoints ? (r.endpoints.rdp ? `rdp ${r.endpoints.rdp}  vnc ${r.endpoints.vnc}` : "via control plane") : "-",
     ]);
     const counts = new Map<RunnerStatus, number>();

@@ -4,8 +4,10 @@
 import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
 import type { DockerConnection } from "../configDefaults";
-import type { PlannedHost, Workload } from "../placement";
-import type { PlanContext } from "../plan";
+import type { RunnerCredentials } from "../credentials";
+import { HelixSandbox } from "../helixSandbox";
+import type { PlannedHost, SandboxHost } from "../placement";
+import type { PlanContext, RunnerEndpoints } from "../plan";
 import { ZedRunner } from "../zedRunner";
 import type { HostOutputs } from "./types";
 
@@ -14,32 +16,68 @@ export function providerArgs(connection: DockerConnection): docker.ProviderArgs 
     return { host: connection.host, certPath: connection.certPath, sshOpts: connection.sshOpts ? [...connection.sshOpts] : undefined };
 }
 
-/** The workload's component on `host`, named `name`, through `provider` (Pulumi's default one when undefined). */
-export function declareOnHost(
-    name: string,
-    host: PlannedHost,
-    workload: Workload,
+/** What a host's component gives the stack outputs, whatever the workload (ZedRunner and HelixSandbox both do). */
+export interface HostComponent {
+    readonly runnerIds: string[];
+    readonly containerNames: string[];
+    readonly endpoints: RunnerEndpoints[];
+    readonly image: pulumi.Output<string>;
+    readonly credentials: pulumi.Output<RunnerCredentials[]>;
+}
+
+/** A host as the placements name and reach it. */
+export interface HostIdentity {
+    readonly name: string;
+    readonly connection: DockerConnection | undefined;
+}
+
+/**
+ * A workload on hosts of type H: the base of its components' names (`<base>` on this machine,
+ * `<base>-<host>` on a listed host) and how to declare its component on one host.
+ */
+export interface OnHost<H extends HostIdentity> {
+    readonly baseName: string;
+    declare(name: string, host: H, provider: docker.Provider | undefined): HostComponent;
+}
+
+/**
+ * The workload's component on a host, by workload: runners as `zed-runner[-<host>]` (the names
+ * every runner stack has always had), sandboxes as `helix-sandbox[-<host>]`.
+ */
+export function onHost(workload: { readonly kind: "runner" }, apiToken: pulumi.Output<string>, context: PlanContext): OnHost<PlannedHost>;
+export function onHost(workload: { readonly kind: "sandbox" }, apiToken: pulumi.Output<string>, context: PlanContext): OnHost<SandboxHost>;
+export function onHost(
+    workload: { readonly kind: "runner" } | { readonly kind: "sandbox" },
     apiToken: pulumi.Output<string>,
     context: PlanContext,
-    provider: docker.Provider | undefined,
-): ZedRunner {
+): OnHost<PlannedHost> | OnHost<SandboxHost> {
     switch (workload.kind) {
         case "runner":
-            return new ZedRunner(name, { host, apiToken, context }, { provider });
+            return {
+                baseName: "zed-runner",
+                declare: (name: string, host: PlannedHost, provider: docker.Provider | undefined) =>
+                    new ZedRunner(name, { host, apiToken, context }, { provider }),
+            };
+        case "sandbox":
+            return {
+                baseName: "helix-sandbox",
+                declare: (name: string, host: SandboxHost, provider: docker.Provider | undefined) =>
+                    new HelixSandbox(name, { host, apiToken, context }, { provider }),
+            };
         default: {
-            const never: never = workload.kind;
+            const never: never = workload;
             throw new Error(`Unknown workload ${JSON.stringify(never)}`);
         }
     }
 }
 
 /** A host's stack outputs. */
-export function hostOutputs(host: PlannedHost, runner: ZedRunner): HostOutputs {
+export function hostOutputs(host: HostIdentity, component: HostComponent): HostOutputs {
     return {
         dockerHost: host.connection?.host ?? "local",
-        runnerIds: runner.runnerIds,
-        containerNames: runner.containerNames,
-        endpoints: runner.endpoints,
-        image: runner.image,
+        runnerIds: component.runnerIds,
+        containerNames: component.containerNames,
+        endpoints: component.endpoints,
+        image: component.image,
     };
 }

@@ -1,23 +1,24 @@
-// The local placement: the runners on this machine's engine, through Pulumi's
+// The local placement: the workload on this machine's engine, through Pulumi's
 // default Docker provider (which reads the stack's docker:* keys itself).
-import type { LocalPlacement, Workload } from "../placement";
-import { declareOnHost, hostOutputs } from "./dockerHost";
-import type { DeclareContext, DeclaredStack } from "./types";
+import type { LocalPlacement } from "../placement";
+import { type HostIdentity, type OnHost, hostOutputs } from "./dockerHost";
+import type { DeclaredStack } from "./types";
 
 /**
- * One component named `zed-runner` on the default provider. The name and the provider are
- * the resources' identity: an explicit provider, or another name, would replace every runner.
+ * One component named after the workload (`zed-runner` for runners, `helix-sandbox` for sandboxes)
+ * on the default provider. The name and the provider are the resources' identity: an explicit
+ * provider, or another name, would replace every container.
  */
-export function declareLocal(placement: LocalPlacement, workload: Workload, { secrets, context }: DeclareContext): DeclaredStack {
+export function declareLocal<H extends HostIdentity>(placement: LocalPlacement<H>, workload: OnHost<H>): DeclaredStack {
     const { host } = placement;
-    const runner = declareOnHost("zed-runner", host, workload, secrets.apiToken, context, undefined);
+    const component = workload.declare(workload.baseName, host, undefined);
     return {
-        runnerIds: runner.runnerIds,
-        containerNames: runner.containerNames,
-        endpoints: runner.endpoints,
-        image: runner.image,
-        hosts: { [host.name]: hostOutputs(host, runner) },
+        runnerIds: component.runnerIds,
+        containerNames: component.containerNames,
+        endpoints: component.endpoints,
+        image: component.image,
+        hosts: { [host.name]: hostOutputs(host, component) },
         service: undefined,
-        credentials: runner.credentials,
+        credentials: component.credentials,
     };
 }

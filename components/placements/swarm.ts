@@ -2,12 +2,13 @@
 // the swarm's manager (`docker-swarm`), or Pulumi's default provider when the manager
 // is this machine's engine.
 import * as docker from "@pulumi/docker";
-import type { SwarmPlacement, Workload } from "../placement";
+import type { RunnerWorkload, SwarmPlacement } from "../placement";
 import { ZedRunnerService } from "../zedRunnerService";
 import { providerArgs } from "./dockerHost";
 import type { DeclareContext, DeclaredStack } from "./types";
 
-export function declareSwarm(placement: SwarmPlacement, workload: Workload, { secrets, context }: DeclareContext): DeclaredStack {
+/** The swarm placement: runners only (a sandbox stack has no swarm case: the config refuses it). */
+export function declareSwarm(placement: SwarmPlacement, workload: RunnerWorkload, { secrets, context }: DeclareContext): DeclaredStack {
     const connection = placement.target.connection;
     const provider = connection ? new docker.Provider("docker-swarm", providerArgs(connection)) : undefined;
     const service = serviceFor(placement, workload, { secrets, context }, provider);
@@ -30,7 +31,7 @@ export function declareSwarm(placement: SwarmPlacement, workload: Workload, { se
 /** The workload's service on the swarm. */
 function serviceFor(
     placement: SwarmPlacement,
-    workload: Workload,
+    workload: RunnerWorkload,
     { secrets, context }: DeclareContext,
     provider: docker.Provider | undefined,
 ): ZedRunnerService {

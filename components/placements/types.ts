@@ -37,7 +37,11 @@ interface ServiceOutputs {
     readonly runnerIds: string[];
 }
 
-/** The stack's outputs, as every placement declares them (index.ts exports each as it is). */
+/**
+ * The stack's outputs, as every placement and workload declares them (index.ts exports each as it
+ * is). For sandboxes: runnerIds are their SANDBOX_INSTANCE_IDs, endpoints and credentials are empty
+ * (a sandbox publishes nothing and has no passwords of ours), image is the pinned image reference.
+ */
 export interface DeclaredStack {
     /** Runner IDs as the control plane sees them, every host's (or every swarm slot's). */
     readonly runnerIds: string[];

@@ -59,7 +59,7 @@ describe("a stack with docker:host", () => {
 
     it("has its status taken from that engine", async () => {
         const { parsed } = loadStackFiles("remote");
-        const reached: HostTarget[] = [];
+        const reached: Pick<HostTarget, "name" | "connection">[] = [];
         /** TEST DOUBLE for an engine that does not answer. */
         const deadEngine = { ping: async () => Promise.reject(new Error("connect ECONNREFUSED")) } as unknown as Docker;
         const rows = await collectStatus("remote", hostsOf(parsed), (host) => {

@@ -3,23 +3,25 @@
 import type Docker from "dockerode";
 import { placementCommands } from "../../cli/placements";
 import type { HostTarget } from "../../components/config";
-import { ParsedConfig, parseConfig } from "../../components/config";
+import { RunnerDeployment, parseConfig } from "../../components/config";
 import type { Placement } from "../../components/placement";
 import { LABELS } from "../../components/plan";
 import { MINIMAL, SWARM } from "../fixtures/configs";
+import { runnerConfig } from "../fixtures/placements";
 
-const parse = (raw: Record<string, string>) => parseConfig(raw, { stackName: "dev", machineHostName: "box" });
+const parse = (raw: Record<string, string>) => runnerConfig(parseConfig(raw, { stackName: "dev", machineHostName: "box" }));
 const HOSTS = JSON.stringify([
     { name: "a", dockerHost: "ssh://ops@a", replicas: 1 },
     { name: "b", dockerHost: "ssh://ops@b", replicas: 1 },
 ]);
 const facts = { stack: "dev", secureKeys: new Set<string>() };
-const RUNNER = { kind: "runner" } as const;
+/** A runner stack's parsed config with the given placement, as the commands take it. */
+const withPlacement = (placement: Placement): RunnerDeployment => ({ ...parse(MINIMAL), placement });
 /** TEST DOUBLE for an engine that does not answer. */
 const deadEngine = { ping: async () => Promise.reject(new Error("connect ECONNREFUSED")) } as unknown as Docker;
 
 /** The local placement with its one planned runner renamed: a plan the planner would never make. */
-function renamedLocal(config: ParsedConfig, containerName: string): Placement {
+function renamedLocal(config: RunnerDeployment, containerName: string): Placement {
     if (config.placement.kind !== "local") throw new Error(`expected the local placement, got ${config.placement.kind}`);
     const { host } = config.placement;
     return { kind: "local", host: { ...host, runners: host.runners.map((r) => ({ ...r, containerName })) } };
@@ -31,12 +33,13 @@ describe("placementCommands", () => {
         ["hosts", { ...MINIMAL, hosts: HOSTS }, "Host a (ssh://ops@a): 1 runner", ["a", "b"]],
         ["swarm", SWARM, "Swarm (manager ssh://ops@swarm-manager-1): service helix-zed-agent-dev, 1 runner", ["swarm manager"]],
     ])("gives the %s placement its own plan lines and engines", async (kind, raw, firstLine, engines) => {
-        const { placement, workload } = parse(raw);
+        const parsed = parse(raw);
+        const { placement, workload } = parsed;
         expect([placement.kind, workload.kind]).toEqual([kind, "runner"]);
-        const commands = placementCommands(placement, RUNNER);
+        const commands = placementCommands(parsed);
         expect(commands.plan(facts)[1]).toBe(firstLine);
         const reached: string[] = [];
-        const rows = await commands.status("dev", (host: HostTarget) => {
+        const rows = await commands.status("dev", (host: Pick<HostTarget, "name" | "connection">) => {
             reached.push(host.name);
             return deadEngine;
         });
@@ -45,11 +48,9 @@ describe("placementCommands", () => {
     });
 
     it("lists the Zed build folders only where the image is built here", () => {
-        expect(placementCommands(parse(MINIMAL).placement, RUNNER).zedBuildDirs).toEqual(["zed-build"]);
-        expect(
-            placementCommands(parse({ ...MINIMAL, image: "registry.example.com/helix-zed-agent:1" }).placement, RUNNER).zedBuildDirs,
-        ).toEqual([]);
-        expect(placementCommands(parse(SWARM).placement, RUNNER).zedBuildDirs).toEqual(["zed-build"]);
+        expect(placementCommands(parse(MINIMAL)).zedBuildDirs).toEqual(["zed-build"]);
+        expect(placementCommands(parse({ ...MINIMAL, image: "registry.example.com/helix-zed-agent:1" })).zedBuildDirs).toEqual([]);
+        expect(placementCommands(parse(SWARM)).zedBuildDirs).toEqual(["zed-build"]);
     });
 });
 
@@ -57,7 +58,7 @@ describe("the commands read the parsed plan", () => {
     const placement = renamedLocal(parse(MINIMAL), "renamed-by-the-plan");
 
     it("plan shows the planned runners as they are", () => {
-        expect(placementCommands(placement, RUNNER).plan(facts).join("\n")).toContain("renamed-by-the-plan");
+        expect(placementCommands(withPlacement(placement)).plan(facts).join("\n")).toContain("renamed-by-the-plan");
     });
 
     it("status matches containers to the planned names", async () => {
@@ -69,7 +70,7 @@ describe("the commands read the parsed plan", () => {
                 inspect: async () => ({ Name: "/renamed-by-the-plan", State: { Running: false, Status: "exited" }, RestartCount: 0 }),
             }),
         } as unknown as Docker;
-        const rows = await placementCommands(placement, RUNNER).status("dev", () => engine);
+        const rows = await placementCommands(withPlacement(placement)).status("dev", () => engine);
         // Planned again, the runner would be helix-zed-agent-dev-1 ("missing") and this container "extra".
         expect(rows.map((r) => [r.container, r.status])).toEqual([["renamed-by-the-plan", "stopped"]]);
     });
@@ -87,7 +88,7 @@ describe("the commands read the parsed plan", () => {
         } as unknown as Docker;
         const written = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
         try {
-            const code = await placementCommands(placement, RUNNER).logs(
+            const code = await placementCommands(withPlacement(placement)).logs(
                 { stack: "dev", which: "1", all: false, since: undefined, follow: false },
                 () => engine,
             );

@@ -343,6 +343,7 @@ describe("helpers", () => {
 
     it("reads exactly these keys, in Pulumi.yaml's order", () => {
         expect(CONFIG_KEYS).toEqual([
+            "workload",
             "apiHost",
             "apiToken",
             "allowInsecureToken",
@@ -377,6 +378,14 @@ describe("helpers", () => {
             "pidsLimit",
             "cpuShares",
             "networks",
+            "helixVersion",
+            "sandboxImage",
+            "gpuVendor",
+            "gpuAssignment",
+            "allowNoGpu",
+            "registryMirror",
+            "instanceIdPrefix",
+            "keepVolumes",
             "hosts",
             "swarm",
             "registry",

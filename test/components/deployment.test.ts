@@ -3,6 +3,7 @@
 import type * as pulumiType from "@pulumi/pulumi";
 import { ParsedConfig, parseConfig } from "../../components/config";
 import { MINIMAL, SWARM, TEST_TOKEN } from "../fixtures/configs";
+import { runnerConfig } from "../fixtures/placements";
 import { MockEngine, allRegistered, installMocks, isSecret, promiseOf, wasSentAsSecret } from "../support/mocks";
 
 let pulumi: typeof pulumiType;
@@ -10,7 +11,7 @@ let engine: MockEngine;
 let declareDeployment: typeof import("../../components/deployment").declareDeployment;
 
 const context = { project: "zed-runner", stackName: "dev" };
-const parse = (raw: Record<string, string>) => parseConfig(raw, { stackName: "dev", machineHostName: "box" });
+const parse = (raw: Record<string, string>) => runnerConfig(parseConfig(raw, { stackName: "dev", machineHostName: "box" }));
 
 beforeEach(async () => {
     jest.resetModules();

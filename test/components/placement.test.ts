@@ -4,6 +4,7 @@ import { parseConfig } from "../../components/config";
 import { placedHosts } from "../../components/placement";
 import { LABELS } from "../../components/plan";
 import { MINIMAL, SWARM } from "../fixtures/configs";
+import { runnerConfig } from "../fixtures/placements";
 
 const context = { stackName: "dev", machineHostName: "box" };
 const HOSTS = JSON.stringify([
@@ -13,7 +14,7 @@ const HOSTS = JSON.stringify([
 
 describe("parseConfig's placement", () => {
     it("is this machine's engine without hosts or swarm, with its runners planned", () => {
-        const { placement, workload } = parseConfig({ ...MINIMAL, replicas: "2" }, context);
+        const { placement, workload } = runnerConfig(parseConfig({ ...MINIMAL, replicas: "2" }, context));
         expect(workload).toEqual({ kind: "runner" });
         expect(placement.kind).toBe("local");
         expect(placedHosts(placement).map((h) => [h.name, h.connection, h.runners.map((r) => r.runnerId)])).toEqual([
@@ -22,7 +23,7 @@ describe("parseConfig's placement", () => {
     });
 
     it("is every listed host with hosts, each with its own runners", () => {
-        const { placement } = parseConfig({ ...MINIMAL, hosts: HOSTS }, context);
+        const { placement } = runnerConfig(parseConfig({ ...MINIMAL, hosts: HOSTS }, context));
         expect(placement.kind).toBe("hosts");
         expect(placedHosts(placement).map((h) => [h.name, h.connection?.host, h.runners.map((r) => r.runnerId)])).toEqual([
             ["a", "ssh://ops@a", ["external-zed-a-1"]],
@@ -31,7 +32,7 @@ describe("parseConfig's placement", () => {
     });
 
     it("is the swarm with swarm, with the service planned and no host of its own", () => {
-        const { placement } = parseConfig({ ...SWARM, replicas: "2" }, context);
+        const { placement } = runnerConfig(parseConfig({ ...SWARM, replicas: "2" }, context));
         if (placement.kind !== "swarm") throw new Error(`expected swarm, got ${placement.kind}`);
         expect(placement.plan.runners.map((r) => r.runnerId)).toEqual(["external-zed-dev-1", "external-zed-dev-2"]);
         expect(placement.target.connection?.host).toBe("ssh://ops@swarm-manager-1");
@@ -39,8 +40,8 @@ describe("parseConfig's placement", () => {
     });
 
     it("labels the plan with the project it is given, and zed-runner by default", () => {
-        const [own] = placedHosts(parseConfig(MINIMAL, { ...context, project: "other-project" }).placement);
-        const [byDefault] = placedHosts(parseConfig(MINIMAL, context).placement);
+        const [own] = placedHosts(runnerConfig(parseConfig(MINIMAL, { ...context, project: "other-project" })).placement);
+        const [byDefault] = placedHosts(runnerConfig(parseConfig(MINIMAL, context)).placement);
         expect(own.runners[0].labels[LABELS.project]).toBe("other-project");
         expect(byDefault.runners[0].labels[LABELS.project]).toBe("zed-runner");
     });

@@ -3,8 +3,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CONFIG_KEYS, HOST_KEYS, KEY_SCHEMAS, SWARM_KEYS, UNDECLARED_KEYS } from "../../components/configSchema";
-import { LOG_LEVELS, RESTART_POLICIES, REVDIAL_MODES } from "../../contract";
+import {
+    CONFIG_KEYS,
+    GPU_ASSIGNMENTS,
+    HOST_KEYS,
+    KEY_SCHEMAS,
+    SWARM_KEYS,
+    UNDECLARED_KEYS,
+    WORKLOADS,
+} from "../../components/configSchema";
+import { GPU_VENDORS, LOG_LEVELS, RESTART_POLICIES, REVDIAL_MODES } from "../../contract";
 import { KeyRow, ROOT, keyRows, literal, readDoc, section } from "./markdown";
 
 const doc = readDoc("docs/configuration.md");
@@ -93,6 +101,9 @@ describe("docs/configuration.md, stack keys", () => {
         ["logLevel", LOG_LEVELS],
         ["restartPolicy", RESTART_POLICIES],
         ["revdial", REVDIAL_MODES],
+        ["workload", WORKLOADS],
+        ["gpuVendor", GPU_VENDORS],
+        ["gpuAssignment", GPU_ASSIGNMENTS],
     ] as const)("lists exactly %s's allowed values", (key, values) => {
         const listed = [...row(key).cells[ALLOWED].matchAll(/`([^`]+)`/g)].map((m) => m[1]);
         expect(listed).toEqual([...values]);

@@ -3,6 +3,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { readStackConfig } from "../../cli/stackFiles";
 import { policies } from "../../policy/policies";
 import { TEST_TOKEN } from "../fixtures/configs";
+import { runnerConfig } from "../fixtures/placements";
 import { allRegistered, promiseOf } from "../support/mocks";
 import { runProgram } from "../support/program";
 import { Fixture, fixturesOf, stackViolationsOf, violationsOf } from "./harness";
@@ -96,17 +97,19 @@ describe("the policy pack on index.ts", () => {
         // A second component with its own names and ports but the same runner IDs.
         const { ZedRunner } = await import("../../components/zedRunner");
         const { parseConfig } = await import("../../components/config");
-        const { placement } = parseConfig(
-            {
-                apiToken: TEST_TOKEN,
-                apiHost: "https://helix.example.com",
-                hostName: "box",
-                containerNamePrefix: "copy",
-                rdpPortBase: "13389",
-                vncPortBase: "15900",
-                healthPortBase: "13030",
-            },
-            { stackName: "dev", machineHostName: "box" },
+        const { placement } = runnerConfig(
+            parseConfig(
+                {
+                    apiToken: TEST_TOKEN,
+                    apiHost: "https://helix.example.com",
+                    hostName: "box",
+                    containerNamePrefix: "copy",
+                    rdpPortBase: "13389",
+                    vncPortBase: "15900",
+                    healthPortBase: "13030",
+                },
+                { stackName: "dev", machineHostName: "box" },
+            ),
         );
         if (placement.kind !== "local") throw new Error(`expected the local placement, got ${placement.kind}`);
         const copy = new ZedRunner("copy", { host: placement.host, apiToken: TEST_TOKEN });

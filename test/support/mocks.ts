@@ -9,6 +9,8 @@ interface RegisteredOptions {
     readonly additionalSecretOutputs: string[];
     readonly deleteBeforeReplace: boolean;
     readonly replaceOnChanges: string[];
+    /** Whether deleting the resource leaves it in place (retainOnDelete). */
+    readonly retainOnDelete: boolean;
     /** The parent the resource was declared with; the stack itself for top-level resources. */
     readonly parent: pulumiType.Resource | undefined;
 }
@@ -86,6 +88,7 @@ export async function installMocks(pulumi: typeof pulumiType, stack = "test", dr
         additionalSecretOutputs: [],
         deleteBeforeReplace: false,
         replaceOnChanges: [],
+        retainOnDelete: false,
         parent: undefined,
     };
     await pulumi.runtime.setMocks(
@@ -137,6 +140,7 @@ export async function installMocks(pulumi: typeof pulumiType, stack = "test", dr
                             additionalSecretOutputs: opts.additionalSecretOutputs ?? [],
                             deleteBeforeReplace: opts.deleteBeforeReplace ?? false,
                             replaceOnChanges: opts.replaceOnChanges ?? [],
+                            retainOnDelete: opts.retainOnDelete ?? false,
                             parent: opts.parent,
                         },
                     });

@@ -1,0 +1,139 @@
+// The commands on a sandbox stack: the offline plan lists each host's sandboxes, status reads
+// each sandbox's container (state and health) and never mistakes a runner for one or the
+// reverse, and logs names sandboxes by index or instance ID.
+import type Docker from "dockerode";
+import { placementCommands } from "../../cli/placements";
+import { parseConfig } from "../../components/config";
+import { LABELS } from "../../components/plan";
+import { SANDBOX_LABELS } from "../../components/sandboxPlan";
+import { innerEngineOf } from "../../cli/status/model";
+import { renderStatus } from "../../cli/status/render";
+import { MINIMAL } from "../fixtures/configs";
+
+const parse = (raw: Record<string, string>) => parseConfig(raw, { stackName: "dev", machineHostName: "box" });
+const SANDBOX: Record<string, string> = {
+    ...MINIMAL,
+    workload: "sandbox",
+    apiHost: "https://helix.example.com",
+    helixVersion: "2.12.2",
+    hostName: "box",
+};
+const facts = { stack: "dev", secureKeys: new Set<string>() };
+
+/** A container as the engine lists it, with this stack's label and, for a sandbox, the workload label. */
+function listed(id: string, sandbox: boolean) {
+    return {
+        Id: id,
+        Labels: {
+            [LABELS.stack]: "dev",
+            ...(sandbox ? { [SANDBOX_LABELS.workload]: "sandbox", [SANDBOX_LABELS.instanceId]: `sandbox-box-${id}` } : {}),
+        },
+    };
+}
+
+/**
+ * TEST DOUBLE for an engine with one healthy sandbox container (helix-sandbox-dev-1) and one
+ * runner container of the same stack (helix-zed-agent-dev-1); it answers label filters as Docker
+ * does, by the stack label alone.
+ */
+function engineWithBoth(): Docker {
+    const containers: Record<string, { Name: string; State: object; RestartCount: number }> = {
+        "1": { Name: "/helix-sandbox-dev-1", State: { Running: true, Status: "running", Health: { Status: "healthy" } }, RestartCount: 0 },
+        r1: { Name: "/helix-zed-agent-dev-1", State: { Running: false, Status: "exited" }, RestartCount: 0 },
+    };
+    return {
+        ping: async () => "OK",
+        listContainers: async () => [listed("1", true), listed("r1", false)],
+        getContainer: (id: string) => ({
+            inspect: async () => containers[id],
+            stats: async () => ({}),
+            exec: async () => {
+                throw new Error("a sandbox has no runner agent to ask");
+            },
+        }),
+    } as unknown as Docker;
+}
+
+describe("the commands on a sandbox stack", () => {
+    it("plan lists each host's sandboxes offline: IDs, containers, GPU, volumes and image", () => {
+        const lines = placementCommands(parse({ ...SANDBOX, replicas: "2", gpuAssignment: "per-sandbox" })).plan(facts);
+        expect(lines.slice(0, 4)).toEqual([
+            "",
+            "Host box (this machine's Docker engine): 2 Helix sandboxes, privileged",
+            "Image: pull ghcr.io/helixml/helix-sandbox:2.12.2",
+            "Volumes: kept when a sandbox is removed (keepVolumes true)",
+        ]);
+        const table = lines[4];
+        expect(table).toMatch(/INSTANCE ID\s+CONTAINER\s+GPU\s+VOLUMES/);
+        expect(table).toMatch(
+            /sandbox-box-1\s+helix-sandbox-dev-1\s+nvidia --gpus device=0\s+helix-sandbox-dev-1-docker, helix-sandbox-dev-1-data, helix-sandbox-dev-1-hydra/,
+        );
+        expect(table).toMatch(/sandbox-box-2\s+helix-sandbox-dev-2\s+nvidia --gpus device=1/);
+    });
+
+    it("builds nothing here: Helix's image is pulled", () => {
+        expect(placementCommands(parse(SANDBOX)).zedBuildDirs).toEqual([]);
+    });
+
+    it("status shows the sandbox's state and health, and not the stack's runner container", async () => {
+        const rows = await placementCommands(parse(SANDBOX)).status("dev", () => engineWithBoth());
+        expect(rows.map((r) => [r.host, r.runnerId, r.container, r.status, r.endpoints])).toEqual([
+            ["box", "sandbox-box-1", "helix-sandbox-dev-1", "healthy", undefined],
+        ]);
+        // The double's exec fails: the inner dockerd is reported as not answering, not guessed.
+        expect(rows[0].observed?.innerEngine).toEqual({ answers: false, containers: undefined });
+        expect(renderStatus(rows, new Date())).toContain("inner dockerd down");
+    });
+
+    it("counts the inner dockerd's containers from `docker ps -q`, and says when it does not answer", () => {
+        expect(innerEngineOf({ exitCode: 0, output: "0123456789ab\nfedcba987654\n" })).toEqual({ answers: true, containers: 2 });
+        expect(innerEngineOf({ exitCode: 0, output: "" })).toEqual({ answers: true, containers: 0 });
+        expect(innerEngineOf({ exitCode: 1, output: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock" })).toEqual({
+            answers: false,
+            containers: undefined,
+        });
+        expect(innerEngineOf(undefined)).toEqual({ answers: false, containers: undefined });
+    });
+
+    it("a runner stack's status does not list the stack's sandbox containers as extra runners", async () => {
+        const rows = await placementCommands(parse({ ...MINIMAL, hostName: "box" })).status("dev", () => engineWithBoth());
+        expect(rows.map((r) => [r.container, r.status])).toEqual([["helix-zed-agent-dev-1", "stopped"]]);
+    });
+
+    it("status marks every sandbox of a host whose engine does not answer", async () => {
+        /** TEST DOUBLE for an engine that does not answer. */
+        const dead = { ping: async () => Promise.reject(new Error("connect ECONNREFUSED")) } as unknown as Docker;
+        const rows = await placementCommands(parse({ ...SANDBOX, replicas: "2" })).status("dev", () => dead);
+        expect(rows.map((r) => [r.runnerId, r.status])).toEqual([
+            ["sandbox-box-1", "unreachable"],
+            ["sandbox-box-2", "unreachable"],
+        ]);
+    });
+
+    it("logs reads the sandbox named by index or instance ID, and refuses one the stack does not plan", async () => {
+        const asked: string[] = [];
+        const frame = Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, 6]), Buffer.from("hello\n")]);
+        /** TEST DOUBLE for an engine whose containers all log one line. */
+        const engine = {
+            ping: async () => "OK",
+            getContainer: (name: string) => {
+                asked.push(name);
+                return { logs: async () => frame };
+            },
+        } as unknown as Docker;
+        const commands = placementCommands(parse({ ...SANDBOX, replicas: "2" }));
+        const written = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+        try {
+            const request = { stack: "dev", all: false, since: undefined, follow: false };
+            expect(await commands.logs({ ...request, which: "2" }, () => engine)).toBe(0);
+            expect(await commands.logs({ ...request, which: "sandbox-box-1" }, () => engine)).toBe(0);
+            expect(written.mock.calls.map((c) => String(c[0]))).toEqual(["hello\n", "hello\n"]);
+        } finally {
+            written.mockRestore();
+        }
+        expect(asked).toEqual(["helix-sandbox-dev-2", "helix-sandbox-dev-1"]);
+        await expect(
+            commands.logs({ stack: "dev", which: "3", all: false, since: undefined, follow: false }, () => engine),
+        ).rejects.toThrow("No sandbox 3: the stack plans sandboxes 1 to 2.");
+    });
+});

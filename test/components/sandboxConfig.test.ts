@@ -1,0 +1,166 @@
+// The sandbox workload's stack config: what a sandbox stack plans per host, and every refusal,
+// with its exact message, before anything is created. Pure.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { parseConfig } from "../../components/config";
+import { PROJECT_ROOT } from "../../components/paths";
+import { MINIMAL, TEST_TOKEN } from "../fixtures/configs";
+import { runnerConfig, sandboxConfig, sandboxHostsOf } from "../fixtures/placements";
+import { configProblems } from "../support/configProblems";
+
+const context = { stackName: "dev", machineHostName: "box" };
+const SANDBOX: Record<string, string> = { ...MINIMAL, workload: "sandbox", apiHost: "https://helix.example.com", helixVersion: "2.12.2" };
+const problemsOf = (raw: Record<string, string>) => configProblems(raw, context);
+
+/** Every default Pulumi.yaml declares, as Pulumi hands them to the program on every stack. */
+const PULUMI_DEFAULTS: Record<string, string> = Object.fromEntries(
+    Object.entries(parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")).config as Record<string, { default?: unknown }>)
+        .filter(([, d]) => d.default !== undefined)
+        .map(([k, d]) => [k, typeof d.default === "string" ? d.default : JSON.stringify(d.default)]),
+);
+
+describe("a sandbox stack", () => {
+    it("is the sandbox workload on this machine, with its sandboxes planned by the sandbox plan", () => {
+        const parsed = parseConfig({ ...SANDBOX, replicas: "2" }, context);
+        expect(sandboxConfig(parsed).workload).toEqual({ kind: "sandbox" });
+        expect(sandboxConfig(parsed).placement.kind).toBe("local");
+        const [host] = sandboxHostsOf(parsed);
+        expect([host.name, host.connection]).toEqual(["box", undefined]);
+        expect(host.sandboxes.map((s) => [s.instanceId, s.containerName, s.image])).toEqual([
+            ["sandbox-box-1", "helix-sandbox-dev-1", "ghcr.io/helixml/helix-sandbox:2.12.2"],
+            ["sandbox-box-2", "helix-sandbox-dev-2", "ghcr.io/helixml/helix-sandbox:2.12.2"],
+        ]);
+        expect(host.settings).toMatchObject({
+            restartPolicy: "always",
+            memoryMb: undefined,
+            cpus: undefined,
+            keepVolumes: true,
+            gpuVendor: "nvidia",
+        });
+    });
+
+    it("is accepted with every Pulumi.yaml default present, as Pulumi hands them over (runner defaults are not runner keys set)", () => {
+        const parsed = parseConfig({ ...PULUMI_DEFAULTS, ...SANDBOX }, context);
+        const [host] = sandboxHostsOf(parsed);
+        expect(host.settings).toMatchObject({ restartPolicy: "always", memoryMb: undefined, containerNamePrefix: "helix-sandbox-dev" });
+    });
+
+    it("gives each listed host its own count, overrides and instance IDs", () => {
+        const hosts = JSON.stringify([
+            { name: "gpu-a", dockerHost: "ssh://ops@gpu-a", replicas: 2, gpuAssignment: "per-sandbox", memoryMb: 16384 },
+            { name: "gpu-b", dockerHost: "ssh://ops@gpu-b", replicas: 1, gpuVendor: "amd", instanceIdPrefix: "amd-box" },
+        ]);
+        const planned = sandboxHostsOf(parseConfig({ ...SANDBOX, instanceIdPrefix: "lab", hosts }, context));
+        expect(
+            planned.map((h) => [h.name, h.connection?.host, h.sandboxes.map((s) => [s.instanceId, s.gpus]), h.settings.memoryMb]),
+        ).toEqual([
+            [
+                "gpu-a",
+                "ssh://ops@gpu-a",
+                [
+                    ["lab-gpu-a-1", "device=0"],
+                    ["lab-gpu-a-2", "device=1"],
+                ],
+                16384,
+            ],
+            ["gpu-b", "ssh://ops@gpu-b", [["amd-box-1", undefined]], undefined],
+        ]);
+    });
+
+    it("warns that nested desktops cannot resolve host.docker.internal", () => {
+        const { warnings } = parseConfig({ ...SANDBOX, apiHost: "http://host.docker.internal:8080" }, context);
+        expect(warnings).toEqual([
+            "apiHost is http://host.docker.internal:8080: the sandbox itself reaches host.docker.internal, but the desktops it starts resolve names through " +
+                "its DNS proxy, which does not know that name. Prefer the control plane's network and service name (networks, e.g. http://api:8080) or its DNS name.",
+        ]);
+    });
+});
+
+describe("refusals, every problem at once", () => {
+    it("refuses a sandbox on the swarm, runner-only keys and the sandbox plan's own problems together", () => {
+        expect(
+            problemsOf({
+                ...SANDBOX,
+                swarm: JSON.stringify({ manager: "ssh://ops@m" }),
+                concurrency: "4",
+                publishDesktopPorts: "true",
+                apiHost: "https://helix.example.com/api",
+                gpuVendor: "none",
+            }),
+        ).toEqual([
+            "swarm cannot run the sandbox workload: Swarm services cannot be privileged or take devices, and Helix's sandbox needs both " +
+                "(it runs its own dockerd and privileged desktops). Set hosts (or neither, for this machine alone), or set workload to runner",
+            "concurrency is read only by the runner workload (this stack's workload is sandbox): remove it with `pulumi config rm concurrency`",
+            "publishDesktopPorts is read only by the runner workload (this stack's workload is sandbox): remove it with `pulumi config rm publishDesktopPorts`",
+            'apiHost (got "https://helix.example.com/api") must be only a scheme and host[:port], such as https://helix.example.com: ' +
+                "the sandbox's reverse dial keeps only those and would silently drop a path or query",
+            'gpuVendor (got "none") gives a sandbox that Helix 2.11.33 and later never place a session on: it connects and idles. ' +
+                "Set gpuVendor to the host's GPU (nvidia, amd or intel), or set allowNoGpu to true to deploy it anyway",
+        ]);
+    });
+
+    it("refuses sandbox-only keys on a runner stack", () => {
+        expect(problemsOf({ ...MINIMAL, helixVersion: "2.12.2", keepVolumes: "false" })).toEqual([
+            "helixVersion is read only by the sandbox workload (this stack's workload is runner): remove it with `pulumi config rm helixVersion`, or set workload to sandbox",
+            "keepVolumes is read only by the sandbox workload (this stack's workload is runner): remove it with `pulumi config rm keepVolumes`, or set workload to sandbox",
+        ]);
+    });
+
+    it("accepts a runner stack with every Pulumi.yaml default present, sandbox defaults included", () => {
+        expect(runnerConfig(parseConfig({ ...PULUMI_DEFAULTS, apiToken: TEST_TOKEN }, context)).workload).toEqual({ kind: "runner" });
+    });
+
+    it("refuses the other workload's host keys, naming the host entry", () => {
+        const mixed = JSON.stringify([{ name: "a", dockerHost: "ssh://ops@a", replicas: 1, rdpPortBase: 4000, gpuVendor: "amd" }]);
+        expect(problemsOf({ ...SANDBOX, hosts: mixed })).toEqual([
+            "hosts[0].rdpPortBase is read only by the runner workload (this stack's workload is sandbox): remove it from the host",
+        ]);
+        expect(problemsOf({ ...MINIMAL, hosts: mixed })).toEqual([
+            "hosts[0].gpuVendor is read only by the sandbox workload (this stack's workload is runner): remove it from the host, or set workload to sandbox",
+        ]);
+    });
+
+    it("needs apiHost and a pinned release", () => {
+        const { apiHost: _a, helixVersion: _v, ...bare } = SANDBOX;
+        expect(problemsOf(bare)).toEqual([
+            "apiHost is not set (or is the runners' default, http://host.docker.internal:80): a sandbox stack needs its control plane's URL as the sandboxes " +
+                "and their desktops reach it (HELIX_API_URL), scheme and host[:port] only, such as https://helix.example.com",
+            "helixVersion is not set: set it to the control plane's Helix release, such as 2.12.2 (a sandbox must run its control plane's release: " +
+                "Hydra's API changed shape nine times between 2.5.12 and 2.12.0), or set sandboxImage to a pinned image",
+        ]);
+        const { helixVersion: _release, ...unpinned } = SANDBOX;
+        expect(problemsOf({ ...unpinned, sandboxImage: "ghcr.io/helixml/helix-sandbox:latest" })).toEqual([
+            'sandboxImage (got "ghcr.io/helixml/helix-sandbox:latest") must not be tagged latest: a sandbox must run its control plane\'s release ' +
+                "(Hydra's API changes between releases); tag it with that release, such as 2.12.2",
+        ]);
+    });
+
+    it("names the host whose own override is the problem", () => {
+        const hosts = JSON.stringify([
+            { name: "a", dockerHost: "ssh://ops@a", replicas: 1 },
+            { name: "b", dockerHost: "ssh://ops@b", replicas: 1, gpuVendor: "intel", gpuAssignment: "per-sandbox" },
+        ]);
+        expect(problemsOf({ ...SANDBOX, hosts })).toEqual([
+            'on host b: gpuAssignment (got "per-sandbox") needs gpuVendor nvidia (got "intel"): one GPU per sandbox is Docker\'s --gpus device=<n>, ' +
+                "which only the NVIDIA runtime honours; use gpuAssignment all",
+        ]);
+    });
+
+    it("refuses two hosts whose sandboxes would share an instance ID", () => {
+        const hosts = JSON.stringify([
+            { name: "a", dockerHost: "ssh://ops@a", replicas: 1, instanceIdPrefix: "gpu" },
+            { name: "b", dockerHost: "ssh://ops@b", replicas: 2, instanceIdPrefix: "gpu" },
+        ]);
+        expect(problemsOf({ ...SANDBOX, hosts })).toEqual([
+            "sandbox instance ID gpu-1 is planned on both host a and host b: the control plane keeps one connection per ID, " +
+                "so one would replace the other; give the hosts different instanceIdPrefix values",
+        ]);
+    });
+
+    it("refuses registry keys on a sandbox stack", () => {
+        expect(problemsOf({ ...SANDBOX, registry: "registry.example.com" })).toEqual([
+            "registry is read only by the runner workload on a swarm; remove it (a sandbox pulls Helix's image itself)",
+        ]);
+    });
+});
