@@ -83,7 +83,10 @@ export class HelixSandbox extends pulumi.ComponentResource {
                 prefix,
                 {
                     name: spec.containerName,
-                    image: image.imageId,
+                    // By digest rather than image ID: pinned all the same, and the reference still names
+                    // Helix's sandbox repository, which is how the policy pack tells a sandbox (the one
+                    // container it lets run privileged) from anything else.
+                    image: image.repoDigest,
                     // Its own dockerd, cgroup delegation and privileged desktops need it: Helix runs it no other way.
                     privileged: true,
                     devices: spec.devices.map((hostPath) => ({ hostPath, containerPath: hostPath, permissions: "rwm" })),

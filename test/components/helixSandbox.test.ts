@@ -63,7 +63,7 @@ describe("HelixSandbox", () => {
         expect(rest).toEqual({
             name: "helix-sandbox-dev-1",
             // The pulled image's ID, as the mocks' provider computes it: a sandbox is replaced when its image changes.
-            image: `sha256:${crypto.createHash("sha256").update(`remote:${IMAGE}`).digest("hex")}`,
+            image: `${IMAGE}@sha256:${crypto.createHash("sha256").update(IMAGE).digest("hex")}`,
             privileged: true,
             devices: [
                 { hostPath: "/dev/uinput", containerPath: "/dev/uinput", permissions: "rwm" },

@@ -21,15 +21,22 @@ function asPolicySees(value: unknown): any {
     return value;
 }
 
-/** The program's custom resources, as the pack would see them. */
+/** The program's custom resources, as the pack would see them, each with its explicit Docker provider's engine. */
 export function fixturesOf(registrations: Registration[]): Fixture[] {
+    // A provider reference is "<urn>::<id>": the pack tells Docker hosts apart by it.
+    const providers = registrations.filter((r) => r.type === "pulumi:providers:docker" && r.urn !== undefined);
+    const providerOf = (reference: string | undefined) => {
+        const found = reference === undefined ? undefined : providers.find((p) => reference.startsWith(`${p.urn}::`));
+        return found && { urn: found.urn!, host: found.inputs.host as string | undefined };
+    };
     return registrations
-        .filter((r) => r.custom)
+        .filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))
         .map((r) => ({
             type: r.type,
             name: r.name,
             props: asPolicySees(r.inputs),
             additionalSecretOutputs: r.options.additionalSecretOutputs,
+            provider: providerOf(r.provider),
         }));
 }
 

@@ -67,6 +67,23 @@ describe("the policy pack on index.ts", () => {
         expect(await runPack(fixturesOf(engine.registrations))).toEqual([]);
     });
 
+    it("passes every policy for a sandbox stack on two hosts, as the program declares it", async () => {
+        const { engine, error } = await runProgram({
+            apiToken: TEST_TOKEN,
+            apiHost: "https://helix.example.com",
+            workload: "sandbox",
+            helixVersion: "2.12.2",
+            hosts: JSON.stringify([
+                { name: "gpu-a", dockerHost: "ssh://ops@gpu-a", replicas: 2 },
+                { name: "gpu-b", dockerHost: "ssh://ops@gpu-b", replicas: 1 },
+            ]),
+        });
+        expect(error).toBeUndefined();
+        const fixtures = fixturesOf(engine.registrations);
+        expect(fixtures.filter((f) => f.type === "docker:index/container:Container")).toHaveLength(3);
+        expect(await runPack(fixtures)).toEqual([]);
+    });
+
     it("reports exactly the unsafe settings of an unsafe stack", async () => {
         // The program warns about the same settings through Pulumi's log (console.warn under mocks).
         const warned = jest.spyOn(console, "warn").mockImplementation(() => undefined);
