@@ -2,7 +2,27 @@
 // line by line, several runners' logs interleaved by time with each runner's ID in front.
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
-import { demux } from "./engine";
+import type { HostTarget } from "../components/configDefaults";
+import { demux, requireEngine } from "./engine";
+
+/**
+ * One answering engine client per host the chosen containers are on, keyed by host name;
+ * throws the first host's "cannot reach" error before any log is read.
+ */
+export async function enginesFor(
+    targets: readonly { readonly host: Pick<HostTarget, "name" | "connection"> }[],
+    connect: (host: Pick<HostTarget, "name" | "connection">) => Docker,
+): Promise<Map<string, Docker>> {
+    const clients = new Map<string, Docker>();
+    for (const t of targets) {
+        if (!clients.has(t.host.name)) {
+            const docker = connect(t.host);
+            await requireEngine(docker, t.host);
+            clients.set(t.host.name, docker);
+        }
+    }
+    return clients;
+}
 
 /** Lines of several runners' timestamped logs, in time order, each prefixed with its runner ID. */
 export function interleave(logs: { runnerId: string; text: string }[]): string[] {

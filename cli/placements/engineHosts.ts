@@ -7,7 +7,7 @@ import type { PlannedHost } from "../../components/placement";
 import type { RunnerSpec } from "../../components/plan";
 import { dockerFor, requireEngine } from "../engine";
 import { table } from "../lib/table";
-import { followLines, interleave, logsOf, nothingToShow } from "../logStreams";
+import { enginesFor, followLines, interleave, logsOf, nothingToShow } from "../logStreams";
 import { UserError } from "../stackFiles";
 import { observe } from "../status/dockerStats";
 import { StatusRow, classify } from "../status/model";
@@ -108,14 +108,7 @@ export async function hostsLogs(hosts: readonly PlannedHost[], request: LogsRequ
     const following = request.follow;
     const targets = selectRunners(hosts, request.which, request.all);
     if (targets.length === 0) return nothingToShow(`Stack ${stack} plans no runners (replicas is 0)`, following);
-    const clients = new Map<string, Docker>();
-    for (const t of targets) {
-        if (!clients.has(t.host.name)) {
-            const docker = connect(t.host);
-            await requireEngine(docker, t.host);
-            clients.set(t.host.name, docker);
-        }
-    }
+    const clients = await enginesFor(targets, connect);
     const prefix = targets.length > 1;
     if (following) {
         const followed = await Promise.all(targets.map((t) => follow(clients.get(t.host.name)!, t, since, prefix)));

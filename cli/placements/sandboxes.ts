@@ -4,12 +4,11 @@
 // state and health (Helix's own check: the inner dockerd answers); logs reads containers.
 // Sandboxes are told from a stack's runners by SANDBOX_LABELS.workload (cli/engine.ts).
 import { describeError } from "../../contract";
-import type Docker from "dockerode";
 import type { SandboxHost, SandboxPlacement } from "../../components/placement";
 import type { SandboxSpec } from "../../components/sandboxPlan";
 import { requireEngine } from "../engine";
 import { table } from "../lib/table";
-import { followLines, interleave, logsOf, nothingToShow } from "../logStreams";
+import { enginesFor, followLines, interleave, logsOf, nothingToShow } from "../logStreams";
 import { UserError } from "../stackFiles";
 import { observe } from "../status/dockerStats";
 import { type StatusRow, classify } from "../status/model";
@@ -96,14 +95,7 @@ async function sandboxLogs(hosts: readonly SandboxHost[], request: LogsRequest, 
     const { stack, since, follow } = request;
     const targets = selectSandboxes(hosts, request.which, request.all);
     if (targets.length === 0) return nothingToShow(`Stack ${stack} plans no sandboxes (replicas is 0)`, follow);
-    const clients = new Map<string, Docker>();
-    for (const t of targets) {
-        if (!clients.has(t.host.name)) {
-            const docker = connect(t.host);
-            await requireEngine(docker, t.host);
-            clients.set(t.host.name, docker);
-        }
-    }
+    const clients = await enginesFor(targets, connect);
     const prefix = targets.length > 1;
     const is404 = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
     if (follow) {
