@@ -76,8 +76,12 @@ describe("Supervised: up only once it accepts connections", () => {
     /** A server process that, like a starting x11vnc, runs a while before it listens: here until `go` exists. */
     function lateListener(dir: string, port: number) {
         const go = path.join(dir, "go");
+        // Listening is retried on an error: on a loaded machine the killed predecessor's port can
+        // still be taken for a moment, and a crash there would count as a second restart.
         const script = `const fs = require("fs"); const net = require("net");
-            const t = setInterval(() => { if (fs.existsSync(${JSON.stringify(go)})) { clearInterval(t); net.createServer((s) => s.end("RFB 003.008\\n")).listen(${port}, "127.0.0.1"); } }, 20);`;
+            const listen = () => { const server = net.createServer((s) => s.end("RFB 003.008\\n"));
+                server.on("error", () => setTimeout(listen, 20)); server.listen(${port}, "127.0.0.1"); };
+            const t = setInterval(() => { if (fs.existsSync(${JSON.stringify(go)})) { clearInterval(t); listen(); } }, 20);`;
         let probes = 0;
         const lines: string[] = [];
         const supervised = new Supervised(
