@@ -1,38 +1,30 @@
-// End to end: N sandboxes on one host, each with its own inner dockerd, volumes and ID at the
-// control plane. Helix's sandbox image cannot run on the test machines (no --privileged, no
-// ghcr.io, no GPU), so the containers run the STAND-IN SANDBOX IMAGE, a TEST DOUBLE built here
-// (test/fixtures/standInSandbox/), against the fake control plane's Helix 2.12.2 sandbox side
-// (test/support/fakeControlPlane/sandbox.ts), on the Docker bridge address.
-//
-// For now the containers are specified here, from contract/sandbox.ts's values (sandboxSpec
-// below, the one place that builds them); the wiring round replaces sandboxSpec with the
-// containers the program declares for a sandbox stack, created through test/support/engineSpec.ts
-// as the runners' e2e does, so that this test checks exactly what the program deploys.
+// End to end: N sandboxes on one host, as index.ts declares them for a sandbox stack, each with
+// its own inner dockerd, volumes and ID at the control plane. Helix's sandbox image cannot run on
+// the test machines (no --privileged, no ghcr.io, no GPU), so the declared containers run the
+// STAND-IN SANDBOX IMAGE, a TEST DOUBLE built here (test/fixtures/standInSandbox/), against the
+// fake control plane's Helix 2.12.2 sandbox side (test/support/fakeControlPlane/sandbox.ts), on
+// the Docker bridge address. test/support/sandboxStack.ts creates each declared volume and
+// container from the program's inputs; its onThisMachine() is the one place they are changed
+// (privileged becomes the test swarm's nested-engine options; absent devices are left out).
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type Docker from "dockerode";
 import { logsOf } from "../../cli/logStreams";
 import { LABELS } from "../../components/plan";
-import {
-    GPU_VENDOR_SETUP,
-    SANDBOX_DEVICES,
-    SANDBOX_DEVICE_CGROUP_RULES,
-    SANDBOX_ENV,
-    SANDBOX_FIXED_ENV,
-    SANDBOX_HEALTHCHECK_COMMAND,
-    SANDBOX_VOLUMES,
-    SANDBOX_WIRE,
-} from "../../contract/sandbox";
+import { SANDBOX_LABELS } from "../../components/sandboxPlan";
+import { SANDBOX_ENV, SANDBOX_IMAGE_REPOSITORY, SANDBOX_VOLUMES, SANDBOX_WIRE } from "../../contract/sandbox";
 import { STAND_IN_ROUTE, StandInReport } from "../fixtures/standInSandbox/hydra";
 import { FakeControlPlane } from "../support/fakeControlPlane";
+import { Registration, wasSentAsSecret } from "../support/mocks";
+import { DeclaredSandboxes, InPlaceOfPrivileged, declareSandboxes, startDeclaredSandbox } from "../support/sandboxStack";
 import { leakedRuns } from "../support/secrets";
 import { buildImage, docker, eventually, execIn, filesUnder, removeLabelled, requireEngine } from "../support/docker";
-import { dockerBridgeAddress, healthOf } from "../support/stack";
+import { dockerBridgeAddress, envOf, healthOf } from "../support/stack";
 
 const STACK = "e2e-sandbox";
 const BASE_IMAGE = process.env.BASE_IMAGE ?? "debian:bookworm-slim";
 const IMAGE_TAG = "zed-e2e-stand-in-sandbox:e2e";
+const HELIX_VERSION = "2.12.2";
 /** Random, and holding every character that changes form when escaped or encoded. */
 const TOKEN = `e2e"\\%+/=${crypto.randomBytes(12).toString("hex")}`;
 const ROOT = path.resolve(__dirname, "../..");
@@ -40,82 +32,39 @@ const STAND_IN_DIR = "test/fixtures/standInSandbox";
 
 const controlPlane = new FakeControlPlane({ token: TOKEN });
 let imageId = "";
-let apiUrl = "";
-
-const nameOf = (i: number) => `zed-e2e-sandbox-${i}`;
-const idOf = (i: number) => `e2e-sandbox-${i}`;
-const volumeOf = (i: number, role: keyof typeof SANDBOX_VOLUMES) => `${nameOf(i)}-${role}`;
+/** The stack's config, but for replicas: a sandbox stack on this machine, with no GPU (gpuVendor none). */
+let config: Record<string, string> = {};
+/** What the program declared for each deployment of the stack, by replicas. */
+const declarations = new Map<number, DeclaredSandboxes>();
 const containers = new Map<number, Docker.Container>();
+
+/** The declaration with the most sandboxes so far: sandbox i's inputs are the same in every one. */
+const latest = (): DeclaredSandboxes => declarations.get(Math.max(...declarations.keys()))!;
+const declaredOf = (i: number): Registration => latest().containers[i - 1];
+const nameOf = (i: number): string => declaredOf(i).inputs.name;
+const idOf = (i: number): string => envOf(declaredOf(i))[SANDBOX_ENV.instanceId];
+const volumeOf = (i: number, role: keyof typeof SANDBOX_VOLUMES): string =>
+    declaredOf(i).inputs.volumes.find((v: { containerPath: string }) => v.containerPath === SANDBOX_VOLUMES[role]).volumeName;
 const containerOf = (i: number) => containers.get(i)!;
 
-/**
- * The Engine API request for sandbox `i`: what Helix's install.sh runs (contract/sandbox.ts), but
- * for what the test machines refuse; `nestedEngine: false` leaves out what an inner dockerd needs. THE ONE PLACE the specs are built: the wiring round swaps it
- * for the program's declared containers.
- *   - Not --privileged (refused here): the capabilities and options the test swarm's node
- *     containers run their own dockerd with (.ci/swarm.sh NODE_RUN_FLAGS): SYS_ADMIN, NET_ADMIN,
- *     MKNOD, NET_RAW, unconfined seccomp and AppArmor, the host's cgroup namespace with
- *     /sys/fs/cgroup writable, and a tmpfs on /run.
- *   - /dev/uinput and /dev/uhid only where the machine has them (the test machines do not), no
- *     GPU device; the device cgroup rules are kept: they name device classes, not devices.
- *   - GPU_VENDOR=none, the one vendor a machine without a GPU can honestly report.
- *   - Test-only settings of the stand-in: a 2 s heartbeat and a longer wait for the inner dockerd
- *     on a loaded machine.
- */
-function sandboxSpec(i: number, { nestedEngine = true } = {}): Docker.ContainerCreateOptions {
-    const env: Record<string, string> = {
-        [SANDBOX_ENV.apiUrl]: apiUrl,
-        [SANDBOX_ENV.token]: TOKEN,
-        [SANDBOX_ENV.instanceId]: idOf(i),
-        [SANDBOX_ENV.gpuVendor]: "none",
-        ...SANDBOX_FIXED_ENV,
-        ...GPU_VENDOR_SETUP.none.env,
-        STAND_IN_HEARTBEAT_SECONDS: "2",
-        STAND_IN_DOCKERD_TIMEOUT: nestedEngine ? "120" : "10",
-    };
-    // CgroupnsMode is in the Engine API (1.41 and later) but not in dockerode's typings.
-    const nestedEngineOptions: Docker.HostConfig & { CgroupnsMode?: "host" | "private" } = nestedEngine
-        ? {
-              CapAdd: ["SYS_ADMIN", "NET_ADMIN", "MKNOD", "NET_RAW"],
-              SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined"],
-              CgroupnsMode: "host",
-              Binds: ["/sys/fs/cgroup:/sys/fs/cgroup:rw"],
-              Tmpfs: { "/run": "" },
-          }
-        : {};
-    return {
-        name: nameOf(i),
-        Image: imageId,
-        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        Labels: { [LABELS.stack]: STACK },
-        Healthcheck: { Test: [...SANDBOX_HEALTHCHECK_COMMAND], Interval: 2e9, Timeout: 5e9, Retries: 3, StartPeriod: 120e9 },
-        HostConfig: {
-            ...nestedEngineOptions,
-            Mounts: (Object.keys(SANDBOX_VOLUMES) as (keyof typeof SANDBOX_VOLUMES)[]).map((role) => ({
-                Type: "volume" as const,
-                Source: volumeOf(i, role),
-                Target: SANDBOX_VOLUMES[role],
-            })),
-            Devices: SANDBOX_DEVICES.filter((d) => fs.existsSync(d)).map((d) => ({
-                PathOnHost: d,
-                PathInContainer: d,
-                CgroupPermissions: "rwm",
-            })),
-            DeviceCgroupRules: [...SANDBOX_DEVICE_CGROUP_RULES],
-            ExtraHosts: ["host.docker.internal:host-gateway"],
-            // Without a nested engine's options the test watches the one exit: no restart.
-            RestartPolicy: { Name: nestedEngine ? "always" : "no" },
-            LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
-        },
-    };
+/** Runs the program with `replicas` sandboxes (and `overrides`) and keeps what it declared. */
+async function deploy(replicas: number, overrides: Record<string, string> = {}): Promise<DeclaredSandboxes> {
+    const declared = await declareSandboxes({ ...config, ...overrides, replicas: String(replicas) }, STACK);
+    expect(declared.containers).toHaveLength(replicas);
+    declarations.set(replicas, declared);
+    return declared;
 }
 
-/** Creates sandbox `i`'s volumes (labelled, so cleanup finds them) and starts its container. */
-async function startSandbox(i: number, options: { nestedEngine?: boolean } = {}): Promise<Docker.Container> {
-    for (const role of Object.keys(SANDBOX_VOLUMES))
-        await docker.createVolume({ Name: volumeOf(i, role as keyof typeof SANDBOX_VOLUMES), Labels: { [LABELS.stack]: STACK } });
-    const container = await docker.createContainer(sandboxSpec(i, options));
-    await container.start();
+/**
+ * Starts declared sandbox `i` of the latest deployment. The stand-in's own test-only settings:
+ * a 2 s heartbeat and, with a nested engine, a longer wait for the inner dockerd on a loaded machine.
+ */
+async function startSandbox(i: number, inPlaceOfPrivileged: InPlaceOfPrivileged = "nested-engine"): Promise<Docker.Container> {
+    const standInEnv = {
+        STAND_IN_HEARTBEAT_SECONDS: "2",
+        STAND_IN_DOCKERD_TIMEOUT: inPlaceOfPrivileged === "nested-engine" ? "120" : "10",
+    };
+    const container = await startDeclaredSandbox(latest(), i, imageId, { inPlaceOfPrivileged, standInEnv });
     containers.set(i, container);
     return container;
 }
@@ -149,7 +98,14 @@ beforeAll(async () => {
     await requireEngine();
     await removeLabelled(LABELS.stack, STACK);
     const port = await controlPlane.listen(dockerBridgeAddress());
-    apiUrl = `http://host.docker.internal:${port}`;
+    config = {
+        workload: "sandbox",
+        apiToken: TOKEN,
+        apiHost: `http://host.docker.internal:${port}`,
+        helixVersion: HELIX_VERSION,
+        gpuVendor: "none",
+        allowNoGpu: "true",
+    };
     const buildStarted = Date.now();
     const files = [
         ...filesUnder(ROOT, STAND_IN_DIR),
@@ -159,6 +115,7 @@ beforeAll(async () => {
     ];
     imageId = await buildImage(ROOT, files, { tag: IMAGE_TAG, dockerfile: `${STAND_IN_DIR}/Dockerfile`, buildargs: { BASE_IMAGE } });
     console.log(`stand-in sandbox image built in ${Date.now() - buildStarted} ms`);
+    await deploy(3);
     for (const i of [1, 2, 3]) await startSandbox(i);
 }, 900_000);
 
@@ -168,7 +125,22 @@ afterAll(async () => {
     console.log(`stand-in sandbox e2e took ${Date.now() - started} ms`);
 });
 
-describe("three stand-in sandboxes on one engine", () => {
+describe("three sandboxes declared by index.ts, on one engine", () => {
+    it("are declared with Helix's pinned image, their own IDs, names and volumes, and the token only as a secret", () => {
+        const declared = declarations.get(3)!;
+        expect(declared.images.map((image) => image.inputs.name)).toEqual(Array(3).fill(`${SANDBOX_IMAGE_REPOSITORY}:${HELIX_VERSION}`));
+        expect(new Set([1, 2, 3].map(idOf)).size).toBe(3);
+        expect(new Set([1, 2, 3].map(nameOf)).size).toBe(3);
+        expect(declared.volumes).toHaveLength(9);
+        expect(new Set(declared.volumes.map((v) => v.inputs.name)).size).toBe(9);
+        for (const i of [1, 2, 3]) {
+            expect(declaredOf(i).inputs.privileged).toBe(true);
+            expect(envOf(declaredOf(i))[SANDBOX_ENV.token]).toBe(TOKEN);
+            // The environment, the token in it, is sent as one secret.
+            expect(wasSentAsSecret(declaredOf(i).inputs.envs)).toBe(true);
+        }
+    });
+
     it("turns each healthy by Helix's own check: docker info inside answers", async () => {
         for (const i of [1, 2, 3])
             await eventually(`${nameOf(i)} healthy`, async () => (await healthOf(containerOf(i))) === "healthy", 180_000, 500);
@@ -231,9 +203,15 @@ describe("three stand-in sandboxes on one engine", () => {
                 `${SANDBOX_VOLUMES.data}:\nmarker-${i}\n\n${SANDBOX_VOLUMES.hydra}:\nmarker-${i}`,
             );
         }
-        // On the host: each inner engine's volume is in its own sandbox's named volume.
-        for (const i of [1, 2, 3])
-            expect((await docker.getVolume(volumeOf(i, "docker")).inspect()).Labels).toEqual({ [LABELS.stack]: STACK });
+        // On the host: each inner engine's data is in its own sandbox's named volume, labelled as declared.
+        for (const i of [1, 2, 3]) {
+            const labels = (await docker.getVolume(volumeOf(i, "docker")).inspect()).Labels;
+            const declared = latest().volumes.find((v) => v.inputs.name === volumeOf(i, "docker"))!;
+            expect(labels).toEqual(
+                Object.fromEntries(declared.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value])),
+            );
+            expect(labels).toMatchObject({ [LABELS.stack]: STACK, [SANDBOX_LABELS.instanceId]: idOf(i) });
+        }
     });
 
     it("reaches the right sandbox's Hydra through each reverse dial", async () => {
@@ -277,6 +255,10 @@ describe("three stand-in sandboxes on one engine", () => {
                 [1, 2, 3].map(async (i) => ({ i, id: containerOf(i).id, startedAt: (await containerOf(i).inspect()).State.StartedAt })),
             );
         const before = await snapshot();
+        // Scaling is the one number: sandboxes 1-3 are declared exactly as before.
+        const four = await deploy(4);
+        expect(four.containers.slice(0, 3).map((c) => c.inputs)).toEqual(declarations.get(3)!.containers.map((c) => c.inputs));
+        expect(four.volumes.slice(0, 9).map((v) => v.inputs)).toEqual(declarations.get(3)!.volumes.map((v) => v.inputs));
         const controlsBefore = controlPlane.sandboxControls().filter((c) => c.runnerId !== `hydra-${idOf(4)}`);
         await startSandbox(4);
         await eventually("the fourth sandbox connected", () => controlPlane.connectedSandboxIds().includes(idOf(4)), 180_000, 200);
@@ -297,9 +279,12 @@ describe("three stand-in sandboxes on one engine", () => {
     });
 });
 
-describe("a stand-in sandbox without what a nested engine needs", () => {
+describe("a declared sandbox without what a nested engine needs", () => {
     it("exits when its inner dockerd does not start, and never reaches the control plane", async () => {
-        const container = await startSandbox(5, { nestedEngine: false });
+        // Declared with no restart, so that the test watches its one exit.
+        const five = await deploy(5, { restartPolicy: "no" });
+        expect(five.containers[4].inputs.restart).toBe("no");
+        const container = await startSandbox(5, "nothing");
         const state = await eventually(
             "the sandbox to exit",
             async () => {

@@ -34,6 +34,18 @@ function healthcheckSpec(hc: Record<string, any> | undefined) {
     );
 }
 
+/**
+ * Docker's `--gpus` value as the Engine API's device request, the way the CLI (and the provider)
+ * parse it: `all` is every GPU, `device=<ids>` names GPUs by index or UUID.
+ */
+function gpuRequest(gpus: string): Dockerode.DeviceRequest {
+    const capabilities = [["gpu"]];
+    if (gpus === "all") return { Driver: "", Count: -1, Capabilities: capabilities };
+    const device = /^device=(.+)$/.exec(gpus);
+    if (!device) throw new Error(`engineSpec does not map gpus ${JSON.stringify(gpus)}`);
+    return { Driver: "", DeviceIDs: device[1].split(","), Capabilities: capabilities };
+}
+
 /** Container inputs this translation understands; anything else fails loudly. */
 const HANDLED = new Set([
     "name",
@@ -61,6 +73,12 @@ const HANDLED = new Set([
     "readOnly",
     "securityOpts",
     "cpuShares",
+    // A Helix sandbox's (components/helixSandbox.ts).
+    "privileged",
+    "devices",
+    "deviceCgroupRules",
+    "gpus",
+    "runtime",
 ]);
 
 /** How to create one container: the Engine API body, and networks to connect after create (the API takes one at create time). */
@@ -118,6 +136,15 @@ export function containerSpec(inputs: Record<string, any>, imageId: string): Con
             ReadonlyRootfs: inputs.readOnly,
             SecurityOpt: inputs.securityOpts,
             CpuShares: inputs.cpuShares,
+            Privileged: inputs.privileged,
+            Devices: inputs.devices?.map((d: { hostPath: string; containerPath: string; permissions: string }) => ({
+                PathOnHost: d.hostPath,
+                PathInContainer: d.containerPath,
+                CgroupPermissions: d.permissions,
+            })),
+            DeviceCgroupRules: inputs.deviceCgroupRules,
+            DeviceRequests: inputs.gpus === undefined ? undefined : [gpuRequest(inputs.gpus)],
+            Runtime: inputs.runtime,
             NetworkMode: primary?.name,
         },
         NetworkingConfig: primary ? { EndpointsConfig: { [primary.name]: { Aliases: primary.aliases ?? [] } } } : undefined,
