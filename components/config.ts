@@ -14,6 +14,7 @@ import {
     SECRET_KEYS,
     SWARM_KEYS,
     StackValues,
+    WORKLOAD_DEFAULTED_KEYS,
 } from "./configSchema";
 import { INSECURE_DEFAULT_TOKEN } from "../contract";
 import { configWarnings, insecureTokenWarning, namespaceWarnings } from "./configWarnings";
@@ -24,7 +25,7 @@ import { planSwarm } from "./swarmPlan";
 
 export { sanitizeHostName } from "./configDefaults";
 export type { ConfigContext, HostTarget, RunnerSettings, SwarmTarget } from "./configDefaults";
-export { CONFIG_KEYS, SECRET_KEYS, UNDECLARED_KEYS } from "./configSchema";
+export { CONFIG_KEYS, SECRET_KEYS, UNDECLARED_KEYS, WORKLOAD_DEFAULTED_KEYS } from "./configSchema";
 
 /** Raw values as Pulumi hands them to a program: strings, keyed without the `zed-runner:` prefix. */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
@@ -185,7 +186,8 @@ interface Checked {
     /**
      * The keys the stack sets to something other than their default, as given. Pulumi hands the
      * program every default Pulumi.yaml declares as if the stack set it, so a key at its default
-     * is not told from an unset one: which workload a key belongs to is judged by these.
+     * is not told from an unset one: which workload a key belongs to is judged by these. Keys
+     * Pulumi.yaml gives no default (WORKLOAD_DEFAULTED_KEYS) are here whenever they are set.
      */
     readonly explicit: Readonly<Record<string, string>>;
     readonly problems: string[];
@@ -255,7 +257,9 @@ function check(raw: RawConfig, context: ReadOptions): Checked {
     }
     problems.push(...targetProblems(c, present));
     const explicit = Object.fromEntries(
-        Object.entries(present).filter(([key]) => CONFIG_KEYS.includes(key) && !isDefault(key, values[key])),
+        Object.entries(present).filter(
+            ([key]) => CONFIG_KEYS.includes(key) && (WORKLOAD_DEFAULTED_KEYS.includes(key) || !isDefault(key, values[key])),
+        ),
     );
     problems.push(...workloadKeyProblems(c.workload, explicit, c.hosts));
     return { values: c, explicit, problems, token, insecureToken };

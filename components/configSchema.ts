@@ -480,6 +480,13 @@ export const HOST_KEYS: readonly string[] = Object.keys(hostEntry.shape);
 export const UNDECLARED_KEYS: readonly string[] = ["hosts", "swarm"];
 
 /**
+ * Keys whose default depends on the workload, so Pulumi.yaml declares them without one: Pulumi
+ * hands a declared default to the program as if the stack set it, and a sandbox stack could then
+ * not tell the runners' default from a value its user chose. The schema holds the runners' default.
+ */
+export const WORKLOAD_DEFAULTED_KEYS: readonly string[] = ["restartPolicy", "memoryMb"];
+
+/**
  * Keys only the runner workload reads: a sandbox stack that sets one is refused, rather than
  * the value being silently ignored. (registry* are refused without swarm already.)
  */

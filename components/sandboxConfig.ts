@@ -64,8 +64,8 @@ function asStackKey(message: string): string {
 
 /**
  * The top-level sandbox settings: this machine's, or the defaults every listed host starts from.
- * `explicit` holds the keys set to other than their (runner) defaults: restartPolicy and memoryMb
- * at the runners' defaults, which Pulumi.yaml gives every stack, mean a sandbox's own.
+ * `explicit` holds the keys the stack sets (restartPolicy and memoryMb whatever their value, as
+ * Pulumi.yaml declares no default for them): unset, they take a sandbox's own defaults.
  */
 function topLevelSettings(
     values: StackValues,

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CONFIG_KEYS, UNDECLARED_KEYS, parseConfig } from "../components/config";
+import { CONFIG_KEYS, UNDECLARED_KEYS, WORKLOAD_DEFAULTED_KEYS, parseConfig } from "../components/config";
 import { readStackConfig } from "../cli/stackFiles";
 import { TEST_TOKEN } from "./fixtures/configs";
 import { hostsOf } from "./fixtures/placements";
@@ -45,8 +45,14 @@ describe("Pulumi.yaml", () => {
         expect(withDeclaredDefaults).toEqual(withProgramDefaults);
     });
 
-    it("gives every key a default except the secrets (the required token, the optional registry password)", () => {
-        expect(Object.keys(declared).filter((k) => declared[k].default === undefined)).toEqual(["apiToken", "registryPassword"]);
+    it("gives every key a default except the secrets and the keys whose default depends on the workload", () => {
+        expect(Object.keys(declared).filter((k) => declared[k].default === undefined)).toEqual([
+            "apiToken",
+            "restartPolicy",
+            "memoryMb",
+            "registryPassword",
+        ]);
+        expect(WORKLOAD_DEFAULTED_KEYS).toEqual(["restartPolicy", "memoryMb"]);
         expect(Object.keys(declared).filter((k) => declared[k].secret)).toEqual(["apiToken", "registryPassword"]);
     });
 });

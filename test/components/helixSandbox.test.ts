@@ -189,12 +189,15 @@ describe("HelixSandbox", () => {
             "2.5",
             [{ name: "helix_default", aliases: ["helix-sandbox-dev-1"] }],
         ]);
-        // The runners' default (Pulumi.yaml gives it to every stack) means a sandbox's own: always.
-        expect(inputs.restart).toBe("always");
+        // Set, even to the runners' default: Pulumi.yaml declares none for this key, so it was the user's choice.
+        expect(inputs.restart).toBe("unless-stopped");
         engine.registrations.length = 0;
         await declare({ replicas: "1", restartPolicy: "on-failure" }, "other");
         const other = engine.byName("other-sandbox-1").inputs;
         expect([other.memory, other.cpus, other.restart]).toEqual([undefined, undefined, "on-failure"]);
+        engine.registrations.length = 0;
+        await declare({ replicas: "1" }, "unset");
+        expect(engine.byName("unset-sandbox-1").inputs.restart).toBe("always");
     });
 
     it("outputs instance IDs, container names and the image; no endpoints, and empty secret credentials", async () => {

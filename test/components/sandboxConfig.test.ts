@@ -46,6 +46,12 @@ describe("a sandbox stack", () => {
         expect(host.settings).toMatchObject({ restartPolicy: "always", memoryMb: undefined, containerNamePrefix: "helix-sandbox-dev" });
     });
 
+    it("takes restartPolicy and memoryMb as set even at the runners' defaults, which Pulumi.yaml does not declare", () => {
+        const parsed = parseConfig({ ...PULUMI_DEFAULTS, ...SANDBOX, restartPolicy: "unless-stopped", memoryMb: "4096" }, context);
+        expect(sandboxHostsOf(parsed)[0].settings).toMatchObject({ restartPolicy: "unless-stopped", memoryMb: 4096 });
+        expect(sandboxHostsOf(parsed)[0].sandboxes[0]).toMatchObject({ restartPolicy: "unless-stopped", memoryMb: 4096 });
+    });
+
     it("gives each listed host its own count, overrides and instance IDs", () => {
         const hosts = JSON.stringify([
             { name: "gpu-a", dockerHost: "ssh://ops@gpu-a", replicas: 2, gpuAssignment: "per-sandbox", memoryMb: 16384 },
