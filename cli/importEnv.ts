@@ -1,5 +1,6 @@
 // `npm run import-env -- PATH [--stack NAME] [--set-token]` (PATH from the folder npm ran in): moves the settings of Helix's
-// runner script env file (scripts/external-zed-agent.env) into Pulumi.<stack>.yaml, keeping
+// runner script env file (scripts/external-zed-agent.env), or of the sandbox.sh Helix's
+// `install.sh --sandbox` writes (cli/sandboxScript.ts), into Pulumi.<stack>.yaml, keeping
 // what the stack file already has. Validates like the program; writes nothing on an error.
 // The token is never written in plain text.
 import * as fs from "node:fs";
@@ -10,7 +11,9 @@ import { ConfigError, parseConfig } from "../components/config";
 import { INSECURE_DEFAULT_TOKEN, isLoopbackHost } from "../contract";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { readTextFile, readYamlFile, shown } from "./lib/files";
+import { Prompt, terminalPrompt } from "./lib/prompt";
 import { pulumiCliAvailable, setSecretConfig } from "./lib/pulumiCli";
+import { isSandboxScript, mapSandboxScript, readSandboxScript } from "./sandboxScript";
 import {
     DEFAULT_STACK,
     PROJECT,
@@ -131,23 +134,41 @@ export function placeholderToken(value: string): string | undefined {
 export const IMPORT_ENV: CommandSpec = {
     name: "import-env",
     summary:
-        "Moves the settings of Helix's runner script env file (scripts/external-zed-agent.env) into Pulumi.<stack>.yaml, keeping what the file already has; validates like the program and writes nothing on an error. The token is never written in plain text.",
-    positionals: [{ name: "PATH", required: true, description: "the env file, relative to the folder you run npm in" }],
+        "Moves the settings of Helix's runner script env file (scripts/external-zed-agent.env), or of the sandbox.sh that Helix's `install.sh --sandbox` writes (a sandbox stack), into Pulumi.<stack>.yaml, keeping what the file already has; validates like the program and writes nothing on an error. The token is never written in plain text.",
+    positionals: [
+        {
+            name: "PATH",
+            required: true,
+            description: "the env file or sandbox.sh, relative to the folder you run npm in",
+        },
+    ],
     options: {
         stack: { type: "string", valueName: "NAME", description: `the stack to write (default ${DEFAULT_STACK})` },
-        "set-token": { type: "boolean", description: "store API_TOKEN as the stack's secret apiToken through the Pulumi CLI" },
+        "set-token": {
+            type: "boolean",
+            description: "store API_TOKEN (sandbox.sh: RUNNER_TOKEN) as the stack's secret apiToken through the Pulumi CLI",
+        },
     },
 };
 
 /** Env variable names by config key, so a problem is named where the operator fixes it. */
 const ENV_NAME_OF: Record<string, string> = Object.fromEntries(Object.entries(MAPPED).map(([name, m]) => [m.key, name]));
 
-/** A config error as the env file's problem: the fix is in that file, not in `pulumi config set`. */
-function envFileError(err: ConfigError, envPath: string, stackFile: string, written: Record<string, string>): UserError {
+/**
+ * A config error as the env file's problem: the fix is in that file, not in `pulumi config set`.
+ * `sourceOf` names where a written key came from (the env variable, or sandbox.sh's line).
+ */
+function envFileError(
+    err: ConfigError,
+    envPath: string,
+    stackFile: string,
+    written: Record<string, string>,
+    sourceOf: (key: string) => string = (k) => ENV_NAME_OF[k],
+): UserError {
     const culprits = Object.keys(written).filter((key) => err.problems.some((p) => p.startsWith(key) || p.includes(` ${key} `)));
     const where =
         culprits.length > 0
-            ? `Fix ${culprits.map((k) => `${ENV_NAME_OF[k]} (${k})`).join(", ")} in ${envPath}`
+            ? `Fix ${culprits.map((k) => `${sourceOf(k)} (${k})`).join(", ")} in ${envPath}`
             : `Fix them in ${shown(stackFile)}`;
     return new UserError(
         `${envPath} has settings the program refuses (${err.problems.length} problem${err.problems.length === 1 ? "" : "s"}):\n` +
@@ -156,7 +177,12 @@ function envFileError(err: ConfigError, envPath: string, stackFile: string, writ
     );
 }
 
-export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function importEnv(
+    argv: readonly string[],
+    root = PROJECT_ROOT,
+    env: NodeJS.ProcessEnv = process.env,
+    prompt: Prompt = terminalPrompt(),
+): Promise<number> {
     const { values, positionals, help } = parseCommandLine(IMPORT_ENV, argv, env);
     if (help) {
         console.log(helpText(IMPORT_ENV));
@@ -175,7 +201,9 @@ export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, en
 
     const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
     const file = stackFilePath(stack, root);
-    const vars = parseEnv(readTextFile(envPath, "The env file"));
+    const text = readTextFile(envPath, "The env file");
+    if (isSandboxScript(text)) return importSandboxScript(text, envPath, stack, root, env, setToken, prompt);
+    const vars = parseEnv(text);
     if (Object.keys(vars).length === 0)
         throw new UserError(`${envPath} sets no variables: expected lines such as API_HOST=https://helix.example.com.`);
     const placeholder = vars.API_TOKEN ? placeholderToken(vars.API_TOKEN) : undefined;
@@ -186,30 +214,12 @@ export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, en
     }
     if (setToken && !vars.API_TOKEN) throw new UserError(`--set-token: ${envPath} sets no API_TOKEN. Nothing was written.`);
 
-    const existing = fs.existsSync(file) ? readStackConfig(stack, root) : undefined;
-    const existingKeys = new Set(
-        Object.keys(existing ? (readYamlFile(file, "The stack file").value?.config ?? {}) : {}).map((k) => k.replace(`${PROJECT}:`, "")),
-    );
+    const { existing, existingKeys } = existingStack(stack, root);
     const result = mapEnv(vars, existingKeys);
-
-    // Validate what the stack would hold, with the program's schema, before writing anything.
-    const merged = { ...(existing?.raw ?? {}), ...result.written, apiToken: SECRET_PLACEHOLDER };
-    try {
-        parseConfig(merged, { stackName: stack, machineHostName: os.hostname() });
-    } catch (err) {
-        if (err instanceof ConfigError) throw envFileError(err, envPath, file, result.written);
-        throw err;
-    }
+    validate(existing?.raw, result.written, stack, (err) => envFileError(err, envPath, file, result.written));
     writeStackConfig(file, result.written);
 
-    const out: string[] = [`Wrote ${Object.keys(result.written).length} setting(s) to ${file}:`];
-    for (const [k, v] of Object.entries(result.written)) out.push(`  ${k}: ${v}`);
-    if (result.kept.length > 0) out.push(`Kept what ${file} already set: ${result.kept.join(", ")}.`);
-    for (const note of result.notes) out.push(`Note: ${note}.`);
-    if (result.skipped.length > 0) {
-        out.push("Not imported:");
-        for (const s of result.skipped) out.push(`  ${s.name}: ${s.reason}`);
-    }
+    const out = importedLines(file, result);
     if (placeholder) {
         out.push(
             `API_TOKEN in ${envPath} is ${placeholder}: not imported. Put your control plane's runner token there and rerun with --set-token.`,
@@ -222,6 +232,127 @@ export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, en
         } else {
             out.push(
                 `The token (API_TOKEN) is not written in plain text. Rerun with --set-token to store it as the stack's secret ` +
+                    `(needs the Pulumi CLI), or hand it to \`npm run deploy\` in ${TOKEN_ENV}.`,
+            );
+        }
+    }
+    console.log(out.join("\n"));
+    return 0;
+}
+
+/** The stack file's config as the program reads it, and the keys it sets, when the file exists. */
+function existingStack(stack: string, root: string) {
+    const file = stackFilePath(stack, root);
+    const existing = fs.existsSync(file) ? readStackConfig(stack, root) : undefined;
+    const existingKeys = new Set(
+        Object.keys(existing ? (readYamlFile(file, "The stack file").value?.config ?? {}) : {}).map((k) => k.replace(`${PROJECT}:`, "")),
+    );
+    return { existing, existingKeys };
+}
+
+/** Validates what the stack would hold, with the program's schema, before anything is written. */
+function validate(
+    raw: Record<string, unknown> | undefined,
+    written: Record<string, string>,
+    stack: string,
+    asFileError: (err: ConfigError) => UserError,
+): void {
+    const merged = { ...(raw ?? {}), ...written, apiToken: SECRET_PLACEHOLDER };
+    try {
+        parseConfig(merged, { stackName: stack, machineHostName: os.hostname() });
+    } catch (err) {
+        if (err instanceof ConfigError) throw asFileError(err);
+        throw err;
+    }
+}
+
+/** What an import wrote, kept and left out: the lines both imports print first. */
+function importedLines(file: string, result: Pick<ImportResult, "written" | "kept" | "notes" | "skipped">, verb = "Wrote"): string[] {
+    const out: string[] = [`${verb} ${Object.keys(result.written).length} setting(s) to ${file}:`];
+    for (const [k, v] of Object.entries(result.written)) out.push(`  ${k}: ${v}`);
+    if (result.kept.length > 0) out.push(`Kept what ${file} already set: ${result.kept.join(", ")}.`);
+    for (const note of result.notes) out.push(`Note: ${note}.`);
+    if (result.skipped.length > 0) {
+        out.push("Not imported:");
+        for (const s of result.skipped) out.push(`  ${s.name}: ${s.reason}`);
+    }
+    return out;
+}
+
+/** The value sandbox.sh carries when install.sh had no token to put in (its sed left the marker). */
+const SANDBOX_SCRIPT_TOKEN_MARKER = "__DEFAULT_RUNNER_TOKEN__";
+
+/**
+ * Imports the sandbox.sh Helix's `install.sh --sandbox` writes into a sandbox stack. Only into a
+ * new stack file or one that is a sandbox stack already: writing `workload: sandbox` into a
+ * runner stack would make its next deploy replace the runners. On a terminal it shows what it
+ * would write and asks first, as deploy does before a change.
+ */
+async function importSandboxScript(
+    text: string,
+    scriptPath: string,
+    stack: string,
+    root: string,
+    env: NodeJS.ProcessEnv,
+    setToken: boolean,
+    prompt: Prompt,
+): Promise<number> {
+    const file = stackFilePath(stack, root);
+    const script = readSandboxScript(text, scriptPath);
+    const { existing, existingKeys } = existingStack(stack, root);
+    // Pulumi.yaml's default (runner) is in raw whether the file sets it or not: the file's own keys tell.
+    const workload = existingKeys.has("workload") ? existing?.raw.workload : undefined;
+    if (existing && workload !== "sandbox")
+        throw new UserError(
+            `${shown(file)} is a runner stack (workload ${workload === undefined ? "not set" : `set to ${String(workload)}`}): ` +
+                `importing ${scriptPath} would turn it into a sandbox stack, and its next deploy would replace its runners with sandboxes. ` +
+                `Import into a new stack (--stack NAME), or set workload: sandbox in ${shown(file)} first. Nothing was written.`,
+        );
+    const result = mapSandboxScript(script, existingKeys, scriptPath);
+    const token = result.token?.value ?? "";
+    const placeholder =
+        token === SANDBOX_SCRIPT_TOKEN_MARKER
+            ? "install.sh's marker for a token it did not have"
+            : token
+              ? placeholderToken(token)
+              : undefined;
+    const tokenLine = result.token ? ` (line ${result.token.line})` : "";
+    if (setToken && placeholder)
+        throw new UserError(
+            `RUNNER_TOKEN${tokenLine} in ${scriptPath} is ${placeholder}: put your control plane's runner token there and run again. Nothing was written.`,
+        );
+    if (setToken && !token) throw new UserError(`--set-token: ${scriptPath} sets no RUNNER_TOKEN. Nothing was written.`);
+    validate(existing?.raw, result.written, stack, (err) =>
+        envFileError(err, scriptPath, file, result.written, (k) => result.sources[k] ?? k),
+    );
+
+    if (prompt.interactive) {
+        console.log(importedLines(file, result, "Would write").join("\n"));
+        if (
+            !(await prompt.confirm(
+                `Write these settings to ${shown(file)}${setToken ? " and store RUNNER_TOKEN as its secret apiToken" : ""}?`,
+            ))
+        ) {
+            console.log("Nothing was written.");
+            return 1;
+        }
+    }
+    writeStackConfig(file, result.written);
+    const out = importedLines(file, result);
+    if (placeholder) {
+        out.push(
+            `RUNNER_TOKEN${tokenLine} in ${scriptPath} is ${placeholder}: not imported. Put your control plane's runner token there and rerun with --set-token.`,
+        );
+    } else if (token) {
+        // sandbox.sh takes RUNNER_TOKEN from the .env beside it first: the script's own is the one imported.
+        const fromEnvFile = "sandbox.sh prefers a RUNNER_TOKEN set in the .env beside it; the script's own value is the one read here";
+        if (setToken) {
+            const set = setSecretConfig("apiToken", token, stack, root, env);
+            if (!set.ok) throw new UserError(`Storing RUNNER_TOKEN as the secret apiToken of stack ${stack} failed: ${set.error}`);
+            out.push(`Set apiToken as a secret of stack ${stack} through the Pulumi CLI (${fromEnvFile}).`);
+        } else {
+            out.push(
+                `The token (RUNNER_TOKEN) is not written in plain text. Rerun with --set-token to store it as the stack's secret ` +
                     `(needs the Pulumi CLI), or hand it to \`npm run deploy\` in ${TOKEN_ENV}.`,
             );
         }

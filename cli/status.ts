@@ -1,21 +1,23 @@
-// `npm run status -- [--stack NAME] [--watch] [--json]`: one row per planned runner (as the
-// stack config planned it) with what its Docker engine says: state, health, restarts, uptime,
+// `npm run status -- [--stack NAME] [--watch] [--json]`: one row per planned runner or sandbox
+// (as the stack config planned it) with what its Docker engine says: state, health, restarts, uptime,
 // CPU, memory and the control-plane connection from the runner's /health. Exit status 1 when
 // a planned runner is missing or not healthy, so a cron job or monitor can use it.
 // This file is the command's entry (package.json's `status` script runs it); the rows come
 // from the placement's module (cli/placements/), the model and rendering from cli/status/.
+import { workloadCase } from "../components/config";
 import { describeError } from "../contract";
 import { dockerFor } from "./engine";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { placementCommands } from "./placements";
 import { DEFAULT_STACK, STACK_OPTION, loadStackFiles, runCommand } from "./stackFiles";
+import { statusJson } from "./status/json";
 import { EXIT, needsAttention } from "./status/model";
 import { renderStatus } from "./status/render";
 
 export const STATUS: CommandSpec = {
     name: "status",
     summary:
-        "One row per planned runner with what its Docker engine says: state, health, restarts, uptime, CPU, memory, the control-plane link. Exit 0 all healthy, 1 a runner needs attention, 2 the status could not be taken.",
+        "One row per planned runner (or sandbox) with what its Docker engine says: state, health, restarts, uptime, CPU, memory, the control-plane link. Exit 0 all healthy, 1 a runner (or sandbox) needs attention, 2 the status could not be taken.",
     options: {
         stack: STACK_OPTION,
         watch: { type: "boolean", description: "refresh every 2 seconds" },
@@ -46,10 +48,12 @@ async function status(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<
     const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
     const { parsed } = loadStackFiles(stack);
     const placement = placementCommands(parsed);
+    // A sandbox stack's rows say SANDBOX ID and carry sandbox field names; a runner stack's are as they always were.
+    const workload = workloadCase(parsed).kind;
     const once = async () => {
         const rows = await placement.status(stack, (h) => dockerFor(h));
-        if (flags.has("json")) console.log(JSON.stringify({ stack, at: new Date().toISOString(), runners: rows }, null, 2));
-        else console.log(renderStatus(rows, new Date()));
+        if (flags.has("json")) console.log(JSON.stringify(statusJson(stack, new Date(), rows, workload), null, 2));
+        else console.log(renderStatus(rows, new Date(), workload));
         return rows;
     };
     if (!flags.has("watch")) return needsAttention(await once()) ? EXIT.attention : EXIT.healthy;

@@ -1,4 +1,5 @@
-// The status table as text: one row per runner, the unreachable hosts' reasons, a summary.
+// The status table as text: one row per runner (or sandbox), the unreachable hosts' reasons, a summary.
+import type { Workload } from "../../components/placement";
 import { table } from "../lib/table";
 import type { RunnerStatus, StatusRow } from "./model";
 
@@ -30,8 +31,8 @@ function desktopText(row: StatusRow): string {
     return desktop ? `revdial ${desktop.revdial}, ${desktop.tunnels} open` : "-";
 }
 
-/** The status table, one row per runner. */
-export function renderStatus(rows: readonly StatusRow[], now: Date): string {
+/** The status table, one row per runner, or per sandbox (its instance ID in the ID column). */
+export function renderStatus(rows: readonly StatusRow[], now: Date, workload: Workload["kind"] = "runner"): string {
     const body = rows.map((r) => [
         r.host,
         r.runnerId,
@@ -48,7 +49,7 @@ export function renderStatus(rows: readonly StatusRow[], now: Date): string {
     ]);
     const counts = new Map<RunnerStatus, number>();
     for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-    const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || "no runners planned";
+    const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || `no ${workload === "sandbox" ? "sandboxes" : "runners"} planned`;
     const reasons = new Map<string, string>();
     for (const r of rows) if (r.status === "unreachable" && !reasons.has(r.host)) reasons.set(r.host, r.error ?? "no reason given");
     const unreachable = [...reasons].map(([host, reason]) => `  ${host}: ${reason}`);
@@ -56,7 +57,7 @@ export function renderStatus(rows: readonly StatusRow[], now: Date): string {
         table(
             [
                 "HOST",
-                "RUNNER ID",
+                workload === "sandbox" ? "SANDBOX ID" : "RUNNER ID",
                 "CONTAINER",
                 "STATUS",
                 "RESTARTS",

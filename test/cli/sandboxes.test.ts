@@ -6,6 +6,7 @@ import { placementCommands } from "../../cli/placements";
 import { parseConfig } from "../../components/config";
 import { LABELS } from "../../components/plan";
 import { SANDBOX_LABELS } from "../../components/sandboxPlan";
+import { statusJson } from "../../cli/status/json";
 import { innerEngineOf } from "../../cli/status/model";
 import { renderStatus } from "../../cli/status/render";
 import { MINIMAL } from "../fixtures/configs";
@@ -83,6 +84,48 @@ describe("the commands on a sandbox stack", () => {
         // The double's exec fails: the inner dockerd is reported as not answering, not guessed.
         expect(rows[0].observed?.innerEngine).toEqual({ answers: false, containers: undefined });
         expect(renderStatus(rows, new Date())).toContain("inner dockerd down");
+    });
+
+    it("status heads the ID column SANDBOX ID and prints --json with sandbox field names", async () => {
+        const rows = await placementCommands(parse({ ...SANDBOX, replicas: "2" })).status("dev", () => engineWithBoth());
+        const lines = renderStatus(rows, new Date(), "sandbox").split("\n");
+        expect(lines[0].split(/ {2,}/).slice(0, 3)).toEqual(["HOST", "SANDBOX ID", "CONTAINER"]);
+        expect(lines[0]).not.toContain("RUNNER");
+        expect(lines[2]).toMatch(/^box +sandbox-box-1 +helix-sandbox-dev-1 +healthy /);
+        expect(lines[3]).toMatch(/^box +sandbox-box-2 +helix-sandbox-dev-2 +missing /);
+        expect(renderStatus([], new Date(), "sandbox").split("\n").pop()).toBe("no sandboxes planned");
+
+        const text = JSON.stringify(statusJson("dev", new Date("2026-11-24T07:02:03Z"), rows, "sandbox"), null, 2);
+        expect(text).not.toMatch(/runner/i);
+        const doc = JSON.parse(text);
+        expect(Object.keys(doc)).toEqual(["stack", "at", "sandboxes"]);
+        expect(doc.sandboxes).toEqual([
+            {
+                host: "box",
+                instanceId: "sandbox-box-1",
+                container: "helix-sandbox-dev-1",
+                status: "healthy",
+                observed: {
+                    name: "helix-sandbox-dev-1",
+                    instanceId: "sandbox-box-1",
+                    state: "running",
+                    health: "healthy",
+                    restarts: 0,
+                    innerEngine: { answers: false },
+                },
+            },
+            { host: "box", instanceId: "sandbox-box-2", container: "helix-sandbox-dev-2", status: "missing" },
+        ]);
+    });
+
+    it("status --json of an unreachable sandbox host keeps the reason", async () => {
+        /** TEST DOUBLE for an engine that does not answer. */
+        const dead = { ping: async () => Promise.reject(new Error("connect ECONNREFUSED")) } as unknown as Docker;
+        const rows = await placementCommands(parse(SANDBOX)).status("dev", () => dead);
+        const [row] = JSON.parse(JSON.stringify(statusJson("dev", new Date(), rows, "sandbox"))).sandboxes;
+        expect(row.instanceId).toBe("sandbox-box-1");
+        expect(row.status).toBe("unreachable");
+        expect(row.error).toContain("connect ECONNREFUSED");
     });
 
     it("counts the inner dockerd's containers from `docker ps -q`, and says when it does not answer", () => {

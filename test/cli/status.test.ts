@@ -3,6 +3,7 @@ import type Docker from "dockerode";
 import { dockerFor } from "../../cli/engine";
 import { collectStatus } from "../../cli/placements/engineHosts";
 import { cpuPercent, memoryBytes } from "../../cli/status/dockerStats";
+import { statusJson } from "../../cli/status/json";
 import { classify, needsAttention, ObservedContainer } from "../../cli/status/model";
 import { renderStatus } from "../../cli/status/render";
 import { parseConfig } from "../../components/config";
@@ -102,6 +103,41 @@ describe("renderStatus", () => {
         expect(lines[3]).toContain("down: dial tcp: connection refused");
         expect(lines[4]).toMatch(/^box +external-zed-box-3 +helix-zed-agent-dev-3 +missing +- +- +- +- +- +- +- +rdp 127\.0\.0\.1:3391/);
         expect(lines[lines.length - 1]).toBe("2 healthy, 1 missing");
+    });
+});
+
+describe("a runner stack's output keeps its runner names", () => {
+    const rows = classify("box", plan, [observed("helix-zed-agent-dev-1")]);
+
+    it("heads the ID column RUNNER ID", () => {
+        const [header] = renderStatus(rows, new Date("2026-11-24T07:02:03Z"), "runner").split("\n");
+        expect(header.split(/ {2,}/)).toEqual([
+            "HOST",
+            "RUNNER ID",
+            "CONTAINER",
+            "STATUS",
+            "RESTARTS",
+            "UP",
+            "CPU",
+            "MEMORY",
+            "CONTROL PLANE",
+            "SESSIONS",
+            "DESKTOP",
+            "ENDPOINTS",
+        ]);
+        expect(renderStatus([], new Date(), "runner").split("\n").pop()).toBe("no runners planned");
+    });
+
+    it("prints --json as {stack, at, runners} with the runner fields", () => {
+        const text = JSON.stringify(statusJson("dev", new Date("2026-11-24T07:02:03Z"), rows, "runner"), null, 2);
+        const doc = JSON.parse(text);
+        expect(Object.keys(doc)).toEqual(["stack", "at", "runners"]);
+        expect(doc.at).toBe("2026-11-24T07:02:03.000Z");
+        expect(Object.keys(doc.runners[0])).toEqual(["host", "runnerId", "container", "status", "observed", "endpoints"]);
+        expect(doc.runners[0].runnerId).toBe("external-zed-box-1");
+        expect(doc.runners[0].observed.runnerId).toBe("external-zed-box-1");
+        expect(doc.runners[0].observed.sessions).toEqual({ live: 1, limit: 2 });
+        expect(doc.runners[0].endpoints.rdp).toBe("127.0.0.1:3389");
     });
 });
 
