@@ -10,7 +10,7 @@ import { ConfigError, parseConfig } from "../components/config";
 import { INSECURE_DEFAULT_TOKEN, isLoopbackHost } from "../contract";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { readTextFile, readYamlFile, shown } from "./lib/files";
-import { pulumiCliAvailable, setSecretConfig } from "./lib/pulumiCli";
+import { findPulumiCli, setSecretConfig } from "./lib/pulumiCli";
 import {
     DEFAULT_STACK,
     PROJECT,
@@ -165,11 +165,13 @@ export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, en
     // npm runs scripts in the project folder; a relative path means the folder the operator typed it in.
     const envPath = path.resolve(env.INIT_CWD || process.cwd(), positionals[0]);
     const setToken = values["set-token"] === true;
-    if (setToken && !pulumiCliAvailable(env)) {
+    // The CLI on PATH, or the one `npm run deploy` installed into the project.
+    const cli = setToken ? findPulumiCli(root, env) : undefined;
+    if (setToken && !cli) {
         throw new UserError(
             `--set-token stores the token through the Pulumi CLI, which is not installed (no \`pulumi\` on PATH); nothing was written. ` +
-                `Install it (https://www.pulumi.com/docs/install/) and run this again, or run without --set-token and hand the token to ` +
-                `\`npm run deploy\` in ${TOKEN_ENV}.`,
+                `Install it (https://www.pulumi.com/docs/install/, or let \`npm run deploy\` install it into the project) and run this again, ` +
+                `or run without --set-token and hand the token to \`npm run deploy\` in ${TOKEN_ENV}.`,
         );
     }
 
@@ -216,7 +218,7 @@ export async function importEnv(argv: readonly string[], root = PROJECT_ROOT, en
         );
     } else if (result.hasToken) {
         if (setToken) {
-            const set = setSecretConfig("apiToken", vars.API_TOKEN, stack, root, env);
+            const set = setSecretConfig("apiToken", vars.API_TOKEN, stack, root, env, cli);
             if (!set.ok) throw new UserError(`Storing API_TOKEN as the secret apiToken of stack ${stack} failed: ${set.error}`);
             out.push(`Set apiToken as a secret of stack ${stack} through the Pulumi CLI.`);
         } else {

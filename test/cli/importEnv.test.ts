@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { importEnv, mapEnv, placeholderToken } from "../../cli/importEnv";
+import { PULUMI_CLI_VERSION } from "../../cli/lib/pulumiCli";
 import { ROOT, scratchDir, scratchProject as project, stubPulumi } from "./lib/scratch";
 
 const SEED_ENV = path.join(ROOT, "test/fixtures/external-zed-agent.env.example");
@@ -143,6 +144,27 @@ describe("npm run import-env", () => {
         expect(fs.readFileSync(`${record}.cwd`, "utf8").trim()).toBe(fs.realpathSync(dir));
         expect(fs.readFileSync(`${record}.backend`, "utf8")).toBe("unset");
         expect(parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")).backend).toEqual({ url: "file://./.state" });
+    });
+
+    it("stores the token through the CLI `npm run deploy` installed into the project, when none is on PATH", async () => {
+        const dir = scratchProject();
+        const env = path.join(dir, "runner.env");
+        fs.writeFileSync(env, "API_HOST=https://helix.example.com\nAPI_TOKEN=tok-5c1f9e2a7b3d\n");
+        const bin = path.join(dir, ".pulumi-cli", PULUMI_CLI_VERSION, "bin");
+        fs.mkdirSync(bin, { recursive: true });
+        fs.writeFileSync(
+            path.join(bin, "pulumi"),
+            `#!/bin/sh\n# TEST DOUBLE for the project's installed Pulumi CLI: records argv, stdin and PATH.\n` +
+                `[ "$1" = version ] && { echo v${PULUMI_CLI_VERSION}; exit 0; }\n` +
+                `printf '%s\\n' "$@" > "${bin}/args"\nprintf '%s' "$PATH" > "${bin}/path"\n/bin/cat > "${bin}/stdin"\n`,
+            { mode: 0o755 },
+        );
+        const { code } = await run([env, "--set-token"], dir, { PATH: "/nonexistent" });
+        expect(code).toBe(0);
+        expect(fs.readFileSync(path.join(bin, "args"), "utf8")).toContain("config\nset\n--secret\napiToken\n");
+        expect(fs.readFileSync(path.join(bin, "stdin"), "utf8")).toBe("tok-5c1f9e2a7b3d");
+        // Its own folder first on PATH, as the Automation API runs it, for its bundled plugins.
+        expect(fs.readFileSync(path.join(bin, "path"), "utf8")).toBe(`${bin}:/nonexistent`);
     });
 
     it.each([["your-runner-token-here"], ["$RUNNER_TOKEN"], ["${RUNNER_TOKEN:-changeme}"], ["<your token>"]])(
