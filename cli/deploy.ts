@@ -4,11 +4,13 @@
 // backend (Pulumi.yaml's backend.url, unless PULUMI_BACKEND_URL is set), the passphrase
 // secrets provider, progress streamed, outputs printed. A stack needs its Pulumi.<stack>.yaml
 // (a typo must not deploy a fresh stack with defaults), and the first `up` pins hostName
-// there so the runner IDs do not depend on the machine deploying.
+// there so the runner IDs do not depend on the machine deploying. Without a Pulumi CLI it
+// offers to install the pinned one into the project (cli/lib/installPulumiCli.ts).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
-import { MISSING_CLI_MESSAGE, pulumiCliAvailable, setSecretConfig } from "./lib/pulumiCli";
+import { CliInstaller, automationInstaller, ensurePulumiCli } from "./lib/installPulumiCli";
+import { PulumiCli, findPulumiCli, setSecretConfig } from "./lib/pulumiCli";
 import { Prompt, terminalPrompt } from "./lib/prompt";
 import { unpinnedHostName } from "../components/configWarnings";
 import {
@@ -35,7 +37,11 @@ export const DEPLOY: CommandSpec = {
         stack: STACK_OPTION,
         preview: { type: "boolean", description: "only show what would change" },
         destroy: { type: "boolean", description: "remove the stack's runners, image and network" },
-        yes: { type: "boolean", description: "go ahead without asking (required without a terminal)" },
+        yes: {
+            type: "boolean",
+            description:
+                "go ahead without asking, installing the Pulumi CLI into the project if it is missing (required without a terminal)",
+        },
         create: { type: "boolean", description: "create a stack that has no Pulumi.<stack>.yaml yet" },
     },
 };
@@ -51,6 +57,8 @@ export interface DeployPlan {
     readonly apiToken?: string;
     /** Show the changes and ask before making them. */
     readonly confirm: boolean;
+    /** --yes: install a missing Pulumi CLI into the project without asking. */
+    readonly installWithoutAsking: boolean;
     /** The host name to pin into the stack file before the first `up`, when the stack relies on the machine's. */
     readonly pinHostName?: string;
 }
@@ -102,6 +110,7 @@ export function deployPlan(
         backendUrl,
         envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" },
         confirm: operation !== "preview" && !values.yes,
+        installWithoutAsking: values.yes === true,
         ...(apiToken ? { apiToken } : {}),
         ...(pinHostName ? { pinHostName } : {}),
     };
@@ -128,19 +137,29 @@ export interface DeployDeps {
     readonly root: string;
     readonly prompt: Prompt;
     readonly machineHostName: string;
-    readonly cliAvailable: (env: NodeJS.ProcessEnv) => boolean;
-    readonly openStack: (plan: DeployPlan, env: NodeJS.ProcessEnv) => Promise<StackOperations>;
-    readonly storeToken: (token: string, plan: DeployPlan, env: NodeJS.ProcessEnv) => { ok: true } | { ok: false; error: string };
+    /** The Pulumi CLI to use, if there is one. */
+    readonly findCli: (env: NodeJS.ProcessEnv) => PulumiCli | undefined;
+    /** Installs the pinned CLI into the project when there is none (and the operator agrees). */
+    readonly installCli: CliInstaller;
+    readonly openStack: (plan: DeployPlan, env: NodeJS.ProcessEnv, cli: PulumiCli) => Promise<StackOperations>;
+    readonly storeToken: (
+        token: string,
+        plan: DeployPlan,
+        env: NodeJS.ProcessEnv,
+        cli: PulumiCli,
+    ) => { ok: true } | { ok: false; error: string };
     readonly write: (text: string) => void;
 }
 
 /** The stack through Pulumi's Automation API, created when missing. */
-async function automationStack(plan: DeployPlan, root: string): Promise<StackOperations> {
+async function automationStack(plan: DeployPlan, root: string, cli: PulumiCli): Promise<StackOperations> {
     // Loaded here so that argument and environment errors need no Pulumi SDK start-up.
-    const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+    const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation");
+    // The project's own install is named; otherwise the Automation API runs `pulumi` from PATH, as it always has.
+    const pulumiCommand = cli.root ? await PulumiCommand.get({ root: cli.root }) : undefined;
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName: plan.stack, workDir: root },
-        { envVars: plan.envVars, secretsProvider: "passphrase" },
+        { envVars: plan.envVars, secretsProvider: "passphrase", ...(pulumiCommand ? { pulumiCommand } : {}) },
     );
     return {
         preview: async (onOutput) => void (await stack.preview({ onOutput, color: "auto", diff: true })),
@@ -154,10 +173,11 @@ const defaultDeps = (): DeployDeps => ({
     root: PROJECT_ROOT,
     prompt: terminalPrompt(),
     machineHostName: os.hostname(),
-    cliAvailable: pulumiCliAvailable,
-    openStack: (plan) => automationStack(plan, PROJECT_ROOT),
+    findCli: (env) => findPulumiCli(PROJECT_ROOT, env),
+    installCli: automationInstaller(),
+    openStack: (plan, _env, cli) => automationStack(plan, PROJECT_ROOT, cli),
     // Not stack.setConfig: the Automation API passes the value on pulumi's command line.
-    storeToken: (token, plan, env) => setSecretConfig("apiToken", token, plan.stack, PROJECT_ROOT, { ...env, ...plan.envVars }),
+    storeToken: (token, plan, env, cli) => setSecretConfig("apiToken", token, plan.stack, PROJECT_ROOT, { ...env, ...plan.envVars }, cli),
     write: (text) => void process.stdout.write(text),
 });
 
@@ -171,14 +191,24 @@ export async function deploy(
         return 0;
     }
     const plan = deployPlan(argv, env, deps.root, deps.prompt.interactive, deps.machineHostName);
-    if (!deps.cliAvailable(env)) throw new UserError(MISSING_CLI_MESSAGE);
+    // The token reaches Pulumi only as the secret config value (on stdin): no child process gets it in its environment.
+    const childEnv = withoutToken(env);
+    const cli = await ensurePulumiCli({
+        root: deps.root,
+        env: childEnv,
+        prompt: deps.prompt,
+        yes: plan.installWithoutAsking,
+        find: deps.findCli,
+        install: deps.installCli,
+        write: deps.write,
+    });
     if (plan.backendUrl.startsWith("file://")) fs.mkdirSync(plan.backendUrl.slice("file://".length), { recursive: true });
     const say = (line: string) => deps.write(`${line}\n`);
     say(`${plan.operation} of stack ${plan.stack}, state in ${plan.backendUrl}`);
 
-    const stack = await deps.openStack(plan, env);
+    const stack = await deps.openStack(plan, childEnv, cli);
     if (plan.apiToken) {
-        const stored = deps.storeToken(plan.apiToken, plan, env);
+        const stored = deps.storeToken(plan.apiToken, plan, childEnv, cli);
         if (!stored.ok) throw new UserError(`Could not store ${TOKEN_ENV} as the stack's secret apiToken: ${stored.error}`);
         say(`Stored ${TOKEN_ENV} as the stack's secret apiToken.`);
     }
@@ -213,4 +243,15 @@ export async function deploy(
     return 0;
 }
 
-if (require.main === module) void runCommand(() => deploy(process.argv.slice(2)));
+/** The environment without the token, for child processes. */
+export function withoutToken(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    const { [TOKEN_ENV]: _token, ...rest } = env;
+    return rest;
+}
+
+if (require.main === module) {
+    const env = { ...process.env };
+    // The Automation API starts the Pulumi CLI (and so the program) with this process's environment.
+    delete process.env[TOKEN_ENV];
+    void runCommand(() => deploy(process.argv.slice(2), env));
+}

@@ -12,7 +12,7 @@ import { INSECURE_DEFAULT_TOKEN, isLoopbackHost } from "../contract";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { readTextFile, readYamlFile, shown } from "./lib/files";
 import { Prompt, terminalPrompt } from "./lib/prompt";
-import { pulumiCliAvailable, setSecretConfig } from "./lib/pulumiCli";
+import { PulumiCli, findPulumiCli, setSecretConfig } from "./lib/pulumiCli";
 import { isSandboxScript, mapSandboxScript, readSandboxScript } from "./sandboxScript";
 import {
     DEFAULT_STACK,
@@ -191,18 +191,20 @@ export async function importEnv(
     // npm runs scripts in the project folder; a relative path means the folder the operator typed it in.
     const envPath = path.resolve(env.INIT_CWD || process.cwd(), positionals[0]);
     const setToken = values["set-token"] === true;
-    if (setToken && !pulumiCliAvailable(env)) {
+    // The CLI on PATH, or the one `npm run deploy` installed into the project.
+    const cli = setToken ? findPulumiCli(root, env) : undefined;
+    if (setToken && !cli) {
         throw new UserError(
             `--set-token stores the token through the Pulumi CLI, which is not installed (no \`pulumi\` on PATH); nothing was written. ` +
-                `Install it (https://www.pulumi.com/docs/install/) and run this again, or run without --set-token and hand the token to ` +
-                `\`npm run deploy\` in ${TOKEN_ENV}.`,
+                `Install it (https://www.pulumi.com/docs/install/, or let \`npm run deploy\` install it into the project) and run this again, ` +
+                `or run without --set-token and hand the token to \`npm run deploy\` in ${TOKEN_ENV}.`,
         );
     }
 
     const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
     const file = stackFilePath(stack, root);
     const text = readTextFile(envPath, "The env file");
-    if (isSandboxScript(text)) return importSandboxScript(text, envPath, stack, root, env, setToken, prompt);
+    if (isSandboxScript(text)) return importSandboxScript(text, envPath, stack, root, env, cli, prompt);
     const vars = parseEnv(text);
     if (Object.keys(vars).length === 0)
         throw new UserError(`${envPath} sets no variables: expected lines such as API_HOST=https://helix.example.com.`);
@@ -217,6 +219,7 @@ export async function importEnv(
     const { existing, existingKeys } = existingStack(stack, root);
     const result = mapEnv(vars, existingKeys);
     validate(existing?.raw, result.written, stack, (err) => envFileError(err, envPath, file, result.written));
+    if (!(await confirmWrite(prompt, file, result, setToken && result.hasToken ? "API_TOKEN" : undefined))) return 1;
     writeStackConfig(file, result.written);
 
     const out = importedLines(file, result);
@@ -226,7 +229,7 @@ export async function importEnv(
         );
     } else if (result.hasToken) {
         if (setToken) {
-            const set = setSecretConfig("apiToken", vars.API_TOKEN, stack, root, env);
+            const set = setSecretConfig("apiToken", vars.API_TOKEN, stack, root, env, cli);
             if (!set.ok) throw new UserError(`Storing API_TOKEN as the secret apiToken of stack ${stack} failed: ${set.error}`);
             out.push(`Set apiToken as a secret of stack ${stack} through the Pulumi CLI.`);
         } else {
@@ -238,6 +241,24 @@ export async function importEnv(
     }
     console.log(out.join("\n"));
     return 0;
+}
+
+/**
+ * On a terminal, shows what would be written and asks first (as deploy does before a change);
+ * false when the operator says no. Without a terminal it writes, as a script expects.
+ */
+async function confirmWrite(
+    prompt: Prompt,
+    file: string,
+    result: Parameters<typeof importedLines>[1],
+    storedToken: string | undefined,
+): Promise<boolean> {
+    if (!prompt.interactive) return true;
+    console.log(importedLines(file, result, "Would write").join("\n"));
+    const andToken = storedToken ? ` and store ${storedToken} as its secret apiToken` : "";
+    if (await prompt.confirm(`Write these settings to ${shown(file)}${andToken}?`)) return true;
+    console.log("Nothing was written.");
+    return false;
 }
 
 /** The stack file's config as the program reads it, and the keys it sets, when the file exists. */
@@ -294,7 +315,8 @@ async function importSandboxScript(
     stack: string,
     root: string,
     env: NodeJS.ProcessEnv,
-    setToken: boolean,
+    /** The Pulumi CLI, found when --set-token was given. */
+    cli: PulumiCli | undefined,
     prompt: Prompt,
 ): Promise<number> {
     const file = stackFilePath(stack, root);
@@ -317,26 +339,16 @@ async function importSandboxScript(
               ? placeholderToken(token)
               : undefined;
     const tokenLine = result.token ? ` (line ${result.token.line})` : "";
-    if (setToken && placeholder)
+    if (cli && placeholder)
         throw new UserError(
             `RUNNER_TOKEN${tokenLine} in ${scriptPath} is ${placeholder}: put your control plane's runner token there and run again. Nothing was written.`,
         );
-    if (setToken && !token) throw new UserError(`--set-token: ${scriptPath} sets no RUNNER_TOKEN. Nothing was written.`);
+    if (cli && !token) throw new UserError(`--set-token: ${scriptPath} sets no RUNNER_TOKEN. Nothing was written.`);
     validate(existing?.raw, result.written, stack, (err) =>
         envFileError(err, scriptPath, file, result.written, (k) => result.sources[k] ?? k),
     );
 
-    if (prompt.interactive) {
-        console.log(importedLines(file, result, "Would write").join("\n"));
-        if (
-            !(await prompt.confirm(
-                `Write these settings to ${shown(file)}${setToken ? " and store RUNNER_TOKEN as its secret apiToken" : ""}?`,
-            ))
-        ) {
-            console.log("Nothing was written.");
-            return 1;
-        }
-    }
+    if (!(await confirmWrite(prompt, file, result, cli ? "RUNNER_TOKEN" : undefined))) return 1;
     writeStackConfig(file, result.written);
     const out = importedLines(file, result);
     if (placeholder) {
@@ -346,8 +358,8 @@ async function importSandboxScript(
     } else if (token) {
         // sandbox.sh takes RUNNER_TOKEN from the .env beside it first: the script's own is the one imported.
         const fromEnvFile = "sandbox.sh prefers a RUNNER_TOKEN set in the .env beside it; the script's own value is the one read here";
-        if (setToken) {
-            const set = setSecretConfig("apiToken", token, stack, root, env);
+        if (cli) {
+            const set = setSecretConfig("apiToken", token, stack, root, env, cli);
             if (!set.ok) throw new UserError(`Storing RUNNER_TOKEN as the secret apiToken of stack ${stack} failed: ${set.error}`);
             out.push(`Set apiToken as a secret of stack ${stack} through the Pulumi CLI (${fromEnvFile}).`);
         } else {

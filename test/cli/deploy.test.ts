@@ -4,10 +4,11 @@ import * as path from "node:path";
 import { PassThrough } from "node:stream";
 import { parse } from "yaml";
 import { DeployDeps, DeployPlan, StackOperations, deploy, deployPlan, renderOutputs } from "../../cli/deploy";
-import { MISSING_CLI_MESSAGE } from "../../cli/lib/pulumiCli";
+import { CliInstaller } from "../../cli/lib/installPulumiCli";
+import { MISSING_CLI_MESSAGE, PULUMI_CLI_VERSION, PulumiCli, findPulumiCli } from "../../cli/lib/pulumiCli";
 import { Prompt, terminalPrompt } from "../../cli/lib/prompt";
 import { UserError, projectBackendUrl } from "../../cli/stackFiles";
-import { ROOT, scratchDir, scratchProject } from "./lib/scratch";
+import { ROOT, scratchDir, scratchProject, stubPulumi } from "./lib/scratch";
 
 const passphrase = { PULUMI_CONFIG_PASSPHRASE: "correct horse" };
 const DEV = '# my machine\nconfig:\n  zed-runner:apiHost: http://api:8080 # the compose network\n  zed-runner:replicas: "2"\n';
@@ -22,6 +23,7 @@ describe("npm run deploy: arguments and defaults", () => {
             backendUrl: `file://${root}/.state`,
             envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" },
             confirm: false,
+            installWithoutAsking: true,
             pinHostName: "builder-01",
         });
     });
@@ -132,19 +134,43 @@ function depsFor(root: string, prompt: Prompt, calls: string[], out: string[]): 
         root,
         prompt,
         machineHostName: "box.example.internal",
-        cliAvailable: () => true,
-        openStack: async (plan: DeployPlan) => (calls.push(`open ${plan.stack}`), recordingStack(calls)),
-        storeToken: () => ({ ok: true }),
+        findCli: () => ({ command: "pulumi" }),
+        installCli: async () => void calls.push("install"),
+        openStack: async (plan: DeployPlan, _env, cli: PulumiCli) => (
+            calls.push(`open ${plan.stack} with ${cli.command}`),
+            recordingStack(calls)
+        ),
+        storeToken: (_token, _plan, _env, cli) => (calls.push(`store token with ${cli.command}`), { ok: true }),
         write: (text) => void out.push(text),
     };
 }
+
+describe("npm run deploy: the token and child processes", () => {
+    it("stores the token as the secret, and gives no child (the CLI, its installer, the program) the token in its environment", async () => {
+        const root = scratchProject({ dev: DEV });
+        const calls: string[] = [];
+        const envs: NodeJS.ProcessEnv[] = [];
+        const tokens: string[] = [];
+        const deps: DeployDeps = {
+            ...depsFor(root, answering(true, []), calls, []),
+            findCli: (e) => (envs.push(e), { command: "pulumi" }),
+            openStack: async (_plan, e) => (envs.push(e), recordingStack(calls)),
+            storeToken: (token, _plan, e) => (tokens.push(token), envs.push(e), { ok: true }),
+        };
+        expect(await deploy([], { ...passphrase, ZED_RUNNER_API_TOKEN: "tok-123456", KEEP: "1" }, deps)).toBe(0);
+        expect(tokens).toEqual(["tok-123456"]);
+        expect(envs).toHaveLength(3);
+        for (const e of envs)
+            expect([e.ZED_RUNNER_API_TOKEN, e.KEEP, JSON.stringify(e).includes("tok-123456")]).toEqual([undefined, "1", false]);
+    });
+});
 
 describe("npm run deploy: the question, then the change", () => {
     it("shows the changes and changes nothing when the answer is no", async () => {
         const root = scratchProject({ dev: DEV });
         const [calls, questions, out] = [[], [], []] as string[][];
         expect(await deploy([], passphrase, depsFor(root, answering(false, questions), calls, out))).toBe(1);
-        expect(calls).toEqual(["open dev", "preview"]);
+        expect(calls).toEqual(["open dev with pulumi", "preview"]);
         expect(questions).toEqual(["Make these changes to stack dev?"]);
         expect(out.join("")).toContain("+ 2 to create\nNothing was changed.");
         expect(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")).toBe(DEV);
@@ -154,7 +180,7 @@ describe("npm run deploy: the question, then the change", () => {
         const root = scratchProject({ dev: DEV });
         const [calls, questions, out] = [[], [], []] as string[][];
         expect(await deploy([], passphrase, depsFor(root, answering(true, questions), calls, out))).toBe(0);
-        expect(calls).toEqual(["open dev", "preview", "up"]);
+        expect(calls).toEqual(["open dev with pulumi", "preview", "up"]);
         const text = fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8");
         expect(text).toContain("# my machine\n");
         expect(text).toContain("# the compose network");
@@ -172,7 +198,7 @@ describe("npm run deploy: the question, then the change", () => {
         const root = scratchProject({ dev: pinned });
         const [calls, questions, out] = [[], [], []] as string[][];
         expect(await deploy(["--yes"], passphrase, depsFor(root, answering(false, questions), calls, out))).toBe(0);
-        expect(calls).toEqual(["open dev", "up"]);
+        expect(calls).toEqual(["open dev with pulumi", "up"]);
         expect(questions).toEqual([]);
         expect(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")).toBe(pinned);
     });
@@ -181,7 +207,7 @@ describe("npm run deploy: the question, then the change", () => {
         const root = scratchProject({ dev: DEV });
         const [calls, questions, out] = [[], [], []] as string[][];
         expect(await deploy(["--destroy"], passphrase, depsFor(root, answering(true, questions), calls, out))).toBe(0);
-        expect(calls).toEqual(["open dev", "previewDestroy", "destroy"]);
+        expect(calls).toEqual(["open dev with pulumi", "previewDestroy", "destroy"]);
         expect(questions).toEqual(["Destroy every resource of stack dev, its runners included?"]);
     });
 
@@ -189,14 +215,14 @@ describe("npm run deploy: the question, then the change", () => {
         const root = scratchProject({ dev: DEV });
         const [calls, questions, out] = [[], [], []] as string[][];
         expect(await deploy(["--preview"], passphrase, depsFor(root, answering(false, questions), calls, out))).toBe(0);
-        expect(calls).toEqual(["open dev", "preview"]);
+        expect(calls).toEqual(["open dev with pulumi", "preview"]);
         expect(out.join("")).toContain("The first `npm run deploy` of stack dev pins hostName: box in");
         expect(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")).toBe(DEV);
     });
 
     it("prints its usage with --help and touches nothing", async () => {
         const out: string[] = [];
-        const deps = { ...depsFor(scratchProject(), answering(true, []), [], out), cliAvailable: () => false };
+        const deps = { ...depsFor(scratchProject(), answering(true, []), [], out), findCli: () => undefined };
         expect(await deploy(["--help"], {}, deps)).toBe(0);
         expect(out.join("")).toMatch(/^Usage: npm run deploy -- \[--stack NAME\] \[--preview\] \[--destroy\] \[--yes\] \[--create\]\n/);
     });
@@ -254,15 +280,135 @@ describe("npm run deploy: without a terminal, for real", () => {
     });
 });
 
+/**
+ * TEST DOUBLE for Pulumi's installer (PulumiCommand.install): downloads nothing, records the
+ * call and writes a stand-in `pulumi` into the install root that answers `version` with
+ * `reports`, or fails as told.
+ */
+function standInInstaller(installs: string[], how: { reports?: string; fails?: string } = {}): CliInstaller {
+    return async (installRoot, version) => {
+        installs.push(`${path.basename(path.dirname(installRoot))}/${path.basename(installRoot).replace(/-\w+$/, "-*")} ${version}`);
+        fs.mkdirSync(path.join(installRoot, "bin"), { recursive: true });
+        fs.writeFileSync(
+            path.join(installRoot, "bin", "pulumi"),
+            `#!/bin/sh\n# TEST DOUBLE for an installed Pulumi CLI.\n[ "$1" = version ] && { echo v${how.reports ?? version}; exit 0; }\nexit 1\n`,
+            { mode: 0o755 },
+        );
+        if (how.fails) throw new Error(how.fails);
+    };
+}
+
 describe("npm run deploy: without the Pulumi CLI", () => {
-    it("stops at once, saying how to install it and pointing at npm run plan", async () => {
-        const emptyPath = scratchDir("zr-nopulumi-");
-        const deps = { ...depsFor(scratchProject({ dev: DEV }), answering(true, []), [], []) };
-        await expect(
-            deploy(["--yes"], { ...passphrase, PATH: emptyPath }, { ...deps, cliAvailable: (env) => env.PATH !== emptyPath }),
-        ).rejects.toThrow(MISSING_CLI_MESSAGE);
-        expect(MISSING_CLI_MESSAGE).toContain("https://www.pulumi.com/docs/install/");
+    /** A project and an environment whose PATH has no `pulumi`, with the real look-up of the CLI. */
+    function noCli(answer: boolean, interactive = true, how: { reports?: string; fails?: string } = {}) {
+        const root = scratchProject({ dev: DEV });
+        const env = { ...passphrase, PATH: scratchDir("zr-nopulumi-") };
+        const [calls, questions, out, installs] = [[], [], [], []] as string[][];
+        const prompt = { ...answering(answer, questions), interactive };
+        const deps: DeployDeps = {
+            ...depsFor(root, prompt, calls, out),
+            findCli: (e) => findPulumiCli(root, e),
+            installCli: standInInstaller(installs, how),
+        };
+        const installed = path.join(root, ".pulumi-cli", PULUMI_CLI_VERSION, "bin", "pulumi");
+        return { root, env, deps, calls, questions, out, installs, installed };
+    }
+
+    it("asks on a terminal, installs the pinned version into the project on yes, and deploys with it", async () => {
+        const t = noCli(true);
+        expect(PULUMI_CLI_VERSION).toMatch(/^3\.\d+\.\d+$/);
+        expect(await deploy([], { ...t.env, ZED_RUNNER_API_TOKEN: "tok-123456" }, t.deps)).toBe(0);
+        expect(t.questions).toEqual([
+            `Install Pulumi CLI v${PULUMI_CLI_VERSION} into ${path.dirname(path.dirname(t.installed))}?`,
+            "Make these changes to stack dev?",
+        ]);
+        expect(t.installs).toEqual([`.pulumi-cli/${PULUMI_CLI_VERSION}.installing-* ${PULUMI_CLI_VERSION}`]);
+        expect(t.calls).toEqual([`open dev with ${t.installed}`, `store token with ${t.installed}`, "preview", "up"]);
+        // Only the installed version is left, under the project's git-ignored folder.
+        expect(fs.readdirSync(path.join(t.root, ".pulumi-cli"))).toEqual([PULUMI_CLI_VERSION]);
+        const said = t.out.join("");
+        expect(said).toContain(
+            "Pulumi's install script (https://get.pulumi.com/install.sh) downloads the release from https://github.com/pulumi/pulumi/releases",
+        );
+        expect(said).toContain(`Installed Pulumi CLI v${PULUMI_CLI_VERSION} into`);
+        expect(said).toContain("`rm -rf .pulumi-cli` removes it.");
+    });
+
+    it("uses the installed CLI on later runs without asking or installing again", async () => {
+        const t = noCli(true);
+        await deploy(["--yes"], t.env, t.deps);
+        const [calls, questions] = [[], []] as string[][];
+        const again = {
+            ...t.deps,
+            prompt: answering(true, questions),
+            openStack: async (_p: DeployPlan, _e: NodeJS.ProcessEnv, cli: PulumiCli) => (
+                calls.push(`open with ${cli.command} in ${cli.root}`),
+                recordingStack(calls)
+            ),
+        };
+        expect(await deploy([], t.env, again)).toBe(0);
+        expect(t.installs).toHaveLength(1);
+        expect(questions).toEqual(["Make these changes to stack dev?"]);
+        expect(calls[0]).toBe(`open with ${t.installed} in ${path.join(t.root, ".pulumi-cli", PULUMI_CLI_VERSION)}`);
+    });
+
+    it("stops on no with the install instructions, installing nothing", async () => {
+        const t = noCli(false);
+        await expect(deploy([], t.env, t.deps)).rejects.toThrow(MISSING_CLI_MESSAGE);
+        expect(t.questions).toEqual([expect.stringMatching(/^Install Pulumi CLI v/)]);
+        expect([t.installs, t.calls]).toEqual([[], []]);
+        expect(fs.existsSync(path.join(t.root, ".pulumi-cli"))).toBe(false);
+        expect(MISSING_CLI_MESSAGE).toContain("curl -fsSL https://get.pulumi.com | sh");
         expect(MISSING_CLI_MESSAGE).toContain("npm run plan");
+    });
+
+    it("refuses without a terminal and without --yes, naming --yes, installing nothing", async () => {
+        const t = noCli(true, false);
+        const run = deploy(["--preview"], t.env, t.deps);
+        await expect(run).rejects.toThrow(UserError);
+        await expect(deploy(["--preview"], t.env, t.deps)).rejects.toThrow(
+            `${MISSING_CLI_MESSAGE} Or rerun with --yes: deploy then installs Pulumi CLI v${PULUMI_CLI_VERSION} into`,
+        );
+        expect([t.questions, t.installs, t.calls]).toEqual([[], [], []]);
+        expect(fs.existsSync(path.join(t.root, ".pulumi-cli"))).toBe(false);
+    });
+
+    it("installs without asking with --yes, on a terminal or not", async () => {
+        for (const interactive of [true, false]) {
+            const t = noCli(false, interactive);
+            expect(await deploy(["--preview", "--yes"], t.env, t.deps)).toBe(0);
+            expect(t.questions).toEqual([]);
+            expect(t.installs).toHaveLength(1);
+            expect(t.calls).toEqual([`open dev with ${t.installed}`, "preview"]);
+        }
+    });
+
+    it.each([
+        [
+            { fails: "Failed to download https://get.pulumi.com/install.sh: 503 Service Unavailable" },
+            "Failed to download https://get.pulumi.com/install.sh: 503 Service Unavailable",
+        ],
+        [{ reports: "3.1.0" }, `the installed CLI reports version 3.1.0, not ${PULUMI_CLI_VERSION}`],
+    ])("reports a failed install (%j), leaves nothing that looks installed, and offers again next time", async (how, reason) => {
+        const t = noCli(true, true, how);
+        const run = deploy(["--yes"], t.env, t.deps);
+        await expect(run).rejects.toThrow(UserError);
+        await expect(deploy(["--yes"], t.env, t.deps)).rejects.toThrow(
+            `Installing Pulumi CLI v${PULUMI_CLI_VERSION} into ${path.join(t.root, ".pulumi-cli", PULUMI_CLI_VERSION)} failed, and nothing was left there: ${reason}\n${MISSING_CLI_MESSAGE}`,
+        );
+        expect(t.installs).toHaveLength(2);
+        expect(t.calls).toEqual([]);
+        expect(fs.readdirSync(path.join(t.root, ".pulumi-cli"))).toEqual([]);
+        expect(findPulumiCli(t.root, t.env)).toBeUndefined();
+    });
+
+    it("never installs when a CLI is on PATH", async () => {
+        const t = noCli(true);
+        const { env } = stubPulumi();
+        expect(await deploy(["--yes"], { ...passphrase, ...env }, t.deps)).toBe(0);
+        expect(t.installs).toEqual([]);
+        expect(t.calls).toEqual(["open dev with pulumi", "up"]);
+        expect(fs.existsSync(path.join(t.root, ".pulumi-cli"))).toBe(false);
     });
 
     it("checks the passphrase before looking for the CLI", async () => {

@@ -2,6 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { importEnv, mapEnv, placeholderToken } from "../../cli/importEnv";
+import type { Prompt } from "../../cli/lib/prompt";
+import { PULUMI_CLI_VERSION } from "../../cli/lib/pulumiCli";
 import { ROOT, scratchDir, scratchProject as project, stubPulumi } from "./lib/scratch";
 
 const SEED_ENV = path.join(ROOT, "test/fixtures/external-zed-agent.env.example");
@@ -11,15 +13,19 @@ function scratchProject(stackFile?: string): string {
     return project(stackFile === undefined ? {} : { dev: stackFile }, "zr-import-");
 }
 
+/** TEST DOUBLE for the operator's terminal: not a terminal, so nothing is asked. */
+const noTerminal: Prompt = { interactive: false, confirm: async () => Promise.reject(new Error("asked without a terminal")) };
+
 async function run(
     argv: string[],
     root: string,
     env: NodeJS.ProcessEnv = { PATH: "/nonexistent" },
+    prompt: Prompt = noTerminal,
 ): Promise<{ code: number; out: string }> {
     const lines: string[] = [];
     const spy = jest.spyOn(console, "log").mockImplementation((...args) => void lines.push(args.join(" ")));
     try {
-        const code = await importEnv(argv, root, env);
+        const code = await importEnv(argv, root, env, prompt);
         return { code, out: lines.join("\n") };
     } finally {
         spy.mockRestore();
@@ -27,6 +33,24 @@ async function run(
 }
 
 describe("npm run import-env", () => {
+    it("on a terminal, shows what it would write and writes nothing when the answer is no", async () => {
+        const dir = scratchProject();
+        const questions: string[] = [];
+        const answer = (yes: boolean): Prompt => ({ interactive: true, confirm: async (q) => (questions.push(q), yes) });
+        const no = await run([SEED_ENV], dir, undefined, answer(false));
+        expect([no.code, fs.existsSync(path.join(dir, "Pulumi.dev.yaml"))]).toEqual([1, false]);
+        expect(no.out).toContain(
+            `Would write 10 setting(s) to ${path.join(dir, "Pulumi.dev.yaml")}:\n  apiHost: http://host.docker.internal:80`,
+        );
+        expect(no.out).toContain("Nothing was written.");
+        const yes = await run([SEED_ENV], dir, undefined, answer(true));
+        expect(yes.code).toBe(0);
+        expect(parse(fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8")).config["zed-runner:apiHost"]).toBe(
+            "http://host.docker.internal:80",
+        );
+        expect(questions).toEqual(Array(2).fill(`Write these settings to ${path.join(dir, "Pulumi.dev.yaml")}?`));
+    });
+
     it("imports the seed's example env file into a new stack file", async () => {
         const dir = scratchProject();
         const { code, out } = await run([SEED_ENV], dir);
@@ -143,6 +167,27 @@ describe("npm run import-env", () => {
         expect(fs.readFileSync(`${record}.cwd`, "utf8").trim()).toBe(fs.realpathSync(dir));
         expect(fs.readFileSync(`${record}.backend`, "utf8")).toBe("unset");
         expect(parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")).backend).toEqual({ url: "file://./.state" });
+    });
+
+    it("stores the token through the CLI `npm run deploy` installed into the project, when none is on PATH", async () => {
+        const dir = scratchProject();
+        const env = path.join(dir, "runner.env");
+        fs.writeFileSync(env, "API_HOST=https://helix.example.com\nAPI_TOKEN=tok-5c1f9e2a7b3d\n");
+        const bin = path.join(dir, ".pulumi-cli", PULUMI_CLI_VERSION, "bin");
+        fs.mkdirSync(bin, { recursive: true });
+        fs.writeFileSync(
+            path.join(bin, "pulumi"),
+            `#!/bin/sh\n# TEST DOUBLE for the project's installed Pulumi CLI: records argv, stdin and PATH.\n` +
+                `[ "$1" = version ] && { echo v${PULUMI_CLI_VERSION}; exit 0; }\n` +
+                `printf '%s\\n' "$@" > "${bin}/args"\nprintf '%s' "$PATH" > "${bin}/path"\n/bin/cat > "${bin}/stdin"\n`,
+            { mode: 0o755 },
+        );
+        const { code } = await run([env, "--set-token"], dir, { PATH: "/nonexistent" });
+        expect(code).toBe(0);
+        expect(fs.readFileSync(path.join(bin, "args"), "utf8")).toContain("config\nset\n--secret\napiToken\n");
+        expect(fs.readFileSync(path.join(bin, "stdin"), "utf8")).toBe("tok-5c1f9e2a7b3d");
+        // Its own folder first on PATH, as the Automation API runs it, for its bundled plugins.
+        expect(fs.readFileSync(path.join(bin, "path"), "utf8")).toBe(`${bin}:/nonexistent`);
     });
 
     it.each([["your-runner-token-here"], ["$RUNNER_TOKEN"], ["${RUNNER_TOKEN:-changeme}"], ["<your token>"]])(

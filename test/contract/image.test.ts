@@ -140,12 +140,16 @@ describe(".dockerignore", () => {
         expect(ignoredByDockerignore(`${input}/package.json`, patterns)).toBe(false);
     });
 
-    it.each([["node_modules/@pulumi/pulumi"], ["components/zedRunner.ts"], [".git/config"], ["policy/index.ts"], ["node_modules/jest"]])(
-        "leaves %s out",
-        (file) => {
-            expect(ignoredByDockerignore(file, patterns)).toBe(true);
-        },
-    );
+    it.each([
+        ["node_modules/@pulumi/pulumi"],
+        [".pulumi-cli/3.270.0/bin/pulumi"],
+        ["components/zedRunner.ts"],
+        [".git/config"],
+        ["policy/index.ts"],
+        ["node_modules/jest"],
+    ])("leaves %s out", (file) => {
+        expect(ignoredByDockerignore(file, patterns)).toBe(true);
+    });
 });
 
 describe("workspaceDirProblem", () => {
