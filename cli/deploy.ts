@@ -244,7 +244,7 @@ export async function deploy(
 }
 
 /** The environment without the token, for child processes. */
-export function withoutToken(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function withoutToken(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     const { [TOKEN_ENV]: _token, ...rest } = env;
     return rest;
 }
