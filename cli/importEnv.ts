@@ -228,16 +228,7 @@ export async function importEnv(
             `API_TOKEN in ${envPath} is ${placeholder}: not imported. Put your control plane's runner token there and rerun with --set-token.`,
         );
     } else if (result.hasToken) {
-        if (setToken) {
-            const set = setSecretConfig("apiToken", vars.API_TOKEN, stack, root, env, cli);
-            if (!set.ok) throw new UserError(`Storing API_TOKEN as the secret apiToken of stack ${stack} failed: ${set.error}`);
-            out.push(`Set apiToken as a secret of stack ${stack} through the Pulumi CLI.`);
-        } else {
-            out.push(
-                `The token (API_TOKEN) is not written in plain text. Rerun with --set-token to store it as the stack's secret ` +
-                    `(needs the Pulumi CLI), or hand it to \`npm run deploy\` in ${TOKEN_ENV}.`,
-            );
-        }
+        out.push(storeToken("API_TOKEN", vars.API_TOKEN, { stack, root, env, cli }));
     }
     console.log(out.join("\n"));
     return 0;
@@ -358,19 +349,30 @@ async function importSandboxScript(
     } else if (token) {
         // sandbox.sh takes RUNNER_TOKEN from the .env beside it first: the script's own is the one imported.
         const fromEnvFile = "sandbox.sh prefers a RUNNER_TOKEN set in the .env beside it; the script's own value is the one read here";
-        if (cli) {
-            const set = setSecretConfig("apiToken", token, stack, root, env, cli);
-            if (!set.ok) throw new UserError(`Storing RUNNER_TOKEN as the secret apiToken of stack ${stack} failed: ${set.error}`);
-            out.push(`Set apiToken as a secret of stack ${stack} through the Pulumi CLI (${fromEnvFile}).`);
-        } else {
-            out.push(
-                `The token (RUNNER_TOKEN) is not written in plain text. Rerun with --set-token to store it as the stack's secret ` +
-                    `(needs the Pulumi CLI), or hand it to \`npm run deploy\` in ${TOKEN_ENV}.`,
-            );
-        }
+        out.push(storeToken("RUNNER_TOKEN", token, { stack, root, env, cli }, ` (${fromEnvFile})`));
     }
     console.log(out.join("\n"));
     return 0;
+}
+
+/**
+ * Stores the imported token as the stack's secret apiToken through `cli` (found when --set-token
+ * was given), or says how to; returns the line to print, which never holds the token.
+ */
+function storeToken(
+    variable: string,
+    token: string,
+    where: { stack: string; root: string; env: NodeJS.ProcessEnv; cli: PulumiCli | undefined },
+    note = "",
+): string {
+    if (!where.cli)
+        return (
+            `The token (${variable}) is not written in plain text. Rerun with --set-token to store it as the stack's secret ` +
+            `(needs the Pulumi CLI), or hand it to \`npm run deploy\` in ${TOKEN_ENV}.`
+        );
+    const set = setSecretConfig("apiToken", token, where.stack, where.root, where.env, where.cli);
+    if (!set.ok) throw new UserError(`Storing ${variable} as the secret apiToken of stack ${where.stack} failed: ${set.error}`);
+    return `Set apiToken as a secret of stack ${where.stack} through the Pulumi CLI${note}.`;
 }
 
 if (require.main === module) void runCommand(() => importEnv(process.argv.slice(2)));
