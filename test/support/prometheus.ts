@@ -14,14 +14,15 @@ export interface Scrape {
 
 /**
  * Parses exposition text. The parser merges a histogram's label sets into one
- * (yunyu/parse-prometheus-text-format#13), so a histogram with labels besides `le` is
- * refused here rather than read wrong.
+ * (yunyu/parse-prometheus-text-format#13), so a histogram with labels besides `le` (such as
+ * prom-client's nodejs_gc_duration_seconds, once a collection has happened) is refused when
+ * looked up rather than read wrong; every other family parses as usual.
  */
 export function parseScrape(text: string): Scrape {
-    const labelled = /^(\w+)_bucket\{(?:[^}]*,)?(?!le=)\w+="/m.exec(text);
-    if (labelled) throw new Error(`histogram ${labelled[1]} has labels besides le: the parser would merge its series`);
+    const labelled = new Set([...text.matchAll(/^(\w+)_bucket\{(?:[^}]*,)?(?!le=)\w+="/gm)].map((m) => m[1]));
     const families = new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f]));
     const family = (name: string) => {
+        if (labelled.has(name)) throw new Error(`histogram ${name} has labels besides le: the parser would merge its series`);
         const found = families.get(name);
         if (!found) throw new Error(`no metric ${name} in the scrape (it has ${[...families.keys()].join(", ")})`);
         return found;
