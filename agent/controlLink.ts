@@ -72,6 +72,11 @@ export class ControlLink {
         return this.stateNow;
     }
 
+    /** When the control plane was last heard from (opened, a message, a ping or a pong; ms since the epoch); undefined before the first connection. */
+    get lastHeardAt(): number | undefined {
+        return this.lastHeard || undefined;
+    }
+
     start(): void {
         this.stopped = false;
         this.dial();

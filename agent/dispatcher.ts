@@ -6,6 +6,7 @@
 import { describeError } from "../contract";
 import { PASSWORD_CONFIG_PREFIX } from "./helixRevisions";
 import { Logger } from "./log";
+import { RunnerMetrics } from "./metrics";
 import { ControlMessage, RDP_ACK, ReplyTarget, ZedAgent, ZedAgentResponse, agentResponse, parseFrame, responseFrame } from "./protocol";
 import type { RdpTunnels } from "./rdpTunnels";
 import type { LaunchResult, Sessions, StopResult } from "./sessions";
@@ -72,6 +73,7 @@ export class Dispatcher {
         private readonly send: (frame: string) => boolean,
         private readonly rdp: Pick<RdpTunnels, "handle">,
         private readonly log: Logger,
+        private readonly metrics: RunnerMetrics = new RunnerMetrics(),
     ) {}
 
     /** Handles one text frame. Never throws: failures become error replies. */
@@ -116,10 +118,13 @@ export class Dispatcher {
                 this.log.warn(`refused request ${message.target.requestId}: ${message.reason}`);
                 this.answer(message.target, this.failed("", message.reason));
                 return;
-            case "launch":
+            case "launch": {
+                const arrived = performance.now();
                 this.log.info(`launch of session ${message.agent.session_id} (request ${message.target.requestId})`);
                 this.answer(message.target, await this.launch(message.agent));
+                this.metrics.launchAnswered((performance.now() - arrived) / 1000);
                 return;
+            }
             case "stop":
                 this.log.info(`stop of session ${message.sessionId} (request ${message.target.requestId})`);
                 this.answer(message.target, await this.sessions.stop(message.sessionId));
@@ -154,6 +159,7 @@ export class Dispatcher {
             this.log.info(`session ${agent.session_id}: desktop password set by the control plane`);
             return result;
         } catch (err) {
+            this.metrics.launchRefused("desktop_password");
             await this.sessions.stop(agent.session_id);
             return this.failed(agent.session_id, `could not set the desktop password: ${describeError(err)}`);
         }

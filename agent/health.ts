@@ -1,10 +1,12 @@
 // GET /health on the health port: 200 when the desktop is up, 503 otherwise,
 // with JSON for each component, the control-plane link, sessions and tasks.
 // The same module asks it, for Docker's HEALTHCHECK and `npm run status`.
+// GET /metrics on the same port: the runner's Prometheus metrics (metrics.ts).
 import * as http from "node:http";
-import { CONTAINER_PORTS, HEALTH_PATH } from "../contract";
+import { CONTAINER_PORTS, HEALTH_PATH, METRICS_PATH, describeError } from "../contract";
 import type { LinkState } from "./controlLink";
 import type { PasswordState } from "./desktop";
+import type { RunnerMetrics } from "./metrics";
 import type { RevdialState } from "./revdial";
 import type { SessionInfo } from "./sessions";
 
@@ -31,9 +33,10 @@ export interface HealthReport {
     readonly tunnels: { readonly rdp: number; readonly vnc: number };
 }
 
-/** Serves `report()` at /health; resolves once listening. */
+/** Serves `report()` at /health and `metrics` at /metrics; resolves once listening. */
 export async function serveHealth(
     report: () => HealthReport,
+    metrics: Pick<RunnerMetrics, "scrape" | "contentType">,
     port: number = CONTAINER_PORTS.health,
     host = "0.0.0.0",
 ): Promise<http.Server> {
@@ -44,7 +47,17 @@ export async function serveHealth(
             res.end(JSON.stringify(body));
         };
         if (req.method !== "GET" && req.method !== "HEAD") return send(405, { error: "only GET" });
-        if (path !== HEALTH_PATH) return send(404, { error: `see ${HEALTH_PATH}` });
+        if (path === METRICS_PATH) {
+            metrics.scrape().then(
+                (text) => {
+                    res.writeHead(200, { "Content-Type": metrics.contentType, "Cache-Control": "no-store" });
+                    res.end(text);
+                },
+                (err: unknown) => send(500, { error: `metrics failed: ${describeError(err)}` }),
+            );
+            return;
+        }
+        if (path !== HEALTH_PATH) return send(404, { error: `see ${HEALTH_PATH} or ${METRICS_PATH}` });
         const body = report();
         send(body.status === "ok" ? 200 : 503, body);
     });

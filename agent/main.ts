@@ -1,6 +1,6 @@
 #!/usr/bin/node
 // The runner agent: the container's main process (under tini). It reads its
-// settings, starts and keeps the desktop running, serves /health, dials the
+// settings, starts and keeps the desktop running, serves /health and /metrics, dials the
 // control plane and runs Zed sessions. `zed-runner healthcheck` asks a running
 // agent's /health instead (Docker's HEALTHCHECK and `npm run status` use it).
 import * as fs from "node:fs";
@@ -8,6 +8,7 @@ import { EXIT_BAD_ENVIRONMENT, EXIT_UNEXPECTED_FAILURE, HEALTH_PATH, SECRET_ENV,
 import { DesktopPasswords, Supervised, desktopComponents, prepareDesktop, waitForDisplay } from "./desktop";
 import { fetchHealth, serveHealth } from "./health";
 import { Redactor, createLogger } from "./log";
+import { RunnerMetrics } from "./metrics";
 import { RunnerCore } from "./runner";
 import { LocalSessionHost } from "./sessionHost";
 import { AgentSettings, SettingsError, parseSettings, resolveSecretEnv, takeSecretsOut } from "./settings";
@@ -78,8 +79,13 @@ async function run(): Promise<number> {
 
     const byName = (name: string) => components.find((c) => c.spec.name === name);
     // Desktop connections asked for while x11vnc or xrdp start (or restart) wait on these.
-    const core = new RunnerCore(settings, { host, passwords, log, vnc: byName("vnc"), xrdp: byName("rdp") });
-    const health = await serveHealth(() => core.report(Object.fromEntries(components.map((c) => [c.spec.name, c.up ? "up" : "down"]))));
+    const metrics = new RunnerMetrics({ processMetrics: true });
+    metrics.watchDesktop(components);
+    const core = new RunnerCore(settings, { host, passwords, log, vnc: byName("vnc"), xrdp: byName("rdp"), metrics });
+    const health = await serveHealth(
+        () => core.report(Object.fromEntries(components.map((c) => [c.spec.name, c.up ? "up" : "down"]))),
+        metrics,
+    );
     core.start();
 
     return new Promise<number>((resolve) => {

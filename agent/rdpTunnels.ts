@@ -9,6 +9,7 @@ import * as net from "node:net";
 import { CONTAINER_PORTS, describeError } from "../contract";
 import { DEFAULT_WAIT, NOT_SUPERVISED, NotReadyError, Readiness, WaitTiming, connectWhenReady } from "./localServer";
 import { Logger } from "./log";
+import { RunnerMetrics } from "./metrics";
 import { RdpChunk, rdpResponseFrame } from "./protocol";
 
 /** Bytes queued towards xrdp before a tunnel is given up as stuck. */
@@ -55,6 +56,7 @@ export class RdpTunnels {
             readiness: NOT_SUPERVISED,
             wait: DEFAULT_WAIT,
         },
+        private readonly metrics: RunnerMetrics = new RunnerMetrics(),
     ) {}
 
     get open(): number {
@@ -73,6 +75,7 @@ export class RdpTunnels {
         tunnel.idle = setTimeout(() => this.close(tunnel, "idle"), this.idleMs);
         if (chunk.data.length === 0) return;
         tunnel.bytesIn += chunk.data.length;
+        this.metrics.tunnelCarried("rdp", "to_desktop", chunk.data.length);
         if (!tunnel.socket) {
             tunnel.queued.push(chunk.data);
             tunnel.queuedBytes += chunk.data.length;
@@ -132,6 +135,7 @@ export class RdpTunnels {
         this.log.info(`RDP tunnel for ${tunnel.sessionId} opened to xrdp`);
         socket.on("data", (data: Buffer) => {
             tunnel.bytesOut += data.length;
+            this.metrics.tunnelCarried("rdp", "from_desktop", data.length);
             this.uplink.send(rdpResponseFrame(tunnel, data));
             if (this.uplink.congested && !socket.isPaused()) {
                 socket.pause();

@@ -15,6 +15,7 @@ import { CONTAINER_PORTS, describeError } from "../contract";
 import { backoffMs } from "./backoff";
 import { DESKTOP_RETRY_MS, DESKTOP_WAIT_MS, NOT_SUPERVISED, NotReadyError, Readiness, connectWhenReady } from "./localServer";
 import { Logger } from "./log";
+import { RunnerMetrics } from "./metrics";
 import { API_PREFIX, REVDIAL_PATH, apiUrl } from "./protocol";
 import { bridgeToVnc } from "./revdialBridge";
 import { KEEP_ALIVE_LINE, MAX_HEAD_BYTES, classifyAnswer, parseCommand, pickupFailedLine, splitHead } from "./revdialWire";
@@ -92,6 +93,7 @@ export class ReverseDial {
         private readonly timing: RevdialTiming = DEFAULT_REVDIAL_TIMING,
         /** The VNC server's supervisor: whether the desktop is reachable now. */
         private readonly vnc: Readiness = NOT_SUPERVISED,
+        private readonly metrics: RunnerMetrics = new RunnerMetrics(),
     ) {
         this.stateNow = { status: settings.mode === "off" ? "off" : "down", since: null, lastError: null };
     }
@@ -294,6 +296,7 @@ export class ReverseDial {
             closed: (ws) => {
                 if (this.tunnels.delete(ws)) this.log.info(`reverse dial: desktop connection closed; ${this.tunnels.size} open`);
             },
+            carried: (direction, bytes) => this.metrics.tunnelCarried("vnc", direction, bytes),
         });
     }
 }

@@ -22,6 +22,8 @@ export interface BridgeEvents {
     readonly failed: (why: string) => void;
     /** Either side closed after it opened; called once, when both are being torn down. */
     readonly closed: (ws: WebSocket) => void;
+    /** Bytes carried: to_desktop from the WebSocket to VNC, from_desktop back. */
+    readonly carried?: (direction: "to_desktop" | "from_desktop", bytes: number) => void;
 }
 
 /**
@@ -58,6 +60,12 @@ export function bridgeToVnc(url: string, token: string, vnc: net.Socket, log: Lo
             if (err && (err as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE")
                 log.debug(`reverse dial: a desktop connection ended: ${describeError(err)}`);
         });
+        // Counted beside the pipeline, which set both sides flowing: an extra listener sees every chunk and holds none back.
+        const carried = events.carried;
+        if (carried) {
+            vnc.on("data", (data: Buffer) => carried("from_desktop", data.length));
+            ws.on("message", (data: Buffer) => carried("to_desktop", data.length));
+        }
         let closed = false;
         const close = () => {
             if (closed) return;

@@ -10,6 +10,7 @@ import type { HealthReport } from "./health";
 import type { Logger } from "./log";
 import { runnerSocketUrl } from "./protocol";
 import { DESKTOP_RETRY_MS, DESKTOP_WAIT_MS, NOT_SUPERVISED, Readiness } from "./localServer";
+import { RunnerMetrics } from "./metrics";
 import { RdpTunnels, TUNNEL_IDLE_MS } from "./rdpTunnels";
 import { ReverseDial, RevdialTiming } from "./revdial";
 import type { SessionHost } from "./sessionHost";
@@ -39,6 +40,8 @@ export interface RunnerDeps {
     readonly xrdp?: Readiness;
     readonly timing?: LinkTiming;
     readonly revdialTiming?: RevdialTiming;
+    /** What GET /metrics serves (main.ts adds the process's own metrics and the desktop's); a fresh one if none. */
+    readonly metrics?: RunnerMetrics;
 }
 
 export class RunnerCore {
@@ -47,6 +50,7 @@ export class RunnerCore {
     readonly dispatcher: Dispatcher;
     readonly link: ControlLink;
     readonly revdial: ReverseDial;
+    readonly metrics: RunnerMetrics;
     private stopping: Promise<void> | undefined;
 
     constructor(
@@ -54,7 +58,8 @@ export class RunnerCore {
         private readonly deps: RunnerDeps,
     ) {
         const { log } = deps;
-        this.sessions = new Sessions(settings, deps.host, log);
+        const metrics = (this.metrics = deps.metrics ?? new RunnerMetrics());
+        this.sessions = new Sessions(settings, deps.host, log, metrics);
         const link = new ControlLink(
             runnerSocketUrl(settings.apiHost, settings.apiToken, settings.runnerId, settings.concurrency),
             settings.apiHost,
@@ -77,15 +82,37 @@ export class RunnerCore {
             deps.connectXrdp,
             TUNNEL_IDLE_MS,
             { readiness: deps.xrdp ?? NOT_SUPERVISED, wait: { waitMs: DESKTOP_WAIT_MS, retryMs: DESKTOP_RETRY_MS } },
+            metrics,
         );
-        this.dispatcher = new Dispatcher(settings.runnerId, this.sessions, deps.passwords, (frame) => link.send(frame), this.tunnels, log);
+        this.dispatcher = new Dispatcher(
+            settings.runnerId,
+            this.sessions,
+            deps.passwords,
+            (frame) => link.send(frame),
+            this.tunnels,
+            log,
+            metrics,
+        );
         this.revdial = new ReverseDial(
             { apiHost: settings.apiHost, apiToken: settings.apiToken, runnerId: settings.runnerId, mode: settings.revdial },
             log.child("revdial"),
             deps.connectVnc,
             deps.revdialTiming,
             deps.vnc,
+            metrics,
         );
+        metrics.watch({
+            runnerId: settings.runnerId,
+            sessionLimit: settings.concurrency,
+            linkConnected: () => this.link.state.connected,
+            linkConnects: () => this.link.state.connects,
+            linkLastHeardAt: () => this.link.lastHeardAt,
+            sessionsLive: () => this.sessions.list().length,
+            draining: () => this.sessions.draining,
+            tunnelsOpen: (kind) => (kind === "rdp" ? this.tunnels.open : this.revdial.state.tunnels),
+            tunnelsOpened: (kind) => (kind === "rdp" ? this.tunnels.opened : this.revdial.state.pickedUp),
+            reverseDialUp: () => this.revdial.state.status === "up",
+        });
     }
 
     start(): void {

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import { describeError } from "../contract";
 import { Logger } from "./log";
+import { RefusalReason, RunnerMetrics, SessionEndReason } from "./metrics";
 import type { ZedAgent } from "./protocol";
 import { sessionEnvironment } from "./sessionEnv";
 import { SessionHost, signalGroup } from "./sessionHost";
@@ -55,10 +56,13 @@ interface LiveSession {
     readonly info: SessionInfo;
     readonly exited: Promise<void>;
     timer: NodeJS.Timeout | undefined;
-    ending: string | undefined;
+    ending: EndReason | undefined;
 }
 
 export type EndReason = "stopped" | "timeout" | "shutdown";
+
+/** How /metrics names each way a session ends; Zed exiting with no reason given is its own. */
+const ENDED_BY: Record<EndReason, SessionEndReason> = { stopped: "stop", timeout: "timeout", shutdown: "shutdown" };
 
 export class Sessions {
     private readonly live = new Map<string, LiveSession>();
@@ -69,6 +73,7 @@ export class Sessions {
         private readonly settings: SessionSettings,
         private readonly host: SessionHost,
         private readonly log: Logger,
+        private readonly metrics: RunnerMetrics = new RunnerMetrics(),
     ) {}
 
     /** Sessions started since the agent started (what MAX_TASKS counts). */
@@ -99,26 +104,29 @@ export class Sessions {
     async launch(agent: ZedAgent): Promise<LaunchResult> {
         const { runnerId } = this.settings;
         const sessionId = agent.session_id;
-        const refuse = (reason: string): LaunchResult => {
+        const refuse = (why: RefusalReason, reason: string): LaunchResult => {
             this.log.warn(`launch of session ${sessionId} refused: ${reason}`);
+            this.metrics.launchRefused(why);
             return { kind: "refused", sessionId, reason };
         };
         const existing = this.live.get(sessionId);
         if (existing) return { kind: "already-running", sessionId, pid: existing.info.pid };
         if (this.draining) {
             return refuse(
+                "max_tasks",
                 `runner ${runnerId} has run its MAX_TASKS=${this.settings.maxTasks} sessions and restarts once its sessions end; it takes no new work`,
             );
         }
         if (this.live.size >= this.settings.concurrency) {
             return refuse(
+                "concurrency",
                 `runner ${runnerId} is at its CONCURRENCY limit of ${this.settings.concurrency} live session${this.settings.concurrency === 1 ? "" : "s"}`,
             );
         }
         const folders = sessionFolders(agent, this.settings.workspaceDir);
-        if ("error" in folders) return refuse(folders.error);
+        if ("error" in folders) return refuse("work_dir", folders.error);
         const env = sessionEnvironment(agent, folders.workDir, folders.projectPath);
-        if ("error" in env) return refuse(env.error);
+        if ("error" in env) return refuse("environment", env.error);
 
         // Counted before the first await, so two launches racing cannot both take the last slot.
         const reserved: LiveSession = {
@@ -129,11 +137,14 @@ export class Sessions {
         };
         this.live.set(sessionId, reserved);
         this.started += 1;
+        // The reply's words stay as they were; /metrics tells a folder that could not be made from Zed not starting.
+        let stage: RefusalReason = "work_dir";
         try {
             const workDir = await this.host.prepareDir(folders.workDir);
             checkRealWorkDir(folders.workDir, workDir, this.settings.workspaceDir);
             if (!path.isAbsolute(agent.project_path ?? "") && folders.projectPath !== workDir)
                 await this.host.prepareDir(folders.projectPath);
+            stage = "zed_start";
             const child = this.host.startZed([folders.projectPath], workDir, env.env);
             await new Promise<void>((resolve, reject) => {
                 child.once("spawn", resolve);
@@ -141,6 +152,7 @@ export class Sessions {
             });
             const session = this.track(sessionId, workDir, child);
             this.live.set(sessionId, session);
+            this.metrics.sessionStarted();
             this.log.info(
                 `session ${sessionId}: Zed started (pid ${child.pid}) in ${workDir}; ${this.live.size}/${this.settings.concurrency} live, ${this.started} started`,
             );
@@ -148,7 +160,7 @@ export class Sessions {
         } catch (err) {
             this.live.delete(sessionId);
             this.started -= 1;
-            return refuse(`could not start Zed: ${describeError(err)}`);
+            return refuse(stage, `could not start Zed: ${describeError(err)}`);
         }
     }
 
@@ -204,6 +216,7 @@ export class Sessions {
                 // Whatever Zed left behind in its group goes with it.
                 signalGroup(pid, "SIGKILL");
                 this.live.delete(sessionId);
+                this.metrics.sessionEnded(session?.ending ? ENDED_BY[session.ending] : "zed_exit");
                 const how = signal ? `signal ${signal}` : `status ${code}`;
                 this.log.info(
                     `session ${sessionId}: Zed exited with ${how}${session?.ending ? ` (${session.ending})` : ""}; ${this.live.size} live`,

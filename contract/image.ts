@@ -26,6 +26,9 @@ export const ZED_SYNC_PORT = 3031;
 /** The path of the health endpoint on CONTAINER_PORTS.health. */
 export const HEALTH_PATH = "/health";
 
+/** The path of the runner's Prometheus metrics, on the same port as HEALTH_PATH (docs/metrics.md). */
+export const METRICS_PATH = "/metrics";
+
 /** The runner agent's command; `healthcheck` as its argument asks the running agent's /health. */
 export const AGENT_COMMAND = "/usr/local/bin/zed-runner";
 
@@ -241,4 +244,9 @@ export const IMAGE_BUILD_INPUTS: readonly string[] = [
     "node_modules/typescript",
     "node_modules/ws",
     "node_modules/zod",
+    // prom-client and what it requires (agent/metrics.ts).
+    "node_modules/prom-client",
+    "node_modules/tdigest",
+    "node_modules/bintrees",
+    "node_modules/@opentelemetry/api",
 ];

@@ -3,8 +3,10 @@
 // dropped. Test doubles: recorded sessions, password setter, tunnels and link.
 import { Dispatcher, Outcome, replyFor } from "../../agent/dispatcher";
 import { Redactor, createLogger } from "../../agent/log";
+import { RunnerMetrics } from "../../agent/metrics";
 import type { ControlMessage, RdpChunk } from "../../agent/protocol";
 import type { LaunchResult, StopResult } from "../../agent/sessions";
+import { parseScrape } from "../support/prometheus";
 
 const RUNNER_ID = "external-zed-unit-1";
 const target = { requestId: "req-1", reply: "_INBOX.abc" };
@@ -64,6 +66,7 @@ function dispatcher(options: { launch?: LaunchResult; stop?: StopResult; setPass
     const passwords: string[] = [];
     const chunks: RdpChunk[] = [];
     const stops: string[] = [];
+    const metrics = new RunnerMetrics();
     const d = new Dispatcher(
         RUNNER_ID,
         {
@@ -77,6 +80,7 @@ function dispatcher(options: { launch?: LaunchResult; stop?: StopResult; setPass
         (frame) => frames.push(frame) > 0,
         { handle: (chunk) => void chunks.push(chunk) },
         createLogger("debug", new Redactor(), (l) => lines.push(l)),
+        metrics,
     );
     /** The replies sent, decoded: envelope fields and payload. */
     const replies = () =>
@@ -84,7 +88,7 @@ function dispatcher(options: { launch?: LaunchResult; stop?: StopResult; setPass
             const env = JSON.parse(f);
             return { requestId: env.request_id, reply: env.reply, payload: JSON.parse(Buffer.from(env.payload, "base64").toString()) };
         });
-    return { d, frames, lines, passwords, chunks, stops, replies };
+    return { d, frames, lines, passwords, chunks, stops, replies, metrics };
 }
 
 describe("Dispatcher", () => {
@@ -118,6 +122,9 @@ describe("Dispatcher", () => {
             session_id: "ses_9",
             error: "could not set the desktop password: the password must be at least 6 characters",
         });
+        const scrape = parseScrape(await t.metrics.scrape());
+        expect(scrape.value("zed_runner_launches_refused_total", { reason: "desktop_password" })).toBe(1);
+        expect(scrape.histogramCount("zed_runner_launch_reply_seconds")).toBe(1);
     });
 
     it("answers another runner's password configuration with an error, in its session's name", async () => {

@@ -8,10 +8,12 @@ import type { AddressInfo } from "node:net";
 import type WebSocket from "ws";
 import { Redactor, createLogger } from "../../agent/log";
 import type { Readiness } from "../../agent/localServer";
+import { RunnerMetrics } from "../../agent/metrics";
 import { DEFAULT_REVDIAL_TIMING, ReverseDial } from "../../agent/revdial";
 import type { RevdialMode } from "../../contract";
 import { FakeControlPlane } from "../support/fakeControlPlane";
 import { eventually } from "../support/eventually";
+import { parseScrape } from "../support/prometheus";
 import { NASTY_TOKEN, leakedRuns } from "../support/secrets";
 
 const RUNNER_ID = "external-zed-unit-1";
@@ -55,6 +57,7 @@ async function start(
         desktopWaitMs?: number;
         runnerId?: string;
         controlPlane?: FakeControlPlane;
+        metrics?: RunnerMetrics;
     } = {},
 ) {
     const controlPlane =
@@ -88,6 +91,7 @@ async function start(
             desktopWaitMs: options.desktopWaitMs ?? DEFAULT_REVDIAL_TIMING.desktopWaitMs,
         },
         options.vncReady,
+        options.metrics,
     );
     dial.start();
     cleanups.push(async () => {
@@ -115,8 +119,9 @@ describe("the reverse dial", () => {
         );
     });
 
-    it("picks a connection up at /api/v1 + connPath and bridges it to the VNC server, both ways", async () => {
-        const { controlPlane, dial } = await start();
+    it("picks a connection up at /api/v1 + connPath and bridges it to the VNC server, both ways, counting the bytes", async () => {
+        const metrics = new RunnerMetrics();
+        const { controlPlane, dial } = await start({ metrics });
         await eventually("the control connection", () => controlPlane.revdialRunnerIds().includes(RUNNER_ID));
         const ws = await controlPlane.dialRunner(RUNNER_ID);
         expect((await firstMessage(ws)).toString()).toBe(RFB_BANNER);
@@ -126,6 +131,11 @@ describe("the reverse dial", () => {
         expect(dial.state).toMatchObject({ tunnels: 1, pickedUp: 1 });
         ws.close();
         await eventually("the tunnel to close", () => dial.state.tunnels === 0);
+        // The banner and the echo came from the desktop; the one message went to it.
+        const scrape = parseScrape(await metrics.scrape());
+        expect(scrape.value("zed_runner_tunnel_bytes_total", { kind: "vnc", direction: "from_desktop" })).toBe(2 * RFB_BANNER.length);
+        expect(scrape.value("zed_runner_tunnel_bytes_total", { kind: "vnc", direction: "to_desktop" })).toBe(RFB_BANNER.length);
+        expect(scrape.value("zed_runner_tunnel_bytes_total", { kind: "rdp", direction: "to_desktop" })).toBe(0);
     });
 
     it("holds a flooding VNC server back while the control plane reads nothing, and lets it go on once it reads", async () => {

@@ -16,6 +16,7 @@ import { SESSION_PATH } from "../../agent/sessionEnv";
 import { LocalSessionHost } from "../../agent/sessionHost";
 import { FakeControlPlane, FakeControlPlaneOptions, freshPassword } from "../support/fakeControlPlane";
 import { eventually } from "../support/eventually";
+import { parseScrape } from "../support/prometheus";
 import { StubReport, parseStubReport } from "../support/stubZed";
 import { NASTY_TOKEN, leakedRuns } from "../support/secrets";
 import { StubXrdp, X224_CONNECTION_CONFIRM } from "../support/stubXrdp";
@@ -509,6 +510,87 @@ describe("RDP over the WebSocket (seed-era RDP proxy)", () => {
         h.xrdp.connections[0].socket.end();
         await eventually("the tunnel to close", () => h.core.report({}).tunnels.rdp === 0);
         expect(h.lines.some((l) => l.includes(`RDP tunnel for ${RUNNER_ID} closed (xrdp closed the connection)`))).toBe(true);
+    });
+});
+
+describe("metrics, as GET /metrics serves them", () => {
+    /** The runner's metrics, parsed as Prometheus would. */
+    const scrape = async (h: Harness) => parseScrape(await h.core.metrics.scrape());
+
+    it("count sessions by how they ended and launches by why they were refused, and time every reply, with no secret", async () => {
+        const h = await start({ concurrency: 1 });
+        const launches = [await h.controlPlane.launch({ session_id: "ses_a" }), await h.controlPlane.launch({ session_id: "ses_b" })];
+        expect(launches.map((l) => l.reply.status)).toEqual(["running", "error"]);
+        await h.controlPlane.stop("ses_a");
+        launches.push(await h.controlPlane.launch({ session_id: "ses_env", env: ["not a pair"] }));
+        launches.push(await h.controlPlane.launch({ session_id: "ses_wd", work_dir: "/etc" }));
+        // The stub Zed ends by itself in a folder named -lasts-<N>s.
+        launches.push(await h.controlPlane.launch({ session_id: "ses_end-lasts-1s" }));
+        await eventually("Zed to exit by itself", () => h.core.sessions.list().length === 0, 10_000);
+        launches.push(await h.controlPlane.launch({ session_id: "ses_last" }));
+        expect(launches.map((l) => l.reply.status)).toEqual(["running", "error", "error", "error", "running", "running"]);
+        await h.core.sessions.endAll("shutdown", 500);
+
+        const text = await h.core.metrics.scrape();
+        const m = parseScrape(text);
+        expect(m.value("zed_runner_sessions_started_total")).toBe(3);
+        const ended = Object.fromEntries(
+            ["stop", "timeout", "zed_exit", "shutdown"].map((reason) => [reason, m.value("zed_runner_sessions_ended_total", { reason })]),
+        );
+        expect(ended).toEqual({ stop: 1, timeout: 0, zed_exit: 1, shutdown: 1 });
+        const refused = Object.fromEntries(
+            ["concurrency", "max_tasks", "work_dir", "environment", "zed_start", "desktop_password"].map((reason) => [
+                reason,
+                m.value("zed_runner_launches_refused_total", { reason }),
+            ]),
+        );
+        expect(refused).toEqual({ concurrency: 1, max_tasks: 0, work_dir: 1, environment: 1, zed_start: 0, desktop_password: 0 });
+        expect(m.histogramCount("zed_runner_launch_reply_seconds")).toBe(6);
+        expect(m.value("zed_runner_sessions_live")).toBe(0);
+        expect(m.value("zed_runner_sessions_limit")).toBe(1);
+        expect(m.value("zed_runner_control_plane_up")).toBe(1);
+        expect(m.value("zed_runner_info", { runner_id: RUNNER_ID })).toBe(1);
+        // Heard within the link's own dead-after bound, or the runner would have dialed again.
+        expect(m.value("zed_runner_control_plane_last_message_age_seconds")).toBeLessThan(DEFAULT_TIMING.deadAfterMs / 1000);
+        for (const secret of [...h.secrets, ...launches.map((l) => l.password)]) expect(leakedRuns(text, secret)).toEqual([]);
+        expect(text).not.toContain("ses_");
+    });
+
+    it("count a SESSION_TIMEOUT, and say draining and refuse by MAX_TASKS once the runner has run its sessions", async () => {
+        const h = await start({ maxTasks: 1, sessionTimeout: 1 });
+        await h.controlPlane.launch({ session_id: "ses_t" });
+        await eventually("the timeout to end the session", () => h.core.sessions.list().length === 0, 10_000);
+        const refused = await h.controlPlane.launch({ session_id: "ses_more" });
+        expect(refused.reply.status).toBe("error");
+        const m = await scrape(h);
+        expect(m.value("zed_runner_sessions_ended_total", { reason: "timeout" })).toBe(1);
+        expect(m.value("zed_runner_launches_refused_total", { reason: "max_tasks" })).toBe(1);
+        expect(m.value("zed_runner_draining")).toBe(1);
+    });
+
+    it("count reconnects of the link, and the RDP tunnel's bytes both ways", async () => {
+        const h = await start();
+        await h.controlPlane.goAway();
+        await eventually("the link to drop", () => !h.core.link.state.connected);
+        expect((await scrape(h)).value("zed_runner_control_plane_up")).toBe(0);
+        await h.controlPlane.listen();
+        await eventually("the runner to reconnect", () => h.core.link.state.connected, 20_000);
+
+        await h.controlPlane.launch({ session_id: "ses_rdp" });
+        const received: Buffer[] = [];
+        h.controlPlane.onRdpResponse("ses_rdp", (d) => received.push(d));
+        const connectionRequest = Buffer.from([0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0, 0, 0, 0, 0, 0x01, 0, 0x08, 0, 0x01, 0, 0, 0]);
+        await h.controlPlane.sendRdpChunk("ses_rdp", connectionRequest);
+        await eventually("the Connection Confirm", () => Buffer.concat(received).length >= X224_CONNECTION_CONFIRM.length);
+
+        const m = await scrape(h);
+        expect(m.value("zed_runner_control_plane_up")).toBe(1);
+        expect(m.value("zed_runner_control_plane_reconnects_total")).toBe(1);
+        expect(m.value("zed_runner_tunnels_open", { kind: "rdp" })).toBe(1);
+        expect(m.value("zed_runner_tunnels_opened_total", { kind: "rdp" })).toBe(1);
+        expect(m.value("zed_runner_tunnel_bytes_total", { kind: "rdp", direction: "to_desktop" })).toBe(connectionRequest.length);
+        expect(m.value("zed_runner_tunnel_bytes_total", { kind: "rdp", direction: "from_desktop" })).toBe(X224_CONNECTION_CONFIRM.length);
+        expect(m.value("zed_runner_tunnels_open", { kind: "vnc" })).toBe(0);
     });
 });
 

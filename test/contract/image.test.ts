@@ -98,6 +98,15 @@ describe("Dockerfile.zed-agent", () => {
         ]);
     });
 
+    it("copies every package the contract lists into the build, and all but the compiler into the image", () => {
+        const packages = IMAGE_BUILD_INPUTS.filter((p) => p.startsWith("node_modules/"));
+        const copied = [...dockerfile.matchAll(/^COPY (node_modules\/\S+) \1$/gm)].map((m) => m[1]);
+        expect(copied).toEqual(packages);
+        const toImage = /^RUN node node_modules\/typescript\/bin\/tsc[^\n]*\n((?: .*\n)+)/m.exec(dockerfile)![1];
+        for (const pkg of packages.filter((p) => p !== "node_modules/typescript")) expect(toImage).toContain(` ${pkg}`);
+        expect(toImage).not.toContain("node_modules/typescript");
+    });
+
     it("runs the agent under tini, without -g so SIGTERM reaches the agent alone", () => {
         expect(JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1])).toEqual(["/usr/bin/tini", "--", AGENT_COMMAND]);
         expect(dockerfile).toContain(`ln -s /opt/zed-runner/agent/main.js ${AGENT_COMMAND}`);

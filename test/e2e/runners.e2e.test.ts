@@ -15,11 +15,12 @@ import { collectStatus } from "../../cli/placements/engineHosts";
 import { needsAttention } from "../../cli/status/model";
 import { renderStatus } from "../../cli/status/render";
 import { parseConfig } from "../../components/config";
-import { CONTAINER_PORTS } from "../../contract";
+import { CONTAINER_PORTS, METRICS_PATH } from "../../contract";
 import { LABELS } from "../../components/plan";
 import { hostsOf } from "../fixtures/placements";
 import { Registration, unwrapSecret } from "../support/mocks";
 import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
+import { Scrape, parseScrape } from "../support/prometheus";
 import { leakedRuns } from "../support/secrets";
 import { StubReport, parseStubReport } from "../support/stubZed";
 import { buildImage, docker, eventually, execIn, filesUnder, removeLabelled, requireEngine } from "../support/docker";
@@ -72,6 +73,18 @@ const secrets: string[] = [TOKEN];
 
 const containerOf = (i: number): Docker.Container => deployed.running.get(deployed.declared[i].inputs.name)!;
 const declaredOf = (i: number): Registration => deployed.declared[i];
+
+/** A runner's GET /metrics on its published health port: the text, as Prometheus would scrape it. */
+async function metricsText(declared: Registration): Promise<string> {
+    const response = await fetch(`http://127.0.0.1:${hostPort(declared, CONTAINER_PORTS.health)}${METRICS_PATH}`, {
+        signal: AbortSignal.timeout(5000),
+    });
+    expect([response.status, response.headers.get("content-type")]).toEqual([200, "text/plain; version=0.0.4; charset=utf-8"]);
+    return response.text();
+}
+
+/** A runner's metrics, parsed with a Prometheus text-format parser. */
+const metricsOf = async (declared: Registration): Promise<Scrape> => parseScrape(await metricsText(declared));
 
 /** What the stub Zed reported about itself, read inside the container. */
 async function stubReport(container: Docker.Container, dir: string): Promise<StubReport> {
@@ -335,6 +348,25 @@ describe("sessions from the control plane", () => {
         expect(stopped.reply).toMatchObject({ status: "stopped", session_id: SESSION, runner_id: RUNNER_IDS[0] });
         expect(await pids(containerOf(0), "/usr/local/bin/zed ")).toEqual([]);
     });
+
+    it("counts the session in /metrics: started, ended by the stop, its launch's reply timed, the desktop up", async () => {
+        const m = await metricsOf(declaredOf(0));
+        expect(m.value("zed_runner_info", { runner_id: RUNNER_IDS[0] })).toBe(1);
+        expect(m.value("zed_runner_sessions_started_total")).toBe(1);
+        expect(m.value("zed_runner_sessions_ended_total", { reason: "stop" })).toBe(1);
+        expect(m.value("zed_runner_sessions_ended_total", { reason: "zed_exit" })).toBe(0);
+        expect(m.histogramCount("zed_runner_launch_reply_seconds")).toBe(1);
+        expect(m.value("zed_runner_sessions_live")).toBe(0);
+        expect(m.value("zed_runner_sessions_limit")).toBe(2);
+        expect(m.value("zed_runner_control_plane_up")).toBe(1);
+        expect(m.value("zed_runner_reverse_dial_up")).toBe(1);
+        for (const component of ["xvfb", "windowManager", "vnc", "rdp"])
+            expect([component, m.value("zed_runner_desktop_component_up", { component })]).toEqual([component, 1]);
+        expect(m.value("process_resident_memory_bytes")).toBeGreaterThan(1024 * 1024);
+        // Runner 2 got only a password configuration and a stop for another runner's session.
+        expect((await metricsOf(declaredOf(1))).value("zed_runner_sessions_started_total")).toBe(0);
+        expect((await metricsOf(declaredOf(2))).value("zed_runner_sessions_ended_total", { reason: "stop" })).toBe(0);
+    });
 });
 
 describe("the control plane gone until every runner has backed off, then back", () => {
@@ -364,6 +396,14 @@ describe("the control plane gone until every runner has backed off, then back", 
         console.log(`all 3 runners reconnected ${Date.now() - back} ms after the control plane returned`);
         expect(controlPlane.connectedRunnerIds()).toEqual(RUNNER_IDS);
         expect(controlPlane.handshakes.length).toBe(before + 3);
+        for (const declared of deployed.declared) {
+            const m = await metricsOf(declared);
+            expect([envOf(declared).RUNNER_ID, m.value("zed_runner_control_plane_reconnects_total")]).toEqual([
+                envOf(declared).RUNNER_ID,
+                1,
+            ]);
+            expect(m.value("zed_runner_control_plane_up")).toBe(1);
+        }
     }, 120_000);
 });
 
@@ -420,6 +460,12 @@ describe("limits: CONCURRENCY, SESSION_TIMEOUT and MAX_TASKS", () => {
         );
         const logs = await runnerLogs(docker, container.id, {});
         expect(logs).toContain("session ses_l1: SESSION_TIMEOUT of 3 s reached");
+        const m = await metricsOf(limits.declared[0]);
+        expect(m.value("zed_runner_sessions_started_total")).toBe(1);
+        expect(m.value("zed_runner_sessions_ended_total", { reason: "timeout" })).toBe(1);
+        expect(m.value("zed_runner_launches_refused_total", { reason: "concurrency" })).toBe(1);
+        expect(m.histogramCount("zed_runner_launch_reply_seconds")).toBe(2);
+        expect(m.value("zed_runner_draining")).toBe(0);
     });
 
     it("after MAX_TASKS sessions exits 0, and its restart policy brings it back under the same ID", async () => {
@@ -518,6 +564,19 @@ describe("remote desktop through the control plane, with no desktop port publish
         // The one asked for at once, the banner's, the VNC client's, and this one.
         expect(health.revdial.pickedUp).toBeGreaterThanOrEqual(4);
     });
+
+    it("counts both tunnels and their bytes each way in /metrics", async () => {
+        const m = await metricsOf(desktop.declared[0]);
+        expect(m.value("zed_runner_tunnels_opened_total", { kind: "rdp" })).toBe(1);
+        // The Connection Request in, xrdp's Connection Confirm out.
+        expect(m.value("zed_runner_tunnel_bytes_total", { kind: "rdp", direction: "to_desktop" })).toBe(19);
+        expect(m.value("zed_runner_tunnel_bytes_total", { kind: "rdp", direction: "from_desktop" })).toBeGreaterThanOrEqual(6);
+        expect(m.value("zed_runner_tunnels_opened_total", { kind: "vnc" })).toBeGreaterThanOrEqual(4);
+        // A real VNC login and a screenshot went over the reverse dial: its framebuffer alone is well over 1000 bytes.
+        expect(m.value("zed_runner_tunnel_bytes_total", { kind: "vnc", direction: "from_desktop" })).toBeGreaterThan(1000);
+        expect(m.value("zed_runner_tunnel_bytes_total", { kind: "vnc", direction: "to_desktop" })).toBeGreaterThan(12);
+        expect(m.value("zed_runner_reverse_dial_up")).toBe(1);
+    });
 });
 
 describe("secrets", () => {
@@ -542,6 +601,15 @@ describe("secrets", () => {
         expect(children.length).toBeGreaterThanOrEqual(5);
         expect(output).toContain("HELIX_SESSION_ID=ses_env_check");
         for (const secret of secrets) expect(leakedRuns(output, secret)).toEqual([]);
+    });
+
+    it("appear in no /metrics scrape in any encoding, and no session ID does either", async () => {
+        for (const declared of deployed.declared) {
+            const text = await metricsText(declared);
+            expect(text).toContain("zed_runner_sessions_started_total");
+            for (const secret of secrets) expect(leakedRuns(text, secret)).toEqual([]);
+            expect(text).not.toContain("ses_");
+        }
     });
 
     it("appear in no log line in any encoding, nor in the image", async () => {
@@ -580,6 +648,16 @@ describe("recovery and operator commands", () => {
         );
         expect(await pids(container, "x11vnc")).not.toContain(before);
         console.log(`x11vnc answered again ${Date.now() - killedAt} ms after it was killed`);
+        const m = await eventually(
+            "the restarted x11vnc up in /metrics",
+            async () => {
+                const now = await metricsOf(declaredOf(1));
+                return now.value("zed_runner_desktop_component_up", { component: "vnc" }) === 1 ? now : undefined;
+            },
+            30_000,
+        );
+        expect(m.value("zed_runner_desktop_component_restarts_total", { component: "vnc" })).toBe(1);
+        expect(m.value("zed_runner_desktop_component_restarts_total", { component: "rdp" })).toBe(0);
     });
 
     it("restarts a container whose agent dies, and it reconnects with the same runner ID", async () => {
