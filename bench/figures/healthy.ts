@@ -14,7 +14,7 @@ import type { BenchOptions } from "../options";
 import { Report, fmtMs, median } from "../report";
 
 /** Where .ci/engine26.sh's engine answers (its `up` prints it). */
-export const ENGINE26_SOCKET = process.env.ENGINE26_SOCKET ?? "/var/tmp/zed-engine26/sock/docker.sock";
+const ENGINE26_SOCKET = process.env.ENGINE26_SOCKET ?? "/var/tmp/zed-engine26/sock/docker.sock";
 
 /** The first Engine API version with the health check's start interval (Docker 25). */
 const START_INTERVAL_API = [1, 44];
