@@ -732,9 +732,9 @@ describe("Docker 25's health check start interval (healthStartInterval)", () => 
                 healthStartInterval: "true",
                 hostName: "e2e-start",
                 containerNamePrefix: "zed-e2e-start",
-                rdpPortBase: "48389",
-                vncPortBase: "48900",
-                healthPortBase: "48030",
+                rdpPortBase: "49389",
+                vncPortBase: "49900",
+                healthPortBase: "49030",
             },
             START_STACK,
         );
