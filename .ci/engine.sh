@@ -7,11 +7,15 @@
 #   - Debian's docker.io is installed when no engine answers, and dockerd is
 #     started in the background;
 #   - the base image (debian:bookworm-slim) is made with debootstrap when it
-#     cannot be pulled.
+#     cannot be pulled. BASE_IMAGE=debian:trixie-slim makes trixie's the same
+#     way (.ci/engine26.sh does, for its Docker 26 node).
 set -euo pipefail
 
 BASE_IMAGE="${BASE_IMAGE:-debian:bookworm-slim}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# The Debian release debootstrap installs: the tag's name, as in debian:<suite>-slim.
+SUITE="${BASE_IMAGE#*:}"
+SUITE="${SUITE%-slim}"
 log() { echo "[engine] $*"; }
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
@@ -51,7 +55,7 @@ else
   }
   root=$(mktemp -d /tmp/zed-runner-base.XXXXXX)
   trap 'rm -rf "$root"' EXIT
-  debootstrap --variant=minbase bookworm "$root" "$DEBIAN_MIRROR" >/tmp/debootstrap.log 2>&1 \
+  debootstrap --variant=minbase "$SUITE" "$root" "$DEBIAN_MIRROR" >/tmp/debootstrap.log 2>&1 \
     || { log "debootstrap failed; see /tmp/debootstrap.log"; tail -20 /tmp/debootstrap.log; exit 1; }
   # The archives and lists would otherwise count towards every image's size.
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*

@@ -1,6 +1,7 @@
 // Prints, as JSON, what index.ts declares, in its own process under the tests' recording mock engine:
 //   `BENCH_TOKEN=... node -r ts-node/register/transpile-only bench/declare.ts REPLICAS PORT`
-//     the container inputs for REPLICAS runners whose control plane is the bench's fake one on PORT;
+//     the container inputs for REPLICAS runners whose control plane is the bench's fake one on PORT
+//     (BENCH_EXTRA_CONFIG='{...}' adds to or overrides their config);
 //   `BENCH_CONFIG='{...}' node -r ts-node/register/transpile-only bench/declare.ts --stack NAME`
 //     every custom resource (type, name, inputs; secrets in the SDK's wire form) for that stack config.
 import * as pulumi from "@pulumi/pulumi";
@@ -21,6 +22,8 @@ function containerConfig(replicas: string, port: string): Record<string, string>
         shmSizeMb: "256",
         zedBuildDir: "test/fixtures/zed-build",
         publishDesktopPorts: "true",
+        // What a figure varies (healthStartInterval, an apiHost another engine's runners reach), as JSON.
+        ...(JSON.parse(process.env.BENCH_EXTRA_CONFIG ?? "{}") as Record<string, string>),
     };
 }
 

@@ -24,14 +24,17 @@ export async function engineAnswers(): Promise<boolean> {
     }
 }
 
-/** The container inputs index.ts declares for `replicas` runners (in a child process, under the test mocks). */
-export async function declaredContainers(replicas: number, controlPlanePort: number): Promise<any[]> {
+/**
+ * The container inputs index.ts declares for `replicas` runners (in a child process, under the test
+ * mocks); `config` adds to or overrides the bench's stack config (bench/declare.ts).
+ */
+export async function declaredContainers(replicas: number, controlPlanePort: number, config: Record<string, string> = {}): Promise<any[]> {
     const out = execFileSync(
         process.execPath,
         ["-r", "ts-node/register/transpile-only", path.join(__dirname, "declare.ts"), String(replicas), String(controlPlanePort)],
         {
             cwd: ROOT,
-            env: { ...process.env, BENCH_TOKEN },
+            env: { ...process.env, BENCH_TOKEN, BENCH_EXTRA_CONFIG: JSON.stringify(config) },
             encoding: "utf8",
             maxBuffer: 64 * 1024 * 1024,
         },
@@ -39,13 +42,13 @@ export async function declaredContainers(replicas: number, controlPlanePort: num
     return JSON.parse(out);
 }
 
-/** Creates (not starts) the declared containers, and their network if it is missing. */
-export async function createRunners(declared: any[], imageId: string): Promise<Docker.Container[]> {
+/** Creates (not starts) the declared containers, and their network if it is missing, on `client`'s engine. */
+export async function createRunners(declared: any[], imageId: string, client: Docker = docker): Promise<Docker.Container[]> {
     const network = declared[0].networksAdvanced[0].name as string;
-    if ((await docker.listNetworks({ filters: JSON.stringify({ name: [network] }) })).length === 0) {
-        await docker.createNetwork({ Name: network, Driver: "bridge", Labels: { [LABELS.stack]: STACK } });
+    if ((await client.listNetworks({ filters: JSON.stringify({ name: [network] }) })).length === 0) {
+        await client.createNetwork({ Name: network, Driver: "bridge", Labels: { [LABELS.stack]: STACK } });
     }
-    return createDeclaredContainers(declared, imageId);
+    return createDeclaredContainers(declared, imageId, client);
 }
 
 /** RUNNER_ID of a declared container. */

@@ -1,7 +1,8 @@
 // `npm run bench [-- --with-upstream] [--quick] [--swarm]`: measures the program's own cost under Pulumi's
 // mocks beside a bare baseline, the runner plan, and with a Docker engine the image's size,
 // start-up, idle cost and crash recovery; with --swarm, on the test swarm (`bash .ci/swarm.sh up`),
-// node loss and scaling. Prints a table and writes docs/BENCHMARKS.md.
+// node loss and scaling; with --engine26, start to healthy on a Docker 26 engine too (`bash
+// .ci/engine26.sh up`). Prints a table and writes docs/BENCHMARKS.md.
 // Figures only: nothing here asserts a time. One module per area in bench/figures/.
 import { describeError } from "../contract";
 import { LABELS } from "../components/plan";
@@ -11,6 +12,7 @@ import { dockerBridgeAddress } from "../test/support/stack";
 import { BENCH_TOKEN, ROOT, STACK, engineAnswers } from "./engine";
 import { crashFigures } from "./figures/crash";
 import { e2eFigure } from "./figures/e2e";
+import { healthyFigures } from "./figures/healthy";
 import { idleFigures } from "./figures/idle";
 import { imageFigures } from "./figures/image";
 import { programFigures } from "./figures/program";
@@ -34,6 +36,7 @@ async function engineFigures(report: Report, options: BenchOptions): Promise<voi
             await protocolFigures(report, options, declared, controlPlane);
             await tunnelFigures(report, options, declared[2], controlPlane);
         });
+        await healthyFigures(report, options, imageId, port);
     } finally {
         await removeLabelled(LABELS.stack, STACK).catch(() => undefined);
         await controlPlane.close();
@@ -57,6 +60,8 @@ async function main(argv: readonly string[]): Promise<void> {
     if (await engineAnswers()) {
         await engineFigures(report, options);
         if (!options.quick) e2eFigure(report);
+        if (!options.engine26)
+            skipped.push("Docker 26 figures skipped: run `bash .ci/engine26.sh up`, then `npm run bench -- --engine26`.");
         if (options.swarm) await swarmFigures(report, options);
         else skipped.push("Swarm figures skipped: run `bash .ci/swarm.sh up`, then `npm run bench -- --swarm`.");
     } else {

@@ -175,6 +175,9 @@ const fields = {
         })
         .refine((p) => !p.split("/").includes(".."), { error: "must stay inside this project: no '..'" }),
     restartPolicy: oneOf(RESTART_POLICIES),
+    // Docker 25's health check start interval (HEALTH_START_INTERVAL): opt-in, since the provider cannot create
+    // a container with one on an older engine, and the program cannot ask an engine its version.
+    healthStartInterval: flag,
     bindAddress: z.string().refine((a) => isIP(a) !== 0, { error: "must be an IPv4 or IPv6 address such as 127.0.0.1" }),
     publishDesktopPorts: flag,
     revdial: oneOf(REVDIAL_MODES),
@@ -258,6 +261,7 @@ export const HOST_OVERRIDABLE_KEYS = [
     "noNewPrivileges",
     "pidsLimit",
     "cpuShares",
+    "healthStartInterval",
 ] as const satisfies readonly (keyof typeof fields)[];
 type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
 
@@ -434,6 +438,7 @@ export const KEY_SCHEMAS = {
     baseImage: fields.baseImage.default("debian:bookworm-slim"),
     zedBuildDir: fields.zedBuildDir.default("zed-build"),
     restartPolicy: fields.restartPolicy.default("unless-stopped"),
+    healthStartInterval: fields.healthStartInterval.default(false),
     bindAddress: fields.bindAddress.default("127.0.0.1"),
     publishDesktopPorts: fields.publishDesktopPorts.default(false),
     revdial: fields.revdial.default(IMAGE_DEFAULTS.revdial),
@@ -515,6 +520,7 @@ export const RUNNER_ONLY_KEYS = [
     "noNewPrivileges",
     "pidsLimit",
     "cpuShares",
+    "healthStartInterval",
 ] as const satisfies readonly (keyof typeof KEY_SCHEMAS)[];
 
 /** Keys only the sandbox workload reads: a runner stack that sets one is refused. */

@@ -20,6 +20,11 @@ export function configWarnings(values: StackValues, hosts: readonly HostTarget[]
             `restartPolicy is ${values.restartPolicy}: a runner exits when its control-plane connection drops and relies on its restart policy to come back.`,
         );
     }
+    if (values.swarm && values.healthStartInterval) {
+        warnings.push(
+            "healthStartInterval is true on a swarm, where it does nothing: the Docker provider's service health check has no start interval, so a runner still turns healthy at its first check, 10 s after start.",
+        );
+    }
     for (const host of hosts) {
         if (!isEveryInterface(host.settings.bindAddress)) continue;
         const where = values.hosts ? ` on host ${host.name}` : "";

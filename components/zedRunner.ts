@@ -9,7 +9,7 @@ import { toLabels } from "./labels";
 import { PROJECT_ROOT } from "./paths";
 import type { EngineConnection } from "./pidsLimitCommand";
 import type { PlannedHost } from "./placement";
-import { HEALTHCHECK, STOP_GRACE_SECONDS } from "../contract";
+import { HEALTHCHECK, HEALTH_START_INTERVAL, STOP_GRACE_SECONDS } from "../contract";
 import { LABELS, LOG_OPTIONS, RunnerEndpoints, RunnerSpec, WAIT_TIMEOUT_SECONDS, runnerHardening } from "./plan";
 import { RunnerComponentArgs, stackContext } from "./runnerArgs";
 import { declareRunnerImage } from "./runnerImage";
@@ -101,7 +101,12 @@ export class ZedRunner extends pulumi.ComponentResource {
                         { name: this.network.name, aliases: [runner.containerName] },
                         ...joinedNetworks.map((networkName) => ({ name: networkName })),
                     ],
-                    healthcheck: { ...HEALTHCHECK, tests: [...HEALTHCHECK.tests] },
+                    healthcheck: {
+                        ...HEALTHCHECK,
+                        tests: [...HEALTHCHECK.tests],
+                        // Left out unless asked for: an engine before Docker 25 fails the create with one set.
+                        ...(settings.healthStartInterval ? { startInterval: HEALTH_START_INTERVAL } : {}),
+                    },
                     wait: true,
                     waitTimeout: WAIT_TIMEOUT_SECONDS,
                     stopSignal: "SIGTERM",

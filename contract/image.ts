@@ -48,6 +48,16 @@ export const HEALTHCHECK = {
     retries: 3,
 } as const;
 
+/**
+ * The health check's start interval (Docker 25, Engine API 1.44): during the start period Docker
+ * checks this often instead of every `interval`, and a runner turns healthy about this long after
+ * its /health first answers rather than a whole interval (10 s) after start. Only with the
+ * healthStartInterval setting: the provider's Docker client refuses to create a container with
+ * one on an older engine ("requires API version 1.44"). Not in Dockerfile.zed-agent's HEALTHCHECK
+ * either: builders before Docker 25 reject the --start-interval flag.
+ */
+export const HEALTH_START_INTERVAL = "1s";
+
 /** Where the image keeps the Zed binary the agent starts per session. */
 export const ZED_BINARY = "/usr/local/bin/zed";
 

@@ -30,6 +30,7 @@ describe("parseConfig defaults", () => {
             baseImage: "debian:bookworm-slim",
             zedBuildDir: "zed-build",
             restartPolicy: "unless-stopped",
+            healthStartInterval: false,
             bindAddress: "127.0.0.1",
             publishDesktopPorts: false,
             revdial: "auto",
@@ -153,6 +154,12 @@ describe("parseConfig with the stack's docker:* keys (as the commands read them)
     });
 });
 
+it("warns that healthStartInterval does nothing on a swarm, and says nothing of it on a host", () => {
+    expect(parseConfig({ ...SWARM, healthStartInterval: "true" }, context).warnings).toEqual([
+        "healthStartInterval is true on a swarm, where it does nothing: the Docker provider's service health check has no start interval, so a runner still turns healthy at its first check, 10 s after start.",
+    ]);
+    expect(parseConfig({ ...MINIMAL, healthStartInterval: "true" }, context).warnings).toEqual([]);
+});
 describe("parseConfig warns about keys in another namespace that look like ours", () => {
     const warningsOf = (otherKeys: string[]) => parseConfig(MINIMAL, { ...context, otherKeys }).warnings;
 
@@ -362,6 +369,7 @@ describe("helpers", () => {
             "baseImage",
             "zedBuildDir",
             "restartPolicy",
+            "healthStartInterval",
             "bindAddress",
             "publishDesktopPorts",
             "revdial",

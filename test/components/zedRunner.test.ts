@@ -129,6 +129,8 @@ describe("ZedRunner", () => {
             startPeriod: "30s",
             retries: 3,
         });
+        // An engine before Docker 25 would refuse the create with one: off unless asked for.
+        expect(container.healthcheck).not.toHaveProperty("startInterval");
         expect(container.wait).toBe(true);
         expect(container.waitTimeout).toBe(120);
         expect(container.stopTimeout).toBe(30);
@@ -183,6 +185,20 @@ describe("ZedRunner", () => {
         expect(container.tmpfs).toBeUndefined();
         expect(container.mounts).toBeUndefined();
         expect(engine.ofType("pulumi-nodejs:dynamic/zed-runner:ContainerPidsLimit")).toEqual([]);
+    });
+
+    it("adds Docker 25's health check start interval only when healthStartInterval is set", async () => {
+        await declare({ replicas: "2", healthStartInterval: "true" });
+        for (const name of ["zed-runner-runner-1", "zed-runner-runner-2"]) {
+            expect(engine.byName(name).inputs.healthcheck).toEqual({
+                tests: ["CMD", "/usr/local/bin/zed-runner", "healthcheck"],
+                interval: "10s",
+                timeout: "5s",
+                startPeriod: "30s",
+                startInterval: "1s",
+                retries: 3,
+            });
+        }
     });
 
     it("takes the PIDs limit and CPU shares from the settings", async () => {

@@ -31,6 +31,7 @@ const STACK = "e2e";
 const LIMITS_STACK = "e2e-limits";
 const DESKTOP_STACK = "e2e-desktop";
 const NETWORK_STACK = "e2e-net";
+const START_STACK = "e2e-start";
 const COMPOSE_NETWORK = "zed-e2e-helix";
 const BASE_IMAGE = process.env.BASE_IMAGE ?? "debian:bookworm-slim";
 /** Random, and holding every character that changes form when escaped or encoded. */
@@ -120,7 +121,7 @@ async function descendants(container: Docker.Container, root: number): Promise<n
 
 beforeAll(async () => {
     await requireEngine();
-    for (const stack of [STACK, LIMITS_STACK, DESKTOP_STACK, NETWORK_STACK]) await removeLabelled(LABELS.stack, stack);
+    for (const stack of [STACK, LIMITS_STACK, DESKTOP_STACK, NETWORK_STACK, START_STACK]) await removeLabelled(LABELS.stack, stack);
     controlPlanePort = await controlPlane.listen(dockerBridgeAddress());
     common = {
         apiToken: TOKEN,
@@ -148,7 +149,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-    for (const stack of [STACK, LIMITS_STACK, DESKTOP_STACK, NETWORK_STACK])
+    for (const stack of [STACK, LIMITS_STACK, DESKTOP_STACK, NETWORK_STACK, START_STACK])
         await removeLabelled(LABELS.stack, stack).catch(() => undefined);
     await controlPlane.close();
 });
@@ -797,5 +798,30 @@ describe("a runner on Helix's compose network, reaching the API by service name"
             60_000,
         );
         expect(response.controlPlane).toMatchObject({ url: "http://api:8080", connected: true });
+    });
+});
+
+describe("Docker 25's health check start interval (healthStartInterval)", () => {
+    it("reaches an engine that has it (Engine API 1.44+), which keeps it; an older one drops it; healthy either way", async () => {
+        const stack = await deployStack(
+            {
+                ...common,
+                replicas: "1",
+                healthStartInterval: "true",
+                hostName: "e2e-start",
+                containerNamePrefix: "zed-e2e-start",
+                rdpPortBase: "49389",
+                vncPortBase: "49900",
+                healthPortBase: "49030",
+            },
+            START_STACK,
+        );
+        const [container] = stack.running.values();
+        const [major, minor] = (await docker.version()).ApiVersion.split(".").map(Number);
+        const hasStartInterval = major > 1 || (major === 1 && minor >= 44);
+        const healthcheck = (await container.inspect()).Config.Healthcheck as { StartInterval?: number } | undefined;
+        // An older engine ignores the field, and the provider's client refuses to send it there (hence opt-in).
+        expect(healthcheck?.StartInterval).toBe(hasStartInterval ? 1e9 : undefined);
+        await eventually("a healthy runner", async () => ((await healthOf(container)) === "healthy" ? true : undefined), 60_000);
     });
 });

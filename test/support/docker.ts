@@ -49,13 +49,13 @@ export async function buildImage(
 
 export { eventually } from "./eventually";
 
-/** Removes containers, networks and volumes carrying `label=value`. */
-export async function removeLabelled(label: string, value: string): Promise<void> {
+/** Removes containers, networks and volumes carrying `label=value` (on `client`'s engine; this machine's by default). */
+export async function removeLabelled(label: string, value: string, client: Docker = docker): Promise<void> {
     const filters = JSON.stringify({ label: [`${label}=${value}`] });
-    for (const info of await docker.listContainers({ all: true, filters })) {
-        await docker.getContainer(info.Id).remove({ force: true, v: true });
+    for (const info of await client.listContainers({ all: true, filters })) {
+        await client.getContainer(info.Id).remove({ force: true, v: true });
     }
-    for (const info of await docker.listNetworks({ filters })) await docker.getNetwork(info.Id).remove();
-    const { Volumes } = await docker.listVolumes({ filters });
-    for (const info of Volumes ?? []) await docker.getVolume(info.Name).remove();
+    for (const info of await client.listNetworks({ filters })) await client.getNetwork(info.Id).remove();
+    const { Volumes } = await client.listVolumes({ filters });
+    for (const info of Volumes ?? []) await client.getVolume(info.Name).remove();
 }

@@ -29,6 +29,8 @@ function healthcheckSpec(hc: Record<string, any> | undefined) {
             Interval: durationToNanos(hc.interval),
             Timeout: durationToNanos(hc.timeout),
             StartPeriod: durationToNanos(hc.startPeriod),
+            // Docker 25+ (Engine API 1.44); older engines drop the field.
+            ...(hc.startInterval === undefined ? {} : { StartInterval: durationToNanos(hc.startInterval) }),
             Retries: hc.retries,
         }
     );

@@ -89,12 +89,16 @@ export async function deployStack(config: Record<string, string>, stack: string,
 }
 
 /** Creates (does not start) containers from declared `docker.Container` inputs, joined to their extra networks. */
-export async function createDeclaredContainers(inputs: readonly Record<string, any>[], imageId: string): Promise<Docker.Container[]> {
+export async function createDeclaredContainers(
+    inputs: readonly Record<string, any>[],
+    imageId: string,
+    client: Docker = docker,
+): Promise<Docker.Container[]> {
     const created: Docker.Container[] = [];
     for (const container of inputs) {
         const spec = containerSpec(container, imageId);
-        const made = await docker.createContainer(spec.create);
-        for (const name of spec.joinedNetworks) await docker.getNetwork(name).connect({ Container: made.id });
+        const made = await client.createContainer(spec.create);
+        for (const name of spec.joinedNetworks) await client.getNetwork(name).connect({ Container: made.id });
         created.push(made);
     }
     return created;
