@@ -83,7 +83,19 @@ describe("the commands on a sandbox stack", () => {
         ]);
         // The double's exec fails: the inner dockerd is reported as not answering, not guessed.
         expect(rows[0].observed?.innerEngine).toEqual({ answers: false, containers: undefined });
-        expect(renderStatus(rows, new Date())).toContain("inner dockerd down");
+        const [head, , row] = renderStatus(rows, new Date(), "sandbox").split("\n");
+        expect(head.split(/ {2,}/)).toEqual([
+            "HOST",
+            "SANDBOX ID",
+            "CONTAINER",
+            "STATUS",
+            "RESTARTS",
+            "UP",
+            "CPU",
+            "MEMORY",
+            "INNER DOCKERD",
+        ]);
+        expect(row.split(/ {2,}/).pop()).toBe("down");
     });
 
     it("status heads the ID column SANDBOX ID and prints --json with sandbox field names", async () => {
