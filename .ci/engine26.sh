@@ -26,12 +26,9 @@ NODE_IMAGE="$NAME-node:trixie"
 BASE_IMAGE="${BASE_IMAGE:-debian:bookworm-slim}"
 log() { echo "[engine26] $*"; }
 
-# As .ci/swarm.sh: --privileged is refused on these machines; these are what a nested engine needs.
-NODE_RUN_FLAGS=(
-  --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add MKNOD --cap-add NET_RAW
-  --security-opt seccomp=unconfined --security-opt apparmor=unconfined
-  --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run
-)
+# --privileged is refused on these machines: NODE_RUN_FLAGS are what a nested engine needs.
+# shellcheck source=nestedEngine.sh
+source "$ROOT/.ci/nestedEngine.sh"
 
 running() { [ "$(docker inspect -f '{{.State.Running}}' "$NAME" 2>/dev/null)" = "true" ]; }
 inner() { docker exec "$NAME" docker "$@"; }

@@ -25,12 +25,9 @@ BASE_IMAGE="${BASE_IMAGE:-debian:bookworm-slim}"
 REGISTRY_USER="zed-runner"
 log() { echo "[swarm] $*"; }
 
-# --privileged is refused on these machines; these capabilities are what a nested engine needs.
-NODE_RUN_FLAGS=(
-  --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add MKNOD --cap-add NET_RAW
-  --security-opt seccomp=unconfined --security-opt apparmor=unconfined
-  --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run
-)
+# --privileged is refused on these machines: NODE_RUN_FLAGS are what a nested engine needs.
+# shellcheck source=nestedEngine.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/nestedEngine.sh"
 
 # An image of the base with Debian packages added, built once.
 build_image() {

@@ -33,7 +33,7 @@ export async function declareSandboxes(config: Record<string, string>, stack: st
 
 /**
  * What a nested engine needs in place of --privileged, which these machines refuse: the options
- * the test swarm's node containers run their own dockerd with (.ci/swarm.sh NODE_RUN_FLAGS).
+ * the test swarm's node containers run their own dockerd with (.ci/nestedEngine.sh NODE_RUN_FLAGS).
  */
 const NESTED_ENGINE_OPTIONS: Docker.HostConfig & { CgroupnsMode?: "host" | "private" } = {
     CapAdd: ["SYS_ADMIN", "NET_ADMIN", "MKNOD", "NET_RAW"],
