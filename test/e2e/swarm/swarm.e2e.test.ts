@@ -49,6 +49,15 @@ async function placement(): Promise<Map<number, { node: string; task: any; conta
     );
 }
 
+/** Each slot's first task's node: where the scheduler put it, before any re-placement. */
+async function firstTaskNodes(): Promise<Map<number, string>> {
+    const names = await nodeNames(cluster.manager);
+    const tasks: any[] = await cluster.manager.listTasks({ filters: JSON.stringify({ service: [SERVICE] }) });
+    const first = new Map<number, any>();
+    for (const t of tasks) if (!first.has(t.Slot) || t.CreatedAt < first.get(t.Slot).CreatedAt) first.set(t.Slot, t);
+    return new Map([...first].map(([slot, t]) => [slot, names.get(t.NodeID) ?? t.NodeID]));
+}
+
 async function serviceLogs(): Promise<string> {
     const { demux } = await import("../../../cli/engine");
     const buffer = (await stack.service!.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
@@ -80,7 +89,13 @@ describe("runners as a swarm service", () => {
         expect(connected()).toEqual([ID(1), ID(2), ID(3)]);
         const where = await placement();
         expect([...where.keys()].sort()).toEqual([1, 2, 3]);
-        expect(new Set([...where.values()].map((p) => p.node))).toEqual(new Set(cluster.nodes));
+        // The spread preference decides where each slot's first task goes. A task that then fails on its
+        // node (an image pull or start that a loaded machine times out) is placed again wherever Swarm likes,
+        // so the spread is checked on each slot's first task, and a re-placement is only reported.
+        const first = await firstTaskNodes();
+        expect(new Set(first.values())).toEqual(new Set(cluster.nodes));
+        for (const [slot, p] of where)
+            if (p.node !== first.get(slot)) console.log(`slot ${slot} was placed again: ${first.get(slot)} -> ${p.node}`);
         // The handshake carries the slot's ID, as the template filled it in on each node.
         expect(new Set(controlPlane.handshakes.map((h) => h.runnerId))).toEqual(new Set([ID(1), ID(2), ID(3)]));
     });
