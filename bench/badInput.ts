@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { CONFIG_KEYS, MAX_VALUE_CHARS, maskValue, parseConfig } from "../components/config";
-import { KEY_SCHEMAS } from "../components/configSchema";
+import { CONFIG_KEYS, MAX_VALUE_CHARS, maskValue, parseConfig } from "../components/stackPlan";
+import { KEY_SCHEMAS } from "../components/config/schema";
 import { MAX_FILE_BYTES } from "../cli/lib/files";
 import { loadStackFiles } from "../cli/stackFiles";
 

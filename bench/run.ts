@@ -5,7 +5,7 @@
 // .ci/engine26.sh up`). Prints a table and writes docs/BENCHMARKS.md.
 // Figures only: nothing here asserts a time. One module per area in bench/figures/.
 import { describeError } from "../contract";
-import { LABELS } from "../components/plan";
+import { LABELS } from "../components/runner/plan";
 import { removeLabelled } from "../test/support/docker";
 import { FakeControlPlane } from "../test/support/fakeControlPlane";
 import { dockerBridgeAddress } from "../test/support/stack";

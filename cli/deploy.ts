@@ -12,7 +12,7 @@ import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { CliInstaller, automationInstaller, ensurePulumiCli } from "./lib/installPulumiCli";
 import { PulumiCli, findPulumiCli, setSecretConfig } from "./lib/pulumiCli";
 import { Prompt, terminalPrompt } from "./lib/prompt";
-import { unpinnedHostName } from "../components/configWarnings";
+import { unpinnedHostName } from "../components/config/warnings";
 import {
     DEFAULT_STACK,
     PROJECT_ROOT,

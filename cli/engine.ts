@@ -5,10 +5,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable, Writable } from "node:stream";
 import Docker from "dockerode";
-import type { HostTarget } from "../components/config";
-import type { Workload } from "../components/placement";
-import { LABELS } from "../components/plan";
-import { SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../components/sandboxPlan";
+import type { HostTarget } from "../components/stackPlan";
+import type { Workload } from "../components/placements/placement";
+import { LABELS } from "../components/runner/plan";
+import { SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../components/sandbox/plan";
 import { SshConfigError, SshDialAgent, SshDialError, sshDialAgent } from "./lib/sshDial";
 import { UserError } from "./stackFiles";
 

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseEnv } from "dotenv";
-import { ConfigError, parseConfig } from "../components/config";
+import { ConfigError, parseConfig } from "../components/stackPlan";
 import { INSECURE_DEFAULT_TOKEN, isLoopbackHost } from "../contract";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { readTextFile, readYamlFile, shown } from "./lib/files";

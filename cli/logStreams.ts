@@ -2,7 +2,7 @@
 // line by line, several runners' logs interleaved by time with each runner's ID in front.
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
-import type { HostTarget } from "../components/configDefaults";
+import type { HostTarget } from "../components/placements/resolve";
 import { demux, requireEngine } from "./engine";
 
 /**

@@ -4,7 +4,7 @@
 // a planned runner is missing or not healthy, so a cron job or monitor can use it.
 // This file is the command's entry (package.json's `status` script runs it); the rows come
 // from the placement's module (cli/placements/), the model and rendering from cli/status/.
-import { workloadCase } from "../components/config";
+import { workloadCase } from "../components/stackPlan";
 import { describeError } from "../contract";
 import { dockerFor } from "./engine";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";

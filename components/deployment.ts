@@ -2,8 +2,8 @@
 // placement to its own module, with the workload's component for each host. Every
 // placement and workload returns the same outputs (DeclaredStack).
 import * as pulumi from "@pulumi/pulumi";
-import { type ParsedConfig, workloadCase } from "./config";
-import type { PlanContext } from "./plan";
+import { type ParsedConfig, workloadCase } from "./stackPlan";
+import type { PlanContext } from "./runner/plan";
 import { onHost } from "./placements/dockerHost";
 import { declareHosts } from "./placements/hosts";
 import { declareLocal } from "./placements/local";

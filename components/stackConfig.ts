@@ -3,9 +3,9 @@
 // resource is registered.
 import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, ParsedConfig, parseConfig } from "./config";
-import { unpinnedHostNameWarning } from "./configWarnings";
-import { PlanError } from "./plan";
+import { ConfigError, ParsedConfig, parseConfig } from "./stackPlan";
+import { unpinnedHostNameWarning } from "./config/warnings";
+import { PlanError } from "./runner/plan";
 
 /** Raw values of every `<namespace>:*` key set for the stack, without the prefix. */
 export function readRawConfig(namespace: string): Record<string, string> {

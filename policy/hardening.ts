@@ -8,7 +8,7 @@ import { DOCKER_DEFAULT_CPU_SHARES, RUNNER_HARDENING_DEFAULTS } from "../contrac
 import { isRunner, isRunnerService, reveal, serviceTaskOf } from "./runner";
 
 /**
- * The type of the program's ContainerPidsLimit resource (components/containerPidsLimit.ts):
+ * The type of the program's ContainerPidsLimit resource (components/runner/containerPidsLimit.ts):
  * @pulumi/docker has no PIDs limit on a container, so the program sets it with this
  * dynamic resource, paired with its container by name. Written here, as the pack imports
  * no module that loads Pulumi; test/policy/hardening.test.ts checks the two agree.

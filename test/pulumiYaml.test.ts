@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CONFIG_KEYS, UNDECLARED_KEYS, WORKLOAD_DEFAULTED_KEYS, parseConfig } from "../components/config";
+import { CONFIG_KEYS, UNDECLARED_KEYS, WORKLOAD_DEFAULTED_KEYS, parseConfig } from "../components/stackPlan";
 import { readStackConfig } from "../cli/stackFiles";
 import { TEST_TOKEN } from "./fixtures/configs";
 import { hostsOf } from "./fixtures/placements";

@@ -5,7 +5,7 @@
 // control plane at this machine's bridge address, routed out of the engine's container.
 import { performance } from "node:perf_hooks";
 import Docker from "dockerode";
-import { LABELS } from "../../components/plan";
+import { LABELS } from "../../components/runner/plan";
 import { docker, removeLabelled } from "../../test/support/docker";
 import { eventually } from "../../test/support/eventually";
 import { dockerBridgeAddress } from "../../test/support/stack";

@@ -3,8 +3,8 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { parseConfig } from "../../components/config";
-import { planRunners } from "../../components/plan";
+import { parseConfig } from "../../components/stackPlan";
+import { planRunners } from "../../components/runner/plan";
 import { benchConfig } from "../mocks";
 import type { BenchOptions } from "../options";
 import { Report, fmtMs, median } from "../report";

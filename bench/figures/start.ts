@@ -3,7 +3,7 @@
 // that need runners up (idle, crash, protocol, tunnel) before it is removed.
 import { performance } from "node:perf_hooks";
 import type Docker from "dockerode";
-import { LABELS } from "../../components/plan";
+import { LABELS } from "../../components/runner/plan";
 import { removeLabelled } from "../../test/support/docker";
 import { eventually } from "../../test/support/eventually";
 import { STACK, createRunners, declaredContainers, dockerHealthy, health200, healthPort } from "../engine";

@@ -3,8 +3,8 @@
 // and the plan lists each host's runners. The runners are the ones parseConfig planned.
 import { describeError } from "../../contract";
 import type Docker from "dockerode";
-import type { PlannedHost } from "../../components/placement";
-import type { RunnerSpec } from "../../components/plan";
+import type { PlannedHost } from "../../components/placements/placement";
+import type { RunnerSpec } from "../../components/runner/plan";
 import { dockerFor, requireEngine } from "../engine";
 import { table } from "../lib/table";
 import { enginesFor, followLines, interleave, logsOf, nothingToShow } from "../logStreams";

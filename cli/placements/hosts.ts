@@ -1,6 +1,6 @@
 // The hosts placement in the commands: every listed host's own engine, reached the way
 // its Docker provider is; with several hosts, runners are named by ID.
-import type { HostsPlacement } from "../../components/placement";
+import type { HostsPlacement } from "../../components/placements/placement";
 import { collectStatus, hostsLogs, hostsZedBuildDirs, renderHosts } from "./engineHosts";
 import type { PlacementCommands } from "./types";
 

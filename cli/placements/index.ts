@@ -1,7 +1,7 @@
 // Picks the commands' module for a stack's workload and placement. A new placement or
 // workload kind fails to compile here until it has its own module.
-import { type ParsedConfig, workloadCase } from "../../components/config";
-import type { Placement } from "../../components/placement";
+import { type ParsedConfig, workloadCase } from "../../components/stackPlan";
+import type { Placement } from "../../components/placements/placement";
 import { hostsCommands } from "./hosts";
 import { localCommands } from "./local";
 import { sandboxCommands } from "./sandboxes";

@@ -4,8 +4,8 @@
 // state and health (Helix's own check: the inner dockerd answers); logs reads containers.
 // Sandboxes are told from a stack's runners by SANDBOX_LABELS.workload (cli/engine.ts).
 import { describeError } from "../../contract";
-import type { SandboxHost, SandboxPlacement } from "../../components/placement";
-import type { SandboxSpec } from "../../components/sandboxPlan";
+import type { SandboxHost, SandboxPlacement } from "../../components/placements/placement";
+import type { SandboxSpec } from "../../components/sandbox/plan";
 import { requireEngine } from "../engine";
 import { table } from "../lib/table";
 import { enginesFor, followLines, interleave, logsOf, nothingToShow } from "../logStreams";

@@ -3,9 +3,9 @@
 // task logs through it, and the plan shows the service. The plan is parseConfig's.
 import { describeError } from "../../contract";
 import type Docker from "dockerode";
-import type { HostTarget, SwarmTarget } from "../../components/config";
-import type { PlannedSwarm, SwarmPlacement } from "../../components/placement";
-import { SwarmRunner, SwarmServicePlan, pushedImageName } from "../../components/swarmPlan";
+import type { HostTarget, SwarmTarget } from "../../components/stackPlan";
+import type { PlannedSwarm, SwarmPlacement } from "../../components/placements/placement";
+import { SwarmRunner, SwarmServicePlan, pushedImageName } from "../../components/runner/swarmPlan";
 import { demux, dockerFor, requireEngine } from "../engine";
 import { table } from "../lib/table";
 import { followLines, interleave, nothingToShow } from "../logStreams";

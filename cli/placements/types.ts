@@ -1,7 +1,7 @@
 // What each placement gives the operator commands: its part of `status`, `logs` and
 // `plan`. cli/placements/index.ts picks the placement's module.
 import type Docker from "dockerode";
-import type { HostTarget } from "../../components/config";
+import type { HostTarget } from "../../components/stackPlan";
 import type { StatusRow } from "../status/model";
 
 /** A client for a host's engine (only its name and connection are read); injected so tests give it a double. */

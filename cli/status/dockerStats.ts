@@ -3,9 +3,9 @@
 import type Docker from "dockerode";
 import type { HealthReport } from "../../agent/health";
 import { AGENT_COMMAND } from "../../contract";
-import type { Workload } from "../../components/placement";
-import { LABELS } from "../../components/plan";
-import { SANDBOX_LABELS } from "../../components/sandboxPlan";
+import type { Workload } from "../../components/placements/placement";
+import { LABELS } from "../../components/runner/plan";
+import { SANDBOX_LABELS } from "../../components/sandbox/plan";
 import { execIn, stackContainers } from "../engine";
 import { type InnerEngine, type ObservedContainer, innerEngineOf } from "./model";
 

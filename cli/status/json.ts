@@ -2,7 +2,7 @@
 // (monitors already read those names); a sandbox stack's are renamed for what they are: the
 // instance ID, not a runner ID, and none of the fields only a runner's /health fills.
 // Pure: no Docker, no I/O.
-import type { Workload } from "../../components/placement";
+import type { Workload } from "../../components/placements/placement";
 import type { InnerEngine, RunnerStatus, StatusRow } from "./model";
 
 /** One sandbox in the JSON: its instance ID and container, and what its engine says. */

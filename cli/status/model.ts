@@ -1,7 +1,7 @@
 // The status model: one row per planned runner with what its engine (or its swarm
 // task) says, and how a row's facts become a status. Pure: no Docker, no I/O.
-import type { HostPlan } from "../../components/plan";
-import { SwarmServicePlan, swarmRunnerId } from "../../components/swarmPlan";
+import type { HostPlan } from "../../components/runner/plan";
+import { SwarmServicePlan, swarmRunnerId } from "../../components/runner/swarmPlan";
 
 /** What an engine says about one container. */
 export interface ObservedContainer {

@@ -1,5 +1,5 @@
 // The status table as text: one row per runner (or sandbox), the unreachable hosts' reasons, a summary.
-import type { Workload } from "../../components/placement";
+import type { Workload } from "../../components/placements/placement";
 import { table } from "../lib/table";
 import type { RunnerStatus, StatusRow } from "./model";
 

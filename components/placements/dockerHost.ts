@@ -3,12 +3,12 @@
 // for an engine the stack names (a listed host, or a swarm's manager).
 import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
-import type { DockerConnection } from "../configDefaults";
-import type { RunnerCredentials } from "../credentials";
-import { HelixSandbox } from "../helixSandbox";
-import type { PlannedHost, SandboxHost } from "../placement";
-import type { PlanContext, RunnerEndpoints } from "../plan";
-import { ZedRunner } from "../zedRunner";
+import type { DockerConnection } from "./resolve";
+import type { RunnerCredentials } from "../runner/credentials";
+import { HelixSandbox } from "../sandbox/helixSandbox";
+import type { PlannedHost, SandboxHost } from "./placement";
+import type { PlanContext, RunnerEndpoints } from "../runner/plan";
+import { ZedRunner } from "../runner/zedRunner";
 import type { HostOutputs } from "./types";
 
 /** Connection settings of a Docker engine, as a `docker.Provider` takes them. */

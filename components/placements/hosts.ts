@@ -2,8 +2,8 @@
 // own Docker provider. Resource names come from host names, never from list
 // positions, so reordering `hosts` changes nothing.
 import * as docker from "@pulumi/docker";
-import { concatCredentials } from "../credentials";
-import type { HostsPlacement } from "../placement";
+import { concatCredentials } from "../runner/credentials";
+import type { HostsPlacement } from "./placement";
 import { type HostIdentity, type OnHost, hostOutputs, providerArgs } from "./dockerHost";
 import type { DeclaredStack, HostOutputs } from "./types";
 

@@ -1,6 +1,6 @@
 // The local placement: the workload on this machine's engine, through Pulumi's
 // default Docker provider (which reads the stack's docker:* keys itself).
-import type { LocalPlacement } from "../placement";
+import type { LocalPlacement } from "./placement";
 import { type HostIdentity, type OnHost, hostOutputs } from "./dockerHost";
 import type { DeclaredStack } from "./types";
 

@@ -2,8 +2,8 @@
 // the swarm's manager (`docker-swarm`), or Pulumi's default provider when the manager
 // is this machine's engine.
 import * as docker from "@pulumi/docker";
-import type { RunnerWorkload, SwarmPlacement } from "../placement";
-import { ZedRunnerService } from "../zedRunnerService";
+import type { RunnerWorkload, SwarmPlacement } from "./placement";
+import { ZedRunnerService } from "../runner/zedRunnerService";
 import { providerArgs } from "./dockerHost";
 import type { DeclareContext, DeclaredStack } from "./types";
 

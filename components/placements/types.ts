@@ -1,8 +1,8 @@
 // The one shape every placement's `declare` returns, and what each is given: the
 // stack outputs index.ts exports, whatever the placement.
 import type * as pulumi from "@pulumi/pulumi";
-import type { RunnerCredentials } from "../credentials";
-import type { PlanContext, RunnerEndpoints } from "../plan";
+import type { RunnerCredentials } from "../runner/credentials";
+import type { PlanContext, RunnerEndpoints } from "../runner/plan";
 
 /** The stack's secrets, each wrapped as a secret once, where the plain config value became an Output. */
 interface StackSecrets {

@@ -11,7 +11,7 @@ import { importEnv } from "../../cli/importEnv";
 import { parseSince } from "../../cli/logs";
 import { selectRunners } from "../../cli/placements/engineHosts";
 import { loadStackFiles, parseArgs } from "../../cli/stackFiles";
-import { CONFIG_KEYS, MAX_VALUE_CHARS, SECRET_KEYS, parseConfig } from "../../components/config";
+import { CONFIG_KEYS, MAX_VALUE_CHARS, SECRET_KEYS, parseConfig } from "../../components/stackPlan";
 import { BAD_INPUTS } from "../fixtures/configs";
 import { hostsOf } from "../fixtures/placements";
 

@@ -15,7 +15,7 @@ jest.mock("../../components/paths", () => {
 import { renderPlan } from "../../cli/plan";
 import { collectStatus, selectRunners } from "../../cli/placements/engineHosts";
 import { loadStackFiles } from "../../cli/stackFiles";
-import type { HostTarget } from "../../components/config";
+import type { HostTarget } from "../../components/stackPlan";
 import { PROJECT_ROOT } from "../../components/paths";
 import { hostsOf } from "../fixtures/placements";
 

@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import { logs, parseSince } from "../../cli/logs";
 import { interleave } from "../../cli/logStreams";
 import { selectRunners } from "../../cli/placements/engineHosts";
-import { parseConfig } from "../../components/config";
+import { parseConfig } from "../../components/stackPlan";
 import { MINIMAL } from "../fixtures/configs";
 import { hostsOf } from "../fixtures/placements";
 import { scratchProject } from "./lib/scratch";

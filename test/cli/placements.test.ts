@@ -2,10 +2,10 @@
 // reads the runners parseConfig planned rather than planning again.
 import type Docker from "dockerode";
 import { placementCommands } from "../../cli/placements";
-import type { HostTarget } from "../../components/config";
-import { RunnerDeployment, parseConfig } from "../../components/config";
-import type { Placement } from "../../components/placement";
-import { LABELS } from "../../components/plan";
+import type { HostTarget } from "../../components/stackPlan";
+import { RunnerDeployment, parseConfig } from "../../components/stackPlan";
+import type { Placement } from "../../components/placements/placement";
+import { LABELS } from "../../components/runner/plan";
 import { MINIMAL, SWARM } from "../fixtures/configs";
 import { runnerConfig } from "../fixtures/placements";
 

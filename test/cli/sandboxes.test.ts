@@ -3,9 +3,9 @@
 // reverse, and logs names sandboxes by index or instance ID.
 import type Docker from "dockerode";
 import { placementCommands } from "../../cli/placements";
-import { parseConfig } from "../../components/config";
-import { LABELS } from "../../components/plan";
-import { SANDBOX_LABELS } from "../../components/sandboxPlan";
+import { parseConfig } from "../../components/stackPlan";
+import { LABELS } from "../../components/runner/plan";
+import { SANDBOX_LABELS } from "../../components/sandbox/plan";
 import { statusJson } from "../../cli/status/json";
 import { innerEngineOf } from "../../cli/status/model";
 import { renderStatus } from "../../cli/status/render";

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { dockerFor, requireEngine } from "../../cli/engine";
 import { SshConfigError, explainSshFailure, parseSshAddress, sshArgs, sshEnv } from "../../cli/lib/sshDial";
 import { UserError } from "../../cli/lib/errors";
-import type { HostTarget } from "../../components/config";
+import type { HostTarget } from "../../components/stackPlan";
 
 const DIAL = ["docker", "system", "dial-stdio"];
 const ENFORCED = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"];

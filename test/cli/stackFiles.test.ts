@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { hostNameToPin, loadStackFiles, readStackConfig } from "../../cli/stackFiles";
-import { unpinnedHostNameWarning } from "../../components/configWarnings";
+import { unpinnedHostNameWarning } from "../../components/config/warnings";
 import { scratchProject } from "./lib/scratch";
 
 /** A project folder with the real Pulumi.yaml and a stack file of `text`. */

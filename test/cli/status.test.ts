@@ -6,7 +6,7 @@ import { cpuPercent, memoryBytes } from "../../cli/status/dockerStats";
 import { statusJson } from "../../cli/status/json";
 import { classify, needsAttention, ObservedContainer } from "../../cli/status/model";
 import { renderStatus } from "../../cli/status/render";
-import { parseConfig } from "../../components/config";
+import { parseConfig } from "../../components/stackPlan";
 import { MINIMAL, PUBLISHED } from "../fixtures/configs";
 import { hostsOf } from "../fixtures/placements";
 

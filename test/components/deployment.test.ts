@@ -1,7 +1,7 @@
 // The one declare entry under Pulumi's mocks: each placement goes to its own module,
 // declares the plan parseConfig made (never one of its own), and returns the same outputs.
 import type * as pulumiType from "@pulumi/pulumi";
-import { ParsedConfig, parseConfig } from "../../components/config";
+import { ParsedConfig, parseConfig } from "../../components/stackPlan";
 import { MINIMAL, SWARM, TEST_TOKEN } from "../fixtures/configs";
 import { runnerConfig } from "../fixtures/placements";
 import { MockEngine, allRegistered, installMocks, isSecret, promiseOf, wasSentAsSecret } from "../support/mocks";

@@ -1,9 +1,9 @@
 // The swarm target: its config, its pure plan, and the whole program under Pulumi's
 // mocks (the service's inputs, secrets as files, what replicas and the token touch).
-import { parseConfig } from "../../components/config";
+import { parseConfig } from "../../components/stackPlan";
 import { configProblems } from "../support/configProblems";
 import { HEALTHCHECK_COMMAND, SECRET_FILES, deriveDesktopPasswords } from "../../contract";
-import { imageRegistryServer, planSwarm } from "../../components/swarmPlan";
+import { imageRegistryServer, planSwarm } from "../../components/runner/swarmPlan";
 import { MINIMAL, SWARM, TEST_TOKEN } from "../fixtures/configs";
 import { swarmOf } from "../fixtures/placements";
 import { Registration, promiseOf, unwrapSecret, wasSentAsSecret } from "../support/mocks";
@@ -334,7 +334,7 @@ describe("the program on a swarm, under mocks", () => {
         const run = await deploy({ ...config, networks: '["helix_overlay"]' }, ["helix_overlay"]);
         expect(service(run).inputs.taskSpec.networksAdvanceds).toEqual([{ id: "net-helix_overlay" }]);
         // Called directly, as the program's failed lookup surfaces only when Pulumi serializes the service.
-        const { lookUpSwarmNetwork } = await import("../../components/zedRunnerService");
+        const { lookUpSwarmNetwork } = await import("../../components/runner/zedRunnerService");
         run.engine.existingNetworks.add("helix_default");
         await expect(lookUpSwarmNetwork("helix_default", {})).rejects.toThrow(
             'networks: the Docker network "helix_default" is local-scoped; a swarm service joins only swarm networks',

@@ -152,7 +152,7 @@ describe(".dockerignore", () => {
     it.each([
         ["node_modules/@pulumi/pulumi"],
         [".pulumi-cli/3.270.0/bin/pulumi"],
-        ["components/zedRunner.ts"],
+        ["components/runner/zedRunner.ts"],
         [".git/config"],
         ["policy/index.ts"],
         ["node_modules/jest"],

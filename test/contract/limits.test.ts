@@ -1,9 +1,9 @@
 // Every limit, choice and shared rule of the contract, swept across both schemas built from
-// it: the stack config's (components/configSchema.ts) and the agent's environment
+// it: the stack config's (components/config/schema.ts) and the agent's environment
 // (agent/settings.ts). The tables below are typed by the contract's own keys, so a new limit
 // does not compile until this test says where it is read.
 import { parseSettings } from "../../agent/settings";
-import { KEY_SCHEMAS } from "../../components/configSchema";
+import { KEY_SCHEMAS } from "../../components/config/schema";
 import {
     CPU_SHARES_DEFAULT,
     ENV,

@@ -11,7 +11,7 @@ import {
     SWARM_KEYS,
     UNDECLARED_KEYS,
     WORKLOADS,
-} from "../../components/configSchema";
+} from "../../components/config/schema";
 import { GPU_VENDORS, LOG_LEVELS, RESTART_POLICIES, REVDIAL_MODES } from "../../contract";
 import { KeyRow, ROOT, keyRows, literal, readDoc, section } from "./markdown";
 

@@ -8,8 +8,8 @@ import * as path from "node:path";
 import { parser } from "@prometheus-io/lezer-promql";
 import YAML from "yaml";
 import { METRIC_PREFIX, RunnerMetrics } from "../../agent/metrics";
-import { LABELS } from "../../components/plan";
-import { SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../../components/sandboxPlan";
+import { LABELS } from "../../components/runner/plan";
+import { SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../../components/sandbox/plan";
 import { CONTAINER_PORTS } from "../../contract";
 import { ROOT, readDoc } from "./markdown";
 

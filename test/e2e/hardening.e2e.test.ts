@@ -7,7 +7,7 @@
 import * as crypto from "node:crypto";
 import type Docker from "dockerode";
 import { CONTAINER_PORTS } from "../../contract";
-import { LABELS } from "../../components/plan";
+import { LABELS } from "../../components/runner/plan";
 import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
 import { eventually, execIn, removeLabelled, requireEngine } from "../support/docker";
 import { rdpConnectionPduType, vncSnapshot } from "../support/protocols";

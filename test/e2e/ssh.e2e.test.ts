@@ -6,7 +6,7 @@ import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../components/paths";
-import { LABELS } from "../../components/plan";
+import { LABELS } from "../../components/runner/plan";
 import { loadStackFiles, stackFilePath } from "../../cli/stackFiles";
 import type { StatusRow } from "../../cli/status/model";
 import { hostsOf } from "../fixtures/placements";

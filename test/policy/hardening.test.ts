@@ -1,6 +1,6 @@
 // The hardening policies on hand-built arguments: a hardened runner from the compliant
 // fixture, one property changed per test.
-import { CONTAINER_PIDS_LIMIT_TYPE } from "../../components/containerPidsLimit";
+import { CONTAINER_PIDS_LIMIT_TYPE } from "../../components/runner/containerPidsLimit";
 import { PIDS_LIMIT_TYPE, runnerHardened, runnerPidsLimit } from "../../policy/hardening";
 import { SERVICE, runner } from "./fixtures";
 import { Fixture, stackViolationsOf, violationsOf } from "./harness";

@@ -112,8 +112,8 @@ describe("the policy pack on index.ts", () => {
         ]);
         warned.mockRestore();
         // A second component with its own names and ports but the same runner IDs.
-        const { ZedRunner } = await import("../../components/zedRunner");
-        const { parseConfig } = await import("../../components/config");
+        const { ZedRunner } = await import("../../components/runner/zedRunner");
+        const { parseConfig } = await import("../../components/stackPlan");
         const { placement } = runnerConfig(
             parseConfig(
                 {

@@ -75,7 +75,7 @@ const HANDLED = new Set([
     "readOnly",
     "securityOpts",
     "cpuShares",
-    // A Helix sandbox's (components/helixSandbox.ts).
+    // A Helix sandbox's (components/sandbox/helixSandbox.ts).
     "privileged",
     "devices",
     "deviceCgroupRules",

@@ -3,7 +3,7 @@
 // here, so Node's leak warning would only be noise in the test output.
 process.setMaxListeners(100);
 
-// Pulumi's closure serializer turns a dynamic provider (components/containerPidsLimit.ts) into
+// Pulumi's closure serializer turns a dynamic provider (components/runner/containerPidsLimit.ts) into
 // the code text the engine stores and runs. Under mocks nothing runs that text, and under jest,
 // which loads @pulumi/pulumi afresh for every program run, serializing costs seconds a run
 // (the unit suite went from 2 to over 20 minutes). So program runs get a stand-in text here;

@@ -1,7 +1,7 @@
 // Runs the whole program (index.ts) under Pulumi's mocks with a given stack config,
 // the way `pulumi up` would, and returns what it registered and exported.
 import * as os from "node:os";
-import { unpinnedHostName } from "../../components/configWarnings";
+import { unpinnedHostName } from "../../components/config/warnings";
 import { MockEngine, allRegistered, installMocks, promiseOf, stackConfig } from "./mocks";
 
 type Program = typeof import("../../index");

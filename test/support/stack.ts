@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import type Docker from "dockerode";
-import { CONTAINER_PIDS_LIMIT_TYPE, pidsLimitProvider } from "../../components/containerPidsLimit";
+import { CONTAINER_PIDS_LIMIT_TYPE, pidsLimitProvider } from "../../components/runner/containerPidsLimit";
 import { IMAGE_BUILD_INPUTS } from "../../contract";
 import { Registration, unwrapSecret } from "./mocks";
 import { runProgram } from "./program";

@@ -5,7 +5,7 @@
 // service's login. Test doubles: the fake control plane and the stub Zed.
 import * as crypto from "node:crypto";
 import { collectSwarmStatus } from "../../../cli/placements/swarm";
-import { parseConfig } from "../../../components/config";
+import { parseConfig } from "../../../components/stackPlan";
 import { SECRET_FILES } from "../../../contract";
 import { swarmOf } from "../../fixtures/placements";
 import { docker, execIn, requireEngine } from "../../support/docker";

@@ -1,5 +1,5 @@
 // The command the ContainerPidsLimit resource runs on a runner's engine, per kind of engine address.
-import { isNoSuchContainer, pidsLimitCommand } from "../../components/pidsLimitCommand";
+import { isNoSuchContainer, pidsLimitCommand } from "../../../components/runner/pidsLimitCommand";
 
 const ID = "0123456789abcdef";
 

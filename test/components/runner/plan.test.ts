@@ -1,6 +1,6 @@
-import { RunnerSettings, parseConfig, parseSettings } from "../../components/config";
-import { PlanError, planFleet, planRunner, planRunners } from "../../components/plan";
-import { PUBLISHED, TEST_TOKEN } from "../fixtures/configs";
+import { RunnerSettings, parseConfig, parseSettings } from "../../../components/stackPlan";
+import { PlanError, planFleet, planRunner, planRunners } from "../../../components/runner/plan";
+import { PUBLISHED, TEST_TOKEN } from "../../fixtures/configs";
 
 const context = { project: "zed-runner", stackName: "dev" };
 

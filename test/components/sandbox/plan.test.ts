@@ -1,6 +1,6 @@
-import { GPU_VENDORS, GPU_VENDOR_SETUP, RANGES, SANDBOX_LENGTHS, type GpuVendor, sandboxInstanceIdProblem } from "../../contract";
-import { parseSettings } from "../../components/config";
-import { LABELS, planRunner } from "../../components/plan";
+import { GPU_VENDORS, GPU_VENDOR_SETUP, RANGES, SANDBOX_LENGTHS, type GpuVendor, sandboxInstanceIdProblem } from "../../../contract";
+import { parseSettings } from "../../../components/stackPlan";
+import { LABELS, planRunner } from "../../../components/runner/plan";
 import {
     SANDBOX_HEALTHCHECK,
     SANDBOX_LABELS,
@@ -20,8 +20,8 @@ import {
     sandboxImageProblems,
     sandboxImageReference,
     sandboxSettingsProblems,
-} from "../../components/sandboxPlan";
-import { PUBLISHED, TEST_TOKEN } from "../fixtures/configs";
+} from "../../../components/sandbox/plan";
+import { PUBLISHED, TEST_TOKEN } from "../../fixtures/configs";
 
 const context = { project: "zed-runner", stackName: "dev" };
 

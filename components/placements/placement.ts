@@ -6,10 +6,10 @@
 // all (Swarm services cannot be privileged or take devices). Every layer that depends
 // on the case switches on `kind` and ends with an exhaustiveness check, so a new case
 // fails to compile everywhere it must be handled. Pure: types and helpers, no Pulumi or Docker import.
-import type { DockerConnection, HostTarget, SwarmTarget } from "./configDefaults";
-import type { RunnerSpec } from "./plan";
-import type { SandboxSettings, SandboxSpec } from "./sandboxPlan";
-import type { SwarmServicePlan } from "./swarmPlan";
+import type { DockerConnection, HostTarget, SwarmTarget } from "./resolve";
+import type { RunnerSpec } from "../runner/plan";
+import type { SandboxSettings, SandboxSpec } from "../sandbox/plan";
+import type { SwarmServicePlan } from "../runner/swarmPlan";
 
 /** A Docker host with the runners planned for it. */
 export interface PlannedHost extends HostTarget {

@@ -3,7 +3,7 @@
 import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { RunnerSettings } from "./configDefaults";
+import type { RunnerSettings } from "../placements/resolve";
 import type { PlanContext } from "./plan";
 
 /** Where a built image is pushed, and the account that may push it. */

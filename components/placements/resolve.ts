@@ -1,7 +1,7 @@
 // From validated values to settings: the defaults computed from the machine and
 // stack (host name, runner ID and container prefixes), and a fleet's hosts, each
 // the top-level settings with its own overrides (HOST_OVERRIDABLE_KEYS). Pure.
-import { HOST_OVERRIDABLE_KEYS, HostEntry, SANDBOX_ONLY_KEYS, StackValues } from "./configSchema";
+import { HOST_OVERRIDABLE_KEYS, HostEntry, SANDBOX_ONLY_KEYS, StackValues } from "../config/schema";
 
 /** Keys that say where runners go rather than how each runs. */
 type TargetKey = "hosts" | "swarm" | "registry" | "registryUsername" | "registryPassword";

@@ -26,7 +26,7 @@ import {
     trimApiHost,
     workspaceDirProblem,
     GPU_VENDORS,
-} from "../contract";
+} from "../../contract";
 
 /** Keys whose values must never appear in an error message or a log line. */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(["apiToken", "registryPassword"]);
@@ -217,7 +217,7 @@ const fields = {
         .regex(/^[^\s:]+$/, { error: "must be a user name without spaces or ':'" }),
     registryPassword: z.string().min(1, { error: "is empty" }),
     // The sandbox workload's keys (issue #22). Their contents are checked by the sandbox plan's own
-    // rules (components/sandboxPlan.ts) once the workload is known, so every problem names its key.
+    // rules (components/sandbox/plan.ts) once the workload is known, so every problem names its key.
     workload: oneOf(WORKLOADS),
     helixVersion: z.string(),
     sandboxImage: z.string(),

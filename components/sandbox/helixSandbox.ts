@@ -4,12 +4,12 @@
 // from the pure sandbox plan (sandboxPlan.ts); this module only turns them into Docker resources.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { RunnerCredentials } from "./credentials";
-import { toLabels } from "./labels";
-import type { SandboxHost } from "./placement";
-import type { PlanContext, RunnerEndpoints } from "./plan";
-import { SANDBOX_WAIT_TIMEOUT_SECONDS, type SandboxSpec, sandboxImageReference } from "./sandboxPlan";
-import { lookUpNetwork } from "./zedRunner";
+import type { RunnerCredentials } from "../runner/credentials";
+import { toLabels } from "../labels";
+import type { SandboxHost } from "../placements/placement";
+import type { PlanContext, RunnerEndpoints } from "../runner/plan";
+import { SANDBOX_WAIT_TIMEOUT_SECONDS, type SandboxSpec, sandboxImageReference } from "./plan";
+import { lookUpNetwork } from "../runner/zedRunner";
 
 export interface HelixSandboxArgs {
     /** The host, its sandbox settings and its sandboxes, as `parseConfig` planned them. */

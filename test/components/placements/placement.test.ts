@@ -1,10 +1,10 @@
 // The placement and workload parseConfig decides once, with every host's or the
 // swarm service's plan: which case a config is, and what each case carries. Pure.
-import { parseConfig } from "../../components/config";
-import { placedHosts } from "../../components/placement";
-import { LABELS } from "../../components/plan";
-import { MINIMAL, SWARM } from "../fixtures/configs";
-import { runnerConfig } from "../fixtures/placements";
+import { parseConfig } from "../../../components/stackPlan";
+import { placedHosts } from "../../../components/placements/placement";
+import { LABELS } from "../../../components/runner/plan";
+import { MINIMAL, SWARM } from "../../fixtures/configs";
+import { runnerConfig } from "../../fixtures/placements";
 
 const context = { stackName: "dev", machineHostName: "box" };
 const HOSTS = JSON.stringify([

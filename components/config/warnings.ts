@@ -1,8 +1,8 @@
 // Settings that work but deserve a word before `pulumi up`. Pure.
-import { isEveryInterface } from "../contract";
-import type { HostTarget } from "./configDefaults";
-import { CONFIG_KEYS, REMOVED_KEYS, type StackValues } from "./configSchema";
-import { sanitizeHostName } from "./configDefaults";
+import { isEveryInterface } from "../../contract";
+import type { HostTarget } from "../placements/resolve";
+import { CONFIG_KEYS, REMOVED_KEYS, type StackValues } from "./schema";
+import { sanitizeHostName } from "../placements/resolve";
 
 /** The word about a token accepted through allowInsecureToken (`insecureToken` says what is insecure), or undefined. */
 export function insecureTokenWarning(insecureToken: string | undefined): string | undefined {

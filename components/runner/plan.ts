@@ -11,8 +11,8 @@ import {
     WRITABLE_PATHS,
     isEveryInterface,
     isInsidePath,
-} from "../contract";
-import type { RunnerSettings } from "./configDefaults";
+} from "../../contract";
+import type { RunnerSettings } from "../placements/resolve";
 
 /** Label keys put on every runner container, so tools can find a stack's runners. */
 export const LABELS = {

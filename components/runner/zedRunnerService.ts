@@ -6,13 +6,13 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { derivedCredentials, passwordSeed, type RunnerCredentials } from "./credentials";
-import { toLabels } from "./labels";
-import { PROJECT_ROOT } from "./paths";
-import type { PlannedSwarm } from "./placement";
-import { HEALTHCHECK, STOP_GRACE_SECONDS } from "../contract";
+import { toLabels } from "../labels";
+import { PROJECT_ROOT } from "../paths";
+import type { PlannedSwarm } from "../placements/placement";
+import { HEALTHCHECK, STOP_GRACE_SECONDS } from "../../contract";
 import { LOG_OPTIONS, runnerHardening } from "./plan";
-import { RunnerComponentArgs, stackContext } from "./runnerArgs";
-import { declareRunnerImage } from "./runnerImage";
+import { RunnerComponentArgs, stackContext } from "./componentArgs";
+import { declareRunnerImage } from "./image";
 import { SwarmServicePlan, imageRegistryServer, pushedImageName, tmpfsMode } from "./swarmPlan";
 
 export interface ZedRunnerServiceArgs extends RunnerComponentArgs {

@@ -1,4 +1,4 @@
-import { CONFIG_KEYS, parseConfig, sanitizeHostName } from "../../components/config";
+import { CONFIG_KEYS, parseConfig, sanitizeHostName } from "../../components/stackPlan";
 import { INSECURE_DEFAULT_TOKEN, isLoopbackHost } from "../../contract";
 import { configProblems } from "../support/configProblems";
 import { BAD_INPUTS, GOOD_HOSTS, MINIMAL, SWARM, TEST_TOKEN } from "../fixtures/configs";

@@ -23,8 +23,8 @@ import {
     isLoopbackHost,
     sandboxImagePinProblem,
     trimApiHost,
-} from "../contract";
-import { LABELS, LOG_OPTIONS, type PlanContext } from "./plan";
+} from "../../contract";
+import { LABELS, LOG_OPTIONS, type PlanContext } from "../runner/plan";
 
 /** How a host's GPUs are given to its sandboxes. */
 type GpuAssignment = "all" | "per-sandbox";

@@ -4,7 +4,7 @@
 // an invalid value stands in as its default for the checks that follow, the
 // runner plan's port clashes included. Messages name the key, the value (never
 // a secret's, and URLs without their credentials) and what is allowed. Pure.
-import { ConfigContext, DockerConnection, PlacementTarget, RunnerSettings, resolvePlacement, resolveSettings } from "./configDefaults";
+import { ConfigContext, DockerConnection, PlacementTarget, RunnerSettings, resolvePlacement, resolveSettings } from "./placements/resolve";
 import {
     CONFIG_KEYS,
     DOCKER_PROVIDER_SCHEMAS,
@@ -15,17 +15,17 @@ import {
     SWARM_KEYS,
     StackValues,
     WORKLOAD_DEFAULTED_KEYS,
-} from "./configSchema";
+} from "./config/schema";
 import { INSECURE_DEFAULT_TOKEN } from "../contract";
-import { configWarnings, insecureTokenWarning, namespaceWarnings } from "./configWarnings";
-import { Placement, RunnerWorkload, SandboxPlacement, SandboxWorkload, placedHosts } from "./placement";
-import { DEFAULT_PROJECT, PlanContext, PlanError, planFleet } from "./plan";
-import { SANDBOX_SWARM_REFUSAL, planSandboxPlacement, workloadKeyProblems } from "./sandboxConfig";
-import { planSwarm } from "./swarmPlan";
+import { configWarnings, insecureTokenWarning, namespaceWarnings } from "./config/warnings";
+import { Placement, RunnerWorkload, SandboxPlacement, SandboxWorkload, placedHosts } from "./placements/placement";
+import { DEFAULT_PROJECT, PlanContext, PlanError, planFleet } from "./runner/plan";
+import { SANDBOX_SWARM_REFUSAL, planSandboxPlacement, workloadKeyProblems } from "./sandbox/config";
+import { planSwarm } from "./runner/swarmPlan";
 
-export { sanitizeHostName } from "./configDefaults";
-export type { ConfigContext, HostTarget, RunnerSettings, SwarmTarget } from "./configDefaults";
-export { CONFIG_KEYS, SECRET_KEYS, UNDECLARED_KEYS, WORKLOAD_DEFAULTED_KEYS } from "./configSchema";
+export { sanitizeHostName } from "./placements/resolve";
+export type { ConfigContext, HostTarget, RunnerSettings, SwarmTarget } from "./placements/resolve";
+export { CONFIG_KEYS, SECRET_KEYS, UNDECLARED_KEYS, WORKLOAD_DEFAULTED_KEYS } from "./config/schema";
 
 /** Raw values as Pulumi hands them to a program: strings, keyed without the `zed-runner:` prefix. */
 export type RawConfig = Readonly<Record<string, string | undefined>>;

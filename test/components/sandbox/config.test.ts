@@ -3,11 +3,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { parseConfig } from "../../components/config";
-import { PROJECT_ROOT } from "../../components/paths";
-import { MINIMAL, TEST_TOKEN } from "../fixtures/configs";
-import { runnerConfig, sandboxConfig, sandboxHostsOf } from "../fixtures/placements";
-import { configProblems } from "../support/configProblems";
+import { parseConfig } from "../../../components/stackPlan";
+import { PROJECT_ROOT } from "../../../components/paths";
+import { MINIMAL, TEST_TOKEN } from "../../fixtures/configs";
+import { runnerConfig, sandboxConfig, sandboxHostsOf } from "../../fixtures/placements";
+import { configProblems } from "../../support/configProblems";
 
 const context = { stackName: "dev", machineHostName: "box" };
 const SANDBOX: Record<string, string> = { ...MINIMAL, workload: "sandbox", apiHost: "https://helix.example.com", helixVersion: "2.12.2" };

@@ -4,7 +4,7 @@
 // password is wrapped as a secret where it is created.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { PASSWORD_SEED_LENGTH, deriveDesktopPasswords } from "../contract";
+import { PASSWORD_SEED_LENGTH, deriveDesktopPasswords } from "../../contract";
 
 /** One runner's desktop credentials. */
 export interface RunnerCredentials {

@@ -3,15 +3,15 @@
 // sandbox, and the stack's one declare entry placing sandboxes locally and on listed hosts.
 import * as crypto from "node:crypto";
 import type * as pulumiType from "@pulumi/pulumi";
-import { parseConfig } from "../../components/config";
-import { MINIMAL, TEST_TOKEN } from "../fixtures/configs";
-import { sandboxConfig, sandboxHostsOf } from "../fixtures/placements";
-import { MockEngine, allRegistered, installMocks, isSecret, promiseOf, unwrapSecret, wasSentAsSecret } from "../support/mocks";
+import { parseConfig } from "../../../components/stackPlan";
+import { MINIMAL, TEST_TOKEN } from "../../fixtures/configs";
+import { sandboxConfig, sandboxHostsOf } from "../../fixtures/placements";
+import { MockEngine, allRegistered, installMocks, isSecret, promiseOf, unwrapSecret, wasSentAsSecret } from "../../support/mocks";
 
 let pulumi: typeof pulumiType;
 let engine: MockEngine;
-let HelixSandbox: typeof import("../../components/helixSandbox").HelixSandbox;
-let declareDeployment: typeof import("../../components/deployment").declareDeployment;
+let HelixSandbox: typeof import("../../../components/sandbox/helixSandbox").HelixSandbox;
+let declareDeployment: typeof import("../../../components/deployment").declareDeployment;
 
 const context = { project: "zed-runner", stackName: "dev" };
 const SANDBOX: Record<string, string> = {
@@ -32,8 +32,8 @@ beforeEach(async () => {
     pulumi = await import("@pulumi/pulumi");
     engine = await installMocks(pulumi, "dev");
     // Loaded after setMocks: resource modules must see the mocked runtime.
-    HelixSandbox = (await import("../../components/helixSandbox")).HelixSandbox;
-    declareDeployment = (await import("../../components/deployment")).declareDeployment;
+    HelixSandbox = (await import("../../../components/sandbox/helixSandbox")).HelixSandbox;
+    declareDeployment = (await import("../../../components/deployment")).declareDeployment;
 });
 
 /** Declares one host's sandboxes and waits until every child has been registered. */

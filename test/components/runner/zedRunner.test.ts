@@ -1,13 +1,13 @@
 // The ZedRunner component under Pulumi's mocks: what it registers, with which inputs.
 import type * as pulumiType from "@pulumi/pulumi";
-import { parseConfig } from "../../components/config";
-import { PUBLISHED, TEST_TOKEN } from "../fixtures/configs";
-import { hostsOf } from "../fixtures/placements";
-import { MockEngine, installMocks, isSecret, promiseOf, unwrapSecret, wasSentAsSecret } from "../support/mocks";
+import { parseConfig } from "../../../components/stackPlan";
+import { PUBLISHED, TEST_TOKEN } from "../../fixtures/configs";
+import { hostsOf } from "../../fixtures/placements";
+import { MockEngine, installMocks, isSecret, promiseOf, unwrapSecret, wasSentAsSecret } from "../../support/mocks";
 
 let pulumi: typeof pulumiType;
 let engine: MockEngine;
-let ZedRunner: typeof import("../../components/zedRunner").ZedRunner;
+let ZedRunner: typeof import("../../../components/runner/zedRunner").ZedRunner;
 
 const context = { project: "zed-runner", stackName: "test" };
 
@@ -22,7 +22,7 @@ beforeEach(async () => {
     pulumi = await import("@pulumi/pulumi");
     engine = await installMocks(pulumi);
     // Loaded after setMocks: resource modules must see the mocked runtime.
-    ZedRunner = (await import("../../components/zedRunner")).ZedRunner;
+    ZedRunner = (await import("../../../components/runner/zedRunner")).ZedRunner;
 });
 
 /** Declares a component and waits until every child has been registered. */
@@ -294,7 +294,7 @@ describe("ZedRunner", () => {
     });
 
     it("fails with the network's name when a joined network does not exist", async () => {
-        const { lookUpNetwork } = await import("../../components/zedRunner");
+        const { lookUpNetwork } = await import("../../../components/runner/zedRunner");
         engine.existingNetworks.add("helix_default");
         await expect(lookUpNetwork("helix_default", {})).resolves.toBe("helix_default");
         // The mocks drop the provider's own message; the real provider's is added in parentheses.

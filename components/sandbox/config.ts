@@ -3,11 +3,11 @@
 // plan of every host with the sandbox plan's own checks. The sandbox plan (sandboxPlan.ts) is
 // the one place that plans and checks sandboxes; this module only feeds it the stack's keys and
 // says which key a problem is about. Pure: no Pulumi or Docker import.
-import type { ConfigContext, DockerConnection, RunnerSettings } from "./configDefaults";
-import { HOST_OVERRIDABLE_KEYS, KEY_SCHEMAS, RUNNER_ONLY_KEYS, SANDBOX_HOST_OVERRIDABLE_KEYS, SANDBOX_ONLY_KEYS } from "./configSchema";
-import type { HostEntry, StackValues } from "./configSchema";
-import type { SandboxHost, SandboxPlacement } from "./placement";
-import type { PlanContext } from "./plan";
+import type { ConfigContext, DockerConnection, RunnerSettings } from "../placements/resolve";
+import { HOST_OVERRIDABLE_KEYS, KEY_SCHEMAS, RUNNER_ONLY_KEYS, SANDBOX_HOST_OVERRIDABLE_KEYS, SANDBOX_ONLY_KEYS } from "../config/schema";
+import type { HostEntry, StackValues } from "../config/schema";
+import type { SandboxHost, SandboxPlacement } from "../placements/placement";
+import type { PlanContext } from "../runner/plan";
 import {
     type SandboxSettings,
     defaultSandboxContainerNamePrefix,
@@ -16,7 +16,7 @@ import {
     planSandboxes,
     sandboxApiUrlWarning,
     sandboxSettingsProblems,
-} from "./sandboxPlan";
+} from "./plan";
 
 /** Host keys only runners read: replicas, memoryMb and cpus mean the same for both workloads. */
 const RUNNER_ONLY_HOST_KEYS = HOST_OVERRIDABLE_KEYS.filter((k) => k !== "memoryMb" && k !== "cpus");

@@ -5,14 +5,14 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerPidsLimit } from "./containerPidsLimit";
 import { generateDesktopPasswords, type RunnerCredentials } from "./credentials";
-import { toLabels } from "./labels";
-import { PROJECT_ROOT } from "./paths";
+import { toLabels } from "../labels";
+import { PROJECT_ROOT } from "../paths";
 import type { EngineConnection } from "./pidsLimitCommand";
-import type { PlannedHost } from "./placement";
-import { HEALTHCHECK, HEALTH_START_INTERVAL, STOP_GRACE_SECONDS } from "../contract";
+import type { PlannedHost } from "../placements/placement";
+import { HEALTHCHECK, HEALTH_START_INTERVAL, STOP_GRACE_SECONDS } from "../../contract";
 import { LABELS, LOG_OPTIONS, RunnerEndpoints, RunnerSpec, WAIT_TIMEOUT_SECONDS, runnerHardening } from "./plan";
-import { RunnerComponentArgs, stackContext } from "./runnerArgs";
-import { declareRunnerImage } from "./runnerImage";
+import { RunnerComponentArgs, stackContext } from "./componentArgs";
+import { declareRunnerImage } from "./image";
 
 export interface ZedRunnerArgs extends RunnerComponentArgs {
     /**

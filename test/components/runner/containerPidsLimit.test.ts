@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { pidsLimitProvider } from "../../components/containerPidsLimit";
+import { pidsLimitProvider } from "../../../components/runner/containerPidsLimit";
 
 const SECRET = "tok-never-in-the-provider-4f1c";
 

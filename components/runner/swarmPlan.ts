@@ -4,8 +4,15 @@
 // back under the same ID. Nothing in the service's spec depends on the replica
 // count but the count itself: scaling adds or removes tasks and touches no other.
 // Pure: no Pulumi import.
-import type { SwarmScheduling, SwarmTarget } from "./configDefaults";
-import { CONTAINER_PORTS, ENV, SECRET_FILES, SECRET_FILE_SUFFIX, STOP_GRACE_SECONDS, TASK_SLOT_TEMPLATE as TASK_SLOT } from "../contract";
+import type { SwarmScheduling, SwarmTarget } from "../placements/resolve";
+import {
+    CONTAINER_PORTS,
+    ENV,
+    SECRET_FILES,
+    SECRET_FILE_SUFFIX,
+    STOP_GRACE_SECONDS,
+    TASK_SLOT_TEMPLATE as TASK_SLOT,
+} from "../../contract";
 import { LABELS, PORT_BASE_KEY, PlanContext, PlanError, PortRole, WAIT_TIMEOUT_SECONDS, runnerEnv } from "./plan";
 
 /** The image's name in the registry the stack pushes to. */
