@@ -5,9 +5,9 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import type Docker from "dockerode";
 import { CONTAINER_PORTS } from "../contract";
-import { LABELS } from "../components/runner/plan";
 import { docker } from "../test/support/docker";
 import { createDeclaredContainers } from "../test/support/stack";
+import { LABELS } from "../components/labels";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const STACK = "bench";

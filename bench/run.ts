@@ -5,7 +5,6 @@
 // .ci/engine26.sh up`). Prints a table and writes docs/BENCHMARKS.md.
 // Figures only: nothing here asserts a time. One module per area in bench/figures/.
 import { describeError } from "../contract";
-import { LABELS } from "../components/runner/plan";
 import { removeLabelled } from "../test/support/docker";
 import { FakeControlPlane } from "../test/support/fakeControlPlane";
 import { dockerBridgeAddress } from "../test/support/stack";
@@ -22,6 +21,7 @@ import { swarmFigures } from "./figures/swarm";
 import { tunnelFigures } from "./figures/tunnel";
 import { BenchOptions, USAGE, parseBenchArgs } from "./options";
 import { Report, machine } from "./report";
+import { LABELS } from "../components/labels";
 
 /** Every figure that needs the engine, against one fake control plane: the image first, then runners from it. */
 async function engineFigures(report: Report, options: BenchOptions): Promise<void> {

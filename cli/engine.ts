@@ -1,19 +1,19 @@
-// Docker Engine API clients (dockerode) for the hosts a stack runs on, and the
-// runner facts the operator commands read from them.
+// Docker Engine API clients (dockerode) for the hosts a stack runs on, and what the operator
+// commands read from them: a stack's containers of one workload, logs and exec output.
 import { describeError } from "../contract";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable, Writable } from "node:stream";
 import Docker from "dockerode";
-import type { HostTarget } from "../components/stackPlan";
-import type { Workload } from "../components/placements/placement";
-import { LABELS } from "../components/runner/plan";
-import { SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../components/sandbox/plan";
+import { LABELS } from "../components/labels";
+import type { HostIdentity } from "../components/placements/placement";
+import type { WorkloadKind } from "../components/workload";
+import { ALL_WORKLOAD_RECORDS, WORKLOAD_RECORDS } from "../components/workloads";
 import { SshConfigError, SshDialAgent, SshDialError, sshDialAgent } from "./lib/sshDial";
 import { UserError } from "./stackFiles";
 
 /** A client for a host's engine: the local one (or DOCKER_HOST) when it has no connection. */
-export function dockerFor(host: Pick<HostTarget, "name" | "connection">, env: NodeJS.ProcessEnv = process.env): Docker {
+export function dockerFor(host: HostIdentity, env: NodeJS.ProcessEnv = process.env): Docker {
     const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
     let url: URL;
     try {
@@ -54,11 +54,7 @@ export function dockerFor(host: Pick<HostTarget, "name" | "connection">, env: No
 }
 
 /** Fails with the host and address when its engine does not answer. */
-export async function requireEngine(
-    docker: Docker,
-    host: Pick<HostTarget, "name" | "connection">,
-    env: NodeJS.ProcessEnv = process.env,
-): Promise<void> {
+export async function requireEngine(docker: Docker, host: HostIdentity, env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
     try {
         await docker.ping();
@@ -73,17 +69,18 @@ export async function requireEngine(
 }
 
 /**
- * Containers carrying this stack's label, running or not, of one workload: a sandbox carries
- * SANDBOX_LABELS.workload, a runner no such label (adding one would replace every runner), so
- * runners are the stack's containers without it.
+ * Containers carrying this stack's label, running or not, of one workload: those with its record's
+ * marker label, or, for a workload without one (runners: adding a label would replace every
+ * runner), those with no other workload's marker.
  */
-export async function stackContainers(
-    docker: Docker,
-    stack: string,
-    workload: Workload["kind"] = "runner",
-): Promise<Docker.ContainerInfo[]> {
+export async function stackContainers(docker: Docker, stack: string, kind: WorkloadKind): Promise<Docker.ContainerInfo[]> {
     const all = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.stack}=${stack}`] }) });
-    return all.filter((info) => (info.Labels?.[SANDBOX_LABELS.workload] === SANDBOX_WORKLOAD) === (workload === "sandbox"));
+    const marked = (info: Docker.ContainerInfo, marker: { readonly key: string; readonly value: string }) =>
+        info.Labels?.[marker.key] === marker.value;
+    const own = WORKLOAD_RECORDS[kind].labels.marker;
+    if (own !== undefined) return all.filter((info) => marked(info, own));
+    const others = ALL_WORKLOAD_RECORDS.flatMap((record) => (record.labels.marker === undefined ? [] : [record.labels.marker]));
+    return all.filter((info) => !others.some((marker) => marked(info, marker)));
 }
 
 /** The part of dockerode's modem that splits Docker's multiplexed stream. */

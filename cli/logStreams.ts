@@ -1,8 +1,8 @@
-// Reading runners' logs, for every placement: a log so far as text, a followed stream
-// line by line, several runners' logs interleaved by time with each runner's ID in front.
+// Reading containers' logs, for every placement and workload: a log so far as text, a followed
+// stream line by line, several containers' logs interleaved by time with each one's ID in front.
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
-import type { HostTarget } from "../components/placements/resolve";
+import type { HostIdentity } from "../components/placements/placement";
 import { demux, requireEngine } from "./engine";
 
 /**
@@ -10,8 +10,8 @@ import { demux, requireEngine } from "./engine";
  * throws the first host's "cannot reach" error before any log is read.
  */
 export async function enginesFor(
-    targets: readonly { readonly host: Pick<HostTarget, "name" | "connection"> }[],
-    connect: (host: Pick<HostTarget, "name" | "connection">) => Docker,
+    targets: readonly { readonly host: HostIdentity }[],
+    connect: (host: HostIdentity) => Docker,
 ): Promise<Map<string, Docker>> {
     const clients = new Map<string, Docker>();
     for (const t of targets) {
@@ -24,22 +24,22 @@ export async function enginesFor(
     return clients;
 }
 
-/** Lines of several runners' timestamped logs, in time order, each prefixed with its runner ID. */
-export function interleave(logs: { runnerId: string; text: string }[]): string[] {
-    const lines = logs.flatMap(({ runnerId, text }) =>
+/** Lines of several containers' timestamped logs, in time order, each prefixed with its ID (a runner ID, an instance ID). */
+export function interleave(logs: { id: string; text: string }[]): string[] {
+    const lines = logs.flatMap(({ id, text }) =>
         text
             .split("\n")
             .filter((l) => l.length > 0)
             .map((l) => {
                 const space = l.indexOf(" ");
-                return { at: l.slice(0, space), runnerId, line: l.slice(space + 1) };
+                return { at: l.slice(0, space), id, line: l.slice(space + 1) };
             }),
     );
     lines.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-    return lines.map((l) => `${l.runnerId} | ${l.line}`);
+    return lines.map((l) => `${l.id} | ${l.line}`);
 }
 
-/** A runner's logs so far, with Docker's timestamps when `timestamps`. */
+/** A container's logs so far, with Docker's timestamps when `timestamps`. */
 export async function logsOf(docker: Docker, container: string, options: { since?: number; timestamps?: boolean }): Promise<string> {
     const buffer = (await docker.getContainer(container).logs({
         stdout: true,
@@ -65,7 +65,7 @@ export async function followLines(docker: Docker, stream: NodeJS.ReadableStream,
     await new Promise<void>((resolve) => stream.on("end", () => resolve()));
 }
 
-/** What logs does with no runner to show: a line saying why; exit 1 when following (a script would take success for "the logs ended"). */
+/** What logs does with nothing to show: a line saying why; exit 1 when following (a script would take success for "the logs ended"). */
 export function nothingToShow(why: string, following: boolean): number {
     process.stderr.write(`${why}${following ? ": there is nothing to follow" : ""}.\n`);
     return following ? 1 : 0;

@@ -4,7 +4,7 @@
 import { dockerFor } from "./engine";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { placementCommands } from "./placements";
-import type { Connect } from "./placements/types";
+import type { EngineClients } from "./placements/types";
 import { DEFAULT_STACK, PROJECT_ROOT, STACK_OPTION, UserError, loadStackFiles, runCommand } from "./stackFiles";
 
 export const LOGS: CommandSpec = {
@@ -32,13 +32,13 @@ export function parseSince(since: string, now: Date = new Date()): number {
 /** The engines logs reads from; injected so tests give it a double. */
 export interface LogsDeps {
     readonly root: string;
-    readonly connect: Connect;
+    readonly engines: EngineClients;
 }
 
 export async function logs(
     argv: readonly string[],
     env: NodeJS.ProcessEnv = process.env,
-    deps: LogsDeps = { root: PROJECT_ROOT, connect: (h) => dockerFor(h) },
+    deps: LogsDeps = { root: PROJECT_ROOT, engines: { docker: (h) => dockerFor(h) } },
 ): Promise<number> {
     const { values, positionals, help } = parseCommandLine(LOGS, argv, env);
     if (help) {
@@ -51,7 +51,7 @@ export async function logs(
     const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
     const since = typeof values.since === "string" ? parseSince(values.since) : undefined;
     const { parsed } = loadStackFiles(stack, deps.root);
-    return placementCommands(parsed).logs({ stack, which: positionals[0], all, since, follow: following }, deps.connect);
+    return placementCommands(parsed).logs({ stack, which: positionals[0], all, since, follow: following }, deps.engines);
 }
 
 if (require.main === module) void runCommand(() => logs(process.argv.slice(2)));

@@ -30,7 +30,7 @@ export const PLAN: CommandSpec = {
 };
 
 /** Where plan looks besides the stack files; the real project, environment and machine by default. */
-export interface PlanContext {
+export interface PlanEnvironment {
     readonly root?: string;
     readonly env?: NodeJS.ProcessEnv;
     readonly machineHostName?: string;
@@ -47,7 +47,7 @@ function missingZedBinaries(dirs: readonly string[], root: string): string[] {
 }
 
 /** The plan of a stack as text: per host, its runners and image; then the warnings. */
-export function renderPlan(stack: string, context: PlanContext = {}): string {
+export function renderPlan(stack: string, context: PlanEnvironment = {}): string {
     const root = context.root ?? PROJECT_ROOT;
     const env = context.env ?? process.env;
     const { parsed, file } = loadStackFiles(stack, root);
@@ -66,7 +66,7 @@ export function renderPlan(stack: string, context: PlanContext = {}): string {
           : file.secureKeys.has("apiToken")
             ? SECRET_PLACEHOLDER
             : "set in plain text (pulumi up refuses it: set it again with --secret)";
-    out.push(`Stack ${stack}: control plane ${parsed.settings.apiHost}, token ${token}`);
+    out.push(`Stack ${stack}: control plane ${parsed.apiHost}, token ${token}`);
     const pin = hostNameToPin(stack, root, context.machineHostName ?? os.hostname());
     if (pin) out.push(`hostName: ${pin}, this machine's name; the first npm run deploy pins it in ${shown(stackFilePath(stack, root))}`);
     out.push(...placement.plan({ stack, secureKeys: file.secureKeys }));
@@ -78,7 +78,7 @@ export function renderPlan(stack: string, context: PlanContext = {}): string {
     return out.join("\n");
 }
 
-export async function plan(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, context: PlanContext = {}): Promise<number> {
+export async function plan(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, context: PlanEnvironment = {}): Promise<number> {
     const { values, help } = parseCommandLine(PLAN, argv, env);
     if (help) {
         console.log(helpText(PLAN));

@@ -6,13 +6,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Document, isMap, isScalar } from "yaml";
-import { ConfigError, ParsedConfig, RawConfig, parseConfig } from "../components/stackPlan";
-import { DEFAULT_PROJECT, PlanError } from "../components/runner/plan";
+import { ConfigError, type RawConfig } from "../components/config/values";
+import { type ParsedConfig, parseConfig } from "../components/stackPlan";
+import { PlanError } from "../components/runner/plan";
 import { unpinnedHostName } from "../components/config/warnings";
 import { PROJECT_ROOT } from "../components/paths";
 import { OptionSpec, parseCommandLine } from "./lib/args";
 import { UserError } from "./lib/errors";
 import { readYamlFile, shown } from "./lib/files";
+import { DEFAULT_PROJECT } from "../components/labels";
 
 /** The project, and so the namespace of its config keys. */
 export const PROJECT = DEFAULT_PROJECT;

@@ -4,7 +4,6 @@
 // a planned runner is missing or not healthy, so a cron job or monitor can use it.
 // This file is the command's entry (package.json's `status` script runs it); the rows come
 // from the placement's module (cli/placements/), the model and rendering from cli/status/.
-import { workloadCase } from "../components/stackPlan";
 import { describeError } from "../contract";
 import { dockerFor } from "./engine";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
@@ -13,6 +12,7 @@ import { DEFAULT_STACK, STACK_OPTION, loadStackFiles, runCommand } from "./stack
 import { statusJson } from "./status/json";
 import { EXIT, needsAttention } from "./status/model";
 import { renderStatus } from "./status/render";
+import { WORKLOAD_COMMANDS } from "./workloads";
 
 export const STATUS: CommandSpec = {
     name: "status",
@@ -49,11 +49,11 @@ async function status(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<
     const { parsed } = loadStackFiles(stack);
     const placement = placementCommands(parsed);
     // A sandbox stack's rows say SANDBOX ID and carry sandbox field names; a runner stack's are as they always were.
-    const workload = workloadCase(parsed).kind;
+    const workload = WORKLOAD_COMMANDS[parsed.workload.kind];
     const once = async () => {
-        const rows = await placement.status(stack, (h) => dockerFor(h));
-        if (flags.has("json")) console.log(JSON.stringify(statusJson(stack, new Date(), rows, workload), null, 2));
-        else console.log(renderStatus(rows, new Date(), workload));
+        const rows = await placement.status(stack, { docker: (h) => dockerFor(h) });
+        if (flags.has("json")) console.log(JSON.stringify(statusJson(stack, new Date(), rows, workload.json), null, 2));
+        else console.log(renderStatus(rows, new Date(), workload.status));
         return rows;
     };
     if (!flags.has("watch")) return needsAttention(await once()) ? EXIT.attention : EXIT.healthy;

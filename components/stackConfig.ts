@@ -3,7 +3,8 @@
 // resource is registered.
 import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, ParsedConfig, parseConfig } from "./stackPlan";
+import { ConfigError } from "./config/values";
+import { type ParsedConfig, parseConfig } from "./stackPlan";
 import { unpinnedHostNameWarning } from "./config/warnings";
 import { PlanError } from "./runner/plan";
 

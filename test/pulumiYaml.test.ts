@@ -2,7 +2,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CONFIG_KEYS, UNDECLARED_KEYS, WORKLOAD_DEFAULTED_KEYS, parseConfig } from "../components/stackPlan";
+import { CONFIG_KEYS, UNDECLARED_KEYS, WORKLOAD_DEFAULTED_KEYS } from "../components/config/schema";
+import { parseConfig } from "../components/stackPlan";
+import { runnerConfig } from "./fixtures/placements";
 import { readStackConfig } from "../cli/stackFiles";
 import { TEST_TOKEN } from "./fixtures/configs";
 import { hostsOf } from "./fixtures/placements";
@@ -60,7 +62,7 @@ describe("Pulumi.yaml", () => {
 describe("Pulumi.dev.yaml", () => {
     it("passes validation once the token is set", () => {
         const { raw } = readStackConfig("dev");
-        const { settings } = parseConfig({ ...raw, apiToken: TEST_TOKEN }, { stackName: "dev", machineHostName: "box" });
+        const { settings } = runnerConfig(parseConfig({ ...raw, apiToken: TEST_TOKEN }, { stackName: "dev", machineHostName: "box" }));
         expect(settings.apiHost).toBe("http://api:8080");
         expect(settings.networks).toEqual(["helix_default"]);
     });

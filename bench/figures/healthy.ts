@@ -5,13 +5,13 @@
 // control plane at this machine's bridge address, routed out of the engine's container.
 import { performance } from "node:perf_hooks";
 import Docker from "dockerode";
-import { LABELS } from "../../components/runner/plan";
 import { docker, removeLabelled } from "../../test/support/docker";
 import { eventually } from "../../test/support/eventually";
 import { dockerBridgeAddress } from "../../test/support/stack";
 import { STACK, createRunners, declaredContainers, dockerHealthy } from "../engine";
 import type { BenchOptions } from "../options";
 import { Report, fmtMs, median } from "../report";
+import { LABELS } from "../../components/labels";
 
 /** Where .ci/engine26.sh's engine answers (its `up` prints it). */
 const ENGINE26_SOCKET = process.env.ENGINE26_SOCKET ?? "/var/tmp/zed-engine26/sock/docker.sock";

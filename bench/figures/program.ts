@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { parseConfig } from "../../components/stackPlan";
+import { parseSettings } from "../../components/stackPlan";
 import { planRunners } from "../../components/runner/plan";
 import { benchConfig } from "../mocks";
 import type { BenchOptions } from "../options";
@@ -81,7 +81,7 @@ export function programFigures(report: Report, options: BenchOptions): void {
 
 /** The runner plan for 500 runners, in this process. */
 function planFigure(report: Report): void {
-    const { settings } = parseConfig(
+    const settings = parseSettings(
         Object.fromEntries(Object.entries(benchConfig(500, 1)).map(([k, v]) => [k.replace("zed-runner:", ""), v])),
         { stackName: "bench", machineHostName: "bench" },
     );

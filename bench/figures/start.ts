@@ -3,12 +3,12 @@
 // that need runners up (idle, crash, protocol, tunnel) before it is removed.
 import { performance } from "node:perf_hooks";
 import type Docker from "dockerode";
-import { LABELS } from "../../components/runner/plan";
 import { removeLabelled } from "../../test/support/docker";
 import { eventually } from "../../test/support/eventually";
 import { STACK, createRunners, declaredContainers, dockerHealthy, health200, healthPort } from "../engine";
 import type { BenchOptions } from "../options";
 import { Report, fmtMs, median } from "../report";
+import { LABELS } from "../../components/labels";
 
 /** Given the three running runners of the last run and their declared inputs, in the same order. */
 export type WithRunningRunners = (containers: Docker.Container[], declared: any[]) => Promise<void>;

@@ -1,22 +1,23 @@
-// Picks the commands' module for a stack's workload and placement. A new placement or
-// workload kind fails to compile here until it has its own module.
+// Picks the commands' module for a stack's workload and placement: containers on Docker hosts
+// (this machine, or the listed hosts) for every workload, with the workload's own record
+// (cli/workloads/), and the runners' swarm service. A new placement or workload fails to compile
+// here until it has its module.
+import type { EnginePlacement, HostIdentity, SwarmPlacement } from "../../components/placements/placement";
 import { type ParsedConfig, workloadCase } from "../../components/stackPlan";
-import type { Placement } from "../../components/placements/placement";
-import { hostsCommands } from "./hosts";
-import { localCommands } from "./local";
-import { sandboxCommands } from "./sandboxes";
+import { WORKLOAD_COMMANDS } from "../workloads";
+import type { WorkloadCommands } from "../workloads/types";
+import { dockerHostCommands } from "./dockerHosts";
 import { swarmCommands } from "./swarm";
 import type { PlacementCommands } from "./types";
 
 export function placementCommands(parsed: ParsedConfig): PlacementCommands {
     const chosen = workloadCase(parsed);
     switch (chosen.kind) {
-        // The modules below read runners (PlannedHost.runners, the swarm's slots).
         case "runner":
-            return runnerCommands(chosen.config.placement);
-        // Sandboxes on this machine or the listed hosts (never a swarm): one module for both.
+            return commandsOn(chosen.config.placement, WORKLOAD_COMMANDS.runner, swarmCommands);
+        // Sandboxes are never on a swarm: their record refuses it.
         case "sandbox":
-            return sandboxCommands(chosen.config.placement);
+            return commandsOn(chosen.config.placement, WORKLOAD_COMMANDS.sandbox, undefined);
         default: {
             const never: never = chosen;
             throw new Error(`Unknown workload ${JSON.stringify(never)}`);
@@ -24,14 +25,19 @@ export function placementCommands(parsed: ParsedConfig): PlacementCommands {
     }
 }
 
-function runnerCommands(placement: Placement): PlacementCommands {
+/** A workload's commands on the placement its config planned; `onSwarm` for a workload that runs as a swarm service. */
+function commandsOn<H extends HostIdentity, S>(
+    placement: EnginePlacement<H> | SwarmPlacement<S>,
+    workload: WorkloadCommands<H>,
+    onSwarm: ((swarm: SwarmPlacement<S>) => PlacementCommands) | undefined,
+): PlacementCommands {
     switch (placement.kind) {
         case "local":
-            return localCommands(placement);
         case "hosts":
-            return hostsCommands(placement);
+            return dockerHostCommands(placement, workload);
         case "swarm":
-            return swarmCommands(placement);
+            if (onSwarm === undefined) throw new Error("This workload has no swarm service; the config should have refused the swarm");
+            return onSwarm(placement);
         default: {
             const never: never = placement;
             throw new Error(`Unknown placement ${JSON.stringify(never)}`);

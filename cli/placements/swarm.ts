@@ -3,9 +3,14 @@
 // task logs through it, and the plan shows the service. The plan is parseConfig's.
 import { describeError } from "../../contract";
 import type Docker from "dockerode";
-import type { HostTarget, SwarmTarget } from "../../components/stackPlan";
-import type { PlannedSwarm, SwarmPlacement } from "../../components/placements/placement";
-import { SwarmRunner, SwarmServicePlan, pushedImageName } from "../../components/runner/swarmPlan";
+import type { HostIdentity, SwarmPlacement } from "../../components/placements/placement";
+import {
+    type PlannedSwarm,
+    type SwarmRunner,
+    type SwarmServicePlan,
+    type SwarmTarget,
+    pushedImageName,
+} from "../../components/runner/swarmPlan";
 import { demux, dockerFor, requireEngine } from "../engine";
 import { table } from "../lib/table";
 import { followLines, interleave, nothingToShow } from "../logStreams";
@@ -14,8 +19,8 @@ import { StatusRow, SwarmTask, classifySwarm } from "../status/model";
 import type { Connect, LogsRequest, PlacementCommands, PlanFacts } from "./types";
 
 /** A swarm's manager, as a host the commands can connect to. */
-function swarmHost(target: SwarmTarget): HostTarget {
-    return { name: "swarm manager", connection: target.connection, settings: target.settings };
+function swarmHost(target: SwarmTarget): HostIdentity {
+    return { name: "swarm manager", connection: target.connection };
 }
 
 /** Status rows for the swarm's service, asked of its manager; every slot unreachable when the manager does not answer. */
@@ -101,7 +106,7 @@ async function swarmLogs(swarm: PlannedSwarm, request: LogsRequest, connect: Con
     }
     const logs = await Promise.all(
         tasks.map(async (task, i) => ({
-            runnerId: runners[i].runnerId,
+            id: runners[i].runnerId,
             text: await demux(
                 (await task.logs({
                     stdout: true,
@@ -160,10 +165,10 @@ function swarmZedBuildDirs({ target }: PlannedSwarm): string[] {
     return target.registry ? [target.settings.zedBuildDir] : [];
 }
 
-export function swarmCommands(swarm: SwarmPlacement): PlacementCommands {
+export function swarmCommands(swarm: SwarmPlacement<PlannedSwarm>): PlacementCommands {
     return {
-        status: (_stack, connect) => collectSwarmStatus(swarm, connect),
-        logs: (request, connect) => swarmLogs(swarm, request, connect),
+        status: (_stack, engines) => collectSwarmStatus(swarm, engines.docker),
+        logs: (request, engines) => swarmLogs(swarm, request, engines.docker),
         plan: (facts) => renderSwarm(swarm, facts),
         zedBuildDirs: swarmZedBuildDirs(swarm),
     };

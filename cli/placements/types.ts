@@ -1,16 +1,23 @@
-// What each placement gives the operator commands: its part of `status`, `logs` and
-// `plan`. cli/placements/index.ts picks the placement's module.
+// What each placement gives the operator commands: its part of `status`, `logs` and `plan`.
+// cli/placements/index.ts picks the placement's module. The engines a placement talks to come in
+// through EngineClients, one client factory per kind of engine, so a placement on another engine
+// adds its own factory there without touching the Docker ones.
 import type Docker from "dockerode";
-import type { HostTarget } from "../../components/stackPlan";
+import type { HostIdentity } from "../../components/placements/placement";
 import type { StatusRow } from "../status/model";
 
-/** A client for a host's engine (only its name and connection are read); injected so tests give it a double. */
-export type Connect = (host: Pick<HostTarget, "name" | "connection">) => Docker;
+/** A client for a host's Docker engine; injected so tests give it a double. */
+export type Connect = (host: HostIdentity) => Docker;
+
+/** The engine clients the commands are given: Docker's, today. */
+export interface EngineClients {
+    readonly docker: Connect;
+}
 
 /** What `npm run logs` was asked for. */
 export interface LogsRequest {
     readonly stack: string;
-    /** The RUNNER argument: an index or slot, or a runner ID. */
+    /** The RUNNER (or SANDBOX) argument: an index or slot, or an ID. */
     readonly which: string | undefined;
     readonly all: boolean;
     /** Unix seconds. */
@@ -25,10 +32,10 @@ export interface PlanFacts {
 }
 
 export interface PlacementCommands {
-    /** Status rows: every planned runner, then what the stack runs that the plan no longer has. */
-    status(stack: string, connect: Connect): Promise<StatusRow[]>;
-    /** Prints the logs of the runners `request` names; returns the exit status. */
-    logs(request: LogsRequest, connect: Connect): Promise<number>;
+    /** Status rows: every planned container, then what the stack runs that the plan no longer has. */
+    status(stack: string, engines: EngineClients): Promise<StatusRow[]>;
+    /** Prints the logs of the containers `request` names; returns the exit status. */
+    logs(request: LogsRequest, engines: EngineClients): Promise<number>;
     /** The placement's lines of `npm run plan`: per host, or the swarm's service. */
     plan(facts: PlanFacts): string[];
     /** The Zed build folders the placement's image builds read (none for a pulled image). */

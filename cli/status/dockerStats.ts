@@ -1,13 +1,17 @@
-// What one Docker engine says about a stack's containers: inspect, one-shot stats
-// (CPU and memory as `docker stats` computes them) and the runner's own /health.
+// What one Docker engine says about a stack's containers of one workload: inspect, one-shot
+// stats (CPU and memory as `docker stats` computes them), and what the workload's own probe
+// reads inside a running container (a runner's /health, a sandbox's inner dockerd).
 import type Docker from "dockerode";
-import type { HealthReport } from "../../agent/health";
-import { AGENT_COMMAND } from "../../contract";
-import type { Workload } from "../../components/placements/placement";
-import { LABELS } from "../../components/runner/plan";
-import { SANDBOX_LABELS } from "../../components/sandbox/plan";
-import { execIn, stackContainers } from "../engine";
-import { type InnerEngine, type ObservedContainer, innerEngineOf } from "./model";
+import type { WorkloadKind } from "../../components/workload";
+import { WORKLOAD_RECORDS } from "../../components/workloads";
+import { stackContainers } from "../engine";
+import type { ObservedContainer } from "./model";
+
+/** What a workload's probe adds to Docker's view of one of its running containers (its CLI record's, cli/workloads/). */
+export type Probe = (container: Docker.Container) => Promise<Probed>;
+
+/** The facts a probe may add to an observed container. */
+type Probed = Partial<Pick<ObservedContainer, "controlPlane" | "sessions" | "desktop" | "innerEngine">>;
 
 /** The parts of Docker's one-shot container stats the status reads. */
 export interface DockerStats {
@@ -35,47 +39,31 @@ export function memoryBytes(stats: DockerStats | undefined): number | undefined 
     return m.usage - cache;
 }
 
-/** Asks the runner's own health endpoint, inside the container, so remote and loopback-bound runners answer too. */
-async function healthJson(container: Docker.Container): Promise<Partial<HealthReport> | undefined> {
-    const { output } = await execIn(container, [AGENT_COMMAND, "healthcheck"]);
-    return JSON.parse(output);
-}
-
-/** Asks a sandbox's own dockerd for its containers (the desktops it runs): Helix's health check asks it too. */
-async function innerEngine(container: Docker.Container): Promise<InnerEngine> {
-    return innerEngineOf(await execIn(container, ["docker", "ps", "-q"]).catch(() => undefined));
-}
-
-/** What one engine says about a stack's containers of one workload (a sandbox has no runner /health to ask). */
-export async function observe(docker: Docker, stack: string, workload: Workload["kind"] = "runner"): Promise<ObservedContainer[]> {
-    const infos = await stackContainers(docker, stack, workload);
+/** What one engine says about a stack's containers of one workload. */
+export async function observe(docker: Docker, stack: string, kind: WorkloadKind, probe: Probe): Promise<ObservedContainer[]> {
+    const infos = await stackContainers(docker, stack, kind);
     return Promise.all(
         infos.map(async (info): Promise<ObservedContainer> => {
             const container = docker.getContainer(info.Id);
             const inspected = await container.inspect();
             const running = inspected.State.Running;
-            const [stats, health, inner] = running
-                ? await Promise.all([
-                      container.stats({ stream: false }).catch(() => undefined),
-                      workload === "runner" ? healthJson(container).catch(() => undefined) : Promise.resolve(undefined),
-                      workload === "sandbox" ? innerEngine(container) : Promise.resolve(undefined),
-                  ])
-                : [undefined, undefined, undefined];
+            const none: Probed = {};
+            const [stats, probed] = running
+                ? await Promise.all([container.stats({ stream: false }).catch(() => undefined), probe(container).catch(() => none)])
+                : [undefined, none];
             return {
                 name: inspected.Name.replace(/^\//, ""),
-                runnerId: info.Labels[workload === "sandbox" ? SANDBOX_LABELS.instanceId : LABELS.runnerId],
+                runnerId: info.Labels[WORKLOAD_RECORDS[kind].labels.id],
                 state: inspected.State.Status,
                 health: inspected.State.Health?.Status,
                 restarts: inspected.RestartCount,
                 startedAt: inspected.State.StartedAt,
                 cpuPercent: cpuPercent(stats),
                 memoryBytes: memoryBytes(stats),
-                controlPlane: health?.controlPlane,
-                sessions: health?.sessions ? { live: health.sessions.live, limit: health.sessions.limit } : undefined,
-                desktop: health?.revdial
-                    ? { revdial: health.revdial.status, tunnels: (health.tunnels?.rdp ?? 0) + (health.tunnels?.vnc ?? 0) }
-                    : undefined,
-                ...(inner === undefined ? {} : { innerEngine: inner }),
+                controlPlane: probed.controlPlane,
+                sessions: probed.sessions,
+                desktop: probed.desktop,
+                ...(probed.innerEngine === undefined ? {} : { innerEngine: probed.innerEngine }),
             };
         }),
     );

@@ -1,63 +1,29 @@
-// What `npm run status -- --json` prints. A runner stack's rows go out as the model holds them
-// (monitors already read those names); a sandbox stack's are renamed for what they are: the
-// instance ID, not a runner ID, and none of the fields only a runner's /health fills.
-// Pure: no Docker, no I/O.
-import type { Workload } from "../../components/placements/placement";
-import type { InnerEngine, RunnerStatus, StatusRow } from "./model";
+// What `npm run status -- --json` prints: `{stack, at, <list>}`, one row per runner or sandbox as
+// the model holds it, with the ID under the workload's own name for it and without the fields the
+// workload never fills. A runner stack's rows go out exactly as the model holds them (monitors
+// already read those names). Pure: no Docker, no I/O.
+import type { StatusRow } from "./model";
 
-/** One sandbox in the JSON: its instance ID and container, and what its engine says. */
-export interface SandboxJsonRow {
-    readonly host: string;
-    readonly instanceId: string;
-    readonly container: string;
-    readonly status: RunnerStatus;
-    readonly observed:
-        | {
-              readonly name: string;
-              /** The instance ID on the container's label: "?" rows (extra containers) are told apart by it. */
-              readonly instanceId: string | undefined;
-              readonly state: string;
-              readonly health: string | undefined;
-              readonly restarts: number;
-              readonly startedAt: string | undefined;
-              readonly cpuPercent: number | undefined;
-              readonly memoryBytes: number | undefined;
-              readonly innerEngine: InnerEngine | undefined;
-          }
-        | undefined;
-    readonly error?: string;
+/** How a workload's rows appear in the JSON (its CLI record's, cli/workloads/). */
+export interface StatusJsonShape {
+    /** The document's list: `runners`, `sandboxes`. */
+    readonly listKey: string;
+    /** The ID's name in each row and its observed container: `runnerId`, `instanceId`. */
+    readonly idField: string;
+    /** Fields of a row, or of its observed container, that the workload never fills: left out. */
+    readonly omit: readonly string[];
 }
 
-function sandboxRow(row: StatusRow): SandboxJsonRow {
-    const o = row.observed;
-    return {
-        host: row.host,
-        instanceId: row.runnerId,
-        container: row.container,
-        status: row.status,
-        observed: o && {
-            name: o.name,
-            instanceId: o.runnerId,
-            state: o.state,
-            health: o.health,
-            restarts: o.restarts,
-            startedAt: o.startedAt,
-            cpuPercent: o.cpuPercent,
-            memoryBytes: o.memoryBytes,
-            innerEngine: o.innerEngine,
-        },
-        ...(row.error === undefined ? {} : { error: row.error }),
-    };
+/** An object with the ID renamed and the omitted fields left out, in the model's order. */
+function reshape(value: object, shape: StatusJsonShape): Record<string, unknown> {
+    return Object.fromEntries(
+        Object.entries(value)
+            .filter(([key]) => !shape.omit.includes(key))
+            .map(([key, v]) => [key === "runnerId" ? shape.idField : key, key === "observed" && v ? reshape(v as object, shape) : v]),
+    );
 }
 
 /** The --json document: `{stack, at, runners}` for runners, `{stack, at, sandboxes}` for sandboxes. */
-export function statusJson(
-    stack: string,
-    at: Date,
-    rows: readonly StatusRow[],
-    workload: Workload["kind"],
-): { stack: string; at: string; runners: readonly StatusRow[] } | { stack: string; at: string; sandboxes: SandboxJsonRow[] } {
-    return workload === "sandbox"
-        ? { stack, at: at.toISOString(), sandboxes: rows.map(sandboxRow) }
-        : { stack, at: at.toISOString(), runners: rows };
+export function statusJson(stack: string, at: Date, rows: readonly StatusRow[], shape: StatusJsonShape): Record<string, unknown> {
+    return { stack, at: at.toISOString(), [shape.listKey]: rows.map((row) => reshape(row, shape)) };
 }

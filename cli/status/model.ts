@@ -1,7 +1,6 @@
-// The status model: one row per planned runner with what its engine (or its swarm
+// The status model: one row per planned runner or sandbox with what its engine (or its swarm
 // task) says, and how a row's facts become a status. Pure: no Docker, no I/O.
-import type { HostPlan } from "../../components/runner/plan";
-import { SwarmServicePlan, swarmRunnerId } from "../../components/runner/swarmPlan";
+import { type SwarmServicePlan, swarmRunnerId } from "../../components/runner/swarmPlan";
 
 /** What an engine says about one container. */
 export interface ObservedContainer {
@@ -42,6 +41,10 @@ export type RunnerStatus = "healthy" | "starting" | "unhealthy" | "restarting" |
 
 export interface StatusRow {
     readonly host: string;
+    /**
+     * The row's ID: a runner ID, or a sandbox's instance ID. The field keeps the runners' name,
+     * which their --json has always printed; a sandbox stack's JSON renames it (status/json.ts).
+     */
     readonly runnerId: string;
     readonly container: string;
     readonly status: RunnerStatus;
@@ -51,30 +54,30 @@ export interface StatusRow {
     readonly error?: string;
 }
 
-/** What a status row needs of a planned container: a runner, or a sandbox (its instance ID as runnerId, no endpoints). */
-interface PlannedContainer {
-    readonly runnerId: string;
+/** What a status row needs of a planned container, whatever the workload: its ID, its container and its endpoints. */
+export interface PlannedContainer {
+    /** 1-based, as the plan numbers it: what a RUNNER or SANDBOX argument names on a single host. */
+    readonly index: number;
+    /** The ID the control plane knows it by: a runner ID, or a sandbox's instance ID. */
+    readonly id: string;
     readonly containerName: string;
+    /** Where an operator reaches it; undefined for a workload that publishes nothing. */
     readonly endpoints: StatusRow["endpoints"];
 }
 
-/** Rows for a host: every planned runner (or sandbox), then containers of this stack the plan no longer has. */
-export function classify(
-    host: string,
-    plan: Pick<HostPlan, "name"> & { readonly runners: readonly PlannedContainer[] },
-    observed: readonly ObservedContainer[],
-): StatusRow[] {
+/** Rows for a host: every planned container, then containers of this stack the plan no longer has. */
+export function classify(host: string, planned: readonly PlannedContainer[], observed: readonly ObservedContainer[]): StatusRow[] {
     const byName = new Map(observed.map((o) => [o.name, o]));
-    const rows: StatusRow[] = plan.runners.map((runner) => {
-        const o = byName.get(runner.containerName);
-        byName.delete(runner.containerName);
+    const rows: StatusRow[] = planned.map((container) => {
+        const o = byName.get(container.containerName);
+        byName.delete(container.containerName);
         return {
             host,
-            runnerId: runner.runnerId,
-            container: runner.containerName,
+            runnerId: container.id,
+            container: container.containerName,
             status: statusOf(o),
             observed: o,
-            endpoints: runner.endpoints,
+            endpoints: container.endpoints,
         };
     });
     for (const o of byName.values()) {

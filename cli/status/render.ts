@@ -1,5 +1,4 @@
 // The status table as text: one row per runner (or sandbox), the unreachable hosts' reasons, a summary.
-import type { Workload } from "../../components/placements/placement";
 import { table } from "../lib/table";
 import type { RunnerStatus, StatusRow } from "./model";
 
@@ -10,32 +9,6 @@ function since(iso: string | undefined, now: Date): string {
     if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
     if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
     return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
-}
-
-function controlPlaneText(row: StatusRow): string {
-    // The reason is printed in full under the table: cut here, it would hide what to fix.
-    if (row.status === "unreachable") return "host unreachable (see below)";
-    if (row.error) return `task: ${row.error.slice(0, 60)}`;
-    const cp = row.observed?.controlPlane;
-    if (!cp) return "-";
-    if (cp.connected) return "connected";
-    return cp.lastError ? `down: ${cp.lastError.slice(0, 60)}` : "down";
-}
-
-/** The DESKTOP cell: a runner's reverse dial and its tunnels. */
-function desktopText(row: StatusRow): string {
-    const desktop = row.observed?.desktop;
-    return desktop ? `revdial ${desktop.revdial}, ${desktop.tunnels} open` : "-";
-}
-
-/** The INNER DOCKERD cell: whether a sandbox's own engine answers, and how many containers (desktops) it runs. */
-function innerEngineText(row: StatusRow): string {
-    if (row.status === "unreachable") return "host unreachable (see below)";
-    if (row.error) return `task: ${row.error.slice(0, 60)}`;
-    const inner = row.observed?.innerEngine;
-    if (!inner) return "-";
-    if (!inner.answers) return "down";
-    return inner.containers === undefined ? "up" : `up, ${inner.containers} container${inner.containers === 1 ? "" : "s"}`;
 }
 
 /** What every row shows, runner or sandbox: where, which, and Docker's view of its container. */
@@ -54,43 +27,34 @@ function containerCells(r: StatusRow, now: Date): string[] {
 
 const CONTAINER_COLUMNS = ["CONTAINER", "STATUS", "RESTARTS", "UP", "CPU", "MEMORY"];
 
-/**
- * The columns and cells per workload. A sandbox has no link, sessions or endpoints of ours to
- * show (Helix's admin UI shows its link and sessions): its last column is its inner dockerd.
- */
-function columnsFor(workload: Workload["kind"], rows: readonly StatusRow[], now: Date): { head: string[]; body: string[][] } {
-    switch (workload) {
-        case "runner":
-            return {
-                head: ["HOST", "RUNNER ID", ...CONTAINER_COLUMNS, "CONTROL PLANE", "SESSIONS", "DESKTOP", "ENDPOINTS"],
-                body: rows.map((r) => [
-                    ...containerCells(r, now),
-                    controlPlaneText(r),
-                    r.observed?.sessions ? `${r.observed.sessions.live}/${r.observed.sessions.limit}` : "-",
-                    desktopText(r),
-                    r.endpoints ? (r.endpoints.rdp ? `rdp ${r.endpoints.rdp}  vnc ${r.endpoints.vnc}` : "via control plane") : "-",
-                ]),
-            };
-        case "sandbox":
-            return {
-                head: ["HOST", "SANDBOX ID", ...CONTAINER_COLUMNS, "INNER DOCKERD"],
-                body: rows.map((r) => [...containerCells(r, now), innerEngineText(r)]),
-            };
-        default: {
-            const unknown: never = workload;
-            throw new Error(`no status columns for workload ${String(unknown)}`);
-        }
-    }
+/** What a workload's rows show beyond Docker's view of the container (its CLI record's status part, cli/workloads/). */
+export interface StatusColumns {
+    /** The ID column's head: RUNNER ID, SANDBOX ID. */
+    readonly idColumn: string;
+    /** The heads of the workload's own columns, after the container's. */
+    readonly columns: readonly string[];
+    /** A row's cells under those heads. */
+    cells(row: StatusRow): string[];
+    /** How the summary names several of them when none is planned. */
+    readonly many: string;
 }
 
-/** The status table, one row per runner, or per sandbox (its instance ID in the ID column). */
-export function renderStatus(rows: readonly StatusRow[], now: Date, workload: Workload["kind"] = "runner"): string {
-    const { head, body } = columnsFor(workload, rows, now);
+/** The status table, one row per runner or sandbox, with the workload's own columns last. */
+export function renderStatus(rows: readonly StatusRow[], now: Date, view: StatusColumns): string {
+    const head = ["HOST", view.idColumn, ...CONTAINER_COLUMNS, ...view.columns];
+    const body = rows.map((r) => [...containerCells(r, now), ...view.cells(r)]);
     const counts = new Map<RunnerStatus, number>();
     for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-    const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || `no ${workload === "sandbox" ? "sandboxes" : "runners"} planned`;
+    const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || `no ${view.many} planned`;
     const reasons = new Map<string, string>();
     for (const r of rows) if (r.status === "unreachable" && !reasons.has(r.host)) reasons.set(r.host, r.error ?? "no reason given");
     const unreachable = [...reasons].map(([host, reason]) => `  ${host}: ${reason}`);
     return [table(head, body), ...(unreachable.length > 0 ? ["", "Unreachable hosts:", ...unreachable] : []), "", summary].join("\n");
+}
+
+/** A workload cell's text for a row whose host, or task, could not be read: the reason is printed in full under the table. */
+export function unreadCell(row: StatusRow): string | undefined {
+    if (row.status === "unreachable") return "host unreachable (see below)";
+    if (row.error) return `task: ${row.error.slice(0, 60)}`;
+    return undefined;
 }

@@ -122,9 +122,13 @@ const apiHost = z
     })
     .transform(trimApiHost);
 
-// A registry host (with a '.', a port or the name localhost, as Docker tells one from a Docker Hub
-// namespace), then an optional path; the image is pushed as <registry>/helix-zed-agent:<stack>.
-const REGISTRY = /^(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::\d+)?|[a-zA-Z0-9-]+:\d+|localhost)(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*$/;
+/**
+ * A registry host (with a '.', a port or the name localhost, as Docker tells one from a Docker Hub
+ * namespace), then an optional path: the runners' swarm `registry` (the image is pushed as
+ * <registry>/helix-zed-agent:<stack>) and the sandboxes' `registryMirror` alike.
+ */
+export const REGISTRY_PATTERN =
+    /^(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::\d+)?|[a-zA-Z0-9-]+:\d+|localhost)(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*$/;
 
 const hostName = z
     .string()
@@ -138,8 +142,11 @@ const hostName = z
             });
     });
 
-/** What a stack deploys: the seed-era runner, or Helix's own sandbox (Helix 2.5.42 and later). */
+/** What a stack deploys: the seed-era runner, or Helix's own sandbox (Helix 2.5.42 and later). Each has its record (components/workloads.ts). */
 export const WORKLOADS = ["runner", "sandbox"] as const;
+
+/** Where a stack's containers go: this machine's engine, the listed hosts, or a Docker Swarm (components/placements/placement.ts). */
+export const PLACEMENT_KINDS = ["local", "hosts", "swarm"] as const;
 
 /** How a host's GPUs are given to its sandboxes: every GPU to each, or GPU n-1 to sandbox n (nvidia only). */
 export const GPU_ASSIGNMENTS = ["all", "per-sandbox"] as const;
@@ -208,7 +215,7 @@ const fields = {
                 .refine((v) => v === CPU_SHARES_DEFAULT || (v >= min && v <= max), { error: message }),
         );
     })(),
-    registry: z.string().regex(REGISTRY, {
+    registry: z.string().regex(REGISTRY_PATTERN, {
         error: "must be a registry address every node can pull from, such as registry.example.com, registry.example.com:5000 or registry.example.com/team",
     }),
     registryUsername: z
@@ -245,7 +252,11 @@ const fields = {
     ),
 };
 
-/** Settings a host of a fleet may set for its own runners. */
+/**
+ * What a host entry may set for its own containers besides its name, engine and replicas: every
+ * workload's host keys, one list. Which of them a workload reads is its record's `hostKeys`
+ * (components/workloads.ts); a host key of another workload is refused there, by name.
+ */
 export const HOST_OVERRIDABLE_KEYS = [
     "runnerIdPrefix",
     "bindAddress",
@@ -262,17 +273,12 @@ export const HOST_OVERRIDABLE_KEYS = [
     "pidsLimit",
     "cpuShares",
     "healthStartInterval",
-] as const satisfies readonly (keyof typeof fields)[];
-type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
-
-/** Settings a host of a fleet may set for its own sandboxes (besides replicas, memoryMb and cpus, which runners' hosts take too). */
-export const SANDBOX_HOST_OVERRIDABLE_KEYS = [
     "instanceIdPrefix",
     "gpuVendor",
     "gpuAssignment",
     "allowNoGpu",
 ] as const satisfies readonly (keyof typeof fields)[];
-type SandboxHostOverridableKey = (typeof SANDBOX_HOST_OVERRIDABLE_KEYS)[number];
+export type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
 
 const DOCKER_HOST_FORMS = "must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port";
 
@@ -312,9 +318,6 @@ const dockerHost = z
 
 const overrides = Object.fromEntries(HOST_OVERRIDABLE_KEYS.map((k) => [k, fields[k].optional()])) as {
     [K in HostOverridableKey]: z.ZodOptional<(typeof fields)[K]>;
-};
-const sandboxOverrides = Object.fromEntries(SANDBOX_HOST_OVERRIDABLE_KEYS.map((k) => [k, fields[k].optional()])) as {
-    [K in SandboxHostOverridableKey]: z.ZodOptional<(typeof fields)[K]>;
 };
 
 /** How to reach an engine besides its address: TLS files for tcp://, options for ssh://. */
@@ -358,7 +361,6 @@ const hostEntry = z
         ...connectionOptions,
         replicas: fields.replicas,
         ...overrides,
-        ...sandboxOverrides,
     })
     .strict()
     .superRefine(requireTlsForTcp("dockerHost"));
@@ -470,6 +472,9 @@ export const KEY_SCHEMAS = {
     registryPassword: fields.registryPassword.optional(),
 };
 
+/** A top-level key. */
+export type StackKey = keyof typeof KEY_SCHEMAS;
+
 /** Every key validated and defaulted. */
 export type StackValues = { -readonly [K in keyof typeof KEY_SCHEMAS]: z.output<(typeof KEY_SCHEMAS)[K]> };
 
@@ -489,48 +494,5 @@ export const UNDECLARED_KEYS: readonly string[] = ["hosts", "swarm"];
  * hands a declared default to the program as if the stack set it, and a sandbox stack could then
  * not tell the runners' default from a value its user chose. The schema holds the runners' default.
  */
-export const WORKLOAD_DEFAULTED_KEYS: readonly string[] = ["restartPolicy", "memoryMb"];
-
-/**
- * Keys only the runner workload reads: a sandbox stack that sets one is refused, rather than
- * the value being silently ignored. (registry* are refused without swarm already.)
- */
-export const RUNNER_ONLY_KEYS = [
-    "runnerIdPrefix",
-    "concurrency",
-    "maxTasks",
-    "sessionTimeout",
-    "workspaceDir",
-    "logLevel",
-    "displayWidth",
-    "displayHeight",
-    "image",
-    "baseImage",
-    "zedBuildDir",
-    "bindAddress",
-    "publishDesktopPorts",
-    "revdial",
-    "rdpPortBase",
-    "vncPortBase",
-    "healthPortBase",
-    "portsPerRunner",
-    "shmSizeMb",
-    "persistWorkspaces",
-    "readOnlyRootFilesystem",
-    "noNewPrivileges",
-    "pidsLimit",
-    "cpuShares",
-    "healthStartInterval",
-] as const satisfies readonly (keyof typeof KEY_SCHEMAS)[];
-
-/** Keys only the sandbox workload reads: a runner stack that sets one is refused. */
-export const SANDBOX_ONLY_KEYS = [
-    "helixVersion",
-    "sandboxImage",
-    "gpuVendor",
-    "gpuAssignment",
-    "allowNoGpu",
-    "registryMirror",
-    "instanceIdPrefix",
-    "keepVolumes",
-] as const satisfies readonly (keyof typeof KEY_SCHEMAS)[];
+export const WORKLOAD_DEFAULTED_KEYS = ["restartPolicy", "memoryMb"] as const satisfies readonly StackKey[];
+export type WorkloadDefaultedKey = (typeof WORKLOAD_DEFAULTED_KEYS)[number];

@@ -1,39 +1,13 @@
-// Settings that work but deserve a word before `pulumi up`. Pure.
-import { isEveryInterface } from "../../contract";
-import type { HostTarget } from "../placements/resolve";
-import { CONFIG_KEYS, REMOVED_KEYS, type StackValues } from "./schema";
-import { sanitizeHostName } from "../placements/resolve";
+// What any stack deserves a word about before `pulumi up`, whatever its workload: a token
+// accepted as insecure, an unpinned host name, keys in a namespace that looks like ours. Pure.
+import { CONFIG_KEYS, REMOVED_KEYS } from "./schema";
+import { sanitizeHostName } from "./values";
 
 /** The word about a token accepted through allowInsecureToken (`insecureToken` says what is insecure), or undefined. */
 export function insecureTokenWarning(insecureToken: string | undefined): string | undefined {
     return insecureToken
         ? `apiToken ${insecureToken}; accepted because allowInsecureToken is true. Never do this on a shared network.`
         : undefined;
-}
-
-export function configWarnings(values: StackValues, hosts: readonly HostTarget[], insecureToken: string | undefined): string[] {
-    const warnings: string[] = [];
-    const tokenWarning = insecureTokenWarning(insecureToken);
-    if (tokenWarning) warnings.push(tokenWarning);
-    if (values.restartPolicy === "no" || values.restartPolicy === "on-failure") {
-        warnings.push(
-            `restartPolicy is ${values.restartPolicy}: a runner exits when its control-plane connection drops and relies on its restart policy to come back.`,
-        );
-    }
-    if (values.swarm && values.healthStartInterval) {
-        warnings.push(
-            "healthStartInterval is true on a swarm, where it does nothing: the Docker provider's service health check has no start interval, so a runner still turns healthy at its first check, 10 s after start.",
-        );
-    }
-    for (const host of hosts) {
-        if (!isEveryInterface(host.settings.bindAddress)) continue;
-        const where = values.hosts ? ` on host ${host.name}` : "";
-        const ports = host.settings.publishDesktopPorts ? "RDP, VNC and health ports are" : "health port is";
-        warnings.push(
-            `bindAddress is ${host.settings.bindAddress}${where}: every runner's ${ports} published on every network interface of that machine. Firewall them or use 127.0.0.1.`,
-        );
-    }
-    return warnings;
 }
 
 /**

@@ -1,8 +1,9 @@
 // The local placement: the workload on this machine's engine, through Pulumi's
 // default Docker provider (which reads the stack's docker:* keys itself).
-import type { LocalPlacement } from "./placement";
-import { type HostIdentity, type OnHost, hostOutputs } from "./dockerHost";
-import type { DeclaredStack } from "./types";
+import type { DeclaredStack } from "../outputs";
+import { hostOutputs } from "./dockerHost";
+import type { HostIdentity, LocalPlacement } from "./placement";
+import type { OnHost } from "./types";
 
 /**
  * One component named after the workload (`zed-runner` for runners, `helix-sandbox` for sandboxes)
@@ -11,11 +12,11 @@ import type { DeclaredStack } from "./types";
  */
 export function declareLocal<H extends HostIdentity>(placement: LocalPlacement<H>, workload: OnHost<H>): DeclaredStack {
     const { host } = placement;
-    const component = workload.declare(workload.baseName, host, undefined);
+    const component = workload.declare(workload.baseName, host, {});
     return {
-        runnerIds: component.runnerIds,
-        containerNames: component.containerNames,
-        endpoints: component.endpoints,
+        runnerIds: [...component.ids],
+        containerNames: [...component.containerNames],
+        endpoints: [...component.endpoints],
         image: component.image,
         hosts: { [host.name]: hostOutputs(host, component) },
         service: undefined,

@@ -1,78 +1,64 @@
-// Where a stack's containers go and what they run, decided once by the config parser:
-// a placement (this machine's engine, a list of hosts, or a Docker Swarm) and a
-// workload (the seed-era runner, or Helix's sandbox). The workload decides what each
-// host carries: a runner stack's hosts carry runner plans (PlannedHost), a sandbox
-// stack's carry sandbox plans (SandboxHost), and a sandbox stack has no swarm case at
-// all (Swarm services cannot be privileged or take devices). Every layer that depends
-// on the case switches on `kind` and ends with an exhaustiveness check, so a new case
-// fails to compile everywhere it must be handled. Pure: types and helpers, no Pulumi or Docker import.
-import type { DockerConnection, HostTarget, SwarmTarget } from "./resolve";
-import type { RunnerSpec } from "../runner/plan";
-import type { SandboxSettings, SandboxSpec } from "../sandbox/plan";
-import type { SwarmServicePlan } from "../runner/swarmPlan";
+// Where a stack's containers go, whatever they run: this machine's engine, a list of hosts,
+// or a Docker Swarm. The cases are generic over what a host (or the swarm) carries, which the
+// workload decides: runner hosts carry runner plans (components/runner/), sandbox hosts
+// sandbox plans (components/sandbox/), and a workload may refuse a placement (a sandbox has
+// no swarm). Every layer that depends on the case switches on `kind` and ends with an
+// exhaustiveness check, so a new case fails to compile everywhere it must be handled.
+// Pure: types and helpers, no Pulumi or Docker import.
+import type { PLACEMENT_KINDS } from "../config/schema";
 
-/** A Docker host with the runners planned for it. */
-export interface PlannedHost extends HostTarget {
-    readonly runners: readonly RunnerSpec[];
+/** The placement cases, as the config chooses them. */
+export type PlacementKind = (typeof PLACEMENT_KINDS)[number];
+
+/**
+ * How to reach an engine the stack names (a listed host, a swarm's manager, or the
+ * `docker:host` the commands follow): what a `docker.Provider` and the Docker CLI take.
+ */
+export interface DockerConnection {
+    /** unix://, ssh:// or tcp:// address of the engine. */
+    readonly host: string;
+    /** Folder with ca.pem, cert.pem and key.pem, for tcp://. */
+    readonly certPath?: string;
+    /** Extra ssh options, for ssh://. */
+    readonly sshOpts?: readonly string[];
 }
 
-/** A Docker host with the Helix sandboxes planned for it. */
-export interface SandboxHost {
-    /** Unique within the stack; part of resource names (as a runner host's). */
+/** A host as the placements name and reach it, whatever it carries. */
+export interface HostIdentity {
+    /** Unique within the stack; part of resource names and of default IDs. */
     readonly name: string;
-    /** The remote engine; undefined for Pulumi's default Docker provider (as HostTarget's). */
+    /**
+     * The remote engine; undefined for Pulumi's default Docker provider. The commands (which
+     * read the stack's `docker:host`) set it for the local placement too, so they reach the
+     * engine the default provider uses; the program never does, so that placement keeps the
+     * default provider (an explicit one would replace every container).
+     */
     readonly connection: DockerConnection | undefined;
-    /** The host's sandbox settings, its own overrides applied. */
-    readonly settings: SandboxSettings;
-    readonly sandboxes: readonly SandboxSpec[];
 }
 
 /** This machine's engine (Pulumi's default Docker provider): no `hosts`, no `swarm`. */
-export interface LocalPlacement<H = PlannedHost> {
+export interface LocalPlacement<H> {
     readonly kind: "local";
     readonly host: H;
 }
 
 /** Every host listed in `hosts`, each through its own Docker provider. */
-export interface HostsPlacement<H = PlannedHost> {
+export interface HostsPlacement<H> {
     readonly kind: "hosts";
     readonly hosts: readonly H[];
 }
 
-/** A Docker Swarm with the service planned for it. */
-export interface PlannedSwarm {
-    readonly target: SwarmTarget;
-    readonly plan: SwarmServicePlan;
-}
+/** One replicated service on the Docker Swarm in `swarm`, with what the workload planned for it. */
+export type SwarmPlacement<S> = { readonly kind: "swarm" } & S;
 
-/** One replicated service on the Docker Swarm in `swarm`. */
-export interface SwarmPlacement extends PlannedSwarm {
-    readonly kind: "swarm";
-}
-
-/** Where a runner stack's runners go. */
-export type Placement = LocalPlacement | HostsPlacement | SwarmPlacement;
-
-/** Where a sandbox stack's sandboxes go: never a swarm. */
-export type SandboxPlacement = LocalPlacement<SandboxHost> | HostsPlacement<SandboxHost>;
-
-/** The seed-era Helix runner (Dockerfile.zed-agent), for control planes of September 2025. */
-export interface RunnerWorkload {
-    readonly kind: "runner";
-}
-
-/** Helix's own `helix-sandbox` image, for Helix 2.5.42 and later. */
-export interface SandboxWorkload {
-    readonly kind: "sandbox";
-}
-
-export type Workload = RunnerWorkload | SandboxWorkload;
+/** The placements whose hosts' own engines run the containers. */
+export type EnginePlacement<H> = LocalPlacement<H> | HostsPlacement<H>;
 
 /**
  * The hosts whose own engines run containers: this machine's, or every listed host;
  * none on a swarm (its manager places tasks itself).
  */
-export function placedHosts<H>(placement: LocalPlacement<H> | HostsPlacement<H> | SwarmPlacement): readonly H[] {
+export function placedHosts<H, S>(placement: EnginePlacement<H> | SwarmPlacement<S>): readonly H[] {
     switch (placement.kind) {
         case "local":
             return [placement.host];

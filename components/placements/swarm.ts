@@ -1,19 +1,23 @@
-// The swarm placement: the runners as one replicated service, through a provider for
+// The swarm placement: the workload as one replicated service, through a provider for
 // the swarm's manager (`docker-swarm`), or Pulumi's default provider when the manager
 // is this machine's engine.
 import * as docker from "@pulumi/docker";
-import type { RunnerWorkload, SwarmPlacement } from "./placement";
-import { ZedRunnerService } from "../runner/zedRunnerService";
+import type { DeclaredStack } from "../outputs";
 import { providerArgs } from "./dockerHost";
-import type { DeclareContext, DeclaredStack } from "./types";
+import type { SwarmPlacement } from "./placement";
+import type { SwarmSite } from "./resolve";
+import type { OnSwarm } from "./types";
 
-/** The swarm placement: runners only (a sandbox stack has no swarm case: the config refuses it). */
-export function declareSwarm(placement: SwarmPlacement, workload: RunnerWorkload, { secrets, context }: DeclareContext): DeclaredStack {
+/** The service of a workload whose swarm plan S says where its manager is. */
+export function declareSwarm<S extends { readonly target: Pick<SwarmSite, "connection"> }>(
+    placement: SwarmPlacement<S>,
+    workload: OnSwarm<S>,
+): DeclaredStack {
     const connection = placement.target.connection;
     const provider = connection ? new docker.Provider("docker-swarm", providerArgs(connection)) : undefined;
-    const service = serviceFor(placement, workload, { secrets, context }, provider);
+    const service = workload.declare(workload.name, placement, { provider });
     return {
-        runnerIds: service.runnerIds,
+        runnerIds: [...service.ids],
         containerNames: [],
         endpoints: [],
         image: service.image,
@@ -21,30 +25,9 @@ export function declareSwarm(placement: SwarmPlacement, workload: RunnerWorkload
         service: {
             manager: connection?.host ?? "local",
             name: service.serviceName,
-            replicas: service.plan.replicas,
-            runnerIds: service.runnerIds,
+            replicas: service.replicas,
+            runnerIds: [...service.ids],
         },
         credentials: service.credentials,
     };
-}
-
-/** The workload's service on the swarm. */
-function serviceFor(
-    placement: SwarmPlacement,
-    workload: RunnerWorkload,
-    { secrets, context }: DeclareContext,
-    provider: docker.Provider | undefined,
-): ZedRunnerService {
-    switch (workload.kind) {
-        case "runner":
-            return new ZedRunnerService(
-                "zed-runner-swarm",
-                { swarm: placement, apiToken: secrets.apiToken, registryPassword: secrets.registryPassword, context },
-                { provider },
-            );
-        default: {
-            const never: never = workload.kind;
-            throw new Error(`Unknown workload ${JSON.stringify(never)}`);
-        }
-    }
 }

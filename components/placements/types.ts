@@ -1,60 +1,47 @@
-// The one shape every placement's `declare` returns, and what each is given: the
-// stack outputs index.ts exports, whatever the placement.
+// What a workload gives the placements to declare on them, and what each placement's `declare`
+// is given: the placements are generic over the workload, which hands them its component per host
+// (and its service, for a swarm) through these seams. Nothing here is Docker's: a host's
+// component takes plain resource options, which a placement fills with its engine's provider.
 import type * as pulumi from "@pulumi/pulumi";
-import type { RunnerCredentials } from "../runner/credentials";
-import type { PlanContext, RunnerEndpoints } from "../runner/plan";
+import type { StackIdentity } from "../labels";
+import type { HostComponent, ServiceComponent } from "../outputs";
+import type { HostIdentity } from "./placement";
 
 /** The stack's secrets, each wrapped as a secret once, where the plain config value became an Output. */
 interface StackSecrets {
     readonly apiToken: pulumi.Output<string>;
-    /** The registry account's password (swarm only), when set. */
+    /** The registry account's password (runners on a swarm), when set. */
     readonly registryPassword: pulumi.Output<string> | undefined;
 }
 
-/** What a placement's `declare` is given besides its own case of the placement. */
-export interface DeclareContext {
+/** What a workload's components are declared with besides their host's (or swarm's) plan. */
+export interface DeclareInputs {
     readonly secrets: StackSecrets;
     /** Project and stack, as the plan was made with. */
-    readonly context: PlanContext;
-}
-
-/** What one host runs, for stack outputs. */
-export interface HostOutputs {
-    /** The Docker engine address, or "local" for this machine's. */
-    readonly dockerHost: string;
-    readonly runnerIds: string[];
-    readonly containerNames: string[];
-    readonly endpoints: RunnerEndpoints[];
-    readonly image: pulumi.Output<string>;
-}
-
-/** The swarm service, for stack outputs. */
-interface ServiceOutputs {
-    /** The manager's engine address, or "local" for this machine's. */
-    readonly manager: string;
-    readonly name: string;
-    readonly replicas: number;
-    readonly runnerIds: string[];
+    readonly stack: StackIdentity;
 }
 
 /**
- * The stack's outputs, as every placement and workload declares them (index.ts exports each as it
- * is). For sandboxes: runnerIds are their SANDBOX_INSTANCE_IDs, endpoints and credentials are empty
- * (a sandbox publishes nothing and has no passwords of ours), image is the pinned image reference.
+ * A workload on hosts of type H: the base of its components' names (`<base>` on this machine,
+ * `<base>-<host>` on a listed host) and how to declare its component on one host. `opts` carries
+ * the host's provider, when it has one of its own.
  */
-export interface DeclaredStack {
-    /** Runner IDs as the control plane sees them, every host's (or every swarm slot's). */
-    readonly runnerIds: string[];
-    /** Docker container names (none on a swarm: it names its task containers itself). */
-    readonly containerNames: string[];
-    /** Per runner: RDP and VNC `host:port` and the health URL (none on a swarm: its tasks move between nodes). */
-    readonly endpoints: RunnerEndpoints[];
-    /** The image the runners run: this machine's or the swarm's; undefined with `hosts` (see each host's). */
-    readonly image: pulumi.Output<string> | undefined;
-    /** Per host name (this machine's too); undefined on a swarm. */
-    readonly hosts: Record<string, HostOutputs> | undefined;
-    /** The swarm service; undefined elsewhere. */
-    readonly service: ServiceOutputs | undefined;
-    /** Every runner's desktop passwords; a secret. */
-    readonly credentials: pulumi.Output<RunnerCredentials[]>;
+export interface OnHost<H extends HostIdentity> {
+    readonly baseName: string;
+    declare(name: string, host: H, opts: pulumi.ComponentResourceOptions): HostComponent;
+}
+
+/** A workload as one service on a swarm whose plan is S: the component's name and how to declare it. */
+export interface OnSwarm<S> {
+    readonly name: string;
+    declare(name: string, swarm: S, opts: pulumi.ComponentResourceOptions): ServiceComponent;
+}
+
+/**
+ * A workload's components, per placement: its containers on a host, and its service on a swarm
+ * (undefined for a workload whose record refuses the swarm, so the config never plans one).
+ */
+export interface WorkloadComponents<H extends HostIdentity, S> {
+    onHost(inputs: DeclareInputs): OnHost<H>;
+    readonly onSwarm: ((inputs: DeclareInputs) => OnSwarm<S>) | undefined;
 }

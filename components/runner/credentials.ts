@@ -5,15 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { PASSWORD_SEED_LENGTH, deriveDesktopPasswords } from "../../contract";
-
-/** One runner's desktop credentials. */
-export interface RunnerCredentials {
-    readonly runnerId: string;
-    /** Initial password of user `zed` over RDP; the control plane rotates it per session. */
-    readonly rdpPassword: string;
-    /** VNC password (VNC authentication uses at most 8 characters). */
-    readonly vncPassword: string;
-}
+import { RunnerCredentials } from "../outputs";
 
 /** A runner's own passwords, children of `parent` named `<prefix>-rdp-password` and `<prefix>-vnc-password`. */
 export function generateDesktopPasswords(
@@ -35,9 +27,4 @@ export function passwordSeed(name: string, parent: pulumi.Resource): pulumi.Outp
 /** Each runner's passwords as its task derives them from `seed`; a secret. */
 export function derivedCredentials(seed: pulumi.Output<string>, runnerIds: readonly string[]): pulumi.Output<RunnerCredentials[]> {
     return pulumi.secret(seed.apply((value) => runnerIds.map((runnerId) => ({ runnerId, ...deriveDesktopPasswords(value, runnerId) }))));
-}
-
-/** Several components' credentials as one list, in order; a secret. */
-export function concatCredentials(lists: readonly pulumi.Output<RunnerCredentials[]>[]): pulumi.Output<RunnerCredentials[]> {
-    return pulumi.secret(pulumi.all([...lists]).apply((all) => all.flat()));
 }

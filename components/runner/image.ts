@@ -3,8 +3,8 @@
 import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { RunnerSettings } from "../placements/resolve";
-import type { PlanContext } from "./plan";
+import type { RunnerSettings } from "./settings";
+import type { StackIdentity } from "../labels";
 
 /** Where a built image is pushed, and the account that may push it. */
 export interface ImagePush {
@@ -24,7 +24,7 @@ export interface ImagePush {
 export function declareRunnerImage(
     name: string,
     settings: RunnerSettings,
-    context: PlanContext,
+    context: StackIdentity,
     buildContext: string,
     parent: pulumi.Resource,
     push?: ImagePush,

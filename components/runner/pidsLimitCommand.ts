@@ -4,14 +4,11 @@
 // to each runner once it exists. Reaches the engine the way the Docker CLI and the
 // Docker provider do: the local socket, `docker --host` with TLS files, or the
 // system `ssh` (host keys checked against known_hosts, the stack's sshOpts) running
-// `docker` on the host. Pure: no imports.
+// `docker` on the host. Pure: no imports but a type's (the dynamic provider's closure stays small).
+import type { DockerConnection } from "../placements/placement";
 
-/** How to reach the engine: what a `docker.Provider` is given. */
-export interface EngineConnection {
-    readonly host?: string;
-    readonly certPath?: string;
-    readonly sshOpts?: readonly string[];
-}
+/** How to reach the engine: a `docker.Provider`'s connection; without a host, the local engine (DOCKER_HOST). */
+export type EngineConnection = Partial<DockerConnection>;
 
 /** A program and its arguments; never a shell string. */
 export interface EngineCommand {

@@ -12,22 +12,12 @@ import {
     isEveryInterface,
     isInsidePath,
 } from "../../contract";
-import type { RunnerSettings } from "../placements/resolve";
-
-/** Label keys put on every runner container, so tools can find a stack's runners. */
-export const LABELS = {
-    project: "zed-runner.project",
-    stack: "zed-runner.stack",
-    runnerId: "zed-runner.runner-id",
-    index: "zed-runner.index",
-} as const;
+import { LABELS, StackIdentity } from "../labels";
+import { RunnerEndpoints } from "../outputs";
+import type { RunnerHost, RunnerSettings } from "./settings";
 
 /** Seconds `pulumi up` waits for a new runner to turn healthy: above start period + retries x interval. */
 export const WAIT_TIMEOUT_SECONDS = 120;
-
-/** Log rotation for every runner, set explicitly so a daemon's own defaults never cause a diff. */
-export const LOG_OPTIONS = { "max-size": "10m", "max-file": "3" } as const;
-
 export type PortRole = "rdp" | "vnc" | "health";
 
 /** One published port. */
@@ -37,17 +27,6 @@ interface PortBinding {
     readonly external: number;
     readonly ip: string;
     readonly protocol: "tcp";
-}
-
-/** Where an operator reaches a runner from this machine. */
-export interface RunnerEndpoints {
-    readonly runnerId: string;
-    /** `host:port` of the first RDP port; undefined when desktop ports are not published (reach it through the control plane). */
-    readonly rdp: string | undefined;
-    /** `host:port` of the first VNC port; undefined when desktop ports are not published. */
-    readonly vnc: string | undefined;
-    /** URL of the runner's health endpoint. */
-    readonly health: string;
 }
 
 /**
@@ -99,15 +78,6 @@ export interface RunnerSpec {
     readonly endpoints: RunnerEndpoints;
 }
 
-/** The project's name in Pulumi.yaml: the plan's project label when no other is given. */
-export const DEFAULT_PROJECT = "zed-runner";
-
-/** Stack identity that goes into labels. */
-export interface PlanContext {
-    readonly project: string;
-    readonly stackName: string;
-}
-
 /** A plan that cannot work: colliding or out-of-range ports. */
 export class PlanError extends Error {
     constructor(readonly problems: readonly string[]) {
@@ -155,7 +125,7 @@ export function runnerEnv(settings: RunnerSettings, runnerId: string): Record<st
  * settings, never on `replicas`: scaling from N to N+1 leaves runners 1..N
  * identical, so Pulumi touches none of them.
  */
-export function planRunner(settings: RunnerSettings, index: number, context: PlanContext): RunnerSpec {
+export function planRunner(settings: RunnerSettings, index: number, context: StackIdentity): RunnerSpec {
     const runnerId = `${settings.runnerIdPrefix}-${index}`;
     const containerName = `${settings.containerNamePrefix}-${index}`;
     // Runner `index` owns `width` consecutive ports of each remote-desktop range, and one health port.
@@ -204,7 +174,7 @@ export function planRunner(settings: RunnerSettings, index: number, context: Pla
 }
 
 /** The specs of runners 1..replicas, refused with a PlanError when ports collide or leave 1..65535. */
-export function planRunners(settings: RunnerSettings, context: PlanContext): RunnerSpec[] {
+export function planRunners(settings: RunnerSettings, context: StackIdentity): RunnerSpec[] {
     const runners = Array.from({ length: settings.replicas }, (_, i) => planRunner(settings, i + 1, context));
     const problems: string[] = [];
     const owners = new Map<number, { runner: RunnerSpec; role: PortRole }>();
@@ -244,7 +214,12 @@ export function planRunners(settings: RunnerSettings, context: PlanContext): Run
     return runners;
 }
 
-/** A host's name and runner settings: the part of a HostTarget the plan needs. */
+/** A Docker host with the runners planned for it. */
+export interface PlannedHost extends RunnerHost {
+    readonly runners: readonly RunnerSpec[];
+}
+
+/** A host's name and runner settings: the part of a RunnerHost the plan needs. */
 export interface HostSettings {
     readonly name: string;
     readonly settings: RunnerSettings;
@@ -261,7 +236,7 @@ export interface HostPlan {
  * runner ID (the control plane keys runners by ID: one would silently replace
  * the other). Names and ports need only be unique per host.
  */
-export function planFleet(hosts: readonly HostSettings[], context: PlanContext): HostPlan[] {
+export function planFleet(hosts: readonly HostSettings[], context: StackIdentity): HostPlan[] {
     const problems: string[] = [];
     const plans: HostPlan[] = [];
     for (const host of hosts) {

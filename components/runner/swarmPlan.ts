@@ -4,7 +4,6 @@
 // back under the same ID. Nothing in the service's spec depends on the replica
 // count but the count itself: scaling adds or removes tasks and touches no other.
 // Pure: no Pulumi import.
-import type { SwarmScheduling, SwarmTarget } from "../placements/resolve";
 import {
     CONTAINER_PORTS,
     ENV,
@@ -13,7 +12,11 @@ import {
     STOP_GRACE_SECONDS,
     TASK_SLOT_TEMPLATE as TASK_SLOT,
 } from "../../contract";
-import { LABELS, PORT_BASE_KEY, PlanContext, PlanError, PortRole, WAIT_TIMEOUT_SECONDS, runnerEnv } from "./plan";
+import { PORT_BASE_KEY, PlanError, PortRole, WAIT_TIMEOUT_SECONDS, runnerEnv } from "./plan";
+import { LABELS, StackIdentity } from "../labels";
+import type { DockerConnection } from "../placements/placement";
+import type { SwarmScheduling } from "../placements/resolve";
+import type { RunnerSettings } from "./settings";
 
 /** The image's name in the registry the stack pushes to. */
 const IMAGE_REPOSITORY = "helix-zed-agent";
@@ -60,13 +63,19 @@ export interface SwarmServicePlan {
     readonly convergeTimeoutSeconds: number;
 }
 
+/** A Docker Swarm with the service planned for it. */
+export interface PlannedSwarm {
+    readonly target: SwarmTarget;
+    readonly plan: SwarmServicePlan;
+}
+
 /** Runner ID of the task in `slot`. */
 export function swarmRunnerId(prefix: string, slot: number | string): string {
     return `${prefix}-${slot}`;
 }
 
 /** The service's plan; a PlanError when published ports could collide on a node or leave 1..65535. */
-export function planSwarm(target: SwarmTarget, context: PlanContext): SwarmServicePlan {
+export function planSwarm(target: SwarmTarget, context: StackIdentity): SwarmServicePlan {
     const { settings, placement } = target;
     const problems: string[] = [];
     const ports: SwarmPort[] = [];
@@ -146,4 +155,16 @@ export function pushedImageName(registry: string, stackName: string): string {
 export function tmpfsMode(options: string): number | undefined {
     const mode = /(?:^|,)mode=([0-7]{3,4})(?:,|$)/.exec(options)?.[1];
     return mode === undefined ? undefined : parseInt(mode, 8);
+}
+
+/** A Docker Swarm that runs the stack's runners as one service. */
+export interface SwarmTarget {
+    /** A manager's engine; undefined for this machine's engine (a manager itself). */
+    readonly connection: DockerConnection | undefined;
+    readonly settings: RunnerSettings;
+    readonly placement: SwarmScheduling;
+    /** Where the built image is pushed, as registry[/path]; undefined with a prebuilt `image`. */
+    readonly registry: string | undefined;
+    /** The account nodes pull with (and the image is pushed with); the password is a secret of its own. */
+    readonly registryUsername: string | undefined;
 }

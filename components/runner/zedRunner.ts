@@ -3,16 +3,17 @@
 // come from the pure plan; this module only turns them into Docker resources.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerPidsLimit } from "./containerPidsLimit";
-import { generateDesktopPasswords, type RunnerCredentials } from "./credentials";
-import { toLabels } from "../labels";
-import { PROJECT_ROOT } from "../paths";
-import type { EngineConnection } from "./pidsLimitCommand";
-import type { PlannedHost } from "../placements/placement";
 import { HEALTHCHECK, HEALTH_START_INTERVAL, STOP_GRACE_SECONDS } from "../../contract";
-import { LABELS, LOG_OPTIONS, RunnerEndpoints, RunnerSpec, WAIT_TIMEOUT_SECONDS, runnerHardening } from "./plan";
-import { RunnerComponentArgs, stackContext } from "./componentArgs";
+import { LABELS, LOG_OPTIONS, toLabels } from "../labels";
+import type { RunnerCredentials, RunnerEndpoints } from "../outputs";
+import { PROJECT_ROOT } from "../paths";
+import { lookUpNetwork } from "../placements/dockerHost";
+import { RunnerComponentArgs, stackIdentity } from "./componentArgs";
+import { ContainerPidsLimit } from "./containerPidsLimit";
+import { generateDesktopPasswords } from "./credentials";
 import { declareRunnerImage } from "./image";
+import type { EngineConnection } from "./pidsLimitCommand";
+import { type PlannedHost, type RunnerSpec, WAIT_TIMEOUT_SECONDS, runnerHardening } from "./plan";
 
 export interface ZedRunnerArgs extends RunnerComponentArgs {
     /**
@@ -49,7 +50,7 @@ export class ZedRunner extends pulumi.ComponentResource {
     constructor(name: string, args: ZedRunnerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("zed-runner:index:ZedRunner", name, {}, opts);
         const { settings } = args.host;
-        const context = stackContext(args.context);
+        const context = stackIdentity(args.stack);
         this.runners = args.host.runners;
         this.runnerIds = this.runners.map((r) => r.runnerId);
         this.containerNames = this.runners.map((r) => r.containerName);
@@ -70,7 +71,7 @@ export class ZedRunner extends pulumi.ComponentResource {
         const joinedNetworks = settings.networks.map((networkName) => pulumi.output(lookUpNetwork(networkName, { parent: this })));
 
         const hardening = runnerHardening(settings);
-        const connection = args.host.connection ?? localEngine();
+        const connection = args.host.connection ?? defaultProviderConnection();
 
         const credentials: pulumi.Output<RunnerCredentials>[] = [];
         this.containers = this.runners.map((runner) => {
@@ -165,28 +166,10 @@ export class ZedRunner extends pulumi.ComponentResource {
 }
 
 /** The engine Pulumi's default Docker provider uses: the `docker:host` config, else the local one (DOCKER_HOST). */
-function localEngine(): EngineConnection | undefined {
+function defaultProviderConnection(): EngineConnection | undefined {
     const config = new pulumi.Config("docker");
     const host = config.get("host");
     return host ? { host, certPath: config.get("certPath"), sshOpts: config.getObject<string[]>("sshOpts") } : undefined;
-}
-
-/**
- * The name of an existing Docker network, looked up through the provider so a
- * missing one fails `pulumi up` with a message that names it.
- */
-export function lookUpNetwork(networkName: string, opts: pulumi.InvokeOptions): Promise<string> {
-    return docker.getNetwork({ name: networkName }, opts).then(
-        (n) => n.name,
-        (err: unknown) => {
-            const detail = (err as { details?: string; message?: string } | undefined)?.details || (err as Error | undefined)?.message;
-            const cause = detail ? ` (${detail})` : "";
-            throw new Error(
-                `networks: the Docker network "${networkName}" does not exist on this Docker host${cause}; ` +
-                    "create it, or start the compose project that owns it, then run again",
-            );
-        },
-    );
 }
 
 /** The container's environment: the plan's plain values plus the token and passwords, all one secret. */

@@ -5,15 +5,15 @@
 // comes from the pure swarm plan; this module only turns it into resources.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { derivedCredentials, passwordSeed, type RunnerCredentials } from "./credentials";
-import { toLabels } from "../labels";
-import { PROJECT_ROOT } from "../paths";
-import type { PlannedSwarm } from "../placements/placement";
 import { HEALTHCHECK, STOP_GRACE_SECONDS } from "../../contract";
-import { LOG_OPTIONS, runnerHardening } from "./plan";
-import { RunnerComponentArgs, stackContext } from "./componentArgs";
+import { LOG_OPTIONS, toLabels } from "../labels";
+import type { RunnerCredentials } from "../outputs";
+import { PROJECT_ROOT } from "../paths";
+import { RunnerComponentArgs, stackIdentity } from "./componentArgs";
+import { derivedCredentials, passwordSeed } from "./credentials";
 import { declareRunnerImage } from "./image";
-import { SwarmServicePlan, imageRegistryServer, pushedImageName, tmpfsMode } from "./swarmPlan";
+import { runnerHardening } from "./plan";
+import { type PlannedSwarm, type SwarmServicePlan, imageRegistryServer, pushedImageName, tmpfsMode } from "./swarmPlan";
 
 export interface ZedRunnerServiceArgs extends RunnerComponentArgs {
     /** The swarm, its settings and the service's plan, as `parseConfig` planned them. */
@@ -48,7 +48,7 @@ export class ZedRunnerService extends pulumi.ComponentResource {
         super("zed-runner:index:ZedRunnerService", name, {}, opts);
         const { target, plan } = args.swarm;
         const { settings } = target;
-        const context = stackContext(args.context);
+        const context = stackIdentity(args.stack);
         this.plan = plan;
         this.runnerIds = plan.runners.map((r) => r.runnerId);
         this.serviceName = plan.serviceName;

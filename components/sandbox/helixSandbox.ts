@@ -4,12 +4,9 @@
 // from the pure sandbox plan (sandboxPlan.ts); this module only turns them into Docker resources.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { RunnerCredentials } from "../runner/credentials";
 import { toLabels } from "../labels";
-import type { SandboxHost } from "../placements/placement";
-import type { PlanContext, RunnerEndpoints } from "../runner/plan";
-import { SANDBOX_WAIT_TIMEOUT_SECONDS, type SandboxSpec, sandboxImageReference } from "./plan";
-import { lookUpNetwork } from "../runner/zedRunner";
+import { lookUpNetwork } from "../placements/dockerHost";
+import { SANDBOX_WAIT_TIMEOUT_SECONDS, type SandboxHost, type SandboxSpec, sandboxImageReference } from "./plan";
 
 export interface HelixSandboxArgs {
     /** The host, its sandbox settings and its sandboxes, as `parseConfig` planned them. */
@@ -19,8 +16,6 @@ export interface HelixSandboxArgs {
      * (RUNNER_TOKEN). Treated as a secret whatever is passed.
      */
     readonly apiToken: pulumi.Input<string>;
-    /** Project and stack, as the plan was made with (the plan's labels carry them already). */
-    readonly context: PlanContext;
 }
 
 /**
@@ -34,14 +29,10 @@ export class HelixSandbox extends pulumi.ComponentResource {
     /** The sandbox plan this component was built from. */
     public readonly sandboxes: readonly SandboxSpec[];
     /** Each sandbox's SANDBOX_INSTANCE_ID (at the control plane, RevDial registers it as `hydra-<ID>`). */
-    public readonly runnerIds: string[];
+    public readonly instanceIds: string[];
     public readonly containerNames: string[];
-    /** None: a sandbox publishes nothing (its traffic is all outbound); kept for the stack's one output shape. */
-    public readonly endpoints: RunnerEndpoints[];
     /** The pinned image reference every sandbox on this host runs. */
     public readonly image: pulumi.Output<string>;
-    /** None: a sandbox has no desktop passwords of ours; kept (an empty secret) for the stack's one output shape. */
-    public readonly credentials: pulumi.Output<RunnerCredentials[]>;
     public readonly images: docker.RemoteImage[];
     /** Per sandbox, its volumes in the plan's order (docker, data, hydra). */
     public readonly volumes: docker.Volume[][];
@@ -51,11 +42,9 @@ export class HelixSandbox extends pulumi.ComponentResource {
         super("zed-runner:index:HelixSandbox", name, {}, opts);
         const { settings } = args.host;
         this.sandboxes = args.host.sandboxes;
-        this.runnerIds = this.sandboxes.map((s) => s.instanceId);
+        this.instanceIds = this.sandboxes.map((s) => s.instanceId);
         this.containerNames = this.sandboxes.map((s) => s.containerName);
-        this.endpoints = [];
         this.image = pulumi.output(sandboxImageReference(settings));
-        this.credentials = pulumi.secret(pulumi.output([] as RunnerCredentials[]));
         const apiToken = pulumi.secret(args.apiToken);
         const joinedNetworks = settings.networks.map((networkName) => pulumi.output(lookUpNetwork(networkName, { parent: this })));
 
@@ -123,11 +112,9 @@ export class HelixSandbox extends pulumi.ComponentResource {
         });
 
         this.registerOutputs({
-            runnerIds: this.runnerIds,
+            instanceIds: this.instanceIds,
             containerNames: this.containerNames,
-            endpoints: this.endpoints,
             image: this.image,
-            credentials: this.credentials,
         });
     }
 }

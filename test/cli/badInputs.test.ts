@@ -9,9 +9,12 @@ import * as path from "node:path";
 import { deployPlan } from "../../cli/deploy";
 import { importEnv } from "../../cli/importEnv";
 import { parseSince } from "../../cli/logs";
-import { selectRunners } from "../../cli/placements/engineHosts";
+import { selectContainers } from "../../cli/placements/dockerHosts";
+import { RUNNER_COMMANDS } from "../../cli/workloads/runner";
 import { loadStackFiles, parseArgs } from "../../cli/stackFiles";
-import { CONFIG_KEYS, MAX_VALUE_CHARS, SECRET_KEYS, parseConfig } from "../../components/stackPlan";
+import { CONFIG_KEYS, SECRET_KEYS } from "../../components/config/schema";
+import { MAX_VALUE_CHARS } from "../../components/config/values";
+import { parseConfig } from "../../components/stackPlan";
 import { BAD_INPUTS } from "../fixtures/configs";
 import { hostsOf } from "../fixtures/placements";
 
@@ -275,13 +278,21 @@ const ARGUMENTS: ReadonlyArray<readonly [string, () => unknown, string]> = [
         "PULUMI_CONFIG_PASSPHRASE_FILE names /nonexistent/pass, which does not exist.",
     ],
     ["logs --since in the wrong form", () => parseSince("ten minutes"), "--since takes a duration such as 10m"],
-    ["logs by index on a fleet", () => selectRunners(fleetHosts, "1", false), "This stack has 2 hosts: name the runner by its ID"],
+    [
+        "logs by index on a fleet",
+        () => selectContainers(fleetHosts, "1", false, RUNNER_COMMANDS),
+        "This stack has 2 hosts: name the runner by its ID",
+    ],
     [
         "logs for a runner ID that is not planned",
-        () => selectRunners(fleetHosts, "external-zed-c-1", false),
+        () => selectContainers(fleetHosts, "external-zed-c-1", false, RUNNER_COMMANDS),
         "No runner with ID external-zed-c-1",
     ],
-    ["logs with no runner named", () => selectRunners(fleetHosts, undefined, false), "Name a runner by index or runner ID"],
+    [
+        "logs with no runner named",
+        () => selectContainers(fleetHosts, undefined, false, RUNNER_COMMANDS),
+        "Name a runner by index or runner ID",
+    ],
     [
         "a stack with no file",
         () => loadStackFiles("no-such-stack", projectWith("config: {}\n")),

@@ -13,9 +13,10 @@ jest.mock("../../components/paths", () => {
 });
 
 import { renderPlan } from "../../cli/plan";
-import { collectStatus, selectRunners } from "../../cli/placements/engineHosts";
+import { collectStatus, selectContainers } from "../../cli/placements/dockerHosts";
+import { RUNNER_COMMANDS } from "../../cli/workloads/runner";
 import { loadStackFiles } from "../../cli/stackFiles";
-import type { HostTarget } from "../../components/stackPlan";
+import type { HostIdentity } from "../../components/placements/placement";
 import { PROJECT_ROOT } from "../../components/paths";
 import { hostsOf } from "../fixtures/placements";
 
@@ -59,10 +60,10 @@ describe("a stack with docker:host", () => {
 
     it("has its status taken from that engine", async () => {
         const { parsed } = loadStackFiles("remote");
-        const reached: Pick<HostTarget, "name" | "connection">[] = [];
+        const reached: HostIdentity[] = [];
         /** TEST DOUBLE for an engine that does not answer. */
         const deadEngine = { ping: async () => Promise.reject(new Error("connect ECONNREFUSED")) } as unknown as Docker;
-        const rows = await collectStatus("remote", hostsOf(parsed), (host) => {
+        const rows = await collectStatus("remote", hostsOf(parsed), RUNNER_COMMANDS, (host) => {
             reached.push(host);
             return deadEngine;
         });
@@ -72,7 +73,7 @@ describe("a stack with docker:host", () => {
 
     it("has its logs read from that engine", () => {
         const { parsed } = loadStackFiles("remote");
-        expect(selectRunners(hostsOf(parsed), "2", false).map((t) => [t.runner.runnerId, t.host.connection])).toEqual([
+        expect(selectContainers(hostsOf(parsed), "2", false, RUNNER_COMMANDS).map((t) => [t.container.id, t.host.connection])).toEqual([
             ["external-zed-box-2", REMOTE],
         ]);
     });

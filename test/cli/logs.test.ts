@@ -1,7 +1,8 @@
 import type Docker from "dockerode";
 import { logs, parseSince } from "../../cli/logs";
 import { interleave } from "../../cli/logStreams";
-import { selectRunners } from "../../cli/placements/engineHosts";
+import { selectContainers } from "../../cli/placements/dockerHosts";
+import { RUNNER_COMMANDS } from "../../cli/workloads/runner";
 import { parseConfig } from "../../components/stackPlan";
 import { MINIMAL } from "../fixtures/configs";
 import { hostsOf } from "../fixtures/placements";
@@ -24,16 +25,18 @@ const fleet = hostsOf(
 
 describe("selectRunners", () => {
     it("finds a runner by index on a single host", () => {
-        expect(selectRunners(single, "2", false).map((t) => t.runner.containerName)).toEqual(["helix-zed-agent-dev-2"]);
+        expect(selectContainers(single, "2", false, RUNNER_COMMANDS).map((t) => t.container.containerName)).toEqual([
+            "helix-zed-agent-dev-2",
+        ]);
     });
 
     it("finds a runner by ID across hosts", () => {
-        const [t] = selectRunners(fleet, "external-zed-b-2", false);
-        expect([t.host.name, t.runner.containerName]).toEqual(["b", "helix-zed-agent-dev-2"]);
+        const [t] = selectContainers(fleet, "external-zed-b-2", false, RUNNER_COMMANDS);
+        expect([t.host.name, t.container.containerName]).toEqual(["b", "helix-zed-agent-dev-2"]);
     });
 
     it("selects every runner with --all", () => {
-        expect(selectRunners(fleet, undefined, true).map((t) => t.runner.runnerId)).toEqual([
+        expect(selectContainers(fleet, undefined, true, RUNNER_COMMANDS).map((t) => t.container.id)).toEqual([
             "external-zed-a-1",
             "external-zed-b-1",
             "external-zed-b-2",
@@ -50,7 +53,7 @@ describe("selectRunners", () => {
         [fleet, "1", "This stack has 2 hosts: name the runner by its ID, e.g. external-zed-a-1."],
         [single, undefined, "Name a runner by index or runner ID"],
     ])("refuses an unclear choice", (hosts, which, message) => {
-        expect(() => selectRunners(hosts, which, false)).toThrow(message);
+        expect(() => selectContainers(hosts, which, false, RUNNER_COMMANDS)).toThrow(message);
     });
 });
 
@@ -73,8 +76,8 @@ describe("interleave", () => {
     it("orders every runner's lines by Docker's timestamps and prefixes the runner ID", () => {
         expect(
             interleave([
-                { runnerId: "r-1", text: "2026-11-24T06:00:01.000000000Z start\n2026-11-24T06:00:03.000000000Z connected\n" },
-                { runnerId: "r-2", text: "2026-11-24T06:00:02.000000000Z start\n" },
+                { id: "r-1", text: "2026-11-24T06:00:01.000000000Z start\n2026-11-24T06:00:03.000000000Z connected\n" },
+                { id: "r-2", text: "2026-11-24T06:00:02.000000000Z start\n" },
             ]),
         ).toEqual(["r-1 | start", "r-2 | start", "r-1 | connected"]);
     });
@@ -95,20 +98,20 @@ describe("npm run logs: nothing to follow", () => {
 
     it("says so and exits 1 when the stack plans no runners", async () => {
         const root = scratchProject({ dev: 'config:\n  zed-runner:hostName: box\n  zed-runner:replicas: "0"\n' });
-        expect(await logs(["--all", "--follow"], {}, { root, connect: () => emptyEngine })).toBe(1);
+        expect(await logs(["--all", "--follow"], {}, { root, engines: { docker: () => emptyEngine } })).toBe(1);
         expect(written()).toBe("Stack dev plans no runners (replicas is 0): there is nothing to follow.\n");
     });
 
     it("says so and exits 1 when no runner has a container", async () => {
         const root = scratchProject({ dev: 'config:\n  zed-runner:hostName: box\n  zed-runner:replicas: "2"\n' });
-        expect(await logs(["--all", "--follow"], {}, { root, connect: () => emptyEngine })).toBe(1);
+        expect(await logs(["--all", "--follow"], {}, { root, engines: { docker: () => emptyEngine } })).toBe(1);
         expect(written()).toContain("Runner external-zed-box-1 has no container helix-zed-agent-dev-1 on host box");
         expect(written()).toContain("None of stack dev's 2 runners has a container (see `npm run status`): there is nothing to follow.\n");
     });
 
     it("refuses arguments it does not know, a runner beside --all, and a stack without its file", async () => {
         const root = scratchProject({ dev: "config:\n  zed-runner:hostName: box\n" });
-        const deps = { root, connect: () => emptyEngine };
+        const deps = { root, engines: { docker: () => emptyEngine } };
         await expect(logs(["-f"], {}, deps)).rejects.toThrow("Unknown option -f");
         await expect(logs(["1", "--all"], {}, deps)).rejects.toThrow("Name one runner (1) or pass --all, not both.");
         await expect(logs(["--all", "--stack", "prdo"], {}, deps)).rejects.toThrow("or pass --stack with one of: dev.");

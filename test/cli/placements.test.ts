@@ -2,12 +2,12 @@
 // reads the runners parseConfig planned rather than planning again.
 import type Docker from "dockerode";
 import { placementCommands } from "../../cli/placements";
-import type { HostTarget } from "../../components/stackPlan";
+import type { HostIdentity } from "../../components/placements/placement";
 import { RunnerDeployment, parseConfig } from "../../components/stackPlan";
-import type { Placement } from "../../components/placements/placement";
-import { LABELS } from "../../components/runner/plan";
+import type { RunnerPlacement as Placement } from "../../components/runner/workload";
 import { MINIMAL, SWARM } from "../fixtures/configs";
 import { runnerConfig } from "../fixtures/placements";
+import { LABELS } from "../../components/labels";
 
 const parse = (raw: Record<string, string>) => runnerConfig(parseConfig(raw, { stackName: "dev", machineHostName: "box" }));
 const HOSTS = JSON.stringify([
@@ -39,9 +39,11 @@ describe("placementCommands", () => {
         const commands = placementCommands(parsed);
         expect(commands.plan(facts)[1]).toBe(firstLine);
         const reached: string[] = [];
-        const rows = await commands.status("dev", (host: Pick<HostTarget, "name" | "connection">) => {
-            reached.push(host.name);
-            return deadEngine;
+        const rows = await commands.status("dev", {
+            docker: (host: HostIdentity) => {
+                reached.push(host.name);
+                return deadEngine;
+            },
         });
         expect(reached).toEqual(engines);
         expect(rows.map((r) => r.status)).toEqual(Array(engines.length).fill("unreachable"));
@@ -70,7 +72,7 @@ describe("the commands read the parsed plan", () => {
                 inspect: async () => ({ Name: "/renamed-by-the-plan", State: { Running: false, Status: "exited" }, RestartCount: 0 }),
             }),
         } as unknown as Docker;
-        const rows = await placementCommands(withPlacement(placement)).status("dev", () => engine);
+        const rows = await placementCommands(withPlacement(placement)).status("dev", { docker: () => engine });
         // Planned again, the runner would be helix-zed-agent-dev-1 ("missing") and this container "extra".
         expect(rows.map((r) => [r.container, r.status])).toEqual([["renamed-by-the-plan", "stopped"]]);
     });
@@ -90,7 +92,7 @@ describe("the commands read the parsed plan", () => {
         try {
             const code = await placementCommands(withPlacement(placement)).logs(
                 { stack: "dev", which: "1", all: false, since: undefined, follow: false },
-                () => engine,
+                { docker: () => engine },
             );
             expect(code).toBe(0);
             expect(written.mock.calls.map((c) => String(c[0]))).toEqual(["hello\n"]);

@@ -4,12 +4,12 @@
 import type Docker from "dockerode";
 import { placementCommands } from "../../cli/placements";
 import { parseConfig } from "../../components/stackPlan";
-import { LABELS } from "../../components/runner/plan";
-import { SANDBOX_LABELS } from "../../components/sandbox/plan";
 import { statusJson } from "../../cli/status/json";
 import { innerEngineOf } from "../../cli/status/model";
 import { renderStatus } from "../../cli/status/render";
+import { SANDBOX_COMMANDS } from "../../cli/workloads/sandbox";
 import { MINIMAL } from "../fixtures/configs";
+import { LABELS, SANDBOX_LABELS } from "../../components/labels";
 
 const parse = (raw: Record<string, string>) => parseConfig(raw, { stackName: "dev", machineHostName: "box" });
 const SANDBOX: Record<string, string> = {
@@ -77,13 +77,13 @@ describe("the commands on a sandbox stack", () => {
     });
 
     it("status shows the sandbox's state and health, and not the stack's runner container", async () => {
-        const rows = await placementCommands(parse(SANDBOX)).status("dev", () => engineWithBoth());
+        const rows = await placementCommands(parse(SANDBOX)).status("dev", { docker: () => engineWithBoth() });
         expect(rows.map((r) => [r.host, r.runnerId, r.container, r.status, r.endpoints])).toEqual([
             ["box", "sandbox-box-1", "helix-sandbox-dev-1", "healthy", undefined],
         ]);
         // The double's exec fails: the inner dockerd is reported as not answering, not guessed.
         expect(rows[0].observed?.innerEngine).toEqual({ answers: false, containers: undefined });
-        const [head, , row] = renderStatus(rows, new Date(), "sandbox").split("\n");
+        const [head, , row] = renderStatus(rows, new Date(), SANDBOX_COMMANDS.status).split("\n");
         expect(head.split(/ {2,}/)).toEqual([
             "HOST",
             "SANDBOX ID",
@@ -99,15 +99,15 @@ describe("the commands on a sandbox stack", () => {
     });
 
     it("status heads the ID column SANDBOX ID and prints --json with sandbox field names", async () => {
-        const rows = await placementCommands(parse({ ...SANDBOX, replicas: "2" })).status("dev", () => engineWithBoth());
-        const lines = renderStatus(rows, new Date(), "sandbox").split("\n");
+        const rows = await placementCommands(parse({ ...SANDBOX, replicas: "2" })).status("dev", { docker: () => engineWithBoth() });
+        const lines = renderStatus(rows, new Date(), SANDBOX_COMMANDS.status).split("\n");
         expect(lines[0].split(/ {2,}/).slice(0, 3)).toEqual(["HOST", "SANDBOX ID", "CONTAINER"]);
         expect(lines[0]).not.toContain("RUNNER");
         expect(lines[2]).toMatch(/^box +sandbox-box-1 +helix-sandbox-dev-1 +healthy /);
         expect(lines[3]).toMatch(/^box +sandbox-box-2 +helix-sandbox-dev-2 +missing /);
-        expect(renderStatus([], new Date(), "sandbox").split("\n").pop()).toBe("no sandboxes planned");
+        expect(renderStatus([], new Date(), SANDBOX_COMMANDS.status).split("\n").pop()).toBe("no sandboxes planned");
 
-        const text = JSON.stringify(statusJson("dev", new Date("2026-11-24T07:02:03Z"), rows, "sandbox"), null, 2);
+        const text = JSON.stringify(statusJson("dev", new Date("2026-11-24T07:02:03Z"), rows, SANDBOX_COMMANDS.json), null, 2);
         expect(text).not.toMatch(/runner/i);
         const doc = JSON.parse(text);
         expect(Object.keys(doc)).toEqual(["stack", "at", "sandboxes"]);
@@ -133,8 +133,8 @@ describe("the commands on a sandbox stack", () => {
     it("status --json of an unreachable sandbox host keeps the reason", async () => {
         /** TEST DOUBLE for an engine that does not answer. */
         const dead = { ping: async () => Promise.reject(new Error("connect ECONNREFUSED")) } as unknown as Docker;
-        const rows = await placementCommands(parse(SANDBOX)).status("dev", () => dead);
-        const [row] = JSON.parse(JSON.stringify(statusJson("dev", new Date(), rows, "sandbox"))).sandboxes;
+        const rows = await placementCommands(parse(SANDBOX)).status("dev", { docker: () => dead });
+        const [row] = JSON.parse(JSON.stringify(statusJson("dev", new Date(), rows, SANDBOX_COMMANDS.json))).sandboxes;
         expect(row.instanceId).toBe("sandbox-box-1");
         expect(row.status).toBe("unreachable");
         expect(row.error).toContain("connect ECONNREFUSED");
@@ -151,14 +151,14 @@ describe("the commands on a sandbox stack", () => {
     });
 
     it("a runner stack's status does not list the stack's sandbox containers as extra runners", async () => {
-        const rows = await placementCommands(parse({ ...MINIMAL, hostName: "box" })).status("dev", () => engineWithBoth());
+        const rows = await placementCommands(parse({ ...MINIMAL, hostName: "box" })).status("dev", { docker: () => engineWithBoth() });
         expect(rows.map((r) => [r.container, r.status])).toEqual([["helix-zed-agent-dev-1", "stopped"]]);
     });
 
     it("status marks every sandbox of a host whose engine does not answer", async () => {
         /** TEST DOUBLE for an engine that does not answer. */
         const dead = { ping: async () => Promise.reject(new Error("connect ECONNREFUSED")) } as unknown as Docker;
-        const rows = await placementCommands(parse({ ...SANDBOX, replicas: "2" })).status("dev", () => dead);
+        const rows = await placementCommands(parse({ ...SANDBOX, replicas: "2" })).status("dev", { docker: () => dead });
         expect(rows.map((r) => [r.runnerId, r.status])).toEqual([
             ["sandbox-box-1", "unreachable"],
             ["sandbox-box-2", "unreachable"],
@@ -180,15 +180,15 @@ describe("the commands on a sandbox stack", () => {
         const written = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
         try {
             const request = { stack: "dev", all: false, since: undefined, follow: false };
-            expect(await commands.logs({ ...request, which: "2" }, () => engine)).toBe(0);
-            expect(await commands.logs({ ...request, which: "sandbox-box-1" }, () => engine)).toBe(0);
+            expect(await commands.logs({ ...request, which: "2" }, { docker: () => engine })).toBe(0);
+            expect(await commands.logs({ ...request, which: "sandbox-box-1" }, { docker: () => engine })).toBe(0);
             expect(written.mock.calls.map((c) => String(c[0]))).toEqual(["hello\n", "hello\n"]);
         } finally {
             written.mockRestore();
         }
         expect(asked).toEqual(["helix-sandbox-dev-2", "helix-sandbox-dev-1"]);
         await expect(
-            commands.logs({ stack: "dev", which: "3", all: false, since: undefined, follow: false }, () => engine),
+            commands.logs({ stack: "dev", which: "3", all: false, since: undefined, follow: false }, { docker: () => engine }),
         ).rejects.toThrow("No sandbox 3: the stack plans sandboxes 1 to 2.");
     });
 });

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { dockerFor, requireEngine } from "../../cli/engine";
 import { SshConfigError, explainSshFailure, parseSshAddress, sshArgs, sshEnv } from "../../cli/lib/sshDial";
 import { UserError } from "../../cli/lib/errors";
-import type { HostTarget } from "../../components/stackPlan";
+import type { HostIdentity } from "../../components/placements/placement";
 
 const DIAL = ["docker", "system", "dial-stdio"];
 const ENFORCED = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"];
@@ -176,8 +176,7 @@ describe("explainSshFailure", () => {
 describe("dockerFor on an ssh:// host", () => {
     let dir: string;
     let record: string;
-    const host = (address: string, sshOpts?: string[]): HostTarget =>
-        ({ name: "gpu-a", connection: { host: address, sshOpts }, settings: {} }) as unknown as HostTarget;
+    const host = (address: string, sshOpts?: string[]): HostIdentity => ({ name: "gpu-a", connection: { host: address, sshOpts } });
 
     beforeAll(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "zed-runner-fake-ssh-"));

@@ -1,7 +1,8 @@
 // Status classification and rendering on recorded engine answers.
 import type Docker from "dockerode";
 import { dockerFor } from "../../cli/engine";
-import { collectStatus } from "../../cli/placements/engineHosts";
+import { collectStatus } from "../../cli/placements/dockerHosts";
+import { RUNNER_COMMANDS } from "../../cli/workloads/runner";
 import { cpuPercent, memoryBytes } from "../../cli/status/dockerStats";
 import { statusJson } from "../../cli/status/json";
 import { classify, needsAttention, ObservedContainer } from "../../cli/status/model";
@@ -31,7 +32,7 @@ function observed(name: string, changes: Partial<ObservedContainer> = {}): Obser
 
 describe("classify", () => {
     it("matches planned runners to containers by name", () => {
-        const rows = classify("box", plan, [
+        const rows = classify("box", RUNNER_COMMANDS.containers(plan), [
             observed("helix-zed-agent-dev-1"),
             observed("helix-zed-agent-dev-2"),
             observed("helix-zed-agent-dev-3"),
@@ -45,7 +46,7 @@ describe("classify", () => {
     });
 
     it("reports missing, unhealthy, starting, restarting and stopped runners, and extra containers", () => {
-        const rows = classify("box", plan, [
+        const rows = classify("box", RUNNER_COMMANDS.containers(plan), [
             observed("helix-zed-agent-dev-1", { health: "unhealthy" }),
             observed("helix-zed-agent-dev-2", { state: "restarting", health: "starting" }),
             observed("helix-zed-agent-dev-7", { runnerId: "external-zed-box-7" }),
@@ -65,11 +66,14 @@ describe("classify", () => {
         [{ health: "starting" }, "starting"],
         [{ health: undefined }, "unhealthy"],
     ])("classifies %j as %s", (changes, status) => {
-        expect(classify("box", plan, [observed("helix-zed-agent-dev-1", changes as Partial<ObservedContainer>)])[0].status).toBe(status);
+        expect(
+            classify("box", RUNNER_COMMANDS.containers(plan), [observed("helix-zed-agent-dev-1", changes as Partial<ObservedContainer>)])[0]
+                .status,
+        ).toBe(status);
     });
 
     it("does not count extra containers as needing attention", () => {
-        const rows = classify("box", { name: "box", runners: [] }, [observed("helix-zed-agent-dev-9")]);
+        const rows = classify("box", [], [observed("helix-zed-agent-dev-9")]);
         expect(rows.map((r) => r.status)).toEqual(["extra"]);
         expect(needsAttention(rows)).toBe(false);
     });
@@ -78,21 +82,25 @@ describe("classify", () => {
 describe("renderStatus", () => {
     it("says desktops are reached through the control plane when their ports are not published", () => {
         const [onlyHealth] = hostsOf(parseConfig({ ...MINIMAL, hostName: "box" }, { stackName: "dev", machineHostName: "box" }));
-        const [row] = renderStatus(classify("box", onlyHealth, [observed("helix-zed-agent-dev-1")]), new Date("2026-11-24T07:02:03Z"))
+        const [row] = renderStatus(
+            classify("box", RUNNER_COMMANDS.containers(onlyHealth), [observed("helix-zed-agent-dev-1")]),
+            new Date("2026-11-24T07:02:03Z"),
+            RUNNER_COMMANDS.status,
+        )
             .split("\n")
             .slice(2);
         expect(row).toMatch(/revdial up, 1 open +via control plane$/);
     });
 
     it("prints a row per runner with uptime, resources, connection and endpoints, then a summary", () => {
-        const rows = classify("box", plan, [
+        const rows = classify("box", RUNNER_COMMANDS.containers(plan), [
             observed("helix-zed-agent-dev-1"),
             observed("helix-zed-agent-dev-2", {
                 restarts: 2,
                 controlPlane: { connected: false, since: null, lastError: "dial tcp: connection refused" },
             }),
         ]);
-        const text = renderStatus(rows, new Date("2026-11-24T07:02:03Z"));
+        const text = renderStatus(rows, new Date("2026-11-24T07:02:03Z"), RUNNER_COMMANDS.status);
         const lines = text.split("\n");
         expect(lines[0]).toMatch(
             /^HOST +RUNNER ID +CONTAINER +STATUS +RESTARTS +UP +CPU +MEMORY +CONTROL PLANE +SESSIONS +DESKTOP +ENDPOINTS$/,
@@ -107,10 +115,10 @@ describe("renderStatus", () => {
 });
 
 describe("a runner stack's output keeps its runner names", () => {
-    const rows = classify("box", plan, [observed("helix-zed-agent-dev-1")]);
+    const rows = classify("box", RUNNER_COMMANDS.containers(plan), [observed("helix-zed-agent-dev-1")]);
 
     it("heads the ID column RUNNER ID", () => {
-        const [header] = renderStatus(rows, new Date("2026-11-24T07:02:03Z"), "runner").split("\n");
+        const [header] = renderStatus(rows, new Date("2026-11-24T07:02:03Z"), RUNNER_COMMANDS.status).split("\n");
         expect(header.split(/ {2,}/)).toEqual([
             "HOST",
             "RUNNER ID",
@@ -125,11 +133,11 @@ describe("a runner stack's output keeps its runner names", () => {
             "DESKTOP",
             "ENDPOINTS",
         ]);
-        expect(renderStatus([], new Date(), "runner").split("\n").pop()).toBe("no runners planned");
+        expect(renderStatus([], new Date(), RUNNER_COMMANDS.status).split("\n").pop()).toBe("no runners planned");
     });
 
     it("prints --json as {stack, at, runners} with the runner fields", () => {
-        const text = JSON.stringify(statusJson("dev", new Date("2026-11-24T07:02:03Z"), rows, "runner"), null, 2);
+        const text = JSON.stringify(statusJson("dev", new Date("2026-11-24T07:02:03Z"), rows, RUNNER_COMMANDS.json), null, 2);
         const doc = JSON.parse(text);
         expect(Object.keys(doc)).toEqual(["stack", "at", "runners"]);
         expect(doc.at).toBe("2026-11-24T07:02:03.000Z");
@@ -182,7 +190,7 @@ describe("collectStatus across hosts", () => {
     const deadEngine = { ping: async () => Promise.reject(new Error("connect ECONNREFUSED 10.0.0.9:22")) } as unknown as Docker;
 
     it("lists a dead host's runners as unreachable and still lists every other host's", async () => {
-        const rows = await collectStatus("dev", fleet, (h) => (h.name === "a" ? emptyEngine : deadEngine));
+        const rows = await collectStatus("dev", fleet, RUNNER_COMMANDS, (h) => (h.name === "a" ? emptyEngine : deadEngine));
         expect(rows.map((r) => [r.host, r.runnerId, r.status])).toEqual([
             ["a", "external-zed-a-1", "missing"],
             ["b", "external-zed-b-1", "unreachable"],
@@ -192,7 +200,7 @@ describe("collectStatus across hosts", () => {
             "Cannot reach the Docker engine of host b at ssh://ops@b: connect ECONNREFUSED 10.0.0.9:22. Is Docker running there, and may this user use it?",
         );
         expect(needsAttention(rows)).toBe(true);
-        const lines = renderStatus(rows, new Date()).split("\n");
+        const lines = renderStatus(rows, new Date(), RUNNER_COMMANDS.status).split("\n");
         expect(lines[3]).toMatch(/^b +external-zed-b-1 +helix-zed-agent-dev-1 +unreachable .*host unreachable \(see below\)/);
         // The reason in full, once per host, under the table: cut inside a column it hides what to fix.
         expect(lines.slice(5)).toEqual(["", "Unreachable hosts:", `  b: ${rows[1].error}`, "", "1 missing, 2 unreachable"]);
@@ -203,7 +211,7 @@ describe("collectStatus across hosts", () => {
     it("prints a long reason whole", async () => {
         const reason = `ssh: connect to host b port 22: ${"a long explanation ".repeat(8)}end of the reason`;
         const dead = { ping: async () => Promise.reject(new Error(reason)) } as unknown as Docker;
-        const text = renderStatus(await collectStatus("dev", fleet, () => dead), new Date());
+        const text = renderStatus(await collectStatus("dev", fleet, RUNNER_COMMANDS, () => dead), new Date(), RUNNER_COMMANDS.status);
         expect(reason.length).toBeGreaterThan(120);
         expect(text).toContain(`  a: Cannot reach the Docker engine of host a at ssh://ops@a: ${reason}. Is Docker running there`);
         expect(text).toContain("end of the reason. Is Docker running there, and may this user use it?\n  b: ");
@@ -214,7 +222,7 @@ describe("collectStatus across hosts", () => {
         expect(() => dockerFor(local, { DOCKER_HOST: "bogus" })).toThrow(
             'Host box: "bogus" is not a Docker engine address (unix:///path/to/docker.sock, ssh://user@host or tcp://host:port).',
         );
-        const rows = await collectStatus("dev", [local], (h) => dockerFor(h, { DOCKER_HOST: "bogus" }));
+        const rows = await collectStatus("dev", [local], RUNNER_COMMANDS, (h) => dockerFor(h, { DOCKER_HOST: "bogus" }));
         expect(rows.map((r) => r.status)).toEqual(["unreachable"]);
     });
 });

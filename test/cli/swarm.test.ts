@@ -5,6 +5,7 @@ import { renderPlan } from "../../cli/plan";
 import { loadStackFiles } from "../../cli/stackFiles";
 import { SwarmTask, classifySwarm, needsAttention, swarmTaskStatus } from "../../cli/status/model";
 import { renderStatus } from "../../cli/status/render";
+import { RUNNER_COMMANDS } from "../../cli/workloads/runner";
 import { swarmOf } from "../fixtures/placements";
 
 const { parsed } = loadStackFiles("swarm");
@@ -86,7 +87,7 @@ describe("status on a swarm", () => {
             ["external-zed-swarm-7", "swarm-node-2", "helix-zed-agent-swarm.7", "extra", 0],
         ]);
         expect(needsAttention(rows)).toBe(true);
-        const table = renderStatus(rows, new Date("2026-11-24T06:01:10Z"));
+        const table = renderStatus(rows, new Date("2026-11-24T06:01:10Z"), RUNNER_COMMANDS.status);
         expect(table).toMatch(/swarm-node-1 +external-zed-swarm-1 +helix-zed-agent-swarm\.1 +healthy +1 +1m00s/);
         expect(table).toContain("task: container is unhealthy");
     });

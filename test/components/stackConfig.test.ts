@@ -2,7 +2,7 @@
 // namespace reach Pulumi's log, and the stack's docker:* keys are left to the default
 // provider, so the local placement is declared as it always was.
 import * as os from "node:os";
-import { sanitizeHostName } from "../../components/placements/resolve";
+import { sanitizeHostName } from "../../components/config/values";
 import { MINIMAL } from "../fixtures/configs";
 import { MockEngine, allRegistered, installMocks, promiseOf, stackConfig } from "../support/mocks";
 

@@ -1,15 +1,19 @@
-import { CONFIG_KEYS, parseConfig, sanitizeHostName } from "../../components/stackPlan";
+import { CONFIG_KEYS } from "../../components/config/schema";
+import { sanitizeHostName } from "../../components/config/values";
+import { parseConfig } from "../../components/stackPlan";
 import { INSECURE_DEFAULT_TOKEN, isLoopbackHost } from "../../contract";
 import { configProblems } from "../support/configProblems";
 import { BAD_INPUTS, GOOD_HOSTS, MINIMAL, SWARM, TEST_TOKEN } from "../fixtures/configs";
-import { hostsOf, swarmOf } from "../fixtures/placements";
+import { hostsOf, runnerConfig, swarmOf } from "../fixtures/placements";
 
 const context = { stackName: "dev", machineHostName: "builder-01.example.internal" };
 
 const problemsOf = (raw: Record<string, string>) => configProblems(raw, context);
+/** A runner stack's parsed config; fails on a sandbox stack. */
+const parseRunner = (raw: Record<string, string>, ctx: Parameters<typeof parseConfig>[1]) => runnerConfig(parseConfig(raw, ctx));
 
 describe("parseConfig defaults", () => {
-    const { settings, apiToken, warnings } = parseConfig(MINIMAL, context);
+    const { settings, apiToken, warnings } = runnerConfig(parseConfig(MINIMAL, context));
 
     it("match the seed's documented defaults", () => {
         expect(settings).toEqual({
@@ -53,7 +57,7 @@ describe("parseConfig defaults", () => {
     });
 
     it('treats empty strings (Pulumi.yaml\'s `default: ""`) as unset', () => {
-        const parsed = parseConfig({ ...MINIMAL, hostName: "", image: "", cpus: "", runnerIdPrefix: "" }, context);
+        const parsed = runnerConfig(parseConfig({ ...MINIMAL, hostName: "", image: "", cpus: "", runnerIdPrefix: "" }, context));
         expect(parsed.settings.hostName).toBe("builder-01");
         expect(parsed.settings.image).toBeUndefined();
         expect(parsed.settings.cpus).toBeUndefined();
@@ -63,7 +67,7 @@ describe("parseConfig defaults", () => {
 
 describe("parseConfig coerces Pulumi's string values", () => {
     it("reads numbers, booleans and lists", () => {
-        const { settings } = parseConfig(
+        const { settings } = parseRunner(
             {
                 ...MINIMAL,
                 replicas: "3",
@@ -86,7 +90,7 @@ describe("parseConfig coerces Pulumi's string values", () => {
     });
 
     it("accepts zero replicas, so a stack can be scaled to nothing without destroying it", () => {
-        expect(parseConfig({ ...MINIMAL, replicas: "0" }, context).settings.replicas).toBe(0);
+        expect(runnerConfig(parseConfig({ ...MINIMAL, replicas: "0" }, context)).settings.replicas).toBe(0);
     });
 });
 
@@ -237,7 +241,7 @@ describe("parseConfig hosts", () => {
     const a = { name: "gpu-a", dockerHost: "ssh://ops@gpu-a", replicas: 2 };
 
     it("is this machine alone, on the default provider, when hosts is unset", () => {
-        const { placement, settings } = parseConfig(MINIMAL, context);
+        const { placement, settings } = runnerConfig(parseConfig(MINIMAL, context));
         expect(placement).toEqual({
             kind: "local",
             host: {
@@ -444,9 +448,11 @@ describe("one message for every problem, never a secret", () => {
     });
 
     it("takes an encrypted value it cannot read as present, without checking it", () => {
-        const parsed = parseConfig(
-            { ...MINIMAL, apiHost: "[secret]" },
-            { ...context, secretKeys: new Set(["apiHost"]), unreadableKeys: new Set(["apiHost"]) },
+        const parsed = runnerConfig(
+            parseConfig(
+                { ...MINIMAL, apiHost: "[secret]" },
+                { ...context, secretKeys: new Set(["apiHost"]), unreadableKeys: new Set(["apiHost"]) },
+            ),
         );
         expect(parsed.settings.apiHost).toBe("[secret]");
     });

@@ -8,10 +8,9 @@ import * as path from "node:path";
 import { parser } from "@prometheus-io/lezer-promql";
 import YAML from "yaml";
 import { METRIC_PREFIX, RunnerMetrics } from "../../agent/metrics";
-import { LABELS } from "../../components/runner/plan";
-import { SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../../components/sandbox/plan";
 import { CONTAINER_PORTS } from "../../contract";
 import { ROOT, readDoc } from "./markdown";
+import { LABELS, SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../../components/labels";
 
 /** Every series name the agent exports, as PromQL names them: a histogram's as _bucket, _sum and _count. */
 async function exportedSeries(): Promise<{ families: string[]; series: Set<string> }> {

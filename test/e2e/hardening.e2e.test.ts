@@ -7,11 +7,11 @@
 import * as crypto from "node:crypto";
 import type Docker from "dockerode";
 import { CONTAINER_PORTS } from "../../contract";
-import { LABELS } from "../../components/runner/plan";
 import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
 import { eventually, execIn, removeLabelled, requireEngine } from "../support/docker";
 import { rdpConnectionPduType, vncSnapshot } from "../support/protocols";
 import { DeployedStack, deployStack, dockerBridgeAddress, envOf, healthOf, hostPort } from "../support/stack";
+import { LABELS } from "../../components/labels";
 
 const STACK = "e2e-harden";
 const OFF_STACK = "e2e-harden-off";

@@ -11,12 +11,12 @@ import * as os from "node:os";
 import type Docker from "dockerode";
 import type WebSocket from "ws";
 import { logsOf as runnerLogs } from "../../cli/logStreams";
-import { collectStatus } from "../../cli/placements/engineHosts";
+import { collectStatus } from "../../cli/placements/dockerHosts";
+import { RUNNER_COMMANDS } from "../../cli/workloads/runner";
 import { needsAttention } from "../../cli/status/model";
 import { renderStatus } from "../../cli/status/render";
 import { parseConfig } from "../../components/stackPlan";
 import { CONTAINER_PORTS, METRICS_PATH } from "../../contract";
-import { LABELS } from "../../components/runner/plan";
 import { hostsOf } from "../fixtures/placements";
 import { Registration, unwrapSecret } from "../support/mocks";
 import { FakeControlPlane, freshPassword } from "../support/fakeControlPlane";
@@ -26,6 +26,7 @@ import { StubReport, parseStubReport } from "../support/stubZed";
 import { buildImage, docker, eventually, execIn, filesUnder, removeLabelled, requireEngine } from "../support/docker";
 import { rdpConnectionPduType, vncGreeting, vncSnapshot } from "../support/protocols";
 import { DeployedStack, deployStack, dockerBridgeAddress, envOf, healthOf, hostPort } from "../support/stack";
+import { LABELS } from "../../components/labels";
 
 const STACK = "e2e";
 const LIMITS_STACK = "e2e-limits";
@@ -337,9 +338,9 @@ describe("sessions from the control plane", () => {
 
     it("shows the session in /health and `npm run status`", async () => {
         const hosts = hostsOf(parseConfig(stackConfig, { stackName: STACK, machineHostName: os.hostname() }));
-        const rows = await collectStatus(STACK, hosts, () => docker);
+        const rows = await collectStatus(STACK, hosts, RUNNER_COMMANDS, () => docker);
         expect(rows[0].observed?.sessions).toEqual({ live: 1, limit: 2 });
-        expect(renderStatus(rows, new Date())).toMatch(/external-zed-e2e-1 +zed-e2e-1 +healthy .* 1\/2 /);
+        expect(renderStatus(rows, new Date(), RUNNER_COMMANDS.status)).toMatch(/external-zed-e2e-1 +zed-e2e-1 +healthy .* 1\/2 /);
     });
 
     it("ends the session's process group on a stop, and answers a stop for another runner's session with an error", async () => {
@@ -702,7 +703,7 @@ describe("recovery and operator commands", () => {
         const rows = await eventually(
             "every row healthy and connected",
             async () => {
-                const current = await collectStatus(STACK, hosts, () => docker);
+                const current = await collectStatus(STACK, hosts, RUNNER_COMMANDS, () => docker);
                 const seen = current.map((r) => [r.runnerId, r.status, r.observed?.controlPlane?.connected]);
                 return JSON.stringify(seen) === expected ? current : undefined;
             },
@@ -716,10 +717,10 @@ describe("recovery and operator commands", () => {
         expect(needsAttention(rows)).toBe(false);
 
         await containerOf(0).kill();
-        const after = await collectStatus(STACK, hosts, () => docker);
+        const after = await collectStatus(STACK, hosts, RUNNER_COMMANDS, () => docker);
         expect(after.map((r) => r.status)).toEqual(["stopped", "healthy", "healthy"]);
         expect(needsAttention(after)).toBe(true);
-        expect(renderStatus(after, new Date())).toMatch(/external-zed-e2e-1 +zed-e2e-1 +stopped/);
+        expect(renderStatus(after, new Date(), RUNNER_COMMANDS.status)).toMatch(/external-zed-e2e-1 +zed-e2e-1 +stopped/);
     });
 
     it("returns a runner's own lines from `npm run logs`", async () => {

@@ -6,12 +6,12 @@ import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../components/paths";
-import { LABELS } from "../../components/runner/plan";
 import { loadStackFiles, stackFilePath } from "../../cli/stackFiles";
 import type { StatusRow } from "../../cli/status/model";
 import { hostsOf } from "../fixtures/placements";
 import { docker, eventually, removeLabelled, requireEngine } from "../support/docker";
 import { TestSshd, startSshd } from "../support/sshd";
+import { LABELS } from "../../components/labels";
 
 const BASE_IMAGE = process.env.BASE_IMAGE ?? "debian:bookworm-slim";
 const ID = `sshe2e${process.pid}`;

@@ -10,8 +10,6 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import type Docker from "dockerode";
 import { logsOf } from "../../cli/logStreams";
-import { LABELS } from "../../components/runner/plan";
-import { SANDBOX_LABELS } from "../../components/sandbox/plan";
 import { SANDBOX_ENV, SANDBOX_IMAGE_REPOSITORY, SANDBOX_VOLUMES, SANDBOX_WIRE } from "../../contract/sandbox";
 import { STAND_IN_ROUTE, StandInReport } from "../fixtures/standInSandbox/hydra";
 import { FakeControlPlane } from "../support/fakeControlPlane";
@@ -20,6 +18,7 @@ import { DeclaredSandboxes, InPlaceOfPrivileged, declareSandboxes, startDeclared
 import { leakedRuns } from "../support/secrets";
 import { buildImage, docker, eventually, execIn, filesUnder, removeLabelled, requireEngine } from "../support/docker";
 import { dockerBridgeAddress, envOf, healthOf } from "../support/stack";
+import { LABELS, SANDBOX_LABELS } from "../../components/labels";
 
 const STACK = "e2e-sandbox";
 const BASE_IMAGE = process.env.BASE_IMAGE ?? "debian:bookworm-slim";

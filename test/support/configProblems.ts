@@ -1,5 +1,6 @@
 // The problems a stack config is refused with, for tests of the config's messages.
-import { ConfigContext, ConfigError, RawConfig, parseConfig } from "../../components/stackPlan";
+import { type ConfigContext, ConfigError, type RawConfig } from "../../components/config/values";
+import { parseConfig } from "../../components/stackPlan";
 
 /** The ConfigError's problems for `raw`; fails the test when the config is accepted or fails otherwise. */
 export function configProblems(raw: RawConfig, context: ConfigContext): readonly string[] {

@@ -2,9 +2,9 @@
 // swarm service's plan: which case a config is, and what each case carries. Pure.
 import { parseConfig } from "../../../components/stackPlan";
 import { placedHosts } from "../../../components/placements/placement";
-import { LABELS } from "../../../components/runner/plan";
 import { MINIMAL, SWARM } from "../../fixtures/configs";
 import { runnerConfig } from "../../fixtures/placements";
+import { LABELS } from "../../../components/labels";
 
 const context = { stackName: "dev", machineHostName: "box" };
 const HOSTS = JSON.stringify([

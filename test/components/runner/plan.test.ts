@@ -1,6 +1,8 @@
-import { RunnerSettings, parseConfig, parseSettings } from "../../../components/stackPlan";
+import type { RunnerSettings } from "../../../components/runner/settings";
+import { parseConfig, parseSettings } from "../../../components/stackPlan";
 import { PlanError, planFleet, planRunner, planRunners } from "../../../components/runner/plan";
 import { PUBLISHED, TEST_TOKEN } from "../../fixtures/configs";
+import { runnerConfig } from "../../fixtures/placements";
 
 const context = { project: "zed-runner", stackName: "dev" };
 
@@ -21,7 +23,9 @@ function planErrorOf(values: Record<string, string>): string {
 
 describe("planRunner", () => {
     it("publishes only the health port by default: desktops are reached through the control plane", () => {
-        const settings = parseConfig({ apiToken: TEST_TOKEN, hostName: "box" }, { stackName: "dev", machineHostName: "box" }).settings;
+        const settings = runnerConfig(
+            parseConfig({ apiToken: TEST_TOKEN, hostName: "box" }, { stackName: "dev", machineHostName: "box" }),
+        ).settings;
         const runner = planRunner(settings, 1, context);
         expect(runner.ports).toEqual([{ role: "health", internal: 3030, external: 3030, ip: "127.0.0.1", protocol: "tcp" }]);
         expect(runner.endpoints).toEqual({

@@ -27,7 +27,7 @@ beforeEach(async () => {
 
 /** Declares a component and waits until every child has been registered. */
 async function declare(values: Record<string, string> = {}, name = "zed-runner") {
-    const component = await engine.run(() => new ZedRunner(name, { host: hostWith(values), apiToken: TEST_TOKEN, context }));
+    const component = await engine.run(() => new ZedRunner(name, { host: hostWith(values), apiToken: TEST_TOKEN, stack: context }));
     await Promise.all([
         promiseOf(component.image),
         promiseOf(component.credentials),
@@ -257,7 +257,7 @@ describe("ZedRunner", () => {
     });
 
     it("keeps a token passed in plain text secret", async () => {
-        const component = new ZedRunner("plain", { host: hostWith(), apiToken: "plain-token-123456", context });
+        const component = new ZedRunner("plain", { host: hostWith(), apiToken: "plain-token-123456", stack: context });
         await promiseOf(component.containers[0].urn);
         expect(wasSentAsSecret(engine.byName("plain-runner-1").inputs.envs)).toBe(true);
     });
@@ -294,7 +294,7 @@ describe("ZedRunner", () => {
     });
 
     it("fails with the network's name when a joined network does not exist", async () => {
-        const { lookUpNetwork } = await import("../../../components/runner/zedRunner");
+        const { lookUpNetwork } = await import("../../../components/placements/dockerHost");
         engine.existingNetworks.add("helix_default");
         await expect(lookUpNetwork("helix_default", {})).resolves.toBe("helix_default");
         // The mocks drop the provider's own message; the real provider's is added in parentheses.
@@ -327,7 +327,7 @@ describe("ZedRunner", () => {
         const host = hostWith({ replicas: "2" });
         // A plan the planner would never make (one runner, renamed): the component must take it as it is.
         const given = { ...host, runners: [{ ...host.runners[1], containerName: "given-by-the-caller" }] };
-        const component = await engine.run(() => new ZedRunner("given", { host: given, apiToken: TEST_TOKEN, context }));
+        const component = await engine.run(() => new ZedRunner("given", { host: given, apiToken: TEST_TOKEN, stack: context }));
         await promiseOf(component.containers[0].urn);
         expect(engine.ofType("docker:index/container:Container").map((c) => [c.name, c.inputs.name])).toEqual([
             ["given-runner-2", "given-by-the-caller"],

@@ -39,7 +39,7 @@ beforeEach(async () => {
 /** Declares one host's sandboxes and waits until every child has been registered. */
 async function declare(values: Record<string, string> = {}, name = "helix-sandbox") {
     const [host] = sandboxHostsOf(parse({ ...SANDBOX, ...values }));
-    const component = await engine.run(() => new HelixSandbox(name, { host, apiToken: TEST_TOKEN, context }));
+    const component = await engine.run(() => new HelixSandbox(name, { host, apiToken: TEST_TOKEN }));
     await Promise.all(component.containers.map((c) => promiseOf(c.urn)));
     await allRegistered();
     return component;
@@ -201,8 +201,15 @@ describe("HelixSandbox", () => {
     });
 
     it("outputs instance IDs, container names and the image; no endpoints, and empty secret credentials", async () => {
-        const component = await declare({ replicas: "2" });
-        expect([component.runnerIds, component.containerNames, component.endpoints]).toEqual([
+        const { SANDBOX_COMPONENTS } = await import("../../../components/sandbox/components");
+        const [host] = sandboxHostsOf(parse({ ...SANDBOX, replicas: "2" }));
+        const onHost = SANDBOX_COMPONENTS.onHost({
+            secrets: { apiToken: pulumi.secret(TEST_TOKEN), registryPassword: undefined },
+            stack: context,
+        });
+        const component = await engine.run(() => onHost.declare("helix-sandbox", host, {}));
+        await allRegistered();
+        expect([component.ids, component.containerNames, component.endpoints]).toEqual([
             ["sandbox-box-1", "sandbox-box-2"],
             ["helix-sandbox-dev-1", "helix-sandbox-dev-2"],
             [],

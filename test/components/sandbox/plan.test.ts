@@ -1,27 +1,26 @@
 import { GPU_VENDORS, GPU_VENDOR_SETUP, RANGES, SANDBOX_LENGTHS, type GpuVendor, sandboxInstanceIdProblem } from "../../../contract";
 import { parseSettings } from "../../../components/stackPlan";
-import { LABELS, planRunner } from "../../../components/runner/plan";
+import { planRunner } from "../../../components/runner/plan";
 import {
-    SANDBOX_HEALTHCHECK,
-    SANDBOX_LABELS,
-    SANDBOX_WORKLOAD,
-    SANDBOX_WAIT_TIMEOUT_SECONDS,
-    type SandboxSettings,
-    type SandboxSpec,
-    defaultSandboxContainerNamePrefix,
-    defaultSandboxIdPrefix,
-    duplicateInstanceIdProblems,
-    planSandbox,
-    planSandboxes,
     registryMirrorProblem,
     sandboxApiUrlProblem,
     sandboxApiUrlWarning,
     sandboxGpuProblems,
     sandboxImageProblems,
-    sandboxImageReference,
     sandboxSettingsProblems,
+} from "../../../components/sandbox/checks";
+import {
+    SANDBOX_HEALTHCHECK,
+    SANDBOX_WAIT_TIMEOUT_SECONDS,
+    type SandboxSpec,
+    duplicateInstanceIdProblems,
+    planSandbox,
+    planSandboxes,
+    sandboxImageReference,
 } from "../../../components/sandbox/plan";
+import { type SandboxSettings, defaultSandboxContainerNamePrefix, defaultSandboxIdPrefix } from "../../../components/sandbox/settings";
 import { PUBLISHED, TEST_TOKEN } from "../../fixtures/configs";
+import { LABELS, SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../../../components/labels";
 
 const context = { project: "zed-runner", stackName: "dev" };
 

@@ -1,0 +1,40 @@
+// What the operator commands need of a workload whose containers run on Docker hosts: the words
+// their messages use, each host's planned containers, the host's lines in `npm run plan`, the
+// probe status runs inside a running container, and its status columns and JSON. One record per
+// workload (cli/workloads/runner.ts, sandbox.ts), registered in cli/workloads/index.ts.
+import type { HostIdentity } from "../../components/placements/placement";
+import type { WorkloadKind } from "../../components/workload";
+import type { Probe } from "../status/dockerStats";
+import type { StatusJsonShape } from "../status/json";
+import type { PlannedContainer } from "../status/model";
+import type { StatusColumns } from "../status/render";
+
+/** How messages name the workload's containers and their IDs. */
+export interface WorkloadWords {
+    /** "runner", "sandbox"; messages capitalise it where a sentence starts. */
+    readonly one: string;
+    readonly many: string;
+    /** What an ID is called where it is offered beside an index: "runner ID", "instance ID". */
+    readonly idName: string;
+    /** What an ID is called of one of them: "ID", "instance ID". */
+    readonly ownId: string;
+    /** An ID as an example when none is planned: "external-zed-<host>-1". */
+    readonly exampleId: string;
+}
+
+export interface WorkloadCommands<H extends HostIdentity> {
+    readonly kind: WorkloadKind;
+    readonly words: WorkloadWords;
+    /** A host's planned containers, in the plan's order. */
+    containers(host: H): readonly PlannedContainer[];
+    /** What `npm run plan` says a host runs, after its name and engine: "2 runners". */
+    hostHeading(count: number): string;
+    /** The host's lines of `npm run plan`, after its heading. */
+    renderHost(host: H): string[];
+    /** The Zed build folders the host's image build reads (none for a pulled image). */
+    zedBuildDirs(host: H): readonly string[];
+    /** What status reads inside a running container beyond Docker's view. */
+    readonly probe: Probe;
+    readonly status: StatusColumns;
+    readonly json: StatusJsonShape;
+}

@@ -1,0 +1,158 @@
+// What the stack config checks of a sandbox's settings, as pure functions returning problems
+// (each naming its key and value), so every problem is reported at once. The facts about
+// Helix's image come from contract/sandbox.ts. Pure.
+import {
+    GPU_VENDOR_SETUP,
+    LENGTHS,
+    NAME_PATTERN,
+    SANDBOX_IMAGE_REPOSITORY,
+    SANDBOX_LENGTHS,
+    apiHostUrlProblem,
+    helixReleaseProblem,
+    hostAddressProblem,
+    isLoopbackHost,
+    sandboxImagePinProblem,
+} from "../../contract";
+import { REGISTRY_PATTERN } from "../config/schema";
+import type { SandboxSettings } from "./settings";
+
+const show = (value: string) => JSON.stringify(value);
+
+/** What is wrong with the image settings: exactly one of helixVersion and sandboxImage, pinned to a release. */
+export function sandboxImageProblems(settings: Pick<SandboxSettings, "helixVersion" | "sandboxImage">): string[] {
+    const { helixVersion, sandboxImage: image } = settings;
+    if (helixVersion === undefined && image === undefined)
+        return [
+            "helixVersion is not set: set it to the control plane's Helix release, such as 2.12.2 (a sandbox must run its control plane's release: " +
+                "Hydra's API changed shape nine times between 2.5.12 and 2.12.0), or set sandboxImage to a pinned image",
+        ];
+    if (helixVersion !== undefined && image !== undefined)
+        return [
+            `helixVersion (got ${show(helixVersion)}) and sandboxImage (got ${show(image)}) both set: helixVersion runs ${SANDBOX_IMAGE_REPOSITORY} at that release, sandboxImage another pinned image; set one`,
+        ];
+    if (helixVersion !== undefined) {
+        const problem = helixReleaseProblem(helixVersion);
+        return problem === undefined
+            ? []
+            : [
+                  `helixVersion (got ${show(helixVersion)}) ${problem}. A sandbox must run its control plane's release: Hydra's API changed shape nine times between 2.5.12 and 2.12.0`,
+              ];
+    }
+    const problem = sandboxImagePinProblem(image ?? "");
+    return problem === undefined ? [] : [`sandboxImage (got ${show(image ?? "")}) ${problem}`];
+}
+
+/**
+ * What is wrong with apiUrl, or undefined. Scheme and host[:port] only: RevDial keeps only the
+ * scheme and host, so a path would be silently dropped; credentials and a query have no place
+ * either (the token authenticates). Not loopback: Hydra, the heartbeat and every nested desktop
+ * dial it from inside their own containers, where loopback is themselves.
+ */
+export function sandboxApiUrlProblem(apiUrl: string): string | undefined {
+    const got = `apiUrl (got ${show(apiUrl)})`;
+    if (/[\s"'\\<>`{}|^]/.test(apiUrl)) return `${got} must be a URL without spaces, quotes, backslashes or control characters`;
+    const { problem, url } = apiHostUrlProblem(apiUrl);
+    if (problem === "not-a-url" || url === undefined) return `${got} must be an http:// or https:// URL such as https://helix.example.com`;
+    if (problem === "not-http") return `${got} must use http:// or https://`;
+    if (problem === "credentials") return `${got} must not carry credentials; the sandbox authenticates with the runner token`;
+    if (problem === "query-or-fragment" || url.pathname !== "/")
+        return (
+            `${got} must be only a scheme and host[:port], such as https://helix.example.com: ` +
+            "the sandbox's reverse dial keeps only those and would silently drop a path or query"
+        );
+    const hostProblem = hostAddressProblem(url.hostname);
+    if (hostProblem !== undefined) return `${got} must name a host name (RFC 1123) or an IP address as its host; its host ${hostProblem}`;
+    if (isLoopbackHost(url.hostname))
+        return (
+            `${got} points at loopback, which inside a sandbox (and inside each desktop it starts) is that container itself. ` +
+            "For a control plane in Docker on the same machine (Helix's docker-compose), set networks to its network and use its service name, " +
+            "e.g. http://api:8080; otherwise use an address every container reaches, such as https://helix.example.com"
+        );
+    return undefined;
+}
+
+/**
+ * A word about apiUrl that works but not everywhere, or undefined. host.docker.internal is in
+ * the sandbox's own /etc/hosts (extraHosts), so Hydra and the heartbeat reach it; the desktops
+ * the sandbox starts resolve names through the sandbox's DNS proxy instead, which does not read
+ * that file, so a desktop cannot reach the control plane by that name.
+ */
+export function sandboxApiUrlWarning(apiUrl: string): string | undefined {
+    let hostname: string;
+    try {
+        hostname = new URL(apiUrl).hostname.toLowerCase().replace(/\.$/, "");
+    } catch {
+        return undefined;
+    }
+    if (hostname !== "host.docker.internal") return undefined;
+    return (
+        `apiUrl is ${apiUrl}: the sandbox itself reaches host.docker.internal, but the desktops it starts resolve names through ` +
+        "its DNS proxy, which does not know that name. Prefer the control plane's network and service name (networks, e.g. http://api:8080) or its DNS name."
+    );
+}
+
+/** What is wrong with the GPU settings. */
+export function sandboxGpuProblems(settings: Pick<SandboxSettings, "gpuVendor" | "gpuAssignment" | "allowNoGpu">): string[] {
+    const problems: string[] = [];
+    if (settings.gpuVendor === "none" && !settings.allowNoGpu)
+        problems.push(
+            'gpuVendor (got "none") gives a sandbox that Helix 2.11.33 and later never place a session on: it connects and idles. ' +
+                "Set gpuVendor to the host's GPU (nvidia, amd or intel), or set allowNoGpu to true to deploy it anyway",
+        );
+    if (settings.gpuAssignment === "per-sandbox" && !GPU_VENDOR_SETUP[settings.gpuVendor].nvidiaRuntime)
+        problems.push(
+            `gpuAssignment (got "per-sandbox") needs gpuVendor nvidia (got ${show(settings.gpuVendor)}): one GPU per sandbox is Docker's --gpus device=<n>, ` +
+                "which only the NVIDIA runtime honours; use gpuAssignment all",
+        );
+    return problems;
+}
+
+/**
+ * What is wrong with the registry mirror, or undefined: a registry host[:port] and optional path,
+ * since HELIX_SANDBOX_REGISTRY takes ghcr.io's place in the desktop image's name. Not loopback:
+ * the sandbox's inner dockerd pulls from inside the sandbox, where loopback is the sandbox.
+ */
+export function registryMirrorProblem(registryMirror: string): string | undefined {
+    const got = `registryMirror (got ${show(registryMirror)})`;
+    if (!REGISTRY_PATTERN.test(registryMirror))
+        return (
+            `${got} must be a registry host[:port] with an optional path and no scheme, ` +
+            "such as registry.example.com or registry.example.com:5000/helixml: the sandbox puts it in place of ghcr.io in the desktop image's name"
+        );
+    const host = registryMirror.split("/")[0].replace(/:\d+$/, "");
+    if (isLoopbackHost(host))
+        return `${got} points at loopback, which is the sandbox itself to the dockerd inside it that pulls the desktop image: use an address the sandbox reaches, such as registry.example.com:5000`;
+    return undefined;
+}
+
+/**
+ * What is wrong with the prefixes. Their limits keep every ID and name they make valid: an
+ * instance ID is the prefix, '-' and at most RANGES.replicas' digits, well within
+ * SANDBOX_LENGTHS.instanceId.
+ */
+function nameProblems(settings: SandboxSettings): string[] {
+    const problems: string[] = [];
+    const pattern = "must start with a letter or digit and contain only letters, digits, '_', '.' and '-'";
+    const prefixes = [
+        ["instanceIdPrefix", settings.instanceIdPrefix, SANDBOX_LENGTHS.instanceIdPrefix.max],
+        ["containerNamePrefix", settings.containerNamePrefix, LENGTHS.containerNamePrefix.max],
+    ] as const;
+    for (const [key, value, max] of prefixes) {
+        if (value.length > max) problems.push(`${key} (got ${show(value)}) must be at most ${max} characters`);
+        else if (!NAME_PATTERN.test(value)) problems.push(`${key} (got ${show(value)}) ${pattern}`);
+    }
+    return problems;
+}
+
+/** Every problem with one host's sandbox settings, each naming its key and value; empty when they can be planned. */
+export function sandboxSettingsProblems(settings: SandboxSettings): string[] {
+    const apiUrl = sandboxApiUrlProblem(settings.apiUrl);
+    const mirror = settings.registryMirror === undefined ? undefined : registryMirrorProblem(settings.registryMirror);
+    return [
+        ...nameProblems(settings),
+        ...sandboxImageProblems(settings),
+        ...(apiUrl === undefined ? [] : [apiUrl]),
+        ...sandboxGpuProblems(settings),
+        ...(mirror === undefined ? [] : [mirror]),
+    ];
+}
