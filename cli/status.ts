@@ -3,15 +3,15 @@
 // CPU, memory and the control-plane connection from the runner's /health. Exit status 1 when
 // a planned runner is missing or not healthy, so a cron job or monitor can use it.
 // This file is the command's entry (package.json's `status` script runs it); the rows come
-// from the placement's module (cli/placements/), the model and rendering from cli/status/.
+// from the placement's module (cli/placements/), the model and rendering from cli/report/.
 import { describeError } from "../contract";
 import { dockerFor } from "./engine";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { placementCommands } from "./placements";
 import { DEFAULT_STACK, STACK_OPTION, loadStackFiles, runCommand } from "./stackFiles";
-import { statusJson } from "./status/json";
-import { EXIT, needsAttention } from "./status/model";
-import { renderStatus } from "./status/render";
+import { statusJson } from "./report/json";
+import { EXIT, needsAttention } from "./report/model";
+import { renderStatus } from "./report/render";
 import { WORKLOAD_COMMANDS } from "./workloads";
 
 export const STATUS: CommandSpec = {

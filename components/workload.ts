@@ -41,7 +41,7 @@ export interface WorkloadPlan<P> {
 }
 
 /** The workload's defaults of the keys whose default depends on the workload. */
-export type WorkloadDefaults = { readonly [K in WorkloadDefaultedKey]: StackValues[K] | undefined };
+type WorkloadDefaults = { readonly [K in WorkloadDefaultedKey]: StackValues[K] | undefined };
 
 /**
  * One workload's record. `P` is its planned placement: what each host (or the swarm) carries

@@ -1,6 +1,6 @@
 // Idle cost: memory and CPU per runner with no Zed session, read as `npm run status` reads them.
 import type Docker from "dockerode";
-import { cpuPercent, memoryBytes } from "../../cli/status/dockerStats";
+import { cpuPercent, memoryBytes } from "../../cli/report/dockerStats";
 import type { BenchOptions } from "../options";
 import { Report, median } from "../report";
 

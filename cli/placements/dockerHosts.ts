@@ -10,8 +10,8 @@ import { describeError } from "../../contract";
 import { requireEngine } from "../engine";
 import { enginesFor, followLines, interleave, logsOf, nothingToShow } from "../logStreams";
 import { UserError } from "../stackFiles";
-import { observe } from "../status/dockerStats";
-import { type PlannedContainer, type StatusRow, classify } from "../status/model";
+import { observe } from "../report/dockerStats";
+import { type PlannedContainer, type StatusRow, classify } from "../report/model";
 import type { WorkloadCommands, WorkloadWords } from "../workloads/types";
 import type { Connect, LogsRequest, PlacementCommands } from "./types";
 
@@ -120,7 +120,7 @@ async function follow(
 }
 
 /** `logs` on Docker hosts: the containers' logs, from each host's engine. */
-export async function hostsLogs<H extends HostIdentity>(
+async function hostsLogs<H extends HostIdentity>(
     hosts: readonly H[],
     request: LogsRequest,
     workload: Pick<WorkloadCommands<H>, "containers" | "words">,

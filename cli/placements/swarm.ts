@@ -15,7 +15,7 @@ import { demux, dockerFor, requireEngine } from "../engine";
 import { table } from "../lib/table";
 import { followLines, interleave, nothingToShow } from "../logStreams";
 import { SECRET_PLACEHOLDER, UserError } from "../stackFiles";
-import { StatusRow, SwarmTask, classifySwarm } from "../status/model";
+import { StatusRow, SwarmTask, classifySwarm } from "../report/model";
 import type { Connect, LogsRequest, PlacementCommands, PlanFacts } from "./types";
 
 /** A swarm's manager, as a host the commands can connect to. */

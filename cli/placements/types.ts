@@ -4,7 +4,7 @@
 // adds its own factory there without touching the Docker ones.
 import type Docker from "dockerode";
 import type { HostIdentity } from "../../components/placements/placement";
-import type { StatusRow } from "../status/model";
+import type { StatusRow } from "../report/model";
 
 /** A client for a host's Docker engine; injected so tests give it a double. */
 export type Connect = (host: HostIdentity) => Docker;

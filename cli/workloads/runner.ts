@@ -3,11 +3,12 @@
 // their own /health (asked inside the container, so remote and loopback-bound runners answer too).
 import type { HealthReport } from "../../agent/health";
 import type { PlannedHost } from "../../components/runner/plan";
+import { RUNNER_RECORD } from "../../components/runner/workload";
 import { AGENT_COMMAND } from "../../contract";
 import { execIn } from "../engine";
 import { table } from "../lib/table";
-import { unreadCell } from "../status/render";
-import type { StatusRow } from "../status/model";
+import { unreadCell } from "../report/render";
+import type { StatusRow } from "../report/model";
 import type { WorkloadCommands } from "./types";
 
 /** Where the host's runner image comes from. */
@@ -36,8 +37,9 @@ function desktopText(row: StatusRow): string {
 
 export const RUNNER_COMMANDS: WorkloadCommands<PlannedHost> = {
     kind: "runner",
-    words: { one: "runner", many: "runners", idName: "runner ID", ownId: "ID", exampleId: "external-zed-<host>-1" },
-    containers: (host) => host.runners.map((r) => ({ index: r.index, id: r.runnerId, containerName: r.containerName, endpoints: r.endpoints })),
+    words: { ...RUNNER_RECORD.noun, idName: "runner ID", ownId: "ID", exampleId: "external-zed-<host>-1" },
+    containers: (host) =>
+        host.runners.map((r) => ({ index: r.index, id: r.runnerId, containerName: r.containerName, endpoints: r.endpoints })),
     hostHeading: (count) => `${count} runner${count === 1 ? "" : "s"}`,
     renderHost(host) {
         const out = [`Image: ${imageSource(host)}`];
@@ -46,7 +48,13 @@ export const RUNNER_COMMANDS: WorkloadCommands<PlannedHost> = {
             out.push(
                 table(
                     ["RUNNER ID", "CONTAINER", "RDP", "VNC", "HEALTH"],
-                    host.runners.map((r) => [r.runnerId, r.containerName, r.endpoints.rdp ?? "-", r.endpoints.vnc ?? "-", r.endpoints.health]),
+                    host.runners.map((r) => [
+                        r.runnerId,
+                        r.containerName,
+                        r.endpoints.rdp ?? "-",
+                        r.endpoints.vnc ?? "-",
+                        r.endpoints.health,
+                    ]),
                 ),
             );
         return out;
@@ -58,7 +66,9 @@ export const RUNNER_COMMANDS: WorkloadCommands<PlannedHost> = {
         return {
             controlPlane: health.controlPlane,
             sessions: health.sessions ? { live: health.sessions.live, limit: health.sessions.limit } : undefined,
-            desktop: health.revdial ? { revdial: health.revdial.status, tunnels: (health.tunnels?.rdp ?? 0) + (health.tunnels?.vnc ?? 0) } : undefined,
+            desktop: health.revdial
+                ? { revdial: health.revdial.status, tunnels: (health.tunnels?.rdp ?? 0) + (health.tunnels?.vnc ?? 0) }
+                : undefined,
         };
     },
     status: {
@@ -70,7 +80,7 @@ export const RUNNER_COMMANDS: WorkloadCommands<PlannedHost> = {
             desktopText(r),
             r.endpoints ? (r.endpoints.rdp ? `rdp ${r.endpoints.rdp}  vnc ${r.endpoints.vnc}` : "via control plane") : "-",
         ],
-        many: "runners",
+        many: RUNNER_RECORD.noun.many,
     },
     // Rows go out as the model holds them: monitors already read these names.
     json: { listKey: "runners", idField: "runnerId", omit: [] },

@@ -3,10 +3,11 @@
 // asks it too), whose containers are the desktops the sandbox runs.
 import type Docker from "dockerode";
 import type { SandboxHost, SandboxSpec } from "../../components/sandbox/plan";
+import { SANDBOX_RECORD } from "../../components/sandbox/workload";
 import { execIn } from "../engine";
 import { table } from "../lib/table";
-import { type InnerEngine, type StatusRow, innerEngineOf } from "../status/model";
-import { unreadCell } from "../status/render";
+import { type InnerEngine, type StatusRow, innerEngineOf } from "../report/model";
+import { unreadCell } from "../report/render";
 import type { WorkloadCommands } from "./types";
 
 /** What a sandbox's GPU setting means, as the plan shows it. */
@@ -32,9 +33,10 @@ function innerEngineText(row: StatusRow): string {
 
 export const SANDBOX_COMMANDS: WorkloadCommands<SandboxHost> = {
     kind: "sandbox",
-    words: { one: "sandbox", many: "sandboxes", idName: "instance ID", ownId: "instance ID", exampleId: "sandbox-<host>-1" },
+    words: { ...SANDBOX_RECORD.noun, idName: "instance ID", ownId: "instance ID", exampleId: "sandbox-<host>-1" },
     // A sandbox publishes nothing: no endpoints.
-    containers: (host) => host.sandboxes.map((s) => ({ index: s.index, id: s.instanceId, containerName: s.containerName, endpoints: undefined })),
+    containers: (host) =>
+        host.sandboxes.map((s) => ({ index: s.index, id: s.instanceId, containerName: s.containerName, endpoints: undefined })),
     hostHeading: (count) => `${count} Helix sandbox${count === 1 ? "" : "es"}, privileged`,
     renderHost(host) {
         const { sandboxes, settings } = host;
@@ -47,7 +49,12 @@ export const SANDBOX_COMMANDS: WorkloadCommands<SandboxHost> = {
             out.push(
                 table(
                     ["INSTANCE ID", "CONTAINER", "GPU", "VOLUMES"],
-                    sandboxes.map((s) => [s.instanceId, s.containerName, gpuOf(s, settings.gpuVendor), s.volumes.map((v) => v.name).join(", ")]),
+                    sandboxes.map((s) => [
+                        s.instanceId,
+                        s.containerName,
+                        gpuOf(s, settings.gpuVendor),
+                        s.volumes.map((v) => v.name).join(", "),
+                    ]),
                 ),
             );
         return out;
@@ -56,6 +63,6 @@ export const SANDBOX_COMMANDS: WorkloadCommands<SandboxHost> = {
     zedBuildDirs: () => [],
     probe: async (container) => ({ innerEngine: await innerEngine(container) }),
     // A sandbox has no link, sessions or endpoints of ours to show (Helix's admin UI shows its link and sessions).
-    status: { idColumn: "SANDBOX ID", columns: ["INNER DOCKERD"], cells: (r) => [innerEngineText(r)], many: "sandboxes" },
+    status: { idColumn: "SANDBOX ID", columns: ["INNER DOCKERD"], cells: (r) => [innerEngineText(r)], many: SANDBOX_RECORD.noun.many },
     json: { listKey: "sandboxes", idField: "instanceId", omit: ["endpoints", "controlPlane", "sessions", "desktop"] },
 };

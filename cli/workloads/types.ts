@@ -4,10 +4,10 @@
 // workload (cli/workloads/runner.ts, sandbox.ts), registered in cli/workloads/index.ts.
 import type { HostIdentity } from "../../components/placements/placement";
 import type { WorkloadKind } from "../../components/workload";
-import type { Probe } from "../status/dockerStats";
-import type { StatusJsonShape } from "../status/json";
-import type { PlannedContainer } from "../status/model";
-import type { StatusColumns } from "../status/render";
+import type { Probe } from "../report/dockerStats";
+import type { StatusJsonShape } from "../report/json";
+import type { PlannedContainer } from "../report/model";
+import type { StatusColumns } from "../report/render";
 
 /** How messages name the workload's containers and their IDs. */
 export interface WorkloadWords {

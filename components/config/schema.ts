@@ -27,6 +27,7 @@ import {
     workspaceDirProblem,
     GPU_VENDORS,
 } from "../../contract";
+import { RUNNER_HOST_KEYS, SANDBOX_HOST_KEYS } from "./workloadKeys";
 
 /** Keys whose values must never appear in an error message or a log line. */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(["apiToken", "registryPassword"]);
@@ -254,30 +255,10 @@ const fields = {
 
 /**
  * What a host entry may set for its own containers besides its name, engine and replicas: every
- * workload's host keys, one list. Which of them a workload reads is its record's `hostKeys`
- * (components/workloads.ts); a host key of another workload is refused there, by name.
+ * workload's host keys (config/workloadKeys.ts), one list. A host key of another workload than the
+ * stack's is refused, by name (components/stackPlan.ts).
  */
-export const HOST_OVERRIDABLE_KEYS = [
-    "runnerIdPrefix",
-    "bindAddress",
-    "rdpPortBase",
-    "vncPortBase",
-    "healthPortBase",
-    "portsPerRunner",
-    "image",
-    "memoryMb",
-    "shmSizeMb",
-    "cpus",
-    "readOnlyRootFilesystem",
-    "noNewPrivileges",
-    "pidsLimit",
-    "cpuShares",
-    "healthStartInterval",
-    "instanceIdPrefix",
-    "gpuVendor",
-    "gpuAssignment",
-    "allowNoGpu",
-] as const satisfies readonly (keyof typeof fields)[];
+export const HOST_OVERRIDABLE_KEYS = [...new Set([...RUNNER_HOST_KEYS, ...SANDBOX_HOST_KEYS])] satisfies readonly (keyof typeof fields)[];
 export type HostOverridableKey = (typeof HOST_OVERRIDABLE_KEYS)[number];
 
 const DOCKER_HOST_FORMS = "must be unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port";

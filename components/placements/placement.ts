@@ -72,3 +72,17 @@ export function placedHosts<H, S>(placement: EnginePlacement<H> | SwarmPlacement
         }
     }
 }
+
+/** The same placement carrying `hosts` (in placedHosts' order) in place of its own: its hosts once planned. */
+export function withHosts<H, P>(placement: EnginePlacement<H>, hosts: readonly P[]): EnginePlacement<P> {
+    switch (placement.kind) {
+        case "local":
+            return { kind: "local", host: hosts[0] };
+        case "hosts":
+            return { kind: "hosts", hosts };
+        default: {
+            const never: never = placement;
+            throw new Error(`Unknown placement ${JSON.stringify(never)}`);
+        }
+    }
+}

@@ -7,7 +7,7 @@ import { type KeySchema, MAX_VALUE_CHARS, type RawConfig, formatPath, maskValue 
 import type { DockerConnection, HostIdentity, HostsPlacement, LocalPlacement, PlacementKind, SwarmPlacement } from "./placement";
 
 /** A host listed in `hosts`: its identity and its entry (its count and overrides), unread by any workload yet. */
-export interface ListedHost extends HostIdentity {
+interface ListedHost extends HostIdentity {
     readonly entry: HostEntry;
 }
 
@@ -30,6 +30,30 @@ export interface SwarmSite {
 
 /** Where the config puts the containers, before they are planned: one case per placement kind. */
 export type PlacementTarget = LocalPlacement<HostIdentity> | HostsPlacement<ListedHost> | SwarmPlacement<{ readonly site: SwarmSite }>;
+
+/** Where the config puts containers that run on hosts' own engines: this machine, or the listed hosts. */
+export type EngineTarget = LocalPlacement<HostIdentity> | HostsPlacement<ListedHost>;
+
+/**
+ * The hosts of an engine placement with a workload's settings: this machine's are the top-level
+ * settings, each listed host's come from its entry (`listed`, the workload's own overrides).
+ */
+export function hostsWithSettings<S>(
+    target: EngineTarget,
+    top: S,
+    listed: (entry: HostEntry, top: S) => S,
+): (HostIdentity & { readonly settings: S })[] {
+    switch (target.kind) {
+        case "local":
+            return [{ ...target.host, settings: top }];
+        case "hosts":
+            return target.hosts.map((host) => ({ name: host.name, connection: host.connection, settings: listed(host.entry, top) }));
+        default: {
+            const never: never = target;
+            throw new Error(`Unknown placement ${JSON.stringify(never)}`);
+        }
+    }
+}
 
 /** Which placement the stack's keys choose, read from the keys it sets (an invalid `swarm` still chooses the swarm). */
 export function chosenPlacement(present: Readonly<Record<string, string>>): PlacementKind {

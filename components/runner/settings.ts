@@ -2,57 +2,10 @@
 // computed from the machine and the stack (host name, runner ID and container prefixes), and a
 // listed host's, the top-level settings with its own overrides. Pure.
 import type { HostEntry, StackKey, StackValues } from "../config/schema";
+import { RUNNER_HOST_KEYS, RUNNER_KEYS } from "../config/workloadKeys";
 import type { ConfigContext } from "../config/values";
 import type { HostIdentity } from "../placements/placement";
 import { listedHostIdPrefix } from "../placements/resolve";
-
-/** Keys only the runner workload reads (its record's ownKeys): a sandbox stack that sets one is refused. */
-export const RUNNER_KEYS = [
-    "runnerIdPrefix",
-    "concurrency",
-    "maxTasks",
-    "sessionTimeout",
-    "workspaceDir",
-    "logLevel",
-    "displayWidth",
-    "displayHeight",
-    "image",
-    "baseImage",
-    "zedBuildDir",
-    "bindAddress",
-    "publishDesktopPorts",
-    "revdial",
-    "rdpPortBase",
-    "vncPortBase",
-    "healthPortBase",
-    "portsPerRunner",
-    "shmSizeMb",
-    "persistWorkspaces",
-    "readOnlyRootFilesystem",
-    "noNewPrivileges",
-    "pidsLimit",
-    "cpuShares",
-    "healthStartInterval",
-] as const satisfies readonly StackKey[];
-
-/** What a `hosts` entry may set for its own runners (the runner record's hostKeys). */
-export const RUNNER_HOST_KEYS = [
-    "runnerIdPrefix",
-    "bindAddress",
-    "rdpPortBase",
-    "vncPortBase",
-    "healthPortBase",
-    "portsPerRunner",
-    "image",
-    "memoryMb",
-    "shmSizeMb",
-    "cpus",
-    "readOnlyRootFilesystem",
-    "noNewPrivileges",
-    "pidsLimit",
-    "cpuShares",
-    "healthStartInterval",
-] as const satisfies readonly (keyof HostEntry)[];
 
 /** Keys every workload reads that a runner's settings carry as they are. */
 const SHARED_KEYS = [
@@ -79,7 +32,7 @@ export interface RunnerHost extends HostIdentity {
 }
 
 /** The default runner ID prefix of a host's runners. */
-export function defaultRunnerIdPrefix(hostName: string): string {
+function defaultRunnerIdPrefix(hostName: string): string {
     return `external-zed-${hostName}`;
 }
 

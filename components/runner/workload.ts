@@ -4,12 +4,13 @@
 import { RESTART_POLICIES } from "../../contract";
 import type { StackValues } from "../config/schema";
 import { LABELS } from "../labels";
-import { type EnginePlacement, type SwarmPlacement, placedHosts } from "../placements/placement";
-import type { PlacementTarget } from "../placements/resolve";
+import { type EnginePlacement, type SwarmPlacement, placedHosts, withHosts } from "../placements/placement";
+import { hostsWithSettings } from "../placements/resolve";
 import type { PlanInputs, WorkloadPlan, WorkloadRecord } from "../workload";
 import { type PlannedHost, PlanError, planFleet } from "./plan";
-import { type RunnerSettings, RUNNER_HOST_KEYS, RUNNER_KEYS, listedHostSettings, resolveSettings } from "./settings";
-import { type PlannedSwarm, planSwarm } from "./swarmPlan";
+import { RUNNER_HOST_KEYS, RUNNER_KEYS } from "../config/workloadKeys";
+import { listedHostSettings, resolveSettings } from "./settings";
+import { type PlannedSwarm, type SwarmTarget, planSwarm } from "./swarmPlan";
 import { runnerWarnings } from "./warnings";
 
 /** Where a runner stack's runners go, every host's runners (or the swarm's service) planned. */
@@ -62,58 +63,26 @@ function swarmKeyProblems(c: StackValues, present: Readonly<Record<string, strin
     return problems;
 }
 
-/** The runners' hosts (or swarm) with their settings, before the runners are planned. */
-function runnerTargets(target: PlacementTarget, inputs: PlanInputs, top: RunnerSettings) {
-    switch (target.kind) {
-        case "local":
-            return { kind: "local" as const, host: { ...target.host, settings: top } };
-        case "hosts":
-            return {
-                kind: "hosts" as const,
-                hosts: target.hosts.map((host) => ({
-                    name: host.name,
-                    connection: host.connection,
-                    settings: listedHostSettings(host.entry, top, inputs.values.runnerIdPrefix),
-                })),
-            };
-        case "swarm":
-            return {
-                kind: "swarm" as const,
-                target: {
-                    connection: target.site.connection,
-                    settings: top,
-                    placement: target.site.scheduling,
-                    registry: inputs.values.registry,
-                    registryUsername: inputs.values.registryUsername,
-                },
-            };
-        default: {
-            const never: never = target;
-            throw new Error(`Unknown placement ${JSON.stringify(never)}`);
-        }
-    }
-}
-
 /** The placement with its runners planned: each host's, or the swarm service's. Throws a PlanError. */
 function planRunnerPlacement(inputs: PlanInputs): RunnerPlacement {
-    const top = resolveSettings(inputs.values, { ...inputs.context, hostName: inputs.hostName });
-    const target = runnerTargets(inputs.target, inputs, top);
-    switch (target.kind) {
-        case "local": {
-            const [plan] = planFleet([target.host], inputs.stack);
-            return { kind: "local", host: { ...target.host, runners: plan.runners } };
-        }
-        case "hosts": {
-            const plans = planFleet(target.hosts, inputs.stack);
-            return { kind: "hosts", hosts: target.hosts.map((host, i) => ({ ...host, runners: plans[i].runners })) };
-        }
-        case "swarm":
-            return { kind: "swarm", target: target.target, plan: planSwarm(target.target, inputs.stack) };
-        default: {
-            const never: never = target;
-            throw new Error(`Unknown placement ${JSON.stringify(never)}`);
-        }
+    const { target, values } = inputs;
+    const top = resolveSettings(values, { ...inputs.context, hostName: inputs.hostName });
+    if (target.kind === "swarm") {
+        const swarm: SwarmTarget = {
+            connection: target.site.connection,
+            settings: top,
+            placement: target.site.scheduling,
+            registry: values.registry,
+            registryUsername: values.registryUsername,
+        };
+        return { kind: "swarm", target: swarm, plan: planSwarm(swarm, inputs.stack) };
     }
+    const hosts = hostsWithSettings(target, top, (entry, settings) => listedHostSettings(entry, settings, values.runnerIdPrefix));
+    const plans = planFleet(hosts, inputs.stack);
+    return withHosts(
+        target,
+        hosts.map((host, i) => ({ ...host, runners: plans[i].runners })),
+    );
 }
 
 /** The runner workload: how its stacks are read, checked and planned. */

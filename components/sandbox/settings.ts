@@ -2,31 +2,9 @@
 // defaults (which are not a runner's), one per host: this machine's, or a listed host's, the
 // top-level settings with its own count and overrides. Pure.
 import { RESTART_POLICIES, type GpuVendor } from "../../contract";
-import type { GPU_ASSIGNMENTS, HostEntry, StackKey, StackValues } from "../config/schema";
+import type { GPU_ASSIGNMENTS, HostEntry, StackValues } from "../config/schema";
 import type { ConfigContext } from "../config/values";
 import { listedHostIdPrefix } from "../placements/resolve";
-
-/** Keys only the sandbox workload reads (its record's ownKeys): a runner stack that sets one is refused. */
-export const SANDBOX_KEYS = [
-    "helixVersion",
-    "sandboxImage",
-    "gpuVendor",
-    "gpuAssignment",
-    "allowNoGpu",
-    "registryMirror",
-    "instanceIdPrefix",
-    "keepVolumes",
-] as const satisfies readonly StackKey[];
-
-/** What a `hosts` entry may set for its own sandboxes (the sandbox record's hostKeys). */
-export const SANDBOX_HOST_KEYS = [
-    "instanceIdPrefix",
-    "gpuVendor",
-    "gpuAssignment",
-    "allowNoGpu",
-    "memoryMb",
-    "cpus",
-] as const satisfies readonly (keyof HostEntry)[];
 
 /** How a host's GPUs are given to its sandboxes. */
 type GpuAssignment = (typeof GPU_ASSIGNMENTS)[number];

@@ -5,11 +5,13 @@
 import { KEY_SCHEMAS, type StackValues } from "../config/schema";
 import { insecureTokenWarning } from "../config/warnings";
 import { SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../labels";
-import type { EnginePlacement, HostIdentity } from "../placements/placement";
+import { type EnginePlacement, withHosts } from "../placements/placement";
+import { hostsWithSettings } from "../placements/resolve";
 import { type PlanInputs, type WorkloadPlan, type WorkloadRecord, workloadValue } from "../workload";
 import { sandboxApiUrlWarning, sandboxSettingsProblems } from "./checks";
 import { type SandboxHost, duplicateInstanceIdProblems, planSandboxes } from "./plan";
-import { SANDBOX_HOST_KEYS, SANDBOX_KEYS, type SandboxSettings, listedHostSandboxSettings, topLevelSandboxSettings } from "./settings";
+import { SANDBOX_HOST_KEYS, SANDBOX_KEYS } from "../config/workloadKeys";
+import { listedHostSandboxSettings, topLevelSandboxSettings } from "./settings";
 
 /** Where a sandbox stack's sandboxes go, every host's planned: never a swarm. */
 export type SandboxPlacement = EnginePlacement<SandboxHost>;
@@ -28,28 +30,6 @@ function registryKeyProblems(_values: StackValues, present: Readonly<Record<stri
         .map((key) => `${key} is read only by the runner workload on a swarm; remove it (a sandbox pulls Helix's image itself)`);
 }
 
-/** The sandboxes' hosts with their settings, before the sandboxes are planned: this machine, or each listed host. */
-function sandboxTargets(inputs: PlanInputs, top: SandboxSettings): (HostIdentity & { readonly settings: SandboxSettings })[] {
-    const { target } = inputs;
-    switch (target.kind) {
-        case "local":
-            return [{ ...target.host, settings: top }];
-        case "hosts":
-            return target.hosts.map((host) => ({
-                name: host.name,
-                connection: host.connection,
-                settings: listedHostSandboxSettings(host.entry, top, inputs.values.instanceIdPrefix),
-            }));
-        case "swarm":
-            // Refused before planning (refusedPlacements); nothing to plan.
-            return [];
-        default: {
-            const never: never = target;
-            throw new Error(`Unknown placement ${JSON.stringify(never)}`);
-        }
-    }
-}
-
 /**
  * Plans a sandbox stack on this machine alone, or on every listed host. Every host's settings are
  * checked with the sandbox plan's rules and IDs across hosts for clashes; a problem of one host's
@@ -57,6 +37,8 @@ function sandboxTargets(inputs: PlanInputs, top: SandboxSettings): (HostIdentity
  */
 function planSandboxStack(inputs: PlanInputs): WorkloadPlan<SandboxPlacement> {
     const { values, explicit, target } = inputs;
+    // Refused before planning (refusedPlacements): there is nothing to plan.
+    if (target.kind === "swarm") return { placement: undefined, problems: [], warnings: [] };
     const top = topLevelSandboxSettings(values, {
         hostName: inputs.hostName,
         context: inputs.context,
@@ -75,7 +57,9 @@ function planSandboxStack(inputs: PlanInputs): WorkloadPlan<SandboxPlacement> {
     const topProblems = relevant(sandboxSettingsProblems(top));
     problems.push(...topProblems);
 
-    const targets = sandboxTargets(inputs, top);
+    const targets = hostsWithSettings(target, top, (entry, settings) =>
+        listedHostSandboxSettings(entry, settings, values.instanceIdPrefix),
+    );
     if (target.kind === "hosts")
         for (const host of targets)
             for (const problem of relevant(sandboxSettingsProblems(host.settings)))
@@ -88,23 +72,7 @@ function planSandboxStack(inputs: PlanInputs): WorkloadPlan<SandboxPlacement> {
     const tokenWarning = insecureTokenWarning(inputs.insecureToken);
     const apiUrlWarning = sandboxApiUrlWarning(top.apiUrl);
     const warnings = [...(tokenWarning ? [tokenWarning] : []), ...(apiUrlWarning === undefined ? [] : [asStackKey(apiUrlWarning)])];
-    return { placement: placementOf(target.kind, hosts), problems, warnings };
-}
-
-/** The planned hosts as the placement the config chose. */
-function placementOf(kind: PlanInputs["target"]["kind"], hosts: SandboxHost[]): SandboxPlacement | undefined {
-    switch (kind) {
-        case "local":
-            return { kind: "local", host: hosts[0] };
-        case "hosts":
-            return { kind: "hosts", hosts };
-        case "swarm":
-            return undefined;
-        default: {
-            const never: never = kind;
-            throw new Error(`Unknown placement ${JSON.stringify(never)}`);
-        }
-    }
+    return { placement: withHosts(target, hosts), problems, warnings };
 }
 
 /** The sandbox workload: how its stacks are read, checked and planned. */

@@ -4,9 +4,9 @@
 import type Docker from "dockerode";
 import { placementCommands } from "../../cli/placements";
 import { parseConfig } from "../../components/stackPlan";
-import { statusJson } from "../../cli/status/json";
-import { innerEngineOf } from "../../cli/status/model";
-import { renderStatus } from "../../cli/status/render";
+import { statusJson } from "../../cli/report/json";
+import { innerEngineOf } from "../../cli/report/model";
+import { renderStatus } from "../../cli/report/render";
 import { SANDBOX_COMMANDS } from "../../cli/workloads/sandbox";
 import { MINIMAL } from "../fixtures/configs";
 import { LABELS, SANDBOX_LABELS } from "../../components/labels";

@@ -3,8 +3,8 @@ import type Docker from "dockerode";
 import { collectSwarmStatus, selectSwarmRunners } from "../../cli/placements/swarm";
 import { renderPlan } from "../../cli/plan";
 import { loadStackFiles } from "../../cli/stackFiles";
-import { SwarmTask, classifySwarm, needsAttention, swarmTaskStatus } from "../../cli/status/model";
-import { renderStatus } from "../../cli/status/render";
+import { SwarmTask, classifySwarm, needsAttention, swarmTaskStatus } from "../../cli/report/model";
+import { renderStatus } from "../../cli/report/render";
 import { RUNNER_COMMANDS } from "../../cli/workloads/runner";
 import { swarmOf } from "../fixtures/placements";
 

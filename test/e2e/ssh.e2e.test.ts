@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../components/paths";
 import { loadStackFiles, stackFilePath } from "../../cli/stackFiles";
-import type { StatusRow } from "../../cli/status/model";
+import type { StatusRow } from "../../cli/report/model";
 import { hostsOf } from "../fixtures/placements";
 import { docker, eventually, removeLabelled, requireEngine } from "../support/docker";
 import { TestSshd, startSshd } from "../support/sshd";
