@@ -4,10 +4,10 @@
 // keys choose (placements/resolve.ts); and the record's plan of its containers there. Every
 // problem is reported at once; messages never contain a secret's value. Pure.
 import type { HostEntry } from "./config/schema";
-import { type ConfigContext, ConfigError, type RawConfig, type ReadOptions, check, sanitizeHostName } from "./config/values";
+import { type ConfigContext, ConfigError, type RawConfig, type ReadOptions, check } from "./config/values";
 import { namespaceWarnings } from "./config/warnings";
 import { DEFAULT_PROJECT } from "./labels";
-import { chosenPlacement, defaultProviderEngine, resolvePlacement } from "./placements/resolve";
+import { locate } from "./placements/resolve";
 import { type RunnerSettings, resolveSettings as resolveRunnerSettings } from "./runner/settings";
 import type { WorkloadKind, WorkloadRecord } from "./workload";
 import { ALL_WORKLOAD_RECORDS, type PlacementOf, WORKLOAD_RECORDS } from "./workloads";
@@ -87,22 +87,19 @@ function workloadKeyProblems(
 
 /** Parses and validates the stack config, throwing a ConfigError that lists every problem, plan problems included. */
 export function parseConfig(raw: RawConfig, context: ConfigContext & ReadOptions): ParsedConfig {
-    const { values, present, explicit, problems, token, insecureToken } = check(raw, context);
+    const { values, present, explicit, problems, token, insecureToken, hostName } = check(raw, context);
+    const located = locate(values, present, hostName, context.dockerConfig);
     const record: WorkloadRecord<WorkloadKind, unknown> = WORKLOAD_RECORDS[values.workload];
-    const refusal = record.refusedPlacements[chosenPlacement(present)];
+    const refusal = record.refusedPlacements[located.chosen];
     if (refusal !== undefined) problems.push(refusal);
     problems.push(...record.keyProblems(values, present));
     problems.push(...workloadKeyProblems(record, explicit, values.hosts));
-    const engine = context.dockerConfig ? defaultProviderEngine(context.dockerConfig, problems) : undefined;
-    const hostName = values.hostName ?? sanitizeHostName(context.machineHostName);
+    problems.push(...located.problems);
     const planned = record.plan({
         values,
         explicit,
-        // A refused placement is planned as none: its refusal is the problem reported.
-        target:
-            refusal === undefined
-                ? resolvePlacement(values, hostName, engine)
-                : { kind: "local", host: { name: hostName, connection: engine } },
+        // A refused placement is planned as this machine alone: its refusal is the problem reported.
+        target: refusal === undefined ? located.target : { kind: "local", host: { name: hostName, connection: located.engine } },
         context,
         hostName,
         stack: { project: context.project ?? DEFAULT_PROJECT, stackName: context.stackName },
@@ -146,7 +143,7 @@ function deploymentOf(
 
 /** A runner stack's top-level settings, every key checked on its own, without the plan; throws a ConfigError. */
 export function parseSettings(raw: RawConfig, context: ConfigContext & ReadOptions): RunnerSettings {
-    const { values, problems } = check(raw, context);
+    const { values, problems, hostName } = check(raw, context);
     if (problems.length > 0) throw new ConfigError(problems);
-    return resolveRunnerSettings(values, { ...context, hostName: values.hostName ?? sanitizeHostName(context.machineHostName) });
+    return resolveRunnerSettings(values, { ...context, hostName });
 }

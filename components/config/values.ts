@@ -157,13 +157,15 @@ export interface Checked {
     readonly token: string | undefined;
     /** What is insecure about a token accepted through allowInsecureToken. */
     readonly insecureToken: string | undefined;
+    /** The top-level host name: the stack's hostName, else this machine's, made safe. */
+    readonly hostName: string;
 }
 
 /**
  * Every key's own checks and the checks across keys that hold for every workload (the token,
  * replicas beside hosts); the workload's own come from its record (components/stackPlan.ts).
  */
-export function check(raw: RawConfig, context: ReadOptions): Checked {
+export function check(raw: RawConfig, context: ReadOptions & Pick<ConfigContext, "machineHostName">): Checked {
     const secretKeys = context.secretKeys ?? new Set<string>();
     const unreadable = context.unreadableKeys ?? new Set<string>();
     // Empty strings are what `pulumi config set key ""` and Pulumi.yaml's `default: ""` give for "unset".
@@ -227,7 +229,8 @@ export function check(raw: RawConfig, context: ReadOptions): Checked {
                 CONFIG_KEYS.includes(key) && ((WORKLOAD_DEFAULTED_KEYS as readonly string[]).includes(key) || !isDefault(key, values[key])),
         ),
     );
-    return { values: c, present, explicit, problems, token, insecureToken };
+    const hostName = c.hostName ?? sanitizeHostName(context.machineHostName);
+    return { values: c, present, explicit, problems, token, insecureToken, hostName };
 }
 
 /** Whether `value` is `key`'s default (Pulumi.yaml declares the same: test/pulumiYaml.test.ts). */

@@ -5,7 +5,7 @@
 // no swarm). Every layer that depends on the case switches on `kind` and ends with an
 // exhaustiveness check, so a new case fails to compile everywhere it must be handled.
 // Pure: types and helpers, no Pulumi or Docker import.
-import type { PLACEMENT_KINDS } from "../config/schema";
+import type { HostEntry, PLACEMENT_KINDS } from "../config/schema";
 
 /** The placement cases, as the config chooses them. */
 export type PlacementKind = (typeof PLACEMENT_KINDS)[number];
@@ -82,6 +82,35 @@ export function withHosts<H, P>(placement: EnginePlacement<H>, hosts: readonly P
             return { kind: "hosts", hosts };
         default: {
             const never: never = placement;
+            throw new Error(`Unknown placement ${JSON.stringify(never)}`);
+        }
+    }
+}
+
+/** A host listed in `hosts`: its identity and its entry (its count and overrides), unread by any workload yet. */
+export interface ListedHost extends HostIdentity {
+    readonly entry: HostEntry;
+}
+
+/** Where the config puts containers that run on hosts' own engines: this machine, or the listed hosts. */
+export type EngineTarget = LocalPlacement<HostIdentity> | HostsPlacement<ListedHost>;
+
+/**
+ * The hosts of an engine placement with a workload's settings: this machine's are the top-level
+ * settings, each listed host's come from its entry (`listed`, the workload's own overrides).
+ */
+export function hostsWithSettings<S>(
+    target: EngineTarget,
+    top: S,
+    listed: (entry: HostEntry, top: S) => S,
+): (HostIdentity & { readonly settings: S })[] {
+    switch (target.kind) {
+        case "local":
+            return [{ ...target.host, settings: top }];
+        case "hosts":
+            return target.hosts.map((host) => ({ name: host.name, connection: host.connection, settings: listed(host.entry, top) }));
+        default: {
+            const never: never = target;
             throw new Error(`Unknown placement ${JSON.stringify(never)}`);
         }
     }

@@ -2,14 +2,17 @@
 // placement case, with each host's name, engine and own entry. The one path every workload's
 // config takes: its record (components/workloads.ts) turns each host into its settings and
 // plans it. Pure.
-import { DOCKER_PROVIDER_SCHEMAS, type HostEntry, type StackValues } from "../config/schema";
+import { DOCKER_PROVIDER_SCHEMAS, type StackValues } from "../config/schema";
 import { type KeySchema, MAX_VALUE_CHARS, type RawConfig, formatPath, maskValue } from "../config/values";
-import type { DockerConnection, HostIdentity, HostsPlacement, LocalPlacement, PlacementKind, SwarmPlacement } from "./placement";
-
-/** A host listed in `hosts`: its identity and its entry (its count and overrides), unread by any workload yet. */
-interface ListedHost extends HostIdentity {
-    readonly entry: HostEntry;
-}
+import type {
+    DockerConnection,
+    HostIdentity,
+    HostsPlacement,
+    ListedHost,
+    LocalPlacement,
+    PlacementKind,
+    SwarmPlacement,
+} from "./placement";
 
 /** Where a swarm service may place its tasks. */
 export interface SwarmScheduling {
@@ -31,32 +34,8 @@ export interface SwarmSite {
 /** Where the config puts the containers, before they are planned: one case per placement kind. */
 export type PlacementTarget = LocalPlacement<HostIdentity> | HostsPlacement<ListedHost> | SwarmPlacement<{ readonly site: SwarmSite }>;
 
-/** Where the config puts containers that run on hosts' own engines: this machine, or the listed hosts. */
-export type EngineTarget = LocalPlacement<HostIdentity> | HostsPlacement<ListedHost>;
-
-/**
- * The hosts of an engine placement with a workload's settings: this machine's are the top-level
- * settings, each listed host's come from its entry (`listed`, the workload's own overrides).
- */
-export function hostsWithSettings<S>(
-    target: EngineTarget,
-    top: S,
-    listed: (entry: HostEntry, top: S) => S,
-): (HostIdentity & { readonly settings: S })[] {
-    switch (target.kind) {
-        case "local":
-            return [{ ...target.host, settings: top }];
-        case "hosts":
-            return target.hosts.map((host) => ({ name: host.name, connection: host.connection, settings: listed(host.entry, top) }));
-        default: {
-            const never: never = target;
-            throw new Error(`Unknown placement ${JSON.stringify(never)}`);
-        }
-    }
-}
-
 /** Which placement the stack's keys choose, read from the keys it sets (an invalid `swarm` still chooses the swarm). */
-export function chosenPlacement(present: Readonly<Record<string, string>>): PlacementKind {
+function chosenPlacement(present: Readonly<Record<string, string>>): PlacementKind {
     if (present.swarm !== undefined) return "swarm";
     return present.hosts !== undefined ? "hosts" : "local";
 }
@@ -71,7 +50,7 @@ function connectionOf(address: string, options: { readonly certPath?: string; re
  * this machine alone, named `hostName`. `localEngine` is the default provider's engine, when the
  * commands know it: this machine's host, or a swarm without a manager, is reached there.
  */
-export function resolvePlacement(values: StackValues, hostName: string, localEngine?: DockerConnection): PlacementTarget {
+function resolvePlacement(values: StackValues, hostName: string, localEngine?: DockerConnection): PlacementTarget {
     const swarm = values.swarm;
     if (swarm) {
         return {
@@ -104,7 +83,7 @@ export function listedHostIdPrefix(
 }
 
 /** The default provider's engine from the stack's `docker:*` keys, each checked; undefined without docker:host. */
-export function defaultProviderEngine(dockerConfig: RawConfig, problems: string[]): DockerConnection | undefined {
+function defaultProviderEngine(dockerConfig: RawConfig, problems: string[]): DockerConnection | undefined {
     const values: Record<string, unknown> = {};
     for (const [key, schema] of Object.entries(DOCKER_PROVIDER_SCHEMAS) as [string, KeySchema][]) {
         const text = dockerConfig[key];
@@ -122,4 +101,27 @@ export function defaultProviderEngine(dockerConfig: RawConfig, problems: string[
     }
     if (typeof values.host !== "string") return undefined;
     return { host: values.host, certPath: values.certPath as string | undefined, sshOpts: values.sshOpts as string[] | undefined };
+}
+
+/** Where the stack's keys place its containers: the placement they choose, the resolved target, and the default provider's engine. */
+export interface Located {
+    /** The placement the keys choose, read from the keys set (an invalid `swarm` still chooses the swarm). */
+    readonly chosen: PlacementKind;
+    readonly target: PlacementTarget;
+    /** The default provider's engine, when the commands pass the stack's `docker:*` keys. */
+    readonly engine: DockerConnection | undefined;
+    /** Problems with those `docker:*` keys. */
+    readonly problems: readonly string[];
+}
+
+/** Locates the stack's containers: the one entry of this module the config takes. */
+export function locate(
+    values: StackValues,
+    present: Readonly<Record<string, string>>,
+    hostName: string,
+    dockerConfig: RawConfig | undefined,
+): Located {
+    const problems: string[] = [];
+    const engine = dockerConfig ? defaultProviderEngine(dockerConfig, problems) : undefined;
+    return { chosen: chosenPlacement(present), target: resolvePlacement(values, hostName, engine), engine, problems };
 }

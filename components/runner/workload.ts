@@ -4,8 +4,7 @@
 import { RESTART_POLICIES } from "../../contract";
 import type { StackValues } from "../config/schema";
 import { LABELS } from "../labels";
-import { type EnginePlacement, type SwarmPlacement, placedHosts, withHosts } from "../placements/placement";
-import { hostsWithSettings } from "../placements/resolve";
+import { type EnginePlacement, type SwarmPlacement, placedHosts, withHosts, hostsWithSettings } from "../placements/placement";
 import type { PlanInputs, WorkloadPlan, WorkloadRecord } from "../workload";
 import { type PlannedHost, PlanError, planFleet } from "./plan";
 import { RUNNER_HOST_KEYS, RUNNER_KEYS } from "../config/workloadKeys";

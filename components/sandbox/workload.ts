@@ -5,8 +5,7 @@
 import { KEY_SCHEMAS, type StackValues } from "../config/schema";
 import { insecureTokenWarning } from "../config/warnings";
 import { SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../labels";
-import { type EnginePlacement, withHosts } from "../placements/placement";
-import { hostsWithSettings } from "../placements/resolve";
+import { type EnginePlacement, withHosts, hostsWithSettings } from "../placements/placement";
 import { type PlanInputs, type WorkloadPlan, type WorkloadRecord, workloadValue } from "../workload";
 import { sandboxApiUrlWarning, sandboxSettingsProblems } from "./checks";
 import { type SandboxHost, duplicateInstanceIdProblems, planSandboxes } from "./plan";
