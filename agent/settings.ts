@@ -92,6 +92,7 @@ const API_HOST_MESSAGES = {
     "not-http": `${ENV.apiHost} must be an http:// or https:// URL`,
     credentials: `${ENV.apiHost} must not carry credentials; the runner authenticates with ${ENV.apiToken}`,
     "query-or-fragment": `${ENV.apiHost} must not have a query string or fragment`,
+    port: `${ENV.apiHost} must have a port from 1 to 65535, or none for the scheme's own`,
 } as const satisfies Record<ApiHostUrlProblem, string>;
 
 const schema = z.object({

@@ -90,24 +90,47 @@ export function isExampleToken(token: string): boolean {
 }
 
 /** What is wrong with a control plane URL, by the rules both schemas apply; each words its own message. */
-export type ApiHostUrlProblem = "not-a-url" | "not-http" | "credentials" | "query-or-fragment";
+export type ApiHostUrlProblem = "not-a-url" | "not-http" | "credentials" | "query-or-fragment" | "port";
 
 /**
  * The first rule a control plane URL breaks, with the parsed URL when it is one. It must be
  * http or https (the agent dials ws or wss beside it), carry no credentials (the token
- * authenticates) and no query string or fragment (the agent appends its own paths).
+ * authenticates), not even an empty user-info, no query string or fragment (the agent appends
+ * its own paths), not even an empty one, and no port 0. The text is judged as well as the parsed
+ * URL, which drops an empty `?`, `#` or `@` without a word.
  */
 export function apiHostUrlProblem(value: string): { problem: ApiHostUrlProblem | undefined; url: URL | undefined } {
     let url: URL;
     try {
         url = new URL(value);
     } catch {
-        return { problem: "not-a-url", url: undefined };
+        // The parser refuses a port past 65535 as it refuses anything else: say which.
+        const port = /^https?:\/\/[^/?#@]*:(\d+)(?:[/?#]|$)/i.exec(value)?.[1];
+        return { problem: port !== undefined && Number(port) > 65535 ? "port" : "not-a-url", url: undefined };
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") return { problem: "not-http", url };
-    if (url.username || url.password) return { problem: "credentials", url };
-    if (url.search || url.hash) return { problem: "query-or-fragment", url };
+    const authority = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").split(/[/?#]/)[0];
+    if (url.username || url.password || authority.includes("@")) return { problem: "credentials", url };
+    if (url.search || url.hash || /[?#]/.test(value)) return { problem: "query-or-fragment", url };
+    if (url.port === "0") return { problem: "port", url };
     return { problem: undefined, url };
+}
+
+/**
+ * A valid control plane URL in the one form it is written in: scheme and host lower-cased, the
+ * host in punycode, a default port left out, no trailing slash. What the config checks is what
+ * the containers receive (Hydra's reverse dial, for one, tests `https://` case-sensitively).
+ * Anything the URL parser refuses is returned as it is, for the checks to report.
+ */
+export function canonicalApiHost(value: string): string {
+    try {
+        const url = new URL(value);
+        // A fully qualified name's trailing dot is the DNS root: the same host, written without it.
+        const host = url.hostname.replace(/\.$/, "") + (url.port ? `:${url.port}` : "");
+        return trimApiHost(`${url.protocol}//${host}${url.pathname}`);
+    } catch {
+        return value;
+    }
 }
 
 /** A control plane URL as runners use it: without trailing slashes. */

@@ -23,7 +23,7 @@ import {
     hostNameProblem,
     isLoopbackHost,
     normalizeDockerHost,
-    trimApiHost,
+    canonicalApiHost,
     workspaceDirProblem,
     GPU_VENDORS,
 } from "../../contract";
@@ -92,6 +92,7 @@ const API_HOST_MESSAGES = {
     "not-http": "must use http:// or https://",
     credentials: "must not carry credentials; the runner authenticates with apiToken",
     "query-or-fragment": "must not have a query string or fragment",
+    port: "must have a port from 1 to 65535, or none for the scheme's own",
 } as const satisfies Record<ApiHostUrlProblem, string>;
 
 const apiHost = z
@@ -121,7 +122,8 @@ const apiHost = z
             });
         }
     })
-    .transform(trimApiHost);
+    // Written in the one form it was checked in: scheme and host lower-cased, punycode, no trailing slash.
+    .transform(canonicalApiHost);
 
 /**
  * A registry host (with a '.', a port or the name localhost, as Docker tells one from a Docker Hub

@@ -52,6 +52,7 @@ export function sandboxApiUrlProblem(apiUrl: string): string | undefined {
     const got = `apiUrl (got ${show(apiUrl)})`;
     if (/[\s"'\\<>`{}|^]/.test(apiUrl)) return `${got} must be a URL without spaces, quotes, backslashes or control characters`;
     const { problem, url } = apiHostUrlProblem(apiUrl);
+    if (problem === "port") return `${got} must have a port from 1 to 65535, or none for the scheme's own`;
     if (problem === "not-a-url" || url === undefined) return `${got} must be an http:// or https:// URL such as https://helix.example.com`;
     if (problem === "not-http") return `${got} must use http:// or https://`;
     if (problem === "credentials") return `${got} must not carry credentials; the sandbox authenticates with the runner token`;

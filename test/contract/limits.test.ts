@@ -179,10 +179,36 @@ describe("the control plane URL's shared rules", () => {
         "not-http": "ftp://helix.example.com",
         credentials: "https://user:secret@helix.example.com",
         "query-or-fragment": "https://helix.example.com/?runner=1",
+        port: "https://helix.example.com:0",
     };
 
     it.each(Object.entries(BREAKS))("both schemas refuse a URL that breaks %s: %s", (_rule, url) => {
         expect([stackReads("apiHost", url), agentReads("apiHost", url)]).toEqual(["refused", "refused"]);
+    });
+
+    it.each([
+        ["https://helix.example.com/?"],
+        ["https://helix.example.com#"],
+        ["https://@helix.example.com"],
+        ["https://helix.example.com:65536"],
+    ])(
+        "both schemas refuse %s, whose empty query, fragment or user-info (or impossible port) a URL parser would drop or reject without saying why",
+        (url) => {
+            expect([stackReads("apiHost", url), agentReads("apiHost", url)]).toEqual(["refused", "refused"]);
+        },
+    );
+
+    it.each([
+        ["HTTPS://Helix.Example.COM/", "https://helix.example.com"],
+        ["http://API:8080", "http://api:8080"],
+        ["https://helix.example.com:443", "https://helix.example.com"],
+        ["https://helix.example.com.", "https://helix.example.com"],
+        ["https://bücher.example", "https://xn--bcher-kva.example"],
+        ["http://[::FFFF:10.0.0.1]:8080/", "http://[::ffff:a00:1]:8080"],
+    ])("the stack config writes %s in the one form it checked: %s", (typed, written) => {
+        expect(stackReads("apiHost", typed)).toBe(written);
+        // The canonical form is a fixed point: checking it again changes nothing.
+        expect(stackReads("apiHost", written)).toBe(written);
     });
 
     it("both schemas take an https URL with a path, and drop its trailing slash", () => {

@@ -40,6 +40,11 @@ describe("a sandbox stack", () => {
         });
     });
 
+    it("hands the sandboxes the control plane URL lower-cased, since Hydra's reverse dial tests https:// case-sensitively", () => {
+        const [host] = sandboxHostsOf(parseConfig({ ...SANDBOX, apiHost: "HTTPS://Helix.Example.com/" }, context));
+        expect(host.sandboxes[0].env.HELIX_API_URL).toBe("https://helix.example.com");
+    });
+
     it("is accepted with every Pulumi.yaml default present, as Pulumi hands them over (runner defaults are not runner keys set)", () => {
         const parsed = parseConfig({ ...PULUMI_DEFAULTS, ...SANDBOX }, context);
         const [host] = sandboxHostsOf(parsed);
