@@ -109,21 +109,46 @@ export function sandboxGpuProblems(settings: Pick<SandboxSettings, "gpuVendor" |
 }
 
 /**
- * What is wrong with the registry mirror, or undefined: a registry host[:port] and optional path,
- * since HELIX_SANDBOX_REGISTRY takes ghcr.io's place in the desktop image's name. Not loopback:
+ * What is wrong with the registry mirror, or undefined. The sandbox's boot puts the value in place
+ * of the registry host alone (`ghcr.io/helixml/helix-ubuntu:<tag>` becomes
+ * `<registryMirror>/helixml/helix-ubuntu:<tag>`), so it is a registry host[:port] and an optional
+ * path under which `helixml/` follows; a path that ends in `helixml` would double it. Not loopback:
  * the sandbox's inner dockerd pulls from inside the sandbox, where loopback is the sandbox.
  */
 export function registryMirrorProblem(registryMirror: string): string | undefined {
     const got = `registryMirror (got ${show(registryMirror)})`;
     if (!REGISTRY_PATTERN.test(registryMirror))
         return (
-            `${got} must be a registry host[:port] with an optional path and no scheme, ` +
-            "such as registry.example.com or registry.example.com:5000/helixml: the sandbox puts it in place of ghcr.io in the desktop image's name"
+            `${got} must be a registry host[:port], with an optional path and no scheme, such as registry.example.com:5000: ` +
+            "the sandbox puts it in place of ghcr.io in the desktop image's name"
         );
-    const host = registryMirror.split("/")[0].replace(/:\d+$/, "");
-    if (isLoopbackHost(host))
+    const [hostPort, ...path] = registryMirror.split("/");
+    if (path.length > 0 && path[path.length - 1].toLowerCase() === "helixml")
+        return (
+            `${got} would double the image's path: the sandbox replaces only the registry host of ghcr.io/helixml/helix-ubuntu:<tag>, ` +
+            `keeping helixml/ after it, so it would pull ${registryMirror}/helixml/helix-ubuntu:<tag>. Leave out the trailing /helixml ` +
+            `(${[hostPort, ...path.slice(0, -1)].join("/")}) and hold the images under helixml/ in the mirror`
+        );
+    if (isLoopbackHost(hostPort.replace(/:\d+$/, "")))
         return `${got} points at loopback, which is the sandbox itself to the dockerd inside it that pulls the desktop image: use an address the sandbox reaches, such as registry.example.com:5000`;
     return undefined;
+}
+
+/** The one mirror the sandbox's inner dockerd takes over plain HTTP (Helix's own compose registry service). */
+export const INSECURE_MIRROR = "registry:5000";
+
+/**
+ * A word about a mirror that works only if it serves HTTPS with a certificate from a public CA, or
+ * undefined: the inner dockerd trusts no private CA and takes plain HTTP from INSECURE_MIRROR
+ * alone, and a sandbox that cannot pull its desktop exits at boot and restarts forever.
+ */
+export function registryMirrorWarning(registryMirror: string | undefined): string | undefined {
+    if (registryMirror === undefined || registryMirror.split("/")[0] === INSECURE_MIRROR) return undefined;
+    return (
+        `registryMirror is ${registryMirror}: it must serve HTTPS with a certificate from a public CA. The sandbox's own dockerd ` +
+        `trusts no private CA and takes plain HTTP from ${INSECURE_MIRROR} alone, and a sandbox that cannot pull its desktop ` +
+        "exits at boot and restarts for ever (npm run logs shows the pull's error)."
+    );
 }
 
 /**

@@ -7,7 +7,7 @@ import { insecureTokenWarning } from "../config/warnings";
 import { SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../labels";
 import { type EnginePlacement, withHosts, hostsWithSettings } from "../placements/placement";
 import { type PlanInputs, type WorkloadPlan, type WorkloadRecord, workloadValue } from "../workload";
-import { sandboxApiUrlWarning, sandboxSettingsProblems } from "./checks";
+import { registryMirrorWarning, sandboxApiUrlWarning, sandboxSettingsProblems } from "./checks";
 import { type SandboxHost, duplicateInstanceIdProblems, planSandboxes } from "./plan";
 import { SANDBOX_HOST_KEYS, SANDBOX_KEYS } from "../config/workloadKeys";
 import { listedHostSandboxSettings, topLevelSandboxSettings } from "./settings";
@@ -70,7 +70,10 @@ function planSandboxStack(inputs: PlanInputs): WorkloadPlan<SandboxPlacement> {
     if (problems.length > 0) return { placement: undefined, problems, warnings: [] };
     const tokenWarning = insecureTokenWarning(inputs.insecureToken);
     const apiUrlWarning = sandboxApiUrlWarning(top.apiUrl);
-    const warnings = [...(tokenWarning ? [tokenWarning] : []), ...(apiUrlWarning === undefined ? [] : [asStackKey(apiUrlWarning)])];
+    const mirrorWarning = registryMirrorWarning(top.registryMirror);
+    const warnings = [tokenWarning, apiUrlWarning === undefined ? undefined : asStackKey(apiUrlWarning), mirrorWarning].filter(
+        (w): w is string => w !== undefined,
+    );
     return { placement: withHosts(target, hosts), problems, warnings };
 }
 

@@ -3,6 +3,7 @@ import { parseSettings } from "../../../components/stackPlan";
 import { planRunner } from "../../../components/runner/plan";
 import {
     registryMirrorProblem,
+    registryMirrorWarning,
     sandboxApiUrlProblem,
     sandboxApiUrlWarning,
     sandboxGpuProblems,
@@ -110,7 +111,7 @@ describe("planSandbox", () => {
     it("passes the registry mirror, networks, restart policy, limits and keepVolumes through", () => {
         const spec = planSandbox(
             settingsWith({
-                registryMirror: "registry.example.com:5000/helixml",
+                registryMirror: "registry.example.com:5000",
                 networks: ["helix_default"],
                 restartPolicy: "unless-stopped",
                 memoryMb: 65536,
@@ -121,7 +122,7 @@ describe("planSandbox", () => {
             1,
             context,
         );
-        expect(spec.env.HELIX_SANDBOX_REGISTRY).toBe("registry.example.com:5000/helixml");
+        expect(spec.env.HELIX_SANDBOX_REGISTRY).toBe("registry.example.com:5000");
         // A trailing slash is no path: it is trimmed, as runners' apiHost is.
         expect(spec.env.HELIX_API_URL).toBe("http://api:8080");
         expect(spec.networks).toEqual(["helix_default"]);
@@ -420,24 +421,57 @@ describe("sandboxGpuProblems", () => {
 });
 
 describe("registryMirrorProblem", () => {
-    it.each(["registry.example.com", "registry.example.com:5000", "registry.example.com/helixml", "mirror:5000", "10.0.0.5:5000/helixml"])(
-        "takes %s",
-        (mirror) => expect(registryMirrorProblem(mirror)).toBeUndefined(),
-    );
+    it.each([
+        "registry.example.com",
+        "registry.example.com:5000",
+        "registry.example.com/mirror",
+        "mirror:5000",
+        "registry:5000",
+        "10.0.0.5:5000/ghcr",
+    ])("takes %s", (mirror) => expect(registryMirrorProblem(mirror)).toBeUndefined());
 
     it.each(["https://registry.example.com", "registry", "registry.example.com/", "registry.example.com/Helix", ""])(
         "refuses %j",
         (mirror) => {
             expect(registryMirrorProblem(mirror)).toBe(
-                `registryMirror (got ${JSON.stringify(mirror)}) must be a registry host[:port] with an optional path and no scheme, ` +
-                    "such as registry.example.com or registry.example.com:5000/helixml: the sandbox puts it in place of ghcr.io in the desktop image's name",
+                `registryMirror (got ${JSON.stringify(mirror)}) must be a registry host[:port], with an optional path and no scheme, ` +
+                    "such as registry.example.com:5000: the sandbox puts it in place of ghcr.io in the desktop image's name",
             );
         },
     );
+
+    it.each([
+        ["registry.example.com:5000/helixml", "registry.example.com:5000"],
+        ["10.0.0.5:5000/team/helixml", "10.0.0.5:5000/team"],
+    ])("refuses %s, which would double the image's path, naming the value that works", (mirror, fixed) => {
+        expect(registryMirrorProblem(mirror)).toBe(
+            `registryMirror (got ${JSON.stringify(mirror)}) would double the image's path: the sandbox replaces only the registry host of ` +
+                `ghcr.io/helixml/helix-ubuntu:<tag>, keeping helixml/ after it, so it would pull ${mirror}/helixml/helix-ubuntu:<tag>. ` +
+                `Leave out the trailing /helixml (${fixed}) and hold the images under helixml/ in the mirror`,
+        );
+    });
+});
+
+describe("registryMirrorWarning", () => {
+    it("says nothing without a mirror, or for registry:5000, the one mirror the inner dockerd takes over plain HTTP", () => {
+        expect([
+            registryMirrorWarning(undefined),
+            registryMirrorWarning("registry:5000"),
+            registryMirrorWarning("registry:5000/team"),
+        ]).toEqual([undefined, undefined, undefined]);
+    });
+
+    it("says any other mirror must serve HTTPS with a public CA's certificate, and what happens otherwise", () => {
+        expect(registryMirrorWarning("mirror.example.com:5000")).toBe(
+            "registryMirror is mirror.example.com:5000: it must serve HTTPS with a certificate from a public CA. The sandbox's own dockerd " +
+                "trusts no private CA and takes plain HTTP from registry:5000 alone, and a sandbox that cannot pull its desktop " +
+                "exits at boot and restarts for ever (npm run logs shows the pull's error).",
+        );
+    });
 });
 
 describe("registryMirrorProblem on loopback", () => {
-    it.each(["localhost:5000", "localhost", "127.0.0.1:5000/helixml", "registry.localhost"])("refuses %s", (mirror) => {
+    it.each(["localhost:5000", "localhost", "127.0.0.1:5000/mirror", "registry.localhost"])("refuses %s", (mirror) => {
         expect(registryMirrorProblem(mirror)).toBe(
             `registryMirror (got ${JSON.stringify(mirror)}) points at loopback, which is the sandbox itself to the dockerd inside it that pulls the desktop image: ` +
                 "use an address the sandbox reaches, such as registry.example.com:5000",
@@ -471,8 +505,8 @@ describe("sandboxSettingsProblems", () => {
                 "the sandbox's reverse dial keeps only those and would silently drop a path or query",
             'gpuVendor (got "none") gives a sandbox that Helix 2.11.33 and later never place a session on: it connects and idles. ' +
                 "Set gpuVendor to the host's GPU (nvidia, amd or intel), or set allowNoGpu to true to deploy it anyway",
-            `registryMirror (got "https://mirror.example.com") must be a registry host[:port] with an optional path and no scheme, ` +
-                "such as registry.example.com or registry.example.com:5000/helixml: the sandbox puts it in place of ghcr.io in the desktop image's name",
+            `registryMirror (got "https://mirror.example.com") must be a registry host[:port], with an optional path and no scheme, ` +
+                "such as registry.example.com:5000: the sandbox puts it in place of ghcr.io in the desktop image's name",
         ]);
     });
 
