@@ -118,15 +118,18 @@ export function apiHostUrlProblem(value: string): { problem: ApiHostUrlProblem |
 
 /**
  * A valid control plane URL in the one form it is written in: scheme and host lower-cased, the
- * host in punycode, a default port left out, no trailing slash. What the config checks is what
- * the containers receive (Hydra's reverse dial, for one, tests `https://` case-sensitively).
- * Anything the URL parser refuses is returned as it is, for the checks to report.
+ * host in punycode, no trailing slash. What the config checks is what the containers receive
+ * (Hydra's reverse dial, for one, tests `https://` case-sensitively). A port is kept as a number
+ * wherever it was typed, a default one too (the URL parser would drop `:80`, and a changed URL
+ * would replace every running container for nothing). Anything the URL parser refuses is
+ * returned as it is, for the checks to report.
  */
 export function canonicalApiHost(value: string): string {
     try {
         const url = new URL(value);
+        const typedPort = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*?:(\d+)(?:[/?#]|$)/i.exec(value)?.[1];
         // A fully qualified name's trailing dot is the DNS root: the same host, written without it.
-        const host = url.hostname.replace(/\.$/, "") + (url.port ? `:${url.port}` : "");
+        const host = url.hostname.replace(/\.$/, "") + (typedPort === undefined ? "" : `:${Number(typedPort)}`);
         return trimApiHost(`${url.protocol}//${host}${url.pathname}`);
     } catch {
         return value;

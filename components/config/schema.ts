@@ -43,6 +43,10 @@ export const REMOVED_KEYS: Readonly<Record<string, string>> = {
     maxSessions:
         "is no longer used: concurrency caps a runner's live sessions and maxTasks the sessions before it restarts. " +
         "Remove it with `pulumi config rm maxSessions`",
+    gpuAssignment:
+        "is no longer used: Hydra mounts every NVIDIA GPU of the host into every desktop a sandbox starts (the control plane " +
+        "never names one), so --gpus device=<n> on a sandbox isolated nothing; each sandbox gets all of its host's GPUs. " +
+        "Run one sandbox per host, which serves many desktops. Remove it with `pulumi config rm gpuAssignment` (and from each host)",
 };
 
 /** Docker's own networks, which a runner must not join: host shares the machine's network, none has no network. */
@@ -151,9 +155,6 @@ export const WORKLOADS = ["runner", "sandbox"] as const;
 /** Where a stack's containers go: this machine's engine, the listed hosts, or a Docker Swarm (components/placements/placement.ts). */
 export const PLACEMENT_KINDS = ["local", "hosts", "swarm"] as const;
 
-/** How a host's GPUs are given to its sandboxes: every GPU to each, or GPU n-1 to sandbox n (nvidia only). */
-export const GPU_ASSIGNMENTS = ["all", "per-sandbox"] as const;
-
 /** Every field's schema, written once; defaults are added where the keys are declared. */
 const fields = {
     apiHost,
@@ -232,7 +233,6 @@ const fields = {
     helixVersion: z.string(),
     sandboxImage: z.string(),
     gpuVendor: oneOf(GPU_VENDORS),
-    gpuAssignment: oneOf(GPU_ASSIGNMENTS),
     allowNoGpu: flag,
     registryMirror: z.string(),
     instanceIdPrefix: z.string(),
@@ -443,7 +443,6 @@ export const KEY_SCHEMAS = {
     helixVersion: fields.helixVersion.optional(),
     sandboxImage: fields.sandboxImage.optional(),
     gpuVendor: fields.gpuVendor.default("nvidia"),
-    gpuAssignment: fields.gpuAssignment.default("all"),
     allowNoGpu: fields.allowNoGpu.default(false),
     registryMirror: fields.registryMirror.optional(),
     instanceIdPrefix: fields.instanceIdPrefix.optional(),

@@ -56,7 +56,6 @@ export const SANDBOX_KEYS = [
     "helixVersion",
     "sandboxImage",
     "gpuVendor",
-    "gpuAssignment",
     "allowNoGpu",
     "registryMirror",
     "instanceIdPrefix",
@@ -64,4 +63,4 @@ export const SANDBOX_KEYS = [
 ] as const;
 
 /** What a `hosts` entry may set for its own sandboxes (the sandbox record's hostKeys). */
-export const SANDBOX_HOST_KEYS = ["instanceIdPrefix", "gpuVendor", "gpuAssignment", "allowNoGpu", "memoryMb", "cpus"] as const;
+export const SANDBOX_HOST_KEYS = ["instanceIdPrefix", "gpuVendor", "allowNoGpu", "memoryMb", "cpus"] as const;

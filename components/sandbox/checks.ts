@@ -2,7 +2,6 @@
 // (each naming its key and value), so every problem is reported at once. The facts about
 // Helix's image come from contract/sandbox.ts. Pure.
 import {
-    GPU_VENDOR_SETUP,
     LENGTHS,
     NAME_PATTERN,
     SANDBOX_IMAGE_REPOSITORY,
@@ -93,17 +92,12 @@ export function sandboxApiUrlWarning(apiUrl: string): string | undefined {
 }
 
 /** What is wrong with the GPU settings. */
-export function sandboxGpuProblems(settings: Pick<SandboxSettings, "gpuVendor" | "gpuAssignment" | "allowNoGpu">): string[] {
+export function sandboxGpuProblems(settings: Pick<SandboxSettings, "gpuVendor" | "allowNoGpu">): string[] {
     const problems: string[] = [];
     if (settings.gpuVendor === "none" && !settings.allowNoGpu)
         problems.push(
             'gpuVendor (got "none") gives a sandbox that Helix 2.11.33 and later never place a session on: it connects and idles. ' +
                 "Set gpuVendor to the host's GPU (nvidia, amd or intel), or set allowNoGpu to true to deploy it anyway",
-        );
-    if (settings.gpuAssignment === "per-sandbox" && !GPU_VENDOR_SETUP[settings.gpuVendor].nvidiaRuntime)
-        problems.push(
-            `gpuAssignment (got "per-sandbox") needs gpuVendor nvidia (got ${show(settings.gpuVendor)}): one GPU per sandbox is Docker's --gpus device=<n>, ` +
-                "which only the NVIDIA runtime honours; use gpuAssignment all",
         );
     return problems;
 }
@@ -181,4 +175,19 @@ export function sandboxSettingsProblems(settings: SandboxSettings): string[] {
         ...sandboxGpuProblems(settings),
         ...(mirror === undefined ? [] : [mirror]),
     ];
+}
+
+/**
+ * A word about several sandboxes on one host, or undefined. One sandbox serves many desktops (the
+ * control plane caps them with HELIX_SANDBOX_MAX_DEV_CONTAINERS, 20 by default), each sandbox keeps
+ * its own desktop images, and every sandbox gets every GPU: more per host multiplies disk and
+ * downloads, not capacity. `host` names a listed host.
+ */
+export function sandboxReplicasWarning(replicas: number, host: string | undefined): string | undefined {
+    if (replicas <= 1) return undefined;
+    return (
+        `replicas is ${replicas}${host === undefined ? "" : ` on host ${host}`}: one sandbox serves many desktops (up to the control plane's ` +
+        "HELIX_SANDBOX_MAX_DEV_CONTAINERS, 20 by default) and gets every GPU of its host, while each keeps its own 50-100 GB of " +
+        "desktop images, so more sandboxes on one host mostly multiply disk and downloads. One per host is what Helix's installer runs."
+    );
 }

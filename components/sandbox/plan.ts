@@ -99,19 +99,19 @@ export function sandboxImageReference(settings: Pick<SandboxSettings, "helixVers
     return settings.sandboxImage ?? `${SANDBOX_IMAGE_REPOSITORY}:${settings.helixVersion ?? ""}`;
 }
 
-/** The GPU part of sandbox `index`: `--gpus`, the runtime, devices and the vendor's environment. */
-function gpuSetup(settings: SandboxSettings, index: number) {
+/**
+ * The GPU part of a sandbox: `--gpus all`, the runtime, devices and the vendor's environment, as
+ * Helix's installer gives them. Every sandbox gets every GPU: Hydra mounts all of the host's NVIDIA
+ * devices into every desktop anyway (the control plane never names one), so a narrower `--gpus`
+ * would isolate nothing.
+ */
+function gpuSetup(settings: SandboxSettings) {
     const setup = GPU_VENDOR_SETUP[settings.gpuVendor];
-    const perSandbox = settings.gpuAssignment === "per-sandbox" && setup.nvidiaRuntime;
-    // GPUs are numbered from 0, sandboxes from 1. The vendor's NVIDIA_VISIBLE_DEVICES=all would
-    // contradict `--gpus device=<n>`, so it names the same GPU. A privileged container still sees
-    // every /dev node: this pins what the NVIDIA runtime and CUDA use, not what the kernel allows.
-    const gpu = index - 1;
     return {
-        gpus: setup.nvidiaRuntime ? (perSandbox ? `device=${gpu}` : "all") : undefined,
+        gpus: setup.nvidiaRuntime ? "all" : undefined,
         runtime: setup.nvidiaRuntime ? ("nvidia" as const) : undefined,
         devices: setup.devices,
-        env: perSandbox ? { ...setup.env, NVIDIA_VISIBLE_DEVICES: String(gpu) } : setup.env,
+        env: setup.env,
     };
 }
 
@@ -122,7 +122,7 @@ function gpuSetup(settings: SandboxSettings, index: number) {
 export function planSandbox(settings: SandboxSettings, index: number, context: StackIdentity): SandboxSpec {
     const instanceId = `${settings.instanceIdPrefix}-${index}`;
     const containerName = `${settings.containerNamePrefix}-${index}`;
-    const gpu = gpuSetup(settings, index);
+    const gpu = gpuSetup(settings);
     const roles = Object.keys(SANDBOX_VOLUMES) as (keyof typeof SANDBOX_VOLUMES)[];
     return {
         index,

@@ -2,12 +2,9 @@
 // defaults (which are not a runner's), one per host: this machine's, or a listed host's, the
 // top-level settings with its own count and overrides. Pure.
 import { RESTART_POLICIES, type GpuVendor } from "../../contract";
-import type { GPU_ASSIGNMENTS, HostEntry, StackValues } from "../config/schema";
+import type { HostEntry, StackValues } from "../config/schema";
 import type { ConfigContext } from "../config/values";
 import { listedHostIdPrefix } from "../placements/resolve";
-
-/** How a host's GPUs are given to its sandboxes. */
-type GpuAssignment = (typeof GPU_ASSIGNMENTS)[number];
 
 export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 
@@ -43,12 +40,6 @@ export interface SandboxSettings {
     readonly apiUrl: string;
     /** The host's GPU vendor, as install.sh detects it. Defaults to `nvidia`, the image's own default. */
     readonly gpuVendor: GpuVendor;
-    /**
-     * `all`: every sandbox gets every GPU (install.sh's `--gpus all`). `per-sandbox`: sandbox n
-     * gets GPU n-1 alone (`--gpus device=<n-1>`, nvidia only), so N sandboxes share an N-GPU host.
-     * Defaults to `all`.
-     */
-    readonly gpuAssignment: GpuAssignment;
     /**
      * Acknowledges that a `none` sandbox gets no session: Helix 2.11.33 and later never place one
      * on it (it connects and idles). Defaults to false, which refuses gpuVendor `none`.
@@ -101,7 +92,6 @@ export function topLevelSandboxSettings(values: StackValues, inputs: TopLevelSan
         sandboxImage: values.sandboxImage,
         apiUrl: values.apiHost,
         gpuVendor: values.gpuVendor,
-        gpuAssignment: values.gpuAssignment,
         allowNoGpu: values.allowNoGpu,
         registryMirror: values.registryMirror,
         networks: values.networks,
@@ -120,7 +110,6 @@ export function listedHostSandboxSettings(entry: HostEntry, top: SandboxSettings
         replicas: entry.replicas,
         instanceIdPrefix: listedHostIdPrefix(entry.instanceIdPrefix, topLevelPrefix, entry.name, defaultSandboxIdPrefix),
         gpuVendor: entry.gpuVendor ?? top.gpuVendor,
-        gpuAssignment: entry.gpuAssignment ?? top.gpuAssignment,
         allowNoGpu: entry.allowNoGpu ?? top.allowNoGpu,
         memoryMb: entry.memoryMb ?? top.memoryMb,
         cpus: entry.cpus ?? top.cpus,

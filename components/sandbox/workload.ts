@@ -7,7 +7,7 @@ import { insecureTokenWarning } from "../config/warnings";
 import { SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../labels";
 import { type EnginePlacement, withHosts, hostsWithSettings } from "../placements/placement";
 import { type PlanInputs, type WorkloadPlan, type WorkloadRecord, workloadValue } from "../workload";
-import { registryMirrorWarning, sandboxApiUrlWarning, sandboxSettingsProblems } from "./checks";
+import { registryMirrorWarning, sandboxApiUrlWarning, sandboxReplicasWarning, sandboxSettingsProblems } from "./checks";
 import { type SandboxHost, duplicateInstanceIdProblems, planSandboxes } from "./plan";
 import { SANDBOX_HOST_KEYS, SANDBOX_KEYS } from "../config/workloadKeys";
 import { listedHostSandboxSettings, topLevelSandboxSettings } from "./settings";
@@ -71,9 +71,13 @@ function planSandboxStack(inputs: PlanInputs): WorkloadPlan<SandboxPlacement> {
     const tokenWarning = insecureTokenWarning(inputs.insecureToken);
     const apiUrlWarning = sandboxApiUrlWarning(top.apiUrl);
     const mirrorWarning = registryMirrorWarning(top.registryMirror);
-    const warnings = [tokenWarning, apiUrlWarning === undefined ? undefined : asStackKey(apiUrlWarning), mirrorWarning].filter(
-        (w): w is string => w !== undefined,
-    );
+    const replicasWarnings = targets.map((t) => sandboxReplicasWarning(t.settings.replicas, target.kind === "hosts" ? t.name : undefined));
+    const warnings = [
+        tokenWarning,
+        apiUrlWarning === undefined ? undefined : asStackKey(apiUrlWarning),
+        mirrorWarning,
+        ...replicasWarnings,
+    ].filter((w): w is string => w !== undefined);
     return { placement: withHosts(target, hosts), problems, warnings };
 }
 

@@ -57,7 +57,7 @@ function engineWithBoth(): Docker {
 
 describe("the commands on a sandbox stack", () => {
     it("plan lists each host's sandboxes offline: IDs, containers, GPU, volumes and image", () => {
-        const lines = placementCommands(parse({ ...SANDBOX, replicas: "2", gpuAssignment: "per-sandbox" })).plan(facts);
+        const lines = placementCommands(parse({ ...SANDBOX, replicas: "2" })).plan(facts);
         expect(lines.slice(0, 4)).toEqual([
             "",
             "Host box (this machine's Docker engine): 2 Helix sandboxes, privileged",
@@ -67,9 +67,9 @@ describe("the commands on a sandbox stack", () => {
         const table = lines[4];
         expect(table).toMatch(/INSTANCE ID\s+CONTAINER\s+GPU\s+VOLUMES/);
         expect(table).toMatch(
-            /sandbox-box-1\s+helix-sandbox-dev-1\s+nvidia --gpus device=0\s+helix-sandbox-dev-1-docker, helix-sandbox-dev-1-data, helix-sandbox-dev-1-hydra/,
+            /sandbox-box-1\s+helix-sandbox-dev-1\s+nvidia --gpus all\s+helix-sandbox-dev-1-docker, helix-sandbox-dev-1-data, helix-sandbox-dev-1-hydra/,
         );
-        expect(table).toMatch(/sandbox-box-2\s+helix-sandbox-dev-2\s+nvidia --gpus device=1/);
+        expect(table).toMatch(/sandbox-box-2\s+helix-sandbox-dev-2\s+nvidia --gpus all/);
     });
 
     it("builds nothing here: Helix's image is pulled", () => {

@@ -393,7 +393,6 @@ describe("helpers", () => {
             "helixVersion",
             "sandboxImage",
             "gpuVendor",
-            "gpuAssignment",
             "allowNoGpu",
             "registryMirror",
             "instanceIdPrefix",

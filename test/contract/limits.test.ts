@@ -201,7 +201,8 @@ describe("the control plane URL's shared rules", () => {
     it.each([
         ["HTTPS://Helix.Example.COM/", "https://helix.example.com"],
         ["http://API:8080", "http://api:8080"],
-        ["https://helix.example.com:443", "https://helix.example.com"],
+        ["https://helix.example.com:443", "https://helix.example.com:443"],
+        ["http://host.docker.internal:080/", "http://host.docker.internal:80"],
         ["https://helix.example.com.", "https://helix.example.com"],
         ["https://bücher.example", "https://xn--bcher-kva.example"],
         ["http://[::FFFF:10.0.0.1]:8080/", "http://[::ffff:a00:1]:8080"],

@@ -3,15 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import {
-    CONFIG_KEYS,
-    GPU_ASSIGNMENTS,
-    HOST_KEYS,
-    KEY_SCHEMAS,
-    SWARM_KEYS,
-    UNDECLARED_KEYS,
-    WORKLOADS,
-} from "../../components/config/schema";
+import { CONFIG_KEYS, HOST_KEYS, KEY_SCHEMAS, SWARM_KEYS, UNDECLARED_KEYS, WORKLOADS } from "../../components/config/schema";
 import { GPU_VENDORS, LOG_LEVELS, RESTART_POLICIES, REVDIAL_MODES } from "../../contract";
 import { KeyRow, ROOT, keyRows, literal, readDoc, section } from "./markdown";
 
@@ -103,7 +95,6 @@ describe("docs/configuration.md, stack keys", () => {
         ["revdial", REVDIAL_MODES],
         ["workload", WORKLOADS],
         ["gpuVendor", GPU_VENDORS],
-        ["gpuAssignment", GPU_ASSIGNMENTS],
     ] as const)("lists exactly %s's allowed values", (key, values) => {
         const listed = [...row(key).cells[ALLOWED].matchAll(/`([^`]+)`/g)].map((m) => m[1]);
         expect(listed).toEqual([...values]);

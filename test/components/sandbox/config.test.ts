@@ -59,7 +59,7 @@ describe("a sandbox stack", () => {
 
     it("gives each listed host its own count, overrides and instance IDs", () => {
         const hosts = JSON.stringify([
-            { name: "gpu-a", dockerHost: "ssh://ops@gpu-a", replicas: 2, gpuAssignment: "per-sandbox", memoryMb: 16384 },
+            { name: "gpu-a", dockerHost: "ssh://ops@gpu-a", replicas: 2, memoryMb: 16384 },
             { name: "gpu-b", dockerHost: "ssh://ops@gpu-b", replicas: 1, gpuVendor: "amd", instanceIdPrefix: "amd-box" },
         ]);
         const planned = sandboxHostsOf(parseConfig({ ...SANDBOX, instanceIdPrefix: "lab", hosts }, context));
@@ -70,8 +70,8 @@ describe("a sandbox stack", () => {
                 "gpu-a",
                 "ssh://ops@gpu-a",
                 [
-                    ["lab-gpu-a-1", "device=0"],
-                    ["lab-gpu-a-2", "device=1"],
+                    ["lab-gpu-a-1", "all"],
+                    ["lab-gpu-a-2", "all"],
                 ],
                 16384,
             ],
@@ -84,6 +84,41 @@ describe("a sandbox stack", () => {
         expect(warnings).toEqual([
             "apiHost is http://host.docker.internal:8080: the sandbox itself reaches host.docker.internal, but the desktops it starts resolve names through " +
                 "its DNS proxy, which does not know that name. Prefer the control plane's network and service name (networks, e.g. http://api:8080) or its DNS name.",
+        ]);
+    });
+
+    it("warns, per host, about more than one sandbox on a host, saying what it costs and what it does not buy", () => {
+        const perHost = (host: string) =>
+            `replicas is 2${host}: one sandbox serves many desktops (up to the control plane's HELIX_SANDBOX_MAX_DEV_CONTAINERS, 20 by default) ` +
+            "and gets every GPU of its host, while each keeps its own 50-100 GB of desktop images, so more sandboxes on one host mostly " +
+            "multiply disk and downloads. One per host is what Helix's installer runs.";
+        expect(parseConfig({ ...SANDBOX, replicas: "1" }, context).warnings).toEqual([]);
+        expect(parseConfig({ ...SANDBOX, replicas: "2" }, context).warnings).toEqual([perHost("")]);
+        const hosts = JSON.stringify([
+            { name: "a", dockerHost: "ssh://ops@a", replicas: 1 },
+            { name: "b", dockerHost: "ssh://ops@b", replicas: 2 },
+        ]);
+        expect(parseConfig({ ...SANDBOX, hosts }, context).warnings).toEqual([perHost(" on host b")]);
+    });
+
+    it("warns that a registry mirror other than registry:5000 must serve HTTPS with a public CA's certificate", () => {
+        expect(parseConfig({ ...SANDBOX, registryMirror: "registry:5000" }, context).warnings).toEqual([]);
+        expect(parseConfig({ ...SANDBOX, registryMirror: "mirror.example.com" }, context).warnings).toEqual([
+            expect.stringMatching(/^registryMirror is mirror\.example\.com: it must serve HTTPS with a certificate from a public CA\./),
+        ]);
+    });
+});
+
+describe("gpuAssignment, removed", () => {
+    it("is refused with the reason wherever a stack still sets it: every sandbox gets every GPU", () => {
+        expect(problemsOf({ ...SANDBOX, gpuAssignment: "per-sandbox" })).toEqual([
+            "gpuAssignment is no longer used: Hydra mounts every NVIDIA GPU of the host into every desktop a sandbox starts (the control plane " +
+                "never names one), so --gpus device=<n> on a sandbox isolated nothing; each sandbox gets all of its host's GPUs. " +
+                "Run one sandbox per host, which serves many desktops. Remove it with `pulumi config rm gpuAssignment` (and from each host)",
+        ]);
+        const hosts = JSON.stringify([{ name: "a", dockerHost: "ssh://ops@a", replicas: 1, gpuAssignment: "all" }]);
+        expect(problemsOf({ ...SANDBOX, hosts })).toEqual([
+            expect.stringMatching(/^hosts\[0\]\.gpuAssignment is not a host key; known keys: /),
         ]);
     });
 });
@@ -150,11 +185,11 @@ describe("refusals, every problem at once", () => {
     it("names the host whose own override is the problem", () => {
         const hosts = JSON.stringify([
             { name: "a", dockerHost: "ssh://ops@a", replicas: 1 },
-            { name: "b", dockerHost: "ssh://ops@b", replicas: 1, gpuVendor: "intel", gpuAssignment: "per-sandbox" },
+            { name: "b", dockerHost: "ssh://ops@b", replicas: 1, gpuVendor: "none" },
         ]);
         expect(problemsOf({ ...SANDBOX, hosts })).toEqual([
-            'on host b: gpuAssignment (got "per-sandbox") needs gpuVendor nvidia (got "intel"): one GPU per sandbox is Docker\'s --gpus device=<n>, ' +
-                "which only the NVIDIA runtime honours; use gpuAssignment all",
+            'on host b: gpuVendor (got "none") gives a sandbox that Helix 2.11.33 and later never place a session on: it connects and idles. ' +
+                "Set gpuVendor to the host's GPU (nvidia, amd or intel), or set allowNoGpu to true to deploy it anyway",
         ]);
     });
 

@@ -163,13 +163,13 @@ describe("HelixSandbox", () => {
         for (const [name, inputs] of before) expect([name, after.get(name)]).toEqual([name, inputs]);
     });
 
-    it("gives sandbox n GPU n-1 alone with per-sandbox, and no runtime or --gpus for amd", async () => {
-        await declare({ replicas: "2", gpuAssignment: "per-sandbox" });
+    it("gives every sandbox every NVIDIA GPU, as Helix's installer does, and no runtime or --gpus for amd", async () => {
+        await declare({ replicas: "2" });
         expect(engine.ofType(CONTAINER).map((c) => [c.inputs.gpus, c.inputs.runtime])).toEqual([
-            ["device=0", "nvidia"],
-            ["device=1", "nvidia"],
+            ["all", "nvidia"],
+            ["all", "nvidia"],
         ]);
-        expect(unwrapSecret<string[]>(engine.byName("helix-sandbox-sandbox-2").inputs.envs)).toContain("NVIDIA_VISIBLE_DEVICES=1");
+        expect(unwrapSecret<string[]>(engine.byName("helix-sandbox-sandbox-2").inputs.envs)).toContain("NVIDIA_VISIBLE_DEVICES=all");
         engine.registrations.length = 0;
         await declare({ replicas: "1", gpuVendor: "amd" }, "amd");
         const amd = engine.byName("amd-sandbox-1").inputs;

@@ -35,7 +35,6 @@ const DEFAULTS: SandboxSettings = {
     sandboxImage: undefined,
     apiUrl: "https://helix.example.com",
     gpuVendor: "nvidia",
-    gpuAssignment: "all",
     allowNoGpu: false,
     registryMirror: undefined,
     networks: [],
@@ -182,12 +181,12 @@ describe("the GPU per vendor, as contract GPU_VENDOR_SETUP says", () => {
         expect(vendorEnv).toEqual(GPU_VENDOR_SETUP[gpuVendor].env);
     });
 
-    it("gives sandbox n GPU n-1 alone with per-sandbox, and says the same in NVIDIA_VISIBLE_DEVICES", () => {
-        const specs = planSandboxes(settingsWith({ replicas: 3, gpuAssignment: "per-sandbox" }), context);
+    it("gives every sandbox every GPU, as Hydra gives every desktop: no sandbox is narrowed to one", () => {
+        const specs = planSandboxes(settingsWith({ replicas: 3 }), context);
         expect(specs.map((s) => [s.gpus, s.runtime, s.env.NVIDIA_VISIBLE_DEVICES, s.env.NVIDIA_DRIVER_CAPABILITIES])).toEqual([
-            ["device=0", "nvidia", "0", "all"],
-            ["device=1", "nvidia", "1", "all"],
-            ["device=2", "nvidia", "2", "all"],
+            ["all", "nvidia", "all", "all"],
+            ["all", "nvidia", "all", "all"],
+            ["all", "nvidia", "all", "all"],
         ]);
     });
 });
@@ -205,18 +204,15 @@ describe("planSandboxes", () => {
         expect(planSandboxes(settingsWith({ replicas: 0 }), context)).toEqual([]);
     });
 
-    it.each(["all", "per-sandbox"] as const)(
-        "scaling with gpuAssignment %s: sandboxes 1..N are the same whatever N is",
-        (gpuAssignment) => {
-            const settings = settingsWith({ gpuAssignment });
-            const plans = [1, 2, 3, 4, 8].map((replicas) => planSandboxes({ ...settings, replicas }, context));
-            for (const plan of plans) {
-                for (const spec of plan) expect(spec).toEqual(plans[plans.length - 1][spec.index - 1]);
-            }
-            // Scaling in from 4 to 3 leaves 1..3 as they were.
-            expect(plans[2]).toEqual(plans[3].slice(0, 3));
-        },
-    );
+    it.each(["nvidia", "amd"] as const)("scaling with gpuVendor %s: sandboxes 1..N are the same whatever N is", (gpuVendor) => {
+        const settings = settingsWith({ gpuVendor });
+        const plans = [1, 2, 3, 4, 8].map((replicas) => planSandboxes({ ...settings, replicas }, context));
+        for (const plan of plans) {
+            for (const spec of plan) expect(spec).toEqual(plans[plans.length - 1][spec.index - 1]);
+        }
+        // Scaling in from 4 to 3 leaves 1..3 as they were.
+        expect(plans[2]).toEqual(plans[3].slice(0, 3));
+    });
 
     it("depends on where `pulumi up` runs only through the settings: the same settings give the same IDs", () => {
         const a = planSandboxes(settingsWith({ replicas: 2 }), context);
@@ -400,23 +396,14 @@ describe("sandboxGpuProblems", () => {
     const NONE =
         'gpuVendor (got "none") gives a sandbox that Helix 2.11.33 and later never place a session on: it connects and idles. ' +
         "Set gpuVendor to the host's GPU (nvidia, amd or intel), or set allowNoGpu to true to deploy it anyway";
-    const perSandbox = (vendor: string) =>
-        `gpuAssignment (got "per-sandbox") needs gpuVendor nvidia (got "${vendor}"): one GPU per sandbox is Docker's --gpus device=<n>, ` +
-        "which only the NVIDIA runtime honours; use gpuAssignment all";
-
-    it.each<[GpuVendor, SandboxSettings["gpuAssignment"], boolean, string[]]>([
-        ["nvidia", "all", false, []],
-        ["nvidia", "per-sandbox", false, []],
-        ["amd", "all", false, []],
-        ["intel", "all", false, []],
-        ["none", "all", false, [NONE]],
-        ["none", "all", true, []],
-        ["amd", "per-sandbox", false, [perSandbox("amd")]],
-        ["intel", "per-sandbox", false, [perSandbox("intel")]],
-        ["none", "per-sandbox", false, [NONE, perSandbox("none")]],
-        ["none", "per-sandbox", true, [perSandbox("none")]],
-    ])("gpuVendor %s, gpuAssignment %s, allowNoGpu %s", (gpuVendor, gpuAssignment, allowNoGpu, problems) => {
-        expect(sandboxGpuProblems({ gpuVendor, gpuAssignment, allowNoGpu })).toEqual(problems);
+    it.each<[GpuVendor, boolean, string[]]>([
+        ["nvidia", false, []],
+        ["amd", false, []],
+        ["intel", false, []],
+        ["none", false, [NONE]],
+        ["none", true, []],
+    ])("gpuVendor %s, allowNoGpu %s", (gpuVendor, allowNoGpu, problems) => {
+        expect(sandboxGpuProblems({ gpuVendor, allowNoGpu })).toEqual(problems);
     });
 });
 
