@@ -4,10 +4,9 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { CONFIG_KEYS, UNDECLARED_KEYS, WORKLOAD_DEFAULTED_KEYS } from "../components/config/schema";
 import { parseConfig } from "../components/stackPlan";
-import { runnerConfig } from "./fixtures/placements";
 import { readStackConfig } from "../cli/stackFiles";
 import { TEST_TOKEN } from "./fixtures/configs";
-import { hostsOf } from "./fixtures/placements";
+import { hostsOf, runnerConfig, sandboxHostsOf } from "./fixtures/placements";
 
 const root = path.resolve(__dirname, "..");
 const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
@@ -65,6 +64,19 @@ describe("Pulumi.dev.yaml", () => {
         const { settings } = runnerConfig(parseConfig({ ...raw, apiToken: TEST_TOKEN }, { stackName: "dev", machineHostName: "box" }));
         expect(settings.apiHost).toBe("http://api:8080");
         expect(settings.networks).toEqual(["helix_default"]);
+    });
+});
+
+describe("Pulumi.sandbox.yaml", () => {
+    it("passes validation once the token is set: one NVIDIA sandbox of Helix 2.12.2 on this machine, no warning", () => {
+        const { raw } = readStackConfig("sandbox");
+        const parsed = parseConfig({ ...raw, apiToken: TEST_TOKEN, hostName: "gpu-box" }, { stackName: "sandbox", machineHostName: "box" });
+        const [host] = sandboxHostsOf(parsed);
+        expect(parsed.apiHost).toBe("https://helix.example.com");
+        expect(host.sandboxes.map((s) => [s.instanceId, s.image, s.gpus, s.runtime])).toEqual([
+            ["sandbox-gpu-box-1", "ghcr.io/helixml/helix-sandbox:2.12.2", "all", "nvidia"],
+        ]);
+        expect(parsed.warnings).toEqual([]);
     });
 });
 
