@@ -10,7 +10,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { CliInstaller, automationInstaller, ensurePulumiCli } from "./lib/installPulumiCli";
+import { type ReleaseFetcher, fetchControlPlaneRelease } from "./lib/controlPlane";
 import { PulumiCli, findPulumiCli, setSecretConfig } from "./lib/pulumiCli";
+import { placementCommands } from "./placements";
+import type { PlacementCommands } from "./placements/types";
 import { Prompt, terminalPrompt } from "./lib/prompt";
 import { unpinnedHostName } from "../components/config/warnings";
 import {
@@ -19,6 +22,7 @@ import {
     STACK_OPTION,
     UserError,
     hostNameToPin,
+    loadStackFiles,
     projectBackendUrl,
     requireStackFile,
     runCommand,
@@ -149,6 +153,23 @@ export interface DeployDeps {
         cli: PulumiCli,
     ) => { ok: true } | { ok: false; error: string };
     readonly write: (text: string) => void;
+    /** Asks the control plane its release, for a sandbox stack's check before the preview. */
+    readonly fetchRelease: ReleaseFetcher;
+}
+
+/**
+ * What the stack's workload says before a change (a sandbox stack: its release against the
+ * control plane's). Best effort: a stack file the program will refuse says nothing here, since
+ * `pulumi up` reports its problems with the rest.
+ */
+async function workloadNotes(stack: string, root: string, fetchRelease: ReleaseFetcher): Promise<string[]> {
+    let commands: PlacementCommands;
+    try {
+        commands = placementCommands(loadStackFiles(stack, root).parsed);
+    } catch {
+        return [];
+    }
+    return commands.notes(stack, [], fetchRelease);
 }
 
 /** The stack through Pulumi's Automation API, created when missing. */
@@ -179,6 +200,7 @@ const defaultDeps = (): DeployDeps => ({
     // Not stack.setConfig: the Automation API passes the value on pulumi's command line.
     storeToken: (token, plan, env, cli) => setSecretConfig("apiToken", token, plan.stack, PROJECT_ROOT, { ...env, ...plan.envVars }, cli),
     write: (text) => void process.stdout.write(text),
+    fetchRelease: (apiHost) => fetchControlPlaneRelease(apiHost),
 });
 
 export async function deploy(
@@ -213,6 +235,7 @@ export async function deploy(
         say(`Stored ${TOKEN_ENV} as the stack's secret apiToken.`);
     }
     const file = shown(stackFilePath(plan.stack, deps.root));
+    if (plan.operation !== "destroy") for (const note of await workloadNotes(plan.stack, deps.root, deps.fetchRelease)) say(note);
     if (plan.operation === "preview") {
         await stack.preview(deps.write);
         if (plan.pinHostName) say(`The first \`npm run deploy\` of stack ${plan.stack} pins hostName: ${plan.pinHostName} in ${file}.`);

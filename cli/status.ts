@@ -7,6 +7,7 @@
 import { describeError } from "../contract";
 import { dockerFor } from "./engine";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
+import { fetchControlPlaneRelease } from "./lib/controlPlane";
 import { placementCommands } from "./placements";
 import { DEFAULT_STACK, STACK_OPTION, loadStackFiles, runCommand } from "./stackFiles";
 import { statusJson } from "./report/json";
@@ -52,8 +53,13 @@ async function status(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<
     const workload = WORKLOAD_COMMANDS[parsed.workload.kind];
     const once = async () => {
         const rows = await placement.status(stack, { docker: (h) => dockerFor(h) });
-        if (flags.has("json")) console.log(JSON.stringify(statusJson(stack, new Date(), rows, workload.json), null, 2));
-        else console.log(renderStatus(rows, new Date(), workload.status));
+        // A sandbox stack's releases against the control plane's; nothing for runners.
+        const notes = await placement.notes(stack, rows, (apiHost) => fetchControlPlaneRelease(apiHost));
+        if (flags.has("json"))
+            console.log(
+                JSON.stringify({ ...statusJson(stack, new Date(), rows, workload.json), ...(notes.length > 0 ? { notes } : {}) }, null, 2),
+            );
+        else console.log([...notes, ...(notes.length > 0 ? [""] : []), renderStatus(rows, new Date(), workload.status)].join("\n"));
         return rows;
     };
     if (!flags.has("watch")) return needsAttention(await once()) ? EXIT.attention : EXIT.healthy;

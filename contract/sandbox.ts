@@ -78,7 +78,18 @@ export const SANDBOX_WIRE = {
     heartbeatSeconds: 30,
     /** WebSocket pings, both ways. */
     pingSeconds: 15,
+    /**
+     * The control plane's public config, served without auth: its `version` is the release the
+     * sandboxes must run (`2.12.2` for a tagged build; a commit SHA for an untagged one).
+     */
+    configPath: "/api/v1/config",
 } as const;
+
+/** The release in the control plane's `GET /api/v1/config` answer, or undefined when it names none. */
+export function controlPlaneReleaseOf(body: unknown): string | undefined {
+    const version = (body as { version?: unknown } | null)?.version;
+    return typeof version === "string" && version.trim() !== "" ? version.trim() : undefined;
+}
 
 /**
  * Lengths in characters. The control plane keeps a sandbox's ID in a varchar(255) and its

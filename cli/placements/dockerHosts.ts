@@ -171,9 +171,11 @@ function renderHosts<H extends HostIdentity>(hosts: readonly H[], workload: Work
 export function dockerHostCommands<H extends HostIdentity>(
     placement: EnginePlacement<H>,
     workload: WorkloadCommands<H>,
+    apiHost: string,
 ): PlacementCommands {
     const hosts = placedHosts(placement);
     return {
+        notes: (stack, rows, fetchRelease) => workload.notes({ hosts, rows, apiHost, stack }, fetchRelease),
         status: (stack, engines) => collectStatus(stack, hosts, workload, engines.docker),
         logs: (request, engines) => hostsLogs(hosts, request, workload, engines.docker),
         plan: () => renderHosts(hosts, workload),

@@ -14,10 +14,10 @@ export function placementCommands(parsed: ParsedConfig): PlacementCommands {
     const chosen = workloadCase(parsed);
     switch (chosen.kind) {
         case "runner":
-            return commandsOn(chosen.config.placement, WORKLOAD_COMMANDS.runner, swarmCommands);
+            return commandsOn(chosen.config.placement, WORKLOAD_COMMANDS.runner, parsed.apiHost, swarmCommands);
         // Sandboxes are never on a swarm: their record refuses it.
         case "sandbox":
-            return commandsOn(chosen.config.placement, WORKLOAD_COMMANDS.sandbox, undefined);
+            return commandsOn(chosen.config.placement, WORKLOAD_COMMANDS.sandbox, parsed.apiHost, undefined);
         default: {
             const never: never = chosen;
             throw new Error(`Unknown workload ${JSON.stringify(never)}`);
@@ -29,12 +29,13 @@ export function placementCommands(parsed: ParsedConfig): PlacementCommands {
 function commandsOn<H extends HostIdentity, S>(
     placement: EnginePlacement<H> | SwarmPlacement<S>,
     workload: WorkloadCommands<H>,
+    apiHost: string,
     onSwarm: ((swarm: SwarmPlacement<S>) => PlacementCommands) | undefined,
 ): PlacementCommands {
     switch (placement.kind) {
         case "local":
         case "hosts":
-            return dockerHostCommands(placement, workload);
+            return dockerHostCommands(placement, workload, apiHost);
         case "swarm":
             if (onSwarm === undefined) throw new Error("This workload has no swarm service; the config should have refused the swarm");
             return onSwarm(placement);

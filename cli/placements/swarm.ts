@@ -168,6 +168,8 @@ function swarmZedBuildDirs({ target }: PlannedSwarm): string[] {
 export function swarmCommands(swarm: SwarmPlacement<PlannedSwarm>): PlacementCommands {
     return {
         status: (_stack, engines) => collectSwarmStatus(swarm, engines.docker),
+        // The runners' notes: none (cli/workloads/runner.ts).
+        notes: async () => [],
         logs: (request, engines) => swarmLogs(swarm, request, engines.docker),
         plan: (facts) => renderSwarm(swarm, facts),
         zedBuildDirs: swarmZedBuildDirs(swarm),

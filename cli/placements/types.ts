@@ -4,6 +4,7 @@
 // adds its own factory there without touching the Docker ones.
 import type Docker from "dockerode";
 import type { HostIdentity } from "../../components/placements/placement";
+import type { ReleaseFetcher } from "../lib/controlPlane";
 import type { StatusRow } from "../report/model";
 
 /** A client for a host's Docker engine; injected so tests give it a double. */
@@ -36,6 +37,8 @@ export interface PlacementCommands {
     status(stack: string, engines: EngineClients): Promise<StatusRow[]>;
     /** Prints the logs of the containers `request` names; returns the exit status. */
     logs(request: LogsRequest, engines: EngineClients): Promise<number>;
+    /** What status says above its table, and deploy before its preview (rows empty), about the workload as a whole. */
+    notes(stack: string, rows: readonly StatusRow[], fetchRelease: ReleaseFetcher): Promise<string[]>;
     /** The placement's lines of `npm run plan`: per host, or the swarm's service. */
     plan(facts: PlanFacts): string[];
     /** The Zed build folders the placement's image builds read (none for a pulled image). */

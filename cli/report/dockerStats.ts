@@ -8,10 +8,10 @@ import { stackContainers } from "../engine";
 import type { ObservedContainer } from "./model";
 
 /** What a workload's probe adds to Docker's view of one of its running containers (its CLI record's, cli/workloads/). */
-export type Probe = (container: Docker.Container) => Promise<Probed>;
+export type Probe = (container: Docker.Container, docker: Docker) => Promise<Probed>;
 
 /** The facts a probe may add to an observed container. */
-type Probed = Partial<Pick<ObservedContainer, "controlPlane" | "sessions" | "desktop" | "innerEngine">>;
+type Probed = Partial<Pick<ObservedContainer, "controlPlane" | "sessions" | "desktop" | "innerEngine" | "release">>;
 
 /** The parts of Docker's one-shot container stats the status reads. */
 export interface DockerStats {
@@ -49,7 +49,7 @@ export async function observe(docker: Docker, stack: string, kind: WorkloadKind,
             const running = inspected.State.Running;
             const none: Probed = {};
             const [stats, probed] = running
-                ? await Promise.all([container.stats({ stream: false }).catch(() => undefined), probe(container).catch(() => none)])
+                ? await Promise.all([container.stats({ stream: false }).catch(() => undefined), probe(container, docker).catch(() => none)])
                 : [undefined, none];
             return {
                 name: inspected.Name.replace(/^\//, ""),
@@ -64,6 +64,7 @@ export async function observe(docker: Docker, stack: string, kind: WorkloadKind,
                 sessions: probed.sessions,
                 desktop: probed.desktop,
                 ...(probed.innerEngine === undefined ? {} : { innerEngine: probed.innerEngine }),
+                ...(probed.release === undefined ? {} : { release: probed.release }),
             };
         }),
     );

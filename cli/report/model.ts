@@ -22,6 +22,8 @@ export interface ObservedContainer {
     readonly desktop: { revdial: string; tunnels: number } | undefined;
     /** A sandbox's own dockerd: whether it answers, and the containers (desktops) it runs; undefined for runners. */
     readonly innerEngine?: InnerEngine;
+    /** A sandbox's Helix release, its image's release tag; undefined for runners, or an image without one. */
+    readonly release?: string;
 }
 
 /** What a sandbox's inner dockerd says when asked for its containers. */

@@ -71,6 +71,8 @@ export const RUNNER_COMMANDS: WorkloadCommands<PlannedHost> = {
                 : undefined,
         };
     },
+    // A runner speaks the control plane's protocol as each revision has it (agent/helixRevisions.ts): no release to match.
+    notes: async () => [],
     status: {
         idColumn: "RUNNER ID",
         columns: ["CONTROL PLANE", "SESSIONS", "DESKTOP", "ENDPOINTS"],

@@ -2,11 +2,13 @@
 // nothing, pull Helix's image, and answer status through their own dockerd (Helix's health check
 // asks it too), whose containers are the desktops the sandbox runs.
 import type Docker from "dockerode";
+import { SANDBOX_IMAGE_REPOSITORY, helixReleaseProblem } from "../../contract";
 import type { SandboxHost, SandboxSpec } from "../../components/sandbox/plan";
 import { SANDBOX_RECORD } from "../../components/sandbox/workload";
 import { execIn } from "../engine";
 import { table } from "../lib/table";
 import { type InnerEngine, type StatusRow, innerEngineOf } from "../report/model";
+import { releaseNotes } from "../report/release";
 import { unreadCell } from "../report/render";
 import type { WorkloadCommands } from "./types";
 
@@ -14,6 +16,24 @@ import type { WorkloadCommands } from "./types";
 function gpuOf(s: SandboxSpec, vendor: string): string {
     if (vendor === "none") return "none (software rendering)";
     return s.gpus === undefined ? vendor : `${vendor} --gpus ${s.gpus}`;
+}
+
+/**
+ * A sandbox's release: the tag its image was pulled under in Helix's sandbox repository (the
+ * container runs the image by digest, so the tag is read from the image), or undefined.
+ */
+async function releaseOf(container: Docker.Container, docker: Docker): Promise<string | undefined> {
+    const { Image } = await container.inspect();
+    const { RepoTags } = await docker.getImage(Image).inspect();
+    const tags = (RepoTags ?? [])
+        .filter((t) => t.startsWith(`${SANDBOX_IMAGE_REPOSITORY}:`))
+        .map((t) => t.slice(SANDBOX_IMAGE_REPOSITORY.length + 1));
+    return tags.find((t) => helixReleaseProblem(t) === undefined) ?? tags[0];
+}
+
+/** The release an image reference is tagged with, or undefined for one pinned by digest alone. */
+function imageRelease(reference: string): string | undefined {
+    return /:([\w][\w.-]{0,127})(?:@sha256:[a-f0-9]{64})?$/.exec(reference.split("/").pop() ?? "")?.[1];
 }
 
 /** Asks a sandbox's own dockerd for its containers (the desktops it runs). */
@@ -61,8 +81,21 @@ export const SANDBOX_COMMANDS: WorkloadCommands<SandboxHost> = {
     },
     // Helix's image is pulled, never built here.
     zedBuildDirs: () => [],
-    probe: async (container) => ({ innerEngine: await innerEngine(container) }),
+    probe: async (container, docker) => ({
+        innerEngine: await innerEngine(container),
+        release: await releaseOf(container, docker).catch(() => undefined),
+    }),
     // A sandbox has no link, sessions or endpoints of ours to show (Helix's admin UI shows its link and sessions).
-    status: { idColumn: "SANDBOX ID", columns: ["INNER DOCKERD"], cells: (r) => [innerEngineText(r)], many: SANDBOX_RECORD.noun.many },
+    async notes({ hosts, rows, apiHost, stack }, fetchRelease) {
+        const planned = hosts.flatMap((h) => h.sandboxes.map((s) => imageRelease(s.image))).filter((r): r is string => r !== undefined);
+        const running = rows.filter((r) => r.observed !== undefined).map((r) => ({ id: r.runnerId, release: r.observed?.release }));
+        return releaseNotes({ apiHost, stack, controlPlane: await fetchRelease(apiHost), planned, running });
+    },
+    status: {
+        idColumn: "SANDBOX ID",
+        columns: ["RELEASE", "INNER DOCKERD"],
+        cells: (r) => [r.observed?.release ?? "-", innerEngineText(r)],
+        many: SANDBOX_RECORD.noun.many,
+    },
     json: { listKey: "sandboxes", idField: "instanceId", omit: ["endpoints", "controlPlane", "sessions", "desktop"] },
 };

@@ -6,7 +6,8 @@ import type { HostIdentity } from "../../components/placements/placement";
 import type { WorkloadKind } from "../../components/workload";
 import type { Probe } from "../report/dockerStats";
 import type { StatusJsonShape } from "../report/json";
-import type { PlannedContainer } from "../report/model";
+import type { ReleaseFetcher } from "../lib/controlPlane";
+import type { PlannedContainer, StatusRow } from "../report/model";
 import type { StatusColumns } from "../report/render";
 
 /** How messages name the workload's containers and their IDs. */
@@ -35,6 +36,15 @@ export interface WorkloadCommands<H extends HostIdentity> {
     zedBuildDirs(host: H): readonly string[];
     /** What status reads inside a running container beyond Docker's view. */
     readonly probe: Probe;
+    /**
+     * What status (above its table) and deploy (before its preview) say about the workload as a whole,
+     * given its hosts and, for status, its rows: a sandbox stack compares its releases with the
+     * control plane's. `fetchRelease` asks the control plane.
+     */
+    notes(
+        facts: { readonly hosts: readonly H[]; readonly rows: readonly StatusRow[]; readonly apiHost: string; readonly stack: string },
+        fetchRelease: ReleaseFetcher,
+    ): Promise<string[]>;
     readonly status: StatusColumns;
     readonly json: StatusJsonShape;
 }

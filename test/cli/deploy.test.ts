@@ -142,8 +142,36 @@ function depsFor(root: string, prompt: Prompt, calls: string[], out: string[]): 
         ),
         storeToken: (_token, _plan, _env, cli) => (calls.push(`store token with ${cli.command}`), { ok: true }),
         write: (text) => void out.push(text),
+        // TEST DOUBLE for the control plane's GET /api/v1/config: Helix 2.12.3.
+        fetchRelease: async (apiHost) => (calls.push(`release of ${apiHost}`), { release: "2.12.3" }),
     };
 }
+
+describe("npm run deploy on a sandbox stack: the control plane's release", () => {
+    const SANDBOX =
+        "config:\n  zed-runner:workload: sandbox\n  zed-runner:apiHost: https://helix.example.com\n  zed-runner:helixVersion: 2.12.2\n  zed-runner:hostName: gpu-1\n";
+
+    it("says, before the preview, that the stack pins another release than the control plane's, and how to bring them level", async () => {
+        const root = scratchProject({ sandbox: SANDBOX });
+        const [calls, questions, out] = [[], [], []] as string[][];
+        expect(await deploy(["--stack", "sandbox", "--preview"], passphrase, depsFor(root, answering(true, questions), calls, out))).toBe(
+            0,
+        );
+        expect(calls).toEqual(["open sandbox with pulumi", "release of https://helix.example.com", "preview"]);
+        expect(out.join("")).toContain(
+            "The control plane at https://helix.example.com runs Helix 2.12.3; this stack pins 2.12.2: set helixVersion in Pulumi.sandbox.yaml " +
+                "to the control plane's release, then `npm run deploy -- --stack sandbox`.\n+ 2 to create",
+        );
+    });
+
+    it("asks nothing of the control plane for a runner stack, or before a destroy", async () => {
+        const root = scratchProject({ dev: DEV, sandbox: SANDBOX });
+        const [calls, questions, out] = [[], [], []] as string[][];
+        await deploy(["--preview"], passphrase, depsFor(root, answering(true, questions), calls, out));
+        await deploy(["--stack", "sandbox", "--destroy", "--yes"], passphrase, depsFor(root, answering(true, questions), calls, out));
+        expect(calls.filter((c) => c.startsWith("release of"))).toEqual([]);
+    });
+});
 
 describe("npm run deploy: the token and child processes", () => {
     it("stores the token as the secret, and gives no child (the CLI, its installer, the program) the token in its environment", async () => {

@@ -38,12 +38,20 @@ function listed(id: string, sandbox: boolean) {
  * does, by the stack label alone.
  */
 function engineWithBoth(): Docker {
-    const containers: Record<string, { Name: string; State: object; RestartCount: number }> = {
-        "1": { Name: "/helix-sandbox-dev-1", State: { Running: true, Status: "running", Health: { Status: "healthy" } }, RestartCount: 0 },
-        r1: { Name: "/helix-zed-agent-dev-1", State: { Running: false, Status: "exited" }, RestartCount: 0 },
+    const containers: Record<string, { Name: string; State: object; RestartCount: number; Image: string }> = {
+        "1": {
+            Name: "/helix-sandbox-dev-1",
+            State: { Running: true, Status: "running", Health: { Status: "healthy" } },
+            RestartCount: 0,
+            Image: "sha256:5a4d",
+        },
+        r1: { Name: "/helix-zed-agent-dev-1", State: { Running: false, Status: "exited" }, RestartCount: 0, Image: "sha256:77aa" },
     };
+    // The sandbox runs its image by digest; the image keeps the tag it was pulled under.
+    const images: Record<string, { RepoTags: string[] }> = { "sha256:5a4d": { RepoTags: ["ghcr.io/helixml/helix-sandbox:2.12.2"] } };
     return {
         ping: async () => "OK",
+        getImage: (id: string) => ({ inspect: async () => images[id] }),
         listContainers: async () => [listed("1", true), listed("r1", false)],
         getContainer: (id: string) => ({
             inspect: async () => containers[id],
@@ -93,9 +101,29 @@ describe("the commands on a sandbox stack", () => {
             "UP",
             "CPU",
             "MEMORY",
+            "RELEASE",
             "INNER DOCKERD",
         ]);
-        expect(row.split(/ {2,}/).pop()).toBe("down");
+        expect(row.split(/ {2,}/).slice(-2)).toEqual(["2.12.2", "down"]);
+    });
+
+    it("status says when the control plane runs another release than the stack and its sandboxes, and nothing when they match", async () => {
+        const commands = placementCommands(parse(SANDBOX));
+        const rows = await commands.status("dev", { docker: () => engineWithBoth() });
+        expect(rows[0].observed?.release).toBe("2.12.2");
+        const asked: string[] = [];
+        /** TEST DOUBLE for the control plane's GET /api/v1/config, at `release`. */
+        const at = (release: string) => async (apiHost: string) => (asked.push(apiHost), { release });
+        expect(await commands.notes("dev", rows, at("2.12.2"))).toEqual([]);
+        expect(await commands.notes("dev", rows, at("2.12.3"))).toEqual([
+            "The control plane at https://helix.example.com runs Helix 2.12.3; this stack pins 2.12.2: set helixVersion in Pulumi.dev.yaml " +
+                "to the control plane's release, then `npm run deploy -- --stack dev`.",
+            "Sandboxes on another release than the control plane's 2.12.3: sandbox-box-1 (2.12.2).",
+        ]);
+        expect(asked).toEqual(["https://helix.example.com", "https://helix.example.com"]);
+        // A runner stack asks the control plane nothing.
+        expect(await placementCommands(parse({ ...MINIMAL, hostName: "box" })).notes("dev", [], at("2.12.3"))).toEqual([]);
+        expect(asked).toHaveLength(2);
     });
 
     it("status heads the ID column SANDBOX ID and prints --json with sandbox field names", async () => {
@@ -124,6 +152,7 @@ describe("the commands on a sandbox stack", () => {
                     health: "healthy",
                     restarts: 0,
                     innerEngine: { answers: false },
+                    release: "2.12.2",
                 },
             },
             { host: "box", instanceId: "sandbox-box-2", container: "helix-sandbox-dev-2", status: "missing" },

@@ -6,7 +6,8 @@
 //   - ./sandbox.ts: Helix 2.12.2's sandbox side (the WebSocket reverse dial of hydra-* IDs,
 //     registration, heartbeats, calls to a sandbox's Hydra through the tunnel).
 // This file listens, routes, and is the one API tests use; what a path the API does not route
-// answers (the web UI's page) is here too.
+// answers (the web UI's page) is here too, and so does the public config (GET /api/v1/config,
+// no auth: `version` is the release, as 2.12.2's server.go and types.go serve it).
 import * as http from "node:http";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
@@ -39,11 +40,15 @@ export interface FakeControlPlaneOptions {
      * runner appears, so a test dials here to be as quick as it is.
      */
     readonly onRevdial?: (runnerId: string) => void;
+    /** The release GET /api/v1/config names (`version`). Defaults to 2.12.2; `upgrade` changes it. */
+    readonly release?: string;
 }
 
 export class FakeControlPlane {
     private readonly runners: FakeRunnerSocketEndpoint;
     private readonly revdial: FakeRevdialEndpoint;
+    /** What GET /api/v1/config names as the release. */
+    private release: string;
     private readonly sandboxes: FakeSandboxEndpoint;
     private readonly server = http.createServer((req, res) => this.onRequest(req, res));
     /** The listening socket: revdial control connections stay raw, everything else goes to `server`. */
@@ -57,6 +62,7 @@ export class FakeControlPlane {
 
     constructor(private readonly options: FakeControlPlaneOptions) {
         this.token = options.token;
+        this.release = options.release ?? "2.12.2";
         this.prefix = options.prefix ?? "";
         this.runners = new FakeRunnerSocketEndpoint(() => this.token);
         this.revdial = new FakeRevdialEndpoint(
@@ -256,6 +262,11 @@ export class FakeControlPlane {
         await eventually(what, predicate, timeoutMs);
     }
 
+    /** The control plane is upgraded in place: GET /api/v1/config names `release` from now on. */
+    upgrade(release: string): void {
+        this.release = release;
+    }
+
     /** The control plane goes away: every connection cut, nothing listening. `listen()` brings it back. */
     async goAway(): Promise<void> {
         this.revdial.cutAll();
@@ -307,6 +318,11 @@ export class FakeControlPlane {
 
     private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
         const url = new URL(req.url ?? "/", "http://control-plane");
+        // Public, as on Helix's insecure router: no token is asked for or read.
+        if (url.pathname === `${this.prefix}/api/v1/config` && req.method === "GET")
+            return void res
+                .writeHead(200, { "Content-Type": "application/json" })
+                .end(`${JSON.stringify({ version: this.release, latest_version: this.release })}\n`);
         const heartbeat = new RegExp(`^${this.prefix}/api/v1/sandboxes/([^/]+)/heartbeat$`).exec(url.pathname);
         if (heartbeat && req.method === "POST") return this.sandboxes.heartbeat(req, res, decodeURIComponent(heartbeat[1]));
         // The web UI answers every path the API does not route, /revdial without /api/v1 included.
