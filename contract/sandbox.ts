@@ -64,8 +64,44 @@ export const GPU_VENDOR_SETUP: Readonly<
     none: { devices: [], env: { LIBGL_ALWAYS_SOFTWARE: "1", MESA_GL_VERSION_OVERRIDE: "4.5" }, nvidiaRuntime: false },
 };
 
-/** Helix's compose health check: the inner dockerd answers. */
-export const SANDBOX_HEALTHCHECK_COMMAND: readonly string[] = ["CMD", "docker", "info"];
+/**
+ * Where Hydra serves its API, `/health` included (api/pkg/hydra/server.go): a Unix socket inside the
+ * sandbox, which the reverse dial carries the control plane's calls to.
+ */
+export const SANDBOX_HYDRA_SOCKET = "/var/run/hydra/hydra.sock";
+
+/**
+ * The desktop image the sandbox's boot pulls into its own dockerd before anything dials the
+ * control plane (sandbox/04-start-dockerd.sh): `<registry>/helixml/helix-ubuntu:<release>-linux-<arch>`,
+ * the registry ghcr.io unless HELIX_SANDBOX_REGISTRY replaces it, then one fallback from the insecure
+ * mirror; when both fail the boot exits 1 and the restart policy starts it again.
+ */
+export const SANDBOX_DESKTOP = {
+    registry: "ghcr.io",
+    path: "helixml/helix-ubuntu",
+    /** The one registry the inner dockerd takes over plain HTTP (its daemon.json's insecure-registries). */
+    insecureMirror: "registry:5000",
+    /** The fallback's path on the insecure mirror. */
+    fallbackPath: "helix-ubuntu",
+} as const;
+
+/**
+ * The sandbox's health check: Hydra answers `/health` on its socket, which happens only once the
+ * boot has pulled the desktop and started the heartbeat and Hydra. Helix's own compose and chart
+ * ask `docker info`, which the inner dockerd answers minutes before that, and goes on answering
+ * while a failed pull restarts the boot. curl is in Helix's sandbox image; --max-time because
+ * Hydra creates its socket before it serves on it.
+ */
+export const SANDBOX_HEALTHCHECK_COMMAND: readonly string[] = [
+    "CMD",
+    "curl",
+    "-fsS",
+    "--max-time",
+    "5",
+    "--unix-socket",
+    SANDBOX_HYDRA_SOCKET,
+    "http://hydra/health",
+];
 
 /** What the sandbox dials, all outbound, with `Authorization: Bearer <RUNNER_TOKEN>`. */
 export const SANDBOX_WIRE = {

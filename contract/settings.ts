@@ -40,6 +40,8 @@ export const RANGES = {
     cpuShares: whole(2, 262_144),
     /** Per swarm node; 0 is no limit. */
     maxReplicasPerNode: whole(0, 1000),
+    /** Seconds `pulumi up` waits for a new sandbox's first boot, its desktop pull included. */
+    sandboxStartTimeout: whole(60, 86_400),
 } as const satisfies Record<string, Range>;
 export type RangeName = keyof typeof RANGES;
 

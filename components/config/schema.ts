@@ -237,6 +237,7 @@ const fields = {
     registryMirror: z.string(),
     instanceIdPrefix: z.string(),
     keepVolumes: flag,
+    startTimeout: integer(RANGES.sandboxStartTimeout, "a number of seconds"),
     networks: z.preprocess(
         asList,
         z
@@ -447,6 +448,8 @@ export const KEY_SCHEMAS = {
     registryMirror: fields.registryMirror.optional(),
     instanceIdPrefix: fields.instanceIdPrefix.optional(),
     keepVolumes: fields.keepVolumes.default(true),
+    // A first boot pulls the desktop image (about 7 GB for helix-ubuntu): 30 min covers 100 Mbit/s with room.
+    startTimeout: fields.startTimeout.default(1800),
     hosts: hosts.optional(),
     swarm: swarm.optional(),
     registry: fields.registry.optional(),

@@ -60,7 +60,8 @@ export const SANDBOX_KEYS = [
     "registryMirror",
     "instanceIdPrefix",
     "keepVolumes",
+    "startTimeout",
 ] as const;
 
 /** What a `hosts` entry may set for its own sandboxes (the sandbox record's hostKeys). */
-export const SANDBOX_HOST_KEYS = ["instanceIdPrefix", "gpuVendor", "allowNoGpu", "memoryMb", "cpus"] as const;
+export const SANDBOX_HOST_KEYS = ["instanceIdPrefix", "gpuVendor", "allowNoGpu", "memoryMb", "cpus", "startTimeout"] as const;

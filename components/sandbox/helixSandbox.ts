@@ -6,7 +6,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { toLabels } from "../labels";
 import { lookUpNetwork } from "../placements/dockerHost";
-import { SANDBOX_WAIT_TIMEOUT_SECONDS, type SandboxHost, type SandboxSpec, sandboxImageReference } from "./plan";
+import { type SandboxHost, type SandboxSpec, sandboxImageReference } from "./plan";
 
 export interface HelixSandboxArgs {
     /** The host, its sandbox settings and its sandboxes, as `parseConfig` planned them. */
@@ -92,7 +92,7 @@ export class HelixSandbox extends pulumi.ComponentResource {
                             : undefined,
                     healthcheck: { ...spec.healthcheck, tests: [...spec.healthcheck.tests] },
                     wait: true,
-                    waitTimeout: SANDBOX_WAIT_TIMEOUT_SECONDS,
+                    waitTimeout: spec.waitTimeoutSeconds,
                     logDriver: "json-file",
                     logOpts: { ...spec.logOptions },
                     memory: spec.memoryMb,

@@ -19,30 +19,23 @@ import type { RestartPolicy, SandboxSettings } from "./settings";
 import { LABELS, LOG_OPTIONS, SANDBOX_LABELS, SANDBOX_WORKLOAD, type StackIdentity } from "../labels";
 
 /**
- * The sandbox's health check: Helix's own command (its inner dockerd answers `docker info`),
- * with timings for an engine that takes a while to come up. Durations are written as Docker
- * reads them back (Go's form: "1m0s", not "60s"), or every preview would show a diff.
- * - interval 30s: Helix's compose and chart probe as often; `docker info` on an inner engine
- *   running desktops is not free.
- * - timeout 10s: the chart's; a loaded inner engine answers slowly, and 5 s would flap.
- * - startPeriod 1m0s: the boot runs its init steps, then gives dockerd 30 s (and exits if it
- *   is not up); the chart waits 60 s before its first liveness probe. Failures inside it do
- *   not count, and the first success ends it.
+ * The sandbox's health check: Hydra answers on its socket (SANDBOX_HEALTHCHECK_COMMAND), which it
+ * does only after the boot has pulled the desktop image and started the heartbeat. Durations are
+ * written as Docker reads them back (Go's form: "1m0s", not "60s"), or every preview would show a diff.
+ * - interval 30s: as often as Helix's compose and chart probe.
+ * - timeout 10s: the chart's; a loaded sandbox answers slowly, and 5 s would flap.
+ * - startPeriod 30m0s: a first boot pulls about 7 GB of desktop image before Hydra starts. Failures
+ *   inside it do not count, and the first success ends it, so a long one costs a running sandbox
+ *   nothing: after its first success every failure counts.
  * - retries 3: a sandbox is unhealthy after 90 s of failures, not one slow answer.
  */
 export const SANDBOX_HEALTHCHECK = {
     tests: SANDBOX_HEALTHCHECK_COMMAND,
     interval: "30s",
     timeout: "10s",
-    startPeriod: "1m0s",
+    startPeriod: "30m0s",
     retries: 3,
 } as const;
-
-/**
- * Seconds `pulumi up` waits for a new sandbox to turn healthy: above the start period plus
- * retries x (interval + timeout), 60 + 3 x 40 = 180 s, when an unhealthy sandbox is known.
- */
-export const SANDBOX_WAIT_TIMEOUT_SECONDS = 240;
 
 /** One of a sandbox's named volumes. */
 interface SandboxVolume {
@@ -87,6 +80,8 @@ export interface SandboxSpec {
     readonly restartPolicy: RestartPolicy;
     readonly logOptions: typeof LOG_OPTIONS;
     readonly healthcheck: typeof SANDBOX_HEALTHCHECK;
+    /** Seconds `pulumi up` waits for it to turn healthy: the host's startTimeout. */
+    readonly waitTimeoutSeconds: number;
     readonly labels: Readonly<Record<string, string>>;
     /** Memory limit in MB; undefined for none. */
     readonly memoryMb: number | undefined;
@@ -151,6 +146,7 @@ export function planSandbox(settings: SandboxSettings, index: number, context: S
         restartPolicy: settings.restartPolicy,
         logOptions: LOG_OPTIONS,
         healthcheck: SANDBOX_HEALTHCHECK,
+        waitTimeoutSeconds: settings.startTimeout,
         labels: {
             [LABELS.project]: context.project,
             [LABELS.stack]: context.stackName,

@@ -55,6 +55,8 @@ export interface SandboxSettings {
     readonly memoryMb: number | undefined;
     /** CPU limit; undefined (the default) for no limit. */
     readonly cpus: number | undefined;
+    /** Seconds `pulumi up` waits for a new sandbox to answer its health check: its first boot pulls the desktop image. Defaults to 1800. */
+    readonly startTimeout: number;
     /** Keeps a sandbox's volumes when it is removed (scale-in, destroy), so desktop images are not pulled again. Defaults to true. */
     readonly keepVolumes: boolean;
 }
@@ -99,6 +101,7 @@ export function topLevelSandboxSettings(values: StackValues, inputs: TopLevelSan
         memoryMb: inputs.memoryMb,
         cpus: values.cpus,
         keepVolumes: values.keepVolumes,
+        startTimeout: values.startTimeout,
     };
 }
 
@@ -113,5 +116,6 @@ export function listedHostSandboxSettings(entry: HostEntry, top: SandboxSettings
         allowNoGpu: entry.allowNoGpu ?? top.allowNoGpu,
         memoryMb: entry.memoryMb ?? top.memoryMb,
         cpus: entry.cpus ?? top.cpus,
+        startTimeout: entry.startTimeout ?? top.startTimeout,
     };
 }

@@ -397,6 +397,7 @@ describe("helpers", () => {
             "registryMirror",
             "instanceIdPrefix",
             "keepVolumes",
+            "startTimeout",
             "hosts",
             "swarm",
             "registry",

@@ -65,6 +65,7 @@ const RANGE_READERS: Record<RangeName, { stack?: StackKey[]; swarm?: string[]; a
     pidsLimit: { stack: ["pidsLimit"] },
     cpuShares: { stack: ["cpuShares"] },
     maxReplicasPerNode: { swarm: ["maxReplicasPerNode"] },
+    sandboxStartTimeout: { stack: ["startTimeout"] },
 };
 
 /** Each range's edges: one step below the minimum, the minimum, the maximum, one step above it. */

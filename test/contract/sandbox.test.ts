@@ -93,7 +93,15 @@ describe("the container", () => {
 
     it("checks health with an exec-form command, no shell", () => {
         expect(SANDBOX_HEALTHCHECK_COMMAND[0]).toBe("CMD");
-        expect(SANDBOX_HEALTHCHECK_COMMAND.slice(1)).toEqual(["docker", "info"]);
+        expect(SANDBOX_HEALTHCHECK_COMMAND.slice(1)).toEqual([
+            "curl",
+            "-fsS",
+            "--max-time",
+            "5",
+            "--unix-socket",
+            "/var/run/hydra/hydra.sock",
+            "http://hydra/health",
+        ]);
     });
 });
 

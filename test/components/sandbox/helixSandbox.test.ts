@@ -80,9 +80,15 @@ describe("HelixSandbox", () => {
             ],
             restart: "always",
             hosts: [{ host: "host.docker.internal", ip: "host-gateway" }],
-            healthcheck: { tests: ["CMD", "docker", "info"], interval: "30s", timeout: "10s", startPeriod: "1m0s", retries: 3 },
+            healthcheck: {
+                tests: ["CMD", "curl", "-fsS", "--max-time", "5", "--unix-socket", "/var/run/hydra/hydra.sock", "http://hydra/health"],
+                interval: "30s",
+                timeout: "10s",
+                startPeriod: "30m0s",
+                retries: 3,
+            },
             wait: true,
-            waitTimeout: 240,
+            waitTimeout: 1800,
             logDriver: "json-file",
             logOpts: { "max-size": "10m", "max-file": "3" },
             labels: [

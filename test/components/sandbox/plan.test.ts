@@ -12,7 +12,6 @@ import {
 } from "../../../components/sandbox/checks";
 import {
     SANDBOX_HEALTHCHECK,
-    SANDBOX_WAIT_TIMEOUT_SECONDS,
     type SandboxSpec,
     duplicateInstanceIdProblems,
     planSandbox,
@@ -42,6 +41,7 @@ const DEFAULTS: SandboxSettings = {
     memoryMb: undefined,
     cpus: undefined,
     keepVolumes: true,
+    startTimeout: 1800,
 };
 
 const settingsWith = (changes: Partial<SandboxSettings> = {}): SandboxSettings => ({ ...DEFAULTS, ...changes });
@@ -79,7 +79,14 @@ describe("planSandbox", () => {
             networks: [],
             restartPolicy: "always",
             logOptions: { "max-size": "10m", "max-file": "3" },
-            healthcheck: { tests: ["CMD", "docker", "info"], interval: "30s", timeout: "10s", startPeriod: "1m0s", retries: 3 },
+            healthcheck: {
+                tests: ["CMD", "curl", "-fsS", "--max-time", "5", "--unix-socket", "/var/run/hydra/hydra.sock", "http://hydra/health"],
+                interval: "30s",
+                timeout: "10s",
+                startPeriod: "30m0s",
+                retries: 3,
+            },
+            waitTimeoutSeconds: 1800,
             labels: {
                 "zed-runner.project": "zed-runner",
                 "zed-runner.stack": "dev",
@@ -241,13 +248,25 @@ describe("SANDBOX_HEALTHCHECK", () => {
         expect(value).toBe(goDuration(seconds(value)));
     });
 
-    it("lets pulumi up wait longer than an unhealthy sandbox takes to be known", () => {
-        const { interval, timeout, startPeriod, retries } = SANDBOX_HEALTHCHECK;
-        const worst = seconds(startPeriod) + retries * (seconds(interval) + seconds(timeout));
-        expect(worst).toBe(180);
-        expect(SANDBOX_WAIT_TIMEOUT_SECONDS).toBeGreaterThan(worst);
-        // Helix's boot gives its dockerd 30 s: the start period covers it.
-        expect(seconds(startPeriod)).toBeGreaterThan(30);
+    it("counts no failure during a first boot's desktop pull, and waits by default as long as the start period", () => {
+        const { startPeriod } = SANDBOX_HEALTHCHECK;
+        // Helix's boot gives its dockerd 30 s, then pulls about 7 GB: 30 minutes covers 100 Mbit/s with room.
+        expect(seconds(startPeriod)).toBe(1800);
+        expect(planSandbox(DEFAULTS, 1, context).waitTimeoutSeconds).toBe(seconds(startPeriod));
+        expect(planSandbox(settingsWith({ startTimeout: 3600 }), 1, context).waitTimeoutSeconds).toBe(3600);
+    });
+
+    it("asks Hydra on its socket, which answers only after the desktop pull, rather than the inner dockerd, which answers before", () => {
+        expect(SANDBOX_HEALTHCHECK.tests).toEqual([
+            "CMD",
+            "curl",
+            "-fsS",
+            "--max-time",
+            "5",
+            "--unix-socket",
+            "/var/run/hydra/hydra.sock",
+            "http://hydra/health",
+        ]);
     });
 });
 
