@@ -12,8 +12,9 @@ import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { CliInstaller, automationInstaller, ensurePulumiCli } from "./lib/installPulumiCli";
 import { type ReleaseFetcher, fetchControlPlaneRelease } from "./lib/controlPlane";
 import { PulumiCli, findPulumiCli, setSecretConfig } from "./lib/pulumiCli";
+import { dockerFor } from "./engine";
 import { placementCommands } from "./placements";
-import type { PlacementCommands } from "./placements/types";
+import type { EngineClients, PlacementCommands } from "./placements/types";
 import { Prompt, terminalPrompt } from "./lib/prompt";
 import { unpinnedHostName } from "../components/config/warnings";
 import {
@@ -155,6 +156,8 @@ export interface DeployDeps {
     readonly write: (text: string) => void;
     /** Asks the control plane its release, for a sandbox stack's check before the preview. */
     readonly fetchRelease: ReleaseFetcher;
+    /** The stack's engines, asked after a failed `up` what is not healthy and why. */
+    readonly engines: EngineClients;
 }
 
 /**
@@ -170,6 +173,20 @@ async function workloadNotes(stack: string, root: string, fetchRelease: ReleaseF
         return [];
     }
     return commands.notes(stack, [], fetchRelease);
+}
+
+/**
+ * After a failed `up`: each planned container that is not healthy, with its last log lines (a
+ * sandbox restarting on a failed desktop pull says so there). Best effort: the failure itself is
+ * reported whatever this finds.
+ */
+async function explainFailure(stack: string, root: string, engines: EngineClients): Promise<string[]> {
+    try {
+        const lines = await placementCommands(loadStackFiles(stack, root).parsed).explainUnhealthy(stack, engines);
+        return lines.length > 0 ? ["", `What is not healthy on stack ${stack}'s hosts:`, ...lines] : [];
+    } catch {
+        return [];
+    }
 }
 
 /** The stack through Pulumi's Automation API, created when missing. */
@@ -201,6 +218,7 @@ const defaultDeps = (): DeployDeps => ({
     storeToken: (token, plan, env, cli) => setSecretConfig("apiToken", token, plan.stack, PROJECT_ROOT, { ...env, ...plan.envVars }, cli),
     write: (text) => void process.stdout.write(text),
     fetchRelease: (apiHost) => fetchControlPlaneRelease(apiHost),
+    engines: { docker: (host) => dockerFor(host) },
 });
 
 export async function deploy(
@@ -262,7 +280,14 @@ export async function deploy(
             `Pinned hostName: ${plan.pinHostName} in ${file}, so this stack's runner IDs stay the same when deployed from another machine; commit the file.`,
         );
     }
-    say(renderOutputs(await stack.up(deps.write)));
+    let outputs: Record<string, { value: unknown; secret: boolean }>;
+    try {
+        outputs = await stack.up(deps.write);
+    } catch (err) {
+        for (const line of await explainFailure(plan.stack, deps.root, deps.engines)) say(line);
+        throw err;
+    }
+    say(renderOutputs(outputs));
     return 0;
 }
 

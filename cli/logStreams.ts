@@ -39,14 +39,19 @@ export function interleave(logs: { id: string; text: string }[]): string[] {
     return lines.map((l) => `${l.id} | ${l.line}`);
 }
 
-/** A container's logs so far, with Docker's timestamps when `timestamps`. */
-export async function logsOf(docker: Docker, container: string, options: { since?: number; timestamps?: boolean }): Promise<string> {
+/** A container's logs so far (its last `tail` lines, when given), with Docker's timestamps when `timestamps`. */
+export async function logsOf(
+    docker: Docker,
+    container: string,
+    options: { since?: number; timestamps?: boolean; tail?: number },
+): Promise<string> {
     const buffer = (await docker.getContainer(container).logs({
         stdout: true,
         stderr: true,
         follow: false,
         timestamps: options.timestamps ?? false,
         since: options.since ?? 0,
+        ...(options.tail === undefined ? {} : { tail: options.tail }),
     })) as unknown as Buffer;
     return demux(buffer, docker.modem);
 }

@@ -155,6 +155,43 @@ async function hostsLogs<H extends HostIdentity>(
     return 0;
 }
 
+/** How many of a container's last log lines a failed deploy shows. */
+const LAST_LOG_LINES = 15;
+
+/**
+ * Each planned container that is not healthy after a failed `pulumi up`: what it is, on which host,
+ * its restarts, and its last log lines (a sandbox restarting on a failed desktop pull says why there).
+ */
+async function explainUnhealthy<H extends HostIdentity>(
+    stack: string,
+    hosts: readonly H[],
+    workload: WorkloadCommands<H>,
+    connect: Connect,
+): Promise<string[]> {
+    const rows = await collectStatus(stack, hosts, workload, connect);
+    const out: string[] = [];
+    for (const row of rows.filter((r) => r.status !== "healthy" && r.status !== "extra")) {
+        const restarts = row.observed?.restarts ?? 0;
+        const where = `${capitalised(workload.words.one)} ${row.runnerId} (container ${row.container} on host ${row.host})`;
+        if (row.status === "unreachable" || row.observed === undefined) {
+            out.push(`${where} is ${row.status}${row.error ? `: ${row.error}` : ""}.`);
+            continue;
+        }
+        out.push(`${where} is ${row.status}, restarted ${restarts} time${restarts === 1 ? "" : "s"}; its last log lines:`);
+        const docker = connect(hosts.find((h) => h.name === row.host)!);
+        const text = await logsOf(docker, row.container, { tail: LAST_LOG_LINES }).catch(
+            (err: unknown) => `(its logs could not be read: ${describeError(err)})`,
+        );
+        out.push(
+            ...text
+                .split("\n")
+                .filter((l) => l.trim() !== "")
+                .map((l) => `    ${l}`),
+        );
+    }
+    return out;
+}
+
 /** Each host's part of the plan: its engine and count, then the workload's own lines. */
 function renderHosts<H extends HostIdentity>(hosts: readonly H[], workload: WorkloadCommands<H>): string[] {
     return hosts.flatMap((host) => {
@@ -176,6 +213,7 @@ export function dockerHostCommands<H extends HostIdentity>(
     const hosts = placedHosts(placement);
     return {
         notes: (stack, rows, fetchRelease) => workload.notes({ hosts, rows, apiHost, stack }, fetchRelease),
+        explainUnhealthy: (stack, engines) => explainUnhealthy(stack, hosts, workload, engines.docker),
         status: (stack, engines) => collectStatus(stack, hosts, workload, engines.docker),
         logs: (request, engines) => hostsLogs(hosts, request, workload, engines.docker),
         plan: () => renderHosts(hosts, workload),

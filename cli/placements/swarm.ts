@@ -170,6 +170,8 @@ export function swarmCommands(swarm: SwarmPlacement<PlannedSwarm>): PlacementCom
         status: (_stack, engines) => collectSwarmStatus(swarm, engines.docker),
         // The runners' notes: none (cli/workloads/runner.ts).
         notes: async () => [],
+        // The service's own update failure names its tasks; `npm run status` shows each.
+        explainUnhealthy: async () => [],
         logs: (request, engines) => swarmLogs(swarm, request, engines.docker),
         plan: (facts) => renderSwarm(swarm, facts),
         zedBuildDirs: swarmZedBuildDirs(swarm),

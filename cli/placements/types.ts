@@ -37,6 +37,11 @@ export interface PlacementCommands {
     status(stack: string, engines: EngineClients): Promise<StatusRow[]>;
     /** Prints the logs of the containers `request` names; returns the exit status. */
     logs(request: LogsRequest, engines: EngineClients): Promise<number>;
+    /**
+     * After a failed `pulumi up`: each planned container that is not healthy, with its state, its
+     * restarts and its last log lines, so the failure names what failed and why.
+     */
+    explainUnhealthy(stack: string, engines: EngineClients): Promise<string[]>;
     /** What status says above its table, and deploy before its preview (rows empty), about the workload as a whole. */
     notes(stack: string, rows: readonly StatusRow[], fetchRelease: ReleaseFetcher): Promise<string[]>;
     /** The placement's lines of `npm run plan`: per host, or the swarm's service. */

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
+import Docker from "dockerode";
 import { parse } from "yaml";
 import { DeployDeps, DeployPlan, StackOperations, deploy, deployPlan, renderOutputs } from "../../cli/deploy";
 import { CliInstaller } from "../../cli/lib/installPulumiCli";
@@ -144,7 +145,37 @@ function depsFor(root: string, prompt: Prompt, calls: string[], out: string[]): 
         write: (text) => void out.push(text),
         // TEST DOUBLE for the control plane's GET /api/v1/config: Helix 2.12.3.
         fetchRelease: async (apiHost) => (calls.push(`release of ${apiHost}`), { release: "2.12.3" }),
+        // TEST DOUBLE for the stack's engine: one sandbox restarting, as on a failed desktop pull.
+        engines: { docker: () => restartingSandboxEngine(calls) },
     };
+}
+
+/** TEST DOUBLE for an engine whose one sandbox of stack `sandbox` keeps restarting, logging why. */
+function restartingSandboxEngine(calls: string[]): Docker {
+    const frame = (text: string) => Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, text.length]), Buffer.from(text)]);
+    return {
+        ping: async () => "OK",
+        listContainers: async () => [
+            {
+                Id: "s1",
+                Labels: { "zed-runner.stack": "sandbox", "zed-runner.workload": "sandbox", "zed-runner.sandbox-id": "sandbox-gpu-1-1" },
+            },
+        ],
+        getContainer: (id: string) => ({
+            inspect: async () => ({
+                Name: "/helix-sandbox-sandbox-1",
+                State: { Running: false, Status: "restarting" },
+                RestartCount: 4,
+                Image: "sha256:1",
+            }),
+            logs: async (options: { tail?: number }) => (
+                calls.push(`logs of ${id}, last ${options.tail}`),
+                frame("[stand-in] could not pull the desktop image\n")
+            ),
+        }),
+        // dockerode's own demuxer splits the log frames; it never connects.
+        modem: new Docker({ socketPath: "/var/run/docker.sock" }).modem,
+    } as unknown as Docker;
 }
 
 describe("npm run deploy on a sandbox stack: the control plane's release", () => {
@@ -162,6 +193,28 @@ describe("npm run deploy on a sandbox stack: the control plane's release", () =>
             "The control plane at https://helix.example.com runs Helix 2.12.3; this stack pins 2.12.2: set helixVersion in Pulumi.sandbox.yaml " +
                 "to the control plane's release, then `npm run deploy -- --stack sandbox`.\n+ 2 to create",
         );
+    });
+
+    it("after a failed up, names each sandbox that is not healthy, its restarts and its last log lines, then fails with the error", async () => {
+        const root = scratchProject({ sandbox: SANDBOX });
+        const [calls, questions, out] = [[], [], []] as string[][];
+        const deps = depsFor(root, answering(true, questions), calls, out);
+        const failing: DeployDeps = {
+            ...deps,
+            openStack: async () => ({
+                ...recordingStack(calls),
+                up: async () => {
+                    throw new Error("the container helix-sandbox-sandbox-1 did not become healthy within 1800 s");
+                },
+            }),
+        };
+        await expect(deploy(["--stack", "sandbox", "--yes"], passphrase, failing)).rejects.toThrow("did not become healthy within 1800 s");
+        expect(out.join("")).toContain(
+            "What is not healthy on stack sandbox's hosts:\n" +
+                "Sandbox sandbox-gpu-1-1 (container helix-sandbox-sandbox-1 on host gpu-1) is restarting, restarted 4 times; its last log lines:\n" +
+                "    [stand-in] could not pull the desktop image\n",
+        );
+        expect(calls).toContain("logs of helix-sandbox-sandbox-1, last 15");
     });
 
     it("asks nothing of the control plane for a runner stack, or before a destroy", async () => {

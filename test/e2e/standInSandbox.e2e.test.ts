@@ -5,17 +5,23 @@
 // fake control plane's Helix 2.12.2 sandbox side (test/support/fakeControlPlane/sandbox.ts), on
 // the Docker bridge address. test/support/sandboxStack.ts creates each declared volume and
 // container from the program's inputs; its onThisMachine() is the one place they are changed
-// (privileged becomes the test swarm's nested-engine options; absent devices are left out).
+// (privileged becomes the test swarm's nested-engine options; absent devices are left out). The
+// sandboxes pull their desktop image, as Helix's do, from `registry:5000` on a network they join
+// (test/support/desktopRegistry.ts): the stack sets registryMirror and networks as a user would.
 import * as crypto from "node:crypto";
+import * as os from "node:os";
 import * as path from "node:path";
 import type Docker from "dockerode";
 import { logsOf } from "../../cli/logStreams";
+import { placementCommands } from "../../cli/placements";
+import { parseConfig } from "../../components/stackPlan";
 import { SANDBOX_ENV, SANDBOX_IMAGE_REPOSITORY, SANDBOX_VOLUMES, SANDBOX_WIRE } from "../../contract/sandbox";
 import { STAND_IN_ROUTE, StandInReport } from "../fixtures/standInSandbox/hydra";
 import { FakeControlPlane } from "../support/fakeControlPlane";
 import { Registration, wasSentAsSecret } from "../support/mocks";
 import { DeclaredSandboxes, InPlaceOfPrivileged, declareSandboxes, startDeclaredSandbox } from "../support/sandboxStack";
 import { leakedRuns } from "../support/secrets";
+import { DesktopRegistry, startDesktopRegistry } from "../support/desktopRegistry";
 import { buildImage, docker, eventually, execIn, filesUnder, removeLabelled, requireEngine } from "../support/docker";
 import { dockerBridgeAddress, envOf, healthOf } from "../support/stack";
 import { LABELS, SANDBOX_LABELS } from "../../components/labels";
@@ -28,6 +34,11 @@ const HELIX_VERSION = "2.12.2";
 const TOKEN = `e2e"\\%+/=${crypto.randomBytes(12).toString("hex")}`;
 const ROOT = path.resolve(__dirname, "../..");
 const STAND_IN_DIR = "test/fixtures/standInSandbox";
+/** The network the sandboxes join to reach the desktop registry as `registry`. */
+const NETWORK = `${STACK}-net`;
+/** The desktop image's tag, as Helix's CI writes it: `<release>-linux-<arch>`. */
+const DESKTOP_TAG = `${HELIX_VERSION}-linux-${process.arch === "x64" ? "amd64" : process.arch}`;
+let desktopRegistry: DesktopRegistry;
 
 const controlPlane = new FakeControlPlane({ token: TOKEN });
 let imageId = "";
@@ -48,7 +59,7 @@ const containerOf = (i: number) => containers.get(i)!;
 
 /** Runs the program with `replicas` sandboxes (and `overrides`) and keeps what it declared. */
 async function deploy(replicas: number, overrides: Record<string, string> = {}): Promise<DeclaredSandboxes> {
-    const declared = await declareSandboxes({ ...config, ...overrides, replicas: String(replicas) }, STACK);
+    const declared = await declareSandboxes({ ...config, ...overrides, replicas: String(replicas) }, STACK, [NETWORK]);
     expect(declared.containers).toHaveLength(replicas);
     declarations.set(replicas, declared);
     return declared;
@@ -97,6 +108,8 @@ beforeAll(async () => {
     await requireEngine();
     await removeLabelled(LABELS.stack, STACK);
     const port = await controlPlane.listen(dockerBridgeAddress());
+    desktopRegistry = await startDesktopRegistry({ network: NETWORK, label: LABELS.stack, value: STACK, baseImage: BASE_IMAGE });
+    await desktopRegistry.push(DESKTOP_TAG);
     config = {
         workload: "sandbox",
         apiToken: TOKEN,
@@ -104,6 +117,8 @@ beforeAll(async () => {
         helixVersion: HELIX_VERSION,
         gpuVendor: "none",
         allowNoGpu: "true",
+        registryMirror: "registry:5000",
+        networks: JSON.stringify([NETWORK]),
     };
     const buildStarted = Date.now();
     const files = [
@@ -140,9 +155,18 @@ describe("three sandboxes declared by index.ts, on one engine", () => {
         }
     });
 
-    it("turns each healthy by Helix's own check: docker info inside answers", async () => {
-        for (const i of [1, 2, 3])
+    it("turns each healthy once Hydra answers on its socket, which it does only after the boot pulled the desktop image", async () => {
+        for (const i of [1, 2, 3]) {
             await eventually(`${nameOf(i)} healthy`, async () => (await healthOf(containerOf(i))) === "healthy", 180_000, 500);
+            const logs = await logsOf(docker, containerOf(i).id, {});
+            const pulled = logs.indexOf(`desktop image ready: helix-ubuntu:${DESKTOP_TAG}`);
+            expect(logs).toContain(`pulling the desktop image registry:5000/helixml/helix-ubuntu:${DESKTOP_TAG}`);
+            expect(pulled).toBeGreaterThan(-1);
+            expect(logs.indexOf("Hydra stand-in listening")).toBeGreaterThan(pulled);
+            expect(await run(i, ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", `helix-ubuntu:${DESKTOP_TAG}`])).toBe(
+                `helix-ubuntu:${DESKTOP_TAG}`,
+            );
+        }
     });
 
     it("registers each at the control plane under hydra-<its own ID>, and lists its dev containers through the tunnel at once", async () => {
@@ -172,7 +196,7 @@ describe("three sandboxes declared by index.ts, on one engine", () => {
             );
             const body = beats[beats.length - 1].body;
             expect(body).toMatchObject({
-                desktop_versions: { ubuntu: "stand-in-no-desktop" },
+                desktop_versions: { ubuntu: DESKTOP_TAG },
                 gpu_vendor: "none",
                 helix_version: "2.12.2",
             });
@@ -227,7 +251,8 @@ describe("three sandboxes declared by index.ts, on one engine", () => {
                 },
             });
             const health = await controlPlane.callSandbox(idOf(i), "GET", "/health");
-            expect([health.status, JSON.parse(health.body)]).toEqual([200, { status: "healthy", active_instances: 0, version: "2.12.2" }]);
+            // As 2.12.2's Hydra answers: always 0 instances, and its own version, not Helix's release.
+            expect([health.status, JSON.parse(health.body)]).toEqual([200, { status: "healthy", active_instances: 0, version: "1.0.0" }]);
         }
         await expect(controlPlane.callSandbox("e2e-sandbox-none", "GET", "/health")).rejects.toThrow("no connection");
     });
@@ -297,5 +322,44 @@ describe("a declared sandbox without what a nested engine needs", () => {
         expect(await logsOf(docker, container.id, {})).toContain("the inner dockerd did not answer within 10s");
         expect(controlPlane.registeredSandboxes.has(idOf(5))).toBe(false);
         expect(controlPlane.sandboxHeartbeats.has(idOf(5))).toBe(false);
+    });
+});
+
+describe("a sandbox whose desktop image is not in the mirror", () => {
+    it("restarts instead of turning healthy, is named with its last log lines after a failed deploy, and turns healthy once the image is there", async () => {
+        const mirror = "registry:5000/elsewhere";
+        await deploy(6, { registryMirror: mirror });
+        const container = await startSandbox(6);
+        // Helix's boot exits 1 when it cannot pull its desktop, and the restart policy (always) boots it again.
+        await eventually(
+            "the sandbox to restart on its failed pull",
+            async () => (await container.inspect()).RestartCount >= 2,
+            240_000,
+            500,
+        );
+        expect(await healthOf(container)).not.toBe("healthy");
+        expect(controlPlane.registeredSandboxes.has(idOf(6))).toBe(false);
+
+        // What `npm run deploy` prints after `pulumi up` failed waiting for it.
+        const parsed = parseConfig(
+            { ...config, registryMirror: mirror, replicas: "6" },
+            { stackName: STACK, machineHostName: os.hostname() },
+        );
+        const lines = await placementCommands(parsed).explainUnhealthy(STACK, { docker: () => docker });
+        const at = lines.findIndex((l) => l.startsWith(`Sandbox ${idOf(6)} (container ${nameOf(6)} on host `));
+        expect(lines[at]).toMatch(/ is (restarting|starting|unhealthy|stopped), restarted \d+ times; its last log lines:$/);
+        expect(lines.slice(at + 1).join("\n")).toContain(
+            `could not pull the desktop image ${mirror}/helixml/helix-ubuntu:${DESKTOP_TAG} (nor registry:5000/helix-ubuntu:${DESKTOP_TAG})`,
+        );
+
+        // Once the mirror holds the image, the next boot pulls it, Hydra answers, and the sandbox registers.
+        await desktopRegistry.push(DESKTOP_TAG, "elsewhere/helixml/helix-ubuntu");
+        await eventually(
+            "the sandbox healthy once its desktop is in the mirror",
+            async () => (await healthOf(container)) === "healthy",
+            300_000,
+            500,
+        );
+        await eventually("the sandbox registered", () => controlPlane.connectedSandboxIds().includes(idOf(6)), 60_000);
     });
 });

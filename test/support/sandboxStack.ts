@@ -24,9 +24,16 @@ export interface DeclaredSandboxes {
     readonly images: Registration[];
 }
 
-/** Runs the program with a sandbox stack's `config` and returns what it declared; throws what it refused. */
-export async function declareSandboxes(config: Record<string, string>, stack: string): Promise<DeclaredSandboxes> {
-    const { engine, error } = await runProgram(config, stack);
+/**
+ * Runs the program with a sandbox stack's `config` and returns what it declared; throws what it
+ * refused. `existingNetworks` are the Docker networks the program's lookups find.
+ */
+export async function declareSandboxes(
+    config: Record<string, string>,
+    stack: string,
+    existingNetworks: string[] = [],
+): Promise<DeclaredSandboxes> {
+    const { engine, error } = await runProgram(config, stack, existingNetworks);
     if (error) throw error;
     return { containers: engine.ofType(CONTAINER), volumes: engine.ofType(VOLUME), images: engine.ofType(REMOTE_IMAGE) };
 }
