@@ -4,6 +4,7 @@
 import {
     LENGTHS,
     NAME_PATTERN,
+    SANDBOX_DESKTOP,
     SANDBOX_IMAGE_REPOSITORY,
     SANDBOX_LENGTHS,
     apiHostUrlProblem,
@@ -128,19 +129,16 @@ export function registryMirrorProblem(registryMirror: string): string | undefine
     return undefined;
 }
 
-/** The one mirror the sandbox's inner dockerd takes over plain HTTP (Helix's own compose registry service). */
-export const INSECURE_MIRROR = "registry:5000";
-
 /**
  * A word about a mirror that works only if it serves HTTPS with a certificate from a public CA, or
- * undefined: the inner dockerd trusts no private CA and takes plain HTTP from INSECURE_MIRROR
+ * undefined: the inner dockerd trusts no private CA and takes plain HTTP from SANDBOX_DESKTOP.insecureMirror
  * alone, and a sandbox that cannot pull its desktop exits at boot and restarts forever.
  */
 export function registryMirrorWarning(registryMirror: string | undefined): string | undefined {
-    if (registryMirror === undefined || registryMirror.split("/")[0] === INSECURE_MIRROR) return undefined;
+    if (registryMirror === undefined || registryMirror.split("/")[0] === SANDBOX_DESKTOP.insecureMirror) return undefined;
     return (
         `registryMirror is ${registryMirror}: it must serve HTTPS with a certificate from a public CA. The sandbox's own dockerd ` +
-        `trusts no private CA and takes plain HTTP from ${INSECURE_MIRROR} alone, and a sandbox that cannot pull its desktop ` +
+        `trusts no private CA and takes plain HTTP from ${SANDBOX_DESKTOP.insecureMirror} alone, and a sandbox that cannot pull its desktop ` +
         "exits at boot and restarts for ever (npm run logs shows the pull's error)."
     );
 }
