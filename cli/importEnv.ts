@@ -64,7 +64,7 @@ export async function importEnv(
     const text = readTextFile(envPath, "The env file");
     // From here on, the CLI is found exactly when --set-token was given.
     const importFile = isSandboxScript(text) ? importSandboxScript : importEnvFile;
-    return importFile(text, envPath, stack, root, env, cli, prompt);
+    return importFile({ text, path: envPath, stack, root, env, cli, prompt });
 }
 
 if (require.main === module) void runCommand(() => importEnv(process.argv.slice(2)));

@@ -3,10 +3,17 @@
 // a placeholder rather than a token. The stack side (keep, check, ask, write) is stackWrite.ts's.
 import { parse as parseEnv } from "dotenv";
 import { INSECURE_DEFAULT_TOKEN, isLoopbackHost } from "../../contract";
-import type { Prompt } from "../lib/prompt";
-import type { PulumiCli } from "../lib/pulumiCli";
 import { UserError, stackFilePath, writeStackConfig } from "../stackFiles";
-import { type ImportedSettings, confirmWrite, envFileError, existingStack, importedLines, storeToken, validate } from "./stackWrite";
+import {
+    type ImportRequest,
+    type ImportedSettings,
+    confirmWrite,
+    envFileError,
+    existingStack,
+    importedLines,
+    storeToken,
+    validate,
+} from "./stackWrite";
 
 /** Env variables that become a config key, with how the value changes on the way. */
 const MAPPED: Record<string, { key: string; note?: (value: string) => string | undefined; value?: (value: string) => string }> = {
@@ -112,15 +119,7 @@ const ENV_NAME_OF: Record<string, string> = Object.fromEntries(Object.entries(MA
  * Imports the env file's variables into the stack file, keeping what it already sets; the token
  * only through `cli` (found when --set-token was given), as the stack's secret.
  */
-export async function importEnvFile(
-    text: string,
-    envPath: string,
-    stack: string,
-    root: string,
-    env: NodeJS.ProcessEnv,
-    cli: PulumiCli | undefined,
-    prompt: Prompt,
-): Promise<number> {
+export async function importEnvFile({ text, path: envPath, stack, root, env, cli, prompt }: ImportRequest): Promise<number> {
     const file = stackFilePath(stack, root);
     const vars = parseEnv(text);
     if (Object.keys(vars).length === 0)

@@ -6,12 +6,19 @@ import { WORKLOADS } from "../../components/config/schema";
 import type { WorkloadKind } from "../../components/workload";
 import { GPU_VENDORS, SANDBOX_ENV, SANDBOX_FIXED_ENV, SANDBOX_IMAGE_REPOSITORY } from "../../contract/sandbox";
 import { shown } from "../lib/files";
-import type { Prompt } from "../lib/prompt";
-import type { PulumiCli } from "../lib/pulumiCli";
 import { UserError, stackFilePath, writeStackConfig } from "../stackFiles";
 import { placeholderToken } from "./envFile";
 import { type SandboxScript, type ScriptValue, readSandboxScript } from "./sandboxScript";
-import { type ImportedSettings, confirmWrite, envFileError, existingStack, importedLines, storeToken, validate } from "./stackWrite";
+import {
+    type ImportRequest,
+    type ImportedSettings,
+    confirmWrite,
+    envFileError,
+    existingStack,
+    importedLines,
+    storeToken,
+    validate,
+} from "./stackWrite";
 
 /** Whether a value still holds shell syntax (a variable or a command substitution) import-env cannot evaluate. */
 function isShellExpression(value: string): boolean {
@@ -171,16 +178,7 @@ const SANDBOX_SCRIPT_TOKEN_MARKER = "__DEFAULT_RUNNER_TOKEN__";
  * new stack file or one that is a sandbox stack already (requireSandboxStack). On a terminal it
  * shows what it would write and asks first, as deploy does before a change.
  */
-export async function importSandboxScript(
-    text: string,
-    scriptPath: string,
-    stack: string,
-    root: string,
-    env: NodeJS.ProcessEnv,
-    /** The Pulumi CLI, found when --set-token was given. */
-    cli: PulumiCli | undefined,
-    prompt: Prompt,
-): Promise<number> {
+export async function importSandboxScript({ text, path: scriptPath, stack, root, env, cli, prompt }: ImportRequest): Promise<number> {
     const file = stackFilePath(stack, root);
     const script = readSandboxScript(text, scriptPath);
     const { existing, existingKeys } = existingStack(stack, root);

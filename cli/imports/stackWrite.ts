@@ -12,6 +12,19 @@ import { PulumiCli, setSecretConfig } from "../lib/pulumiCli";
 import { PROJECT, SECRET_PLACEHOLDER, UserError, readStackConfig, stackFilePath } from "../stackFiles";
 import { TOKEN_ENV } from "../deploy";
 
+/** What an import is asked to do: the file read, and where and how to write what it holds. */
+export interface ImportRequest {
+    readonly text: string;
+    /** The file's path, as messages name it. */
+    readonly path: string;
+    readonly stack: string;
+    readonly root: string;
+    readonly env: NodeJS.ProcessEnv;
+    /** The Pulumi CLI, found exactly when --set-token was given. */
+    readonly cli: PulumiCli | undefined;
+    readonly prompt: Prompt;
+}
+
 /** What an import writes, keeps and leaves out: what both imports print. */
 export interface ImportedSettings {
     /** config key -> value to write. */
