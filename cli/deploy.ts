@@ -16,7 +16,9 @@ import { dockerFor } from "./engine";
 import { placementCommands } from "./placements";
 import type { EngineClients, PlacementCommands } from "./placements/types";
 import { Prompt, terminalPrompt } from "./lib/prompt";
+import { KEY_SCHEMAS } from "../components/config/schema";
 import { unpinnedHostName } from "../components/config/warnings";
+import { HELIX_VERSION_AUTO, helixReleaseProblem } from "../contract";
 import {
     DEFAULT_STACK,
     PROJECT_ROOT,
@@ -24,6 +26,7 @@ import {
     UserError,
     hostNameToPin,
     loadStackFiles,
+    readStackConfig,
     projectBackendUrl,
     requireStackFile,
     runCommand,
@@ -175,6 +178,58 @@ async function workloadNotes(stack: string, root: string, fetchRelease: ReleaseF
     return commands.notes(stack, [], fetchRelease);
 }
 
+/** The stack file's text before `helixVersion: auto` was pinned, to put back when nothing is changed after all. */
+interface PinnedRelease {
+    readonly file: string;
+    readonly before: string;
+}
+
+/**
+ * Resolves `helixVersion: auto`: asks the control plane its release and pins it in the stack file,
+ * so that the preview shows what will run and later runs, from any machine, deploy the same.
+ * Undefined when the stack pins no `auto`; refused, with the reason, when the release cannot be read.
+ */
+async function pinAutoRelease(
+    stack: string,
+    root: string,
+    fetchRelease: ReleaseFetcher,
+    say: (line: string) => void,
+): Promise<PinnedRelease | undefined> {
+    const { raw } = readStackConfig(stack, root);
+    if (raw.helixVersion !== HELIX_VERSION_AUTO) return undefined;
+    const file = stackFilePath(stack, root);
+    const apiHost = KEY_SCHEMAS.apiHost.safeParse(raw.apiHost);
+    if (!apiHost.success)
+        throw new UserError(
+            `helixVersion is auto, which reads the control plane's release at apiHost, and ${shown(file)} sets no valid apiHost. Nothing was changed.`,
+        );
+    const answer = await fetchRelease(apiHost.data);
+    if ("error" in answer)
+        throw new UserError(
+            `helixVersion is auto, but the control plane's release could not be read (${answer.error}). ` +
+                `Set helixVersion to its release, such as 2.12.2, in ${shown(file)}. Nothing was changed.`,
+        );
+    const problem = helixReleaseProblem(answer.release);
+    if (problem !== undefined)
+        throw new UserError(
+            `helixVersion is auto, and the control plane at ${apiHost.data} reports ${JSON.stringify(answer.release)}, which ${problem}: ` +
+                `set helixVersion in ${shown(file)} yourself. Nothing was changed.`,
+        );
+    const before = fs.readFileSync(file, "utf8");
+    writeStackConfig(file, { helixVersion: answer.release });
+    say(
+        `helixVersion is auto: the control plane at ${apiHost.data} runs Helix ${answer.release}; pinned helixVersion: ${answer.release} in ${shown(file)} (commit it).`,
+    );
+    return { file, before };
+}
+
+/** Puts back `helixVersion: auto` when nothing was changed after all. */
+function unpin(pinned: PinnedRelease | undefined, say: (line: string) => void): void {
+    if (pinned === undefined) return;
+    fs.writeFileSync(pinned.file, pinned.before);
+    say(`Put helixVersion: auto back in ${shown(pinned.file)}.`);
+}
+
 /**
  * After a failed `up`: each planned container that is not healthy, with its last log lines (a
  * sandbox restarting on a failed desktop pull says so there). Best effort: the failure itself is
@@ -253,19 +308,30 @@ export async function deploy(
         say(`Stored ${TOKEN_ENV} as the stack's secret apiToken.`);
     }
     const file = shown(stackFilePath(plan.stack, deps.root));
+    const pinned = plan.operation === "destroy" ? undefined : await pinAutoRelease(plan.stack, deps.root, deps.fetchRelease, say);
     if (plan.operation !== "destroy") for (const note of await workloadNotes(plan.stack, deps.root, deps.fetchRelease)) say(note);
     if (plan.operation === "preview") {
-        await stack.preview(deps.write);
+        try {
+            await stack.preview(deps.write);
+        } finally {
+            unpin(pinned, say);
+        }
         if (plan.pinHostName) say(`The first \`npm run deploy\` of stack ${plan.stack} pins hostName: ${plan.pinHostName} in ${file}.`);
         return 0;
     }
     if (plan.confirm) {
-        await (plan.operation === "destroy" ? stack.previewDestroy(deps.write) : stack.preview(deps.write));
-        const question =
-            plan.operation === "destroy"
-                ? `Destroy every resource of stack ${plan.stack}, its runners included?`
-                : `Make these changes to stack ${plan.stack}?`;
-        if (!(await deps.prompt.confirm(question))) {
+        let confirmed = false;
+        try {
+            await (plan.operation === "destroy" ? stack.previewDestroy(deps.write) : stack.preview(deps.write));
+            const question =
+                plan.operation === "destroy"
+                    ? `Destroy every resource of stack ${plan.stack}, its runners included?`
+                    : `Make these changes to stack ${plan.stack}?`;
+            confirmed = await deps.prompt.confirm(question);
+        } finally {
+            if (!confirmed) unpin(pinned, say);
+        }
+        if (!confirmed) {
             say("Nothing was changed.");
             return 1;
         }

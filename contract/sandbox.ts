@@ -9,6 +9,12 @@ import { NAME_PATTERN } from "./settings";
 /** The image's repository; its tag must be the control plane's own release (Hydra's API changes between releases). */
 export const SANDBOX_IMAGE_REPOSITORY = "ghcr.io/helixml/helix-sandbox";
 
+/**
+ * `helixVersion: auto`: `npm run deploy` reads the control plane's release (SANDBOX_WIRE.configPath)
+ * and pins it in the stack file first, so every later run, from any machine, deploys the same.
+ */
+export const HELIX_VERSION_AUTO = "auto";
+
 /** The first Helix release that attaches machines as sandboxes and sends runners no work. */
 export const FIRST_SANDBOX_RELEASE = "2.5.42";
 

@@ -2,6 +2,7 @@
 // (each naming its key and value), so every problem is reported at once. The facts about
 // Helix's image come from contract/sandbox.ts. Pure.
 import {
+    HELIX_VERSION_AUTO,
     LENGTHS,
     NAME_PATTERN,
     SANDBOX_DESKTOP,
@@ -29,6 +30,11 @@ export function sandboxImageProblems(settings: Pick<SandboxSettings, "helixVersi
     if (helixVersion !== undefined && image !== undefined)
         return [
             `helixVersion (got ${show(helixVersion)}) and sandboxImage (got ${show(image)}) both set: helixVersion runs ${SANDBOX_IMAGE_REPOSITORY} at that release, sandboxImage another pinned image; set one`,
+        ];
+    if (helixVersion === HELIX_VERSION_AUTO)
+        return [
+            "helixVersion is auto, which `npm run deploy` resolves: it reads the control plane's release from <apiHost>/api/v1/config " +
+                "and pins it in the stack file before the preview. With `pulumi up` alone, set it to the control plane's release, such as 2.12.2",
         ];
     if (helixVersion !== undefined) {
         const problem = helixReleaseProblem(helixVersion);

@@ -5,10 +5,12 @@ import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import { parse } from "yaml";
 import { DeployDeps, DeployPlan, StackOperations, deploy, deployPlan, renderOutputs } from "../../cli/deploy";
+import { fetchControlPlaneRelease } from "../../cli/lib/controlPlane";
 import { CliInstaller } from "../../cli/lib/installPulumiCli";
 import { MISSING_CLI_MESSAGE, PULUMI_CLI_VERSION, PulumiCli, findPulumiCli } from "../../cli/lib/pulumiCli";
 import { Prompt, terminalPrompt } from "../../cli/lib/prompt";
 import { UserError, projectBackendUrl } from "../../cli/stackFiles";
+import { FakeControlPlane } from "../support/fakeControlPlane";
 import { ROOT, scratchDir, scratchProject, stubPulumi } from "./lib/scratch";
 
 const passphrase = { PULUMI_CONFIG_PASSPHRASE: "correct horse" };
@@ -215,6 +217,87 @@ describe("npm run deploy on a sandbox stack: the control plane's release", () =>
                 "    [stand-in] could not pull the desktop image\n",
         );
         expect(calls).toContain("logs of helix-sandbox-sandbox-1, last 15");
+    });
+
+    describe("helixVersion: auto", () => {
+        const AUTO =
+            "config:\n  zed-runner:workload: sandbox\n  zed-runner:apiHost: https://helix.example.com\n  zed-runner:helixVersion: auto # from the control plane\n  zed-runner:hostName: gpu-1\n";
+        const fileOf = (root: string) => fs.readFileSync(path.join(root, "Pulumi.sandbox.yaml"), "utf8");
+
+        it("pins the control plane's release before the preview, comments kept, and keeps it once the changes are made", async () => {
+            const root = scratchProject({ sandbox: AUTO });
+            const [calls, questions, out] = [[], [], []] as string[][];
+            expect(await deploy(["--stack", "sandbox"], passphrase, depsFor(root, answering(true, questions), calls, out))).toBe(0);
+            expect(calls).toEqual([
+                "open sandbox with pulumi",
+                "release of https://helix.example.com",
+                "release of https://helix.example.com",
+                "preview",
+                "up",
+            ]);
+            expect(parse(fileOf(root)).config["zed-runner:helixVersion"]).toBe("2.12.3");
+            expect(fileOf(root)).toContain("# from the control plane");
+            expect(out.join("")).toContain(
+                "helixVersion is auto: the control plane at https://helix.example.com runs Helix 2.12.3; pinned helixVersion: 2.12.3 in",
+            );
+            // Pinned to the control plane's release: nothing to say about a difference.
+            expect(out.join("")).not.toContain("this stack pins");
+        });
+
+        it("puts auto back when the operator declines, and after a preview: nothing changed", async () => {
+            for (const [argv, answer] of [
+                [["--stack", "sandbox"], false],
+                [["--stack", "sandbox", "--preview"], true],
+            ] as const) {
+                const root = scratchProject({ sandbox: AUTO });
+                const [calls, questions, out] = [[], [], []] as string[][];
+                await deploy([...argv], passphrase, depsFor(root, answering(answer, questions), calls, out));
+                expect(calls).toContain("preview");
+                expect(calls).not.toContain("up");
+                expect(fileOf(root)).toBe(AUTO);
+                expect(out.join("")).toContain("Put helixVersion: auto back in");
+            }
+        });
+
+        it("refuses, changing nothing, when the control plane's release cannot be read", async () => {
+            const root = scratchProject({ sandbox: AUTO });
+            const [calls, questions, out] = [[], [], []] as string[][];
+            const deps: DeployDeps = {
+                ...depsFor(root, answering(true, questions), calls, out),
+                fetchRelease: async () => ({
+                    error: "https://helix.example.com/api/v1/config did not answer: getaddrinfo ENOTFOUND helix.example.com",
+                }),
+            };
+            await expect(deploy(["--stack", "sandbox", "--yes"], passphrase, deps)).rejects.toThrow(
+                "helixVersion is auto, but the control plane's release could not be read " +
+                    "(https://helix.example.com/api/v1/config did not answer: getaddrinfo ENOTFOUND helix.example.com). " +
+                    "Set helixVersion to its release, such as 2.12.2, in",
+            );
+            expect(calls).not.toContain("preview");
+            expect(fileOf(root)).toBe(AUTO);
+        });
+
+        it("reads the release over HTTP from the fake control plane, and follows it when the control plane is upgraded", async () => {
+            const controlPlane = new FakeControlPlane({ token: "a-token-of-the-fake-control-plane" });
+            await controlPlane.listen("127.0.0.1", 0);
+            try {
+                for (const release of ["2.12.2", "2.12.3"]) {
+                    controlPlane.upgrade(release);
+                    const root = scratchProject({ sandbox: AUTO });
+                    const [calls, questions, out] = [[], [], []] as string[][];
+                    // The stack's control plane, https://helix.example.com, is the fake on loopback here (loopback is no apiHost a sandbox takes).
+                    const deps: DeployDeps = {
+                        ...depsFor(root, answering(true, questions), calls, out),
+                        fetchRelease: (apiHost) =>
+                            fetchControlPlaneRelease(apiHost.replace("https://helix.example.com", controlPlane.apiHost())),
+                    };
+                    expect(await deploy(["--stack", "sandbox", "--yes"], passphrase, deps)).toBe(0);
+                    expect(parse(fileOf(root)).config["zed-runner:helixVersion"]).toBe(release);
+                }
+            } finally {
+                await controlPlane.close();
+            }
+        });
     });
 
     it("asks nothing of the control plane for a runner stack, or before a destroy", async () => {

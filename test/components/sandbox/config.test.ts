@@ -109,6 +109,15 @@ describe("a sandbox stack", () => {
     });
 });
 
+describe("helixVersion: auto", () => {
+    it("is refused by the program, saying that npm run deploy resolves it and what to set for pulumi up alone", () => {
+        expect(problemsOf({ ...SANDBOX, helixVersion: "auto" })).toEqual([
+            "helixVersion is auto, which `npm run deploy` resolves: it reads the control plane's release from <apiHost>/api/v1/config " +
+                "and pins it in the stack file before the preview. With `pulumi up` alone, set it to the control plane's release, such as 2.12.2",
+        ]);
+    });
+});
+
 describe("gpuAssignment, removed", () => {
     it("is refused with the reason wherever a stack still sets it: every sandbox gets every GPU", () => {
         expect(problemsOf({ ...SANDBOX, gpuAssignment: "per-sandbox" })).toEqual([
