@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { CliInstaller, automationInstaller, ensurePulumiCli } from "./lib/installPulumiCli";
+import { hostCheckLines } from "./checks/hostRules";
 import { type ReleaseFetcher, fetchControlPlaneRelease } from "./lib/controlPlane";
 import { PulumiCli, findPulumiCli, setSecretConfig } from "./lib/pulumiCli";
 import { dockerFor } from "./engine";
@@ -51,6 +52,10 @@ export const DEPLOY: CommandSpec = {
                 "go ahead without asking, installing the Pulumi CLI into the project if it is missing (required without a terminal)",
         },
         create: { type: "boolean", description: "create a stack that has no Pulumi.<stack>.yaml yet" },
+        "skip-host-checks": {
+            type: "boolean",
+            description: "deploy without first asking each host's engine whether it is ready (its version, runtimes, device nodes)",
+        },
     },
 };
 
@@ -67,6 +72,8 @@ export interface DeployPlan {
     readonly confirm: boolean;
     /** --yes: install a missing Pulumi CLI into the project without asking. */
     readonly installWithoutAsking: boolean;
+    /** --skip-host-checks: go ahead without asking each host's engine first. */
+    readonly skipHostChecks?: true;
     /** The host name to pin into the stack file before the first `up`, when the stack relies on the machine's. */
     readonly pinHostName?: string;
 }
@@ -121,6 +128,7 @@ export function deployPlan(
         installWithoutAsking: values.yes === true,
         ...(apiToken ? { apiToken } : {}),
         ...(pinHostName ? { pinHostName } : {}),
+        ...(values["skip-host-checks"] === true ? { skipHostChecks: true as const } : {}),
     };
 }
 
@@ -176,6 +184,29 @@ async function workloadNotes(stack: string, root: string, fetchRelease: ReleaseF
         return [];
     }
     return commands.notes(stack, [], fetchRelease);
+}
+
+/**
+ * Each host checked before anything changes: its engine's version, the runtime and the device
+ * nodes its containers need. Refused, listing every gap with its fix, when one is not ready. A
+ * stack file the program will refuse is left to `pulumi up`, which reports its problems.
+ */
+async function requireReadyHosts(stack: string, root: string, engines: EngineClients): Promise<void> {
+    let commands: PlacementCommands;
+    try {
+        commands = placementCommands(loadStackFiles(stack, root).parsed);
+    } catch {
+        return;
+    }
+    const checks = await commands.checkHosts(engines);
+    if (checks.every((c) => c.problems.length === 0)) return;
+    throw new UserError(
+        [
+            `Stack ${stack}'s hosts are not ready; pulumi up would fail on them:`,
+            ...hostCheckLines(checks.filter((c) => c.problems.length > 0)),
+            "Nothing was changed. Fix them and deploy again (npm run plan -- --check-hosts checks without deploying), or deploy anyway with --skip-host-checks.",
+        ].join("\n"),
+    );
 }
 
 /** The stack file's text before `helixVersion: auto` was pinned, to put back when nothing is changed after all. */
@@ -297,8 +328,12 @@ export async function deploy(
         install: deps.installCli,
         write: deps.write,
     });
-    if (plan.backendUrl.startsWith("file://")) fs.mkdirSync(plan.backendUrl.slice("file://".length), { recursive: true });
     const say = (line: string) => deps.write(`${line}\n`);
+    if (plan.operation !== "destroy") {
+        if (plan.skipHostChecks) say("Host checks skipped (--skip-host-checks): the hosts' engines were not asked whether they are ready.");
+        else await requireReadyHosts(plan.stack, deps.root, deps.engines);
+    }
+    if (plan.backendUrl.startsWith("file://")) fs.mkdirSync(plan.backendUrl.slice("file://".length), { recursive: true });
     say(`${plan.operation} of stack ${plan.stack}, state in ${plan.backendUrl}`);
 
     const stack = await deps.openStack(plan, childEnv, cli);

@@ -7,7 +7,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { shown } from "./lib/files";
+import { hostCheckLines } from "./checks/hostRules";
 import { TOKEN_ENV } from "./deploy";
+import { dockerFor } from "./engine";
+import type { EngineClients } from "./placements/types";
 import { placementCommands } from "./placements";
 import {
     DEFAULT_STACK,
@@ -26,6 +29,11 @@ export const PLAN: CommandSpec = {
         "Prints what a stack will run, per host: runner IDs, containers, ports, image, warnings. Reads Pulumi.yaml and Pulumi.<stack>.yaml only: no Pulumi CLI, no Docker.",
     options: {
         stack: STACK_OPTION,
+        "check-hosts": {
+            type: "boolean",
+            description:
+                "then ask each host's Docker engine whether it is ready: its version, the nvidia runtime and the device nodes the containers are given (exit 1 when one is not)",
+        },
     },
 };
 
@@ -34,6 +42,8 @@ export interface PlanEnvironment {
     readonly root?: string;
     readonly env?: NodeJS.ProcessEnv;
     readonly machineHostName?: string;
+    /** The engines --check-hosts asks; each host's own by default. */
+    readonly engines?: EngineClients;
 }
 
 /** Zed binaries the image builds need and do not find, as warnings: without one, pulumi up fails halfway, at the build. */
@@ -84,8 +94,21 @@ export async function plan(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         console.log(helpText(PLAN));
         return 0;
     }
-    console.log(renderPlan((values.stack as string | undefined) ?? DEFAULT_STACK, { env, ...context }));
-    return 0;
+    const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
+    console.log(renderPlan(stack, { env, ...context }));
+    if (values["check-hosts"] !== true) return 0;
+    // Online from here: each host's engine, the way status reaches it.
+    const { parsed } = loadStackFiles(stack, context.root ?? PROJECT_ROOT);
+    const checks = await placementCommands(parsed).checkHosts(context.engines ?? { docker: (h) => dockerFor(h) });
+    const ready = checks.every((c) => c.problems.length === 0);
+    console.log(
+        [
+            "",
+            ready ? "Host checks: every host is ready." : "Host checks: pulumi up would fail on these hosts:",
+            ...hostCheckLines(checks),
+        ].join("\n"),
+    );
+    return ready ? 0 : 1;
 }
 
 if (require.main === module) void runCommand(() => plan(process.argv.slice(2)));

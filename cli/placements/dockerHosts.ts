@@ -13,6 +13,8 @@ import { UserError } from "../stackFiles";
 import { observe } from "../report/dockerStats";
 import { type PlannedContainer, type StatusRow, classify } from "../report/model";
 import type { WorkloadCommands, WorkloadWords } from "../workloads/types";
+import { type HostCheck, hostProblems } from "../checks/hostRules";
+import { probeEngine } from "../checks/probe";
 import type { Connect, LogsRequest, PlacementCommands } from "./types";
 
 /** One planned container and the host it is on. */
@@ -155,6 +157,26 @@ async function hostsLogs<H extends HostIdentity>(
     return 0;
 }
 
+/** Each host checked against what its containers need: its engine's version and runtimes, the device nodes they are given. */
+async function checkHosts<H extends HostIdentity>(
+    hosts: readonly H[],
+    workload: WorkloadCommands<H>,
+    connect: Connect,
+): Promise<HostCheck[]> {
+    return Promise.all(
+        hosts.map(async (host) => {
+            const needs = workload.hostNeeds(host);
+            try {
+                const docker = connect(host);
+                await requireEngine(docker, host);
+                return { host: host.name, problems: hostProblems(needs, await probeEngine(docker, needs)) };
+            } catch (err) {
+                return { host: host.name, problems: [describeError(err)] };
+            }
+        }),
+    );
+}
+
 /** How many of a container's last log lines a failed deploy shows. */
 const LAST_LOG_LINES = 15;
 
@@ -214,6 +236,7 @@ export function dockerHostCommands<H extends HostIdentity>(
     return {
         notes: (stack, rows, fetchRelease) => workload.notes({ hosts, rows, apiHost, stack }, fetchRelease),
         explainUnhealthy: (stack, engines) => explainUnhealthy(stack, hosts, workload, engines.docker),
+        checkHosts: (engines) => checkHosts(hosts, workload, engines.docker),
         status: (stack, engines) => collectStatus(stack, hosts, workload, engines.docker),
         logs: (request, engines) => hostsLogs(hosts, request, workload, engines.docker),
         plan: () => renderHosts(hosts, workload),

@@ -12,6 +12,8 @@ import {
     pushedImageName,
 } from "../../components/runner/swarmPlan";
 import { demux, dockerFor, requireEngine } from "../engine";
+import { hostProblems } from "../checks/hostRules";
+import { probeEngine } from "../checks/probe";
 import { table } from "../lib/table";
 import { followLines, interleave, nothingToShow } from "../logStreams";
 import { SECRET_PLACEHOLDER, UserError } from "../stackFiles";
@@ -172,6 +174,18 @@ export function swarmCommands(swarm: SwarmPlacement<PlannedSwarm>): PlacementCom
         notes: async () => [],
         // The service's own update failure names its tasks; `npm run status` shows each.
         explainUnhealthy: async () => [],
+        // The manager's engine: its version (the nodes' are the swarm's to keep level).
+        checkHosts: async (engines) => {
+            const host = swarmHost(swarm.target);
+            const needs = { devices: [], runtime: undefined };
+            try {
+                const docker = engines.docker(host);
+                await requireEngine(docker, host);
+                return [{ host: host.name, problems: hostProblems(needs, await probeEngine(docker, needs)) }];
+            } catch (err) {
+                return [{ host: host.name, problems: [describeError(err)] }];
+            }
+        },
         logs: (request, engines) => swarmLogs(swarm, request, engines.docker),
         plan: (facts) => renderSwarm(swarm, facts),
         zedBuildDirs: swarmZedBuildDirs(swarm),

@@ -4,6 +4,7 @@
 // adds its own factory there without touching the Docker ones.
 import type Docker from "dockerode";
 import type { HostIdentity } from "../../components/placements/placement";
+import type { HostCheck } from "../checks/hostRules";
 import type { ReleaseFetcher } from "../lib/controlPlane";
 import type { StatusRow } from "../report/model";
 
@@ -42,6 +43,8 @@ export interface PlacementCommands {
      * restarts and its last log lines, so the failure names what failed and why.
      */
     explainUnhealthy(stack: string, engines: EngineClients): Promise<string[]>;
+    /** Every host's gaps against what its containers need (an empty list for a ready host), each with its fix. */
+    checkHosts(engines: EngineClients): Promise<HostCheck[]>;
     /** What status says above its table, and deploy before its preview (rows empty), about the workload as a whole. */
     notes(stack: string, rows: readonly StatusRow[], fetchRelease: ReleaseFetcher): Promise<string[]>;
     /** The placement's lines of `npm run plan`: per host, or the swarm's service. */

@@ -60,6 +60,8 @@ export const RUNNER_COMMANDS: WorkloadCommands<PlannedHost> = {
         return out;
     },
     zedBuildDirs: (host) => (host.settings.image ? [] : [host.settings.zedBuildDir]),
+    // A runner takes no device and the engine's default runtime: only the engine's version is checked.
+    hostNeeds: () => ({ devices: [], runtime: undefined }),
     async probe(container) {
         const { output } = await execIn(container, [AGENT_COMMAND, "healthcheck"]);
         const health = JSON.parse(output) as Partial<HealthReport>;

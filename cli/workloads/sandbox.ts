@@ -81,6 +81,10 @@ export const SANDBOX_COMMANDS: WorkloadCommands<SandboxHost> = {
     },
     // Helix's image is pulled, never built here.
     zedBuildDirs: () => [],
+    hostNeeds: (host) => ({
+        devices: [...new Set(host.sandboxes.flatMap((s) => s.devices))],
+        runtime: host.sandboxes.find((s) => s.runtime !== undefined)?.runtime,
+    }),
     probe: async (container, docker) => ({
         innerEngine: await innerEngine(container),
         release: await releaseOf(container, docker).catch(() => undefined),

@@ -6,6 +6,7 @@ import type { HostIdentity } from "../../components/placements/placement";
 import type { WorkloadKind } from "../../components/workload";
 import type { Probe } from "../report/dockerStats";
 import type { StatusJsonShape } from "../report/json";
+import type { HostNeeds } from "../checks/hostRules";
 import type { ReleaseFetcher } from "../lib/controlPlane";
 import type { PlannedContainer, StatusRow } from "../report/model";
 import type { StatusColumns } from "../report/render";
@@ -34,6 +35,8 @@ export interface WorkloadCommands<H extends HostIdentity> {
     renderHost(host: H): string[];
     /** The Zed build folders the host's image build reads (none for a pulled image). */
     zedBuildDirs(host: H): readonly string[];
+    /** What a host's planned containers need of it, which `--check-hosts` and deploy check first (cli/checks/). */
+    hostNeeds(host: H): HostNeeds;
     /** What status reads inside a running container beyond Docker's view. */
     readonly probe: Probe;
     /**

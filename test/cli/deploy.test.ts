@@ -11,6 +11,7 @@ import { MISSING_CLI_MESSAGE, PULUMI_CLI_VERSION, PulumiCli, findPulumiCli } fro
 import { Prompt, terminalPrompt } from "../../cli/lib/prompt";
 import { UserError, projectBackendUrl } from "../../cli/stackFiles";
 import { FakeControlPlane } from "../support/fakeControlPlane";
+import { hostEngine } from "../support/hostEngine";
 import { ROOT, scratchDir, scratchProject, stubPulumi } from "./lib/scratch";
 
 const passphrase = { PULUMI_CONFIG_PASSPHRASE: "correct horse" };
@@ -65,7 +66,11 @@ describe("npm run deploy: arguments and defaults", () => {
 
     it.each([
         [["--preview", "--destroy"], passphrase, "Choose one of --preview and --destroy."],
-        [["--force"], passphrase, "Unknown option --force; known options: --stack, --preview, --destroy, --yes, --create."],
+        [
+            ["--force"],
+            passphrase,
+            "Unknown option --force; known options: --stack, --preview, --destroy, --yes, --create, --skip-host-checks.",
+        ],
         [["--stack"], passphrase, "--stack needs a value."],
         [["prod"], passphrase, "Unexpected argument prod"],
         [[], {}, "Set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE, a file holding it)"],
@@ -152,11 +157,11 @@ function depsFor(root: string, prompt: Prompt, calls: string[], out: string[]): 
     };
 }
 
-/** TEST DOUBLE for an engine whose one sandbox of stack `sandbox` keeps restarting, logging why. */
+/** TEST DOUBLE for a prepared host's engine whose one sandbox of stack `sandbox` keeps restarting, logging why. */
 function restartingSandboxEngine(calls: string[]): Docker {
     const frame = (text: string) => Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, text.length]), Buffer.from(text)]);
     return {
-        ping: async () => "OK",
+        ...hostEngine(),
         listContainers: async () => [
             {
                 Id: "s1",
@@ -175,8 +180,6 @@ function restartingSandboxEngine(calls: string[]): Docker {
                 frame("[stand-in] could not pull the desktop image\n")
             ),
         }),
-        // dockerode's own demuxer splits the log frames; it never connects.
-        modem: new Docker({ socketPath: "/var/run/docker.sock" }).modem,
     } as unknown as Docker;
 }
 
@@ -217,6 +220,29 @@ describe("npm run deploy on a sandbox stack: the control plane's release", () =>
                 "    [stand-in] could not pull the desktop image\n",
         );
         expect(calls).toContain("logs of helix-sandbox-sandbox-1, last 15");
+    });
+
+    it("checks the host before anything: refused on an unprepared one, every gap named with its fix, nothing opened or written", async () => {
+        const root = scratchProject({ sandbox: SANDBOX });
+        const [calls, questions, out] = [[], [], []] as string[][];
+        const unprepared: DeployDeps = {
+            ...depsFor(root, answering(true, questions), calls, out),
+            engines: { docker: () => hostEngine({ devices: ["/dev/dri"], runtimes: ["runc"] }) },
+        };
+        await expect(deploy(["--stack", "sandbox", "--yes"], passphrase, unprepared)).rejects.toThrow(
+            "Stack sandbox's hosts are not ready; pulumi up would fail on them:\n" +
+                "  gpu-1: Docker has no nvidia runtime, so it refuses --runtime nvidia: install the NVIDIA container toolkit, then " +
+                "`sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker` (or set gpuVendor to the host's GPU)\n" +
+                "  gpu-1: the host has no /dev/uinput or /dev/uhid, which every sandbox is given: `sudo modprobe -a uinput uhid`, and to load them " +
+                "at every boot, `printf 'uinput\\nuhid\\n' | sudo tee /etc/modules-load.d/helix-sandbox.conf`\n" +
+                "Nothing was changed.",
+        );
+        expect(calls).toEqual([]);
+        expect(fs.readFileSync(path.join(root, "Pulumi.sandbox.yaml"), "utf8")).toBe(SANDBOX);
+        // --skip-host-checks goes ahead, and says so.
+        expect(await deploy(["--stack", "sandbox", "--yes", "--skip-host-checks"], passphrase, unprepared)).toBe(0);
+        expect(out.join("")).toContain("Host checks skipped (--skip-host-checks)");
+        expect(calls).toContain("up");
     });
 
     describe("helixVersion: auto", () => {
@@ -388,7 +414,9 @@ describe("npm run deploy: the question, then the change", () => {
         const out: string[] = [];
         const deps = { ...depsFor(scratchProject(), answering(true, []), [], out), findCli: () => undefined };
         expect(await deploy(["--help"], {}, deps)).toBe(0);
-        expect(out.join("")).toMatch(/^Usage: npm run deploy -- \[--stack NAME\] \[--preview\] \[--destroy\] \[--yes\] \[--create\]\n/);
+        expect(out.join("")).toMatch(
+            /^Usage: npm run deploy -- \[--stack NAME\] \[--preview\] \[--destroy\] \[--yes\] \[--create\] \[--skip-host-checks\]\n/,
+        );
     });
 });
 

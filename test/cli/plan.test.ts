@@ -6,6 +6,7 @@ import { loadStackFiles, readStackConfig } from "../../cli/stackFiles";
 import { hostsOf } from "../fixtures/placements";
 import { TEST_TOKEN } from "../fixtures/configs";
 import { runProgram } from "../support/program";
+import { hostEngine } from "../support/hostEngine";
 import { scratchProject } from "./lib/scratch";
 
 const host = os
@@ -112,6 +113,38 @@ describe("npm run plan", () => {
         });
         expect(declared).toEqual(planned);
         expect(planned).toHaveLength(6);
+    });
+});
+
+describe("npm run plan -- --check-hosts", () => {
+    const SANDBOX =
+        "config:\n  zed-runner:workload: sandbox\n  zed-runner:apiHost: https://helix.example.com\n  zed-runner:helixVersion: 2.12.2\n  zed-runner:hostName: gpu-1\n";
+
+    /** What plan printed, and its exit status, with the host's engine `engine`. */
+    async function checked(engine: Parameters<typeof hostEngine>[0]): Promise<{ code: number; text: string }> {
+        const root = scratchProject({ sandbox: SANDBOX });
+        const printed = jest.spyOn(console, "log").mockImplementation(() => undefined);
+        try {
+            const code = await plan(["--stack", "sandbox", "--check-hosts"], {}, { root, engines: { docker: () => hostEngine(engine) } });
+            return { code, text: printed.mock.calls.map((c) => String(c[0])).join("\n") };
+        } finally {
+            printed.mockRestore();
+        }
+    }
+
+    it("says every host is ready after the offline plan, exit 0", async () => {
+        const { code, text } = await checked({});
+        expect(code).toBe(0);
+        expect(text).toMatch(
+            /Host gpu-1 \(this machine's Docker engine\): 1 Helix sandbox, privileged[\s\S]*\nHost checks: every host is ready\.\n  gpu-1: ready$/,
+        );
+    });
+
+    it("lists what an unprepared host lacks, with its fixes, exit 1", async () => {
+        const { code, text } = await checked({ version: "20.10.24+dfsg1", runtimes: ["runc"], devices: ["/dev/dri", "/dev/uinput"] });
+        expect(code).toBe(1);
+        expect(text).toContain("Host checks: pulumi up would fail on these hosts:\n  gpu-1: Docker has no nvidia runtime");
+        expect(text).toContain("  gpu-1: the host has no /dev/uhid, which every sandbox is given: `sudo modprobe -a uhid`");
     });
 });
 

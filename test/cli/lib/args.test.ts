@@ -10,8 +10,8 @@ import { STATUS } from "../../../cli/status";
 import { ROOT } from "./scratch";
 
 const COMMANDS: ReadonlyArray<readonly [string, CommandSpec, string]> = [
-    ["plan", PLAN, "npm run plan -- [--stack NAME]"],
-    ["deploy", DEPLOY, "npm run deploy -- [--stack NAME] [--preview] [--destroy] [--yes] [--create]"],
+    ["plan", PLAN, "npm run plan -- [--stack NAME] [--check-hosts]"],
+    ["deploy", DEPLOY, "npm run deploy -- [--stack NAME] [--preview] [--destroy] [--yes] [--create] [--skip-host-checks]"],
     ["import-env", IMPORT_ENV, "npm run import-env -- PATH [--stack NAME] [--set-token]"],
     ["status", STATUS, "npm run status -- [--stack NAME] [--watch] [--json]"],
     ["logs", LOGS, "npm run logs -- [RUNNER] [--stack NAME] [--all] [--follow] [--since WHEN]"],
