@@ -22,7 +22,7 @@ export interface EngineFacts {
 }
 
 /** The oldest engine the containers run on: `host-gateway` (host.docker.internal) is Docker 20.10's. */
-export const MIN_DOCKER_VERSION = "20.10.0";
+const MIN_DOCKER_VERSION = "20.10.0";
 
 /** Kernel modules that make a device node, and how to load them now and at every boot. */
 const DEVICE_MODULES: Readonly<Record<string, string>> = { "/dev/uinput": "uinput", "/dev/uhid": "uhid" };
