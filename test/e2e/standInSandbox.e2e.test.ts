@@ -42,7 +42,11 @@ let desktopRegistry: DesktopRegistry;
 
 const controlPlane = new FakeControlPlane({ token: TOKEN });
 let imageId = "";
-/** The stack's config, but for replicas: a sandbox stack on this machine, with no GPU (gpuVendor none). */
+/**
+ * The stack's config, but for replicas: a sandbox stack on this machine, declared with gpuVendor
+ * intel, whose /dev/dri this machine lacks (onThisMachine leaves absent devices out): the sandboxes
+ * report intel, so the control plane would place desktops on them, which none would forbid.
+ */
 let config: Record<string, string> = {};
 /** What the program declared for each deployment of the stack, by replicas. */
 const declarations = new Map<number, DeclaredSandboxes>();
@@ -115,8 +119,7 @@ beforeAll(async () => {
         apiToken: TOKEN,
         apiHost: `http://host.docker.internal:${port}`,
         helixVersion: HELIX_VERSION,
-        gpuVendor: "none",
-        allowNoGpu: "true",
+        gpuVendor: "intel",
         registryMirror: "registry:5000",
         networks: JSON.stringify([NETWORK]),
     };
@@ -197,7 +200,7 @@ describe("three sandboxes declared by index.ts, on one engine", () => {
             const body = beats[beats.length - 1].body;
             expect(body).toMatchObject({
                 desktop_versions: { ubuntu: DESKTOP_TAG },
-                gpu_vendor: "none",
+                gpu_vendor: "intel",
                 helix_version: "2.12.2",
             });
             expect(body.disk_usage.map((d: { mount_point: string }) => d.mount_point)).toEqual(["/var", "/"]);
@@ -208,6 +211,10 @@ describe("three sandboxes declared by index.ts, on one engine", () => {
             expect([body.gpus, body.privileged_mode_enabled, body.container_usage]).toEqual([undefined, undefined, undefined]);
         }
         expect([...controlPlane.sandboxHeartbeats.keys()].sort()).toEqual([idOf(1), idOf(2), idOf(3)]);
+    });
+
+    it("would each be placed: connected, heard within 90 s, a GPU vendor that can host a desktop, and the desktop offered", () => {
+        expect(controlPlane.placeableSandboxIds("ubuntu")).toEqual([idOf(1), idOf(2), idOf(3)].sort());
     });
 
     it("runs an inner dockerd in each on its own /var/lib/docker volume, and keeps /data and /hydra-data apart", async () => {

@@ -40,6 +40,8 @@ export interface FakeControlPlaneOptions {
      * runner appears, so a test dials here to be as quick as it is.
      */
     readonly onRevdial?: (runnerId: string) => void;
+    /** connman's grace period for a dropped sandbox; 30 s, as Helix's. A test may shorten it. */
+    readonly reconnectGraceMs?: number;
     /** The release GET /api/v1/config names (`version`). Defaults to 2.12.2; `upgrade` changes it. */
     readonly release?: string;
 }
@@ -74,7 +76,7 @@ export class FakeControlPlane {
             },
             () => this.token,
         );
-        this.sandboxes = new FakeSandboxEndpoint(() => this.token);
+        this.sandboxes = new FakeSandboxEndpoint(() => this.token, options.reconnectGraceMs);
         this.tcp = net.createServer((socket) => this.onConnection(socket));
         this.server.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
     }
@@ -143,6 +145,11 @@ export class FakeControlPlane {
     /** Every heartbeat received, by the sandbox ID in its path, oldest first. */
     get sandboxHeartbeats(): ReadonlyMap<string, readonly SandboxHeartbeat[]> {
         return this.sandboxes.heartbeats;
+    }
+
+    /** The sandboxes Helix would place a `desktop` (such as ubuntu) on now: see FakeSandboxEndpoint.placeableSandboxIds. */
+    placeableSandboxIds(desktop = "ubuntu"): string[] {
+        return this.sandboxes.placeableSandboxIds(desktop);
     }
 
     /** Open sandbox control connections, superseded ones included, oldest first. */

@@ -101,6 +101,38 @@ describe("the fake control plane's sandbox side, with the stand-in's reverse dia
         expect(controlPlane.connectedSandboxIds()).toEqual(["dup"]);
     });
 
+    it("waits for a dropped sandbox to come back, as connman does, then fails reconnect timeout, and no connection past the grace", async () => {
+        await controlPlane.close();
+        controlPlane = new FakeControlPlane({ token: NASTY_TOKEN, reconnectGraceMs: 1500 });
+        port = await controlPlane.listen("127.0.0.1");
+        sandbox("back");
+        await eventually("connected", () => controlPlane.connectedSandboxIds().includes("back"), 10_000);
+        stops.pop()!();
+        await eventually("dropped", () => !controlPlane.connectedSandboxIds().includes("back"), 10_000);
+        // A call while it is gone waits, and is answered once it is back.
+        const waiting = controlPlane.callSandbox("back", "GET", "/health");
+        sandbox("back");
+        expect((await waiting).status).toBe(200);
+        stops.pop()!();
+        await eventually("dropped again", () => !controlPlane.connectedSandboxIds().includes("back"), 10_000);
+        await expect(controlPlane.callSandbox("back", "GET", "/health")).rejects.toThrow("reconnect timeout");
+        // The grace is over: no wait any more.
+        await expect(controlPlane.callSandbox("back", "GET", "/health", 100)).rejects.toThrow("no connection");
+    });
+
+    it("places a desktop only where Helix would: connected, heard within 90 s, a GPU vendor that can host one, the desktop offered", async () => {
+        const beat = (gpu_vendor: string, desktop_versions: Record<string, string>) => JSON.stringify({ gpu_vendor, desktop_versions });
+        for (const id of ["gpu", "cpu", "nodesk"]) sandbox(id);
+        await eventually("three connected", () => controlPlane.connectedSandboxIds().length === 3, 10_000);
+        expect(controlPlane.placeableSandboxIds()).toEqual([]);
+        await heartbeat("gpu", beat("nvidia", { ubuntu: "2.12.2-linux-amd64" }));
+        await heartbeat("cpu", beat("none", { ubuntu: "2.12.2-linux-amd64" }));
+        await heartbeat("nodesk", beat("intel", {}));
+        await heartbeat("stranger", beat("nvidia", { ubuntu: "2.12.2-linux-amd64" }));
+        expect(controlPlane.placeableSandboxIds()).toEqual(["gpu"]);
+        expect(controlPlane.placeableSandboxIds("sway")).toEqual([]);
+    });
+
     it("ends a control connection that sends a text frame (Helix reads binary frames only)", async () => {
         const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/revdial?runnerid=hydra-text`, {
             headers: { Authorization: `Bearer ${NASTY_TOKEN}` },

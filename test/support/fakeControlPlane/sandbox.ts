@@ -1,6 +1,7 @@
 // TEST DOUBLE (part of the fake control plane): Helix 2.12.2's side of the sandbox wire
 // (docs/protocol.md §7), quirks included. Read at helixml/helix@2.12.2: api/pkg/server/server.go
-// (handleRevDial, ensureSandboxRegistered), api/pkg/server/connman/connman.go,
+// (handleRevDial, ensureSandboxRegistered), api/pkg/connman/connman.go (the one server.go uses;
+// api/pkg/server/connman is unused), api/pkg/store/store_sandbox.go (FindAvailableSandboxInstance),
 // api/pkg/revdial/revdial.go (Dialer, ConnHandler), api/pkg/server/sandbox_handlers.go
 // (sandboxHeartbeat), api/pkg/store/store_sandbox.go (UpdateSandboxHeartbeat),
 // api/pkg/server/auth_utils.go (requireUser), api/pkg/hydra/client.go (RevDialClient).
@@ -14,8 +15,13 @@
 //   - control: WebSocket GET /api/v1/revdial?runnerid=<id>, bearer = the runner token (401
 //     "Unauthorized" otherwise; 400 without runnerid). The sandbox is registered (or, known, reset
 //     to online) *before* the upgrade; then the connection manager's entry for the ID points at the
-//     new dialer. The one it replaced is not closed: it stays open, unreachable, until it dies;
-//     and when the newest dies its entry stays, so a dial then fails "revdial.Dialer closed".
+//     new dialer. The one it replaced is not closed: it stays open, unreachable, until it dies.
+//     When the newest dies, a dial to the ID waits for it to come back, up to 30 s
+//     (DefaultGracePeriod), then fails "reconnect timeout"; past that, and for an ID never
+//     connected, a dial fails "no connection" at once.
+//   - placement (FindAvailableSandboxInstance): a sandbox takes a desktop when it is online, was
+//     heard within 90 s, can host one (its gpu_vendor neither none nor neuron, its render node not
+//     SOFTWARE) and its heartbeat's desktop_versions names the desktop; least busy first.
 //   - a dialer sends `keep-alive` at once, then every 18 s and again right after each `conn-ready`;
 //     `conn-ready` {connPath: /revdial?revdial.dialer=<dialer>&revdial.req=<request>}; a
 //     `pickup-failed` fails the dial named by its connPath's revdial.req; a line that is not JSON
@@ -66,6 +72,10 @@ export interface SandboxControlView {
 
 /** How long Helix waits for a dial it makes on a control connection's arrival. */
 const DISCOVERY_TIMEOUT_MS = 10_000;
+/** connman's DefaultGracePeriod: how long a dial waits for a sandbox whose connection dropped. */
+const RECONNECT_GRACE_MS = 30_000;
+/** How recently a sandbox must have sent a heartbeat to take a desktop (config.go's 90 s). */
+const PLACEMENT_HEARD_WITHIN_MS = 90_000;
 /** revdial's dialerPingInterval. */
 const KEEP_ALIVE_MS = 18_000;
 
@@ -81,6 +91,8 @@ class Dialer {
     readonly received: string[] = [];
     readonly requests = new Map<string, { resolve: (ws: WebSocket) => void; reject: (err: Error) => void }>();
     closed = false;
+    /** When the control connection ended. */
+    closedAt: number | undefined;
     private keepAlive?: NodeJS.Timeout;
     private readonly ping: NodeJS.Timeout;
 
@@ -152,6 +164,7 @@ class Dialer {
     close(): void {
         if (this.closed) return;
         this.closed = true;
+        this.closedAt = Date.now();
         clearTimeout(this.keepAlive);
         clearInterval(this.ping);
         this.ws.terminate();
@@ -174,8 +187,15 @@ export class FakeSandboxEndpoint {
     private readonly dialers = new Map<string, Dialer>();
     private readonly wss = new WebSocketServer({ noServer: true });
 
+    /** connman: dials waiting for a dropped ID to come back, by runner ID. */
+    private readonly waiting = new Map<string, ((dialer: Dialer | undefined) => void)[]>();
+
     /** `token` is read at each request: a restarted control plane has a new one. */
-    constructor(private readonly token: () => string) {}
+    constructor(
+        private readonly token: () => string,
+        /** connman's grace period; a test may shorten it. */
+        private readonly graceMs = RECONNECT_GRACE_MS,
+    ) {}
 
     /** Whether an upgrade at /api/v1/revdial is this endpoint's: a WebSocket control connection, or a pick-up of one of its dialers. */
     handlesUpgrade(url: URL): boolean {
@@ -202,6 +222,7 @@ export class FakeSandboxEndpoint {
             const dialer = new Dialer(runnerId, ws, (d) => this.dialers.delete(d.uniq));
             this.dialers.set(dialer.uniq, dialer);
             this.connman.set(runnerId, dialer);
+            for (const resume of this.waiting.get(runnerId)?.splice(0) ?? []) resume(dialer);
             if (runnerId.startsWith(SANDBOX_WIRE.revdialRunnerPrefix)) void this.discover(sandboxId);
         });
     }
@@ -256,11 +277,39 @@ export class FakeSandboxEndpoint {
         });
     }
 
-    /** connman.Dial for `hydra-<sandboxId>`: the picked-up WebSocket, whose binary frames carry Hydra's socket. */
-    dial(sandboxId: string, timeoutMs: number): Promise<WebSocket> {
-        const dialer = this.connman.get(`${SANDBOX_WIRE.revdialRunnerPrefix}${sandboxId}`);
-        if (!dialer) return Promise.reject(new Error("no connection"));
-        return dialer.dial(timeoutMs);
+    /**
+     * connman.Dial for `hydra-<sandboxId>`: the picked-up WebSocket, whose binary frames carry
+     * Hydra's socket. A dropped connection is waited for, as connman waits, for the grace period.
+     */
+    async dial(sandboxId: string, timeoutMs: number): Promise<WebSocket> {
+        const runnerId = `${SANDBOX_WIRE.revdialRunnerPrefix}${sandboxId}`;
+        const dialer = this.connman.get(runnerId);
+        if (!dialer) throw new Error("no connection");
+        if (!dialer.closed) return dialer.dial(timeoutMs);
+        if (Date.now() - (dialer.closedAt ?? 0) >= this.graceMs) throw new Error("no connection");
+        const back = await new Promise<Dialer | undefined>((resolve) => {
+            const timer = setTimeout(() => resolve(undefined), this.graceMs - (Date.now() - (dialer.closedAt ?? 0)));
+            this.waiting.set(runnerId, [...(this.waiting.get(runnerId) ?? []), (d) => (clearTimeout(timer), resolve(d))]);
+        });
+        if (!back) throw new Error("reconnect timeout");
+        return back.dial(timeoutMs);
+    }
+
+    /**
+     * FindAvailableSandboxInstance's candidates for a `desktop`: registered, connected, heard from
+     * within 90 s, able to host one and offering that desktop; the least busy first (the fake runs
+     * no desktops, so by ID).
+     */
+    placeableSandboxIds(desktop: string, now = Date.now()): string[] {
+        const connected = new Set(this.connectedSandboxIds());
+        return [...this.sandboxes.keys()]
+            .filter((id) => {
+                const last = (this.heartbeats.get(id) ?? []).filter((h) => h.applied).pop();
+                if (!connected.has(id) || last === undefined || now - last.at > PLACEMENT_HEARD_WITHIN_MS) return false;
+                const canHost = !["none", "neuron"].includes(last.body.gpu_vendor) && last.body.render_node !== "SOFTWARE";
+                return canHost && typeof last.body.desktop_versions?.[desktop] === "string" && last.body.desktop_versions[desktop] !== "";
+            })
+            .sort();
     }
 
     /**
