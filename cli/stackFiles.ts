@@ -39,7 +39,26 @@ export { UserError };
 const MAX_STACK_KEYS = 1000;
 
 export function stackFilePath(stack: string, root = PROJECT_ROOT): string {
+    const problem = stackNameProblem(stack);
+    if (problem !== undefined) throw new UserError(problem);
     return path.join(root, `Pulumi.${stack}.yaml`);
+}
+
+/** Pulumi's stack name: letters, digits, '-', '_' and '.', at most 100 characters. */
+const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/**
+ * Why `stack` is no name of a stack of this project, or undefined. Every command reads and writes
+ * `Pulumi.<stack>.yaml` in the project folder by it, so a name with a path in it would reach files
+ * elsewhere; it is refused, as Pulumi refuses it, before any file is read or written.
+ */
+export function stackNameProblem(stack: string): string | undefined {
+    if (STACK_NAME.test(stack)) return undefined;
+    const shown = JSON.stringify(stack.length > 60 ? `${stack.slice(0, 57)}...` : stack);
+    return (
+        `--stack ${shown} is not a stack name: Pulumi takes letters, digits, '-', '_' and '.' (1 to 100 of them), ` +
+        "and each stack's config is Pulumi.<stack>.yaml in this folder. Nothing was read or written."
+    );
 }
 
 /** Pulumi hands structured values to programs as JSON, and scalars as strings. */
