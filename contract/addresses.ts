@@ -112,12 +112,29 @@ export function normalizeDockerHost(address: string): string {
 const FORBIDDEN_HOST_PATHS = ["/", ...SYSTEM_DIRS, "/var/lib/docker", "/var/run"];
 const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
 
+/**
+ * A container engine's socket by its name, wherever it is: rootful or rootless Docker, Podman,
+ * containerd, CRI-O, cri-dockerd, BuildKit. Any of them hands over every container it runs.
+ */
+const ENGINE_SOCKET = /\/(docker|dockerd|podman|containerd|crio|cri-dockerd|buildkitd?|nerdctl)[^/]*\.sock$/;
+
+/**
+ * Folders engines keep their sockets in: a user's runtime folder (rootless Docker's
+ * /run/user/<uid>/docker.sock, Podman's /run/user/<uid>/podman/podman.sock) and the engines'
+ * own folders under /run.
+ */
+const ENGINE_SOCKET_DIRS = [/^\/run\/user\/\d+(\/|$)/, /^\/run\/(docker|containerd|podman|crio|cri-dockerd|buildkit)(\/|$)/];
+
 /** Why binding host path `p` into a runner would hand it the host, or undefined when it would not. */
 export function hostPathTakeover(p: string): string | undefined {
     const path = normalizeHostPath(p);
+    // /var/run is a link to /run on every current distribution.
+    const run = path.replace(/^\/var\/run(?=\/|$)/, "/run");
     if (path === "/") return "the host's root folder";
     if (DOCKER_SOCKETS.includes(path)) return "the Docker socket";
+    if (ENGINE_SOCKET.test(run)) return `${path}, a container engine's socket`;
     if (DOCKER_SOCKETS.some((socket) => socket.startsWith(`${path}/`))) return `${path}, which holds the Docker socket`;
+    if (ENGINE_SOCKET_DIRS.some((dir) => dir.test(run))) return `${path}, which holds a container engine's socket`;
     if (FORBIDDEN_HOST_PATHS.includes(path)) return `the host's system folder ${path}`;
     if (["/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/var/lib/docker"].some((root) => path.startsWith(`${root}/`)))
         return `${path}, inside a host system folder`;

@@ -5,6 +5,7 @@ import { runnerHardened, runnerPidsLimit } from "./hardening";
 import { healthcheckRequired, imagePinned, logRotation, resourceLimits, restartPolicy } from "./lifecycle";
 import { apiHostTls, noHostTakeover, remoteDesktopNotPublic } from "./network";
 import {
+    sandboxAsHelixRunsIt,
     sandboxIdsUnique,
     sandboxImagePinned,
     sandboxNoDockerSocket,
@@ -36,4 +37,5 @@ export const policies: Policies = [
     sandboxOwnVolumes,
     sandboxIdsUnique,
     sandboxNoPublishedPorts,
+    sandboxAsHelixRunsIt,
 ];

@@ -40,6 +40,31 @@ function describeImage(image: unknown): string {
     return typeof image === "string" ? `"${image}"` : "no image reference";
 }
 
+/** Host devices that hand over the host's memory or I/O ports: a container given one is privileged in all but the flag. */
+const HOST_MEMORY_DEVICES = ["/dev/mem", "/dev/kmem", "/dev/port"];
+
+/**
+ * How a container that is not flagged privileged still is, in all but the flag: every capability
+ * (or SYS_ADMIN, which most privileged work needs), unconfined seccomp or AppArmor, a device onto
+ * the host's memory, or the host's PID, network or IPC namespace.
+ */
+function privilegeEquivalents(c: Record<string, unknown>): string[] {
+    const found: string[] = [];
+    const added = ((reveal(c.capabilities) as { adds?: string[] } | undefined)?.adds ?? []).map((cap) =>
+        String(cap).toUpperCase().replace(/^CAP_/, ""),
+    );
+    for (const cap of added.filter((cap) => cap === "ALL" || cap === "SYS_ADMIN")) found.push(`capability ${cap}`);
+    for (const opt of ((reveal(c.securityOpts) as unknown[] | undefined) ?? []).map((o) => String(reveal(o))))
+        if (/^(seccomp|apparmor)[=:]unconfined$/i.test(opt)) found.push(`securityOpts "${opt}"`);
+    for (const device of (reveal(c.devices) as { hostPath?: string }[] | undefined) ?? []) {
+        const path = normalizeHostPath(String(reveal(device)?.hostPath ?? ""));
+        if (HOST_MEMORY_DEVICES.includes(path)) found.push(`the device ${path}`);
+    }
+    for (const mode of ["pidMode", "networkMode", "ipcMode"] as const)
+        if (String(reveal(c[mode]) ?? "").toLowerCase() === "host") found.push(`${mode}: host`);
+    return found;
+}
+
 export const sandboxPrivilegedOnly: ResourceValidationPolicy = {
     name: "sandbox-privileged-only",
     description:
@@ -54,6 +79,22 @@ export const sandboxPrivilegedOnly: ResourceValidationPolicy = {
         },
     },
     validateResource: [
+        // Privileged in all but the flag: refused as privileged is (a runner is no-host-takeover's; a sandbox, sandbox-as-helix-runs-it's).
+        validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+            if (reveal(container.privileged) === true || isSandbox(container) || isRunner(container)) return;
+            const equivalents = privilegeEquivalents(container as Record<string, unknown>);
+            if (equivalents.length === 0) return;
+            const image = reveal(container.image) as unknown;
+            const { allowedPrivilegedImages } = args.getConfig<PrivilegedConfig>();
+            if (
+                typeof image === "string" &&
+                allowedPrivilegedImages.map((r) => r.toLowerCase()).includes(parseImageReference(image).repository)
+            )
+                return;
+            reportViolation(
+                `Container must not be privileged in all but the flag (${equivalents.join(", ")}): only Helix's sandbox image (${SANDBOX_IMAGE_REPOSITORY}) may be privileged, and this one runs ${describeImage(image)}.`,
+            );
+        }),
         validateResourceOfType(docker.Container, (container, args, reportViolation) => {
             if (reveal(container.privileged) !== true || isSandbox(container) || isRunner(container)) return;
             const image = reveal(container.image) as unknown;
@@ -139,7 +180,7 @@ function sandboxHostPathProblem(p: string, allowed: readonly string[]): string |
     const engine = ENGINE_DIRS.find((dir) => run === dir || run.startsWith(`${dir}/`));
     if (engine) return `the host's container engine (${engine})`;
     const takeover = hostPathTakeover(path);
-    if (takeover === undefined || /Docker socket/.test(takeover)) return takeover;
+    if (takeover === undefined || /Docker socket|engine's socket/.test(takeover)) return takeover;
     return allowed.map(normalizeHostPath).includes(path) ? undefined : takeover;
 }
 
@@ -367,8 +408,9 @@ export const sandboxNoPublishedPorts: ResourceValidationPolicy = {
     name: "sandbox-no-published-ports",
     description:
         "Checks that a sandbox publishes no port: it dials out to its control plane (RevDial and the heartbeat) and serves nothing on its host, " +
-        "and Helix's own install.sh publishes none. Fix: remove the ports.",
-    enforcementLevel: "advisory",
+        "and Helix's own install.sh publishes none; a privileged container's port would put Hydra's API, which starts desktops, on the host's network. " +
+        "Fix: remove the ports.",
+    enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(docker.Container, (container, _args, reportViolation) => {
         if (!isSandbox(container)) return;
         if (reveal(container.publishAllPorts) === true)
@@ -378,6 +420,46 @@ export const sandboxNoPublishedPorts: ResourceValidationPolicy = {
             reportViolation(
                 `Sandbox container must not publish ports (it publishes ${ports.map((p) => `${p.internal}/${p.protocol}`).join(", ")}): a sandbox dials out to its control plane and serves nothing on its host.`,
             );
+        }
+    }),
+};
+
+/** Host namespaces a container can share; `container:<x>` shares another container's. */
+const NAMESPACE_MODES = ["pidMode", "networkMode", "ipcMode", "usernsMode", "cgroupnsMode"] as const;
+
+export const sandboxAsHelixRunsIt: ResourceValidationPolicy = {
+    name: "sandbox-as-helix-runs-it",
+    description:
+        "Checks that a sandbox, the one container the pack lets run privileged, runs as Helix's installer runs it: the image's own entrypoint and " +
+        "command, no host or other container's PID, network, IPC, user or cgroup namespace, and no other container's volumes. " +
+        "Privileged is acceptable for Helix's boot and Hydra; a replaced command would be anything at all with the host's privileges and the runner token. " +
+        "Fix: remove entrypoints, command, the namespace modes and volumes' fromContainer.",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(docker.Container, (container, _args, reportViolation) => {
+        if (!isSandbox(container)) return;
+        const c = container as Record<string, unknown>;
+        for (const property of ["entrypoints", "command"] as const) {
+            const value = reveal(c[property]) as unknown[] | undefined;
+            if (Array.isArray(value) && value.length > 0)
+                reportViolation(
+                    `Sandbox container must run Helix's image as it is, with the image's own ${property === "entrypoints" ? "entrypoint" : "command"} (it sets ${property} ${JSON.stringify(value.map((v) => String(reveal(v))))}): privileged, anything else it ran would own the host and hold the runner token.`,
+                );
+        }
+        for (const mode of NAMESPACE_MODES) {
+            const value = String(reveal(c[mode]) ?? "").toLowerCase();
+            if (value === "host")
+                reportViolation(
+                    `Sandbox container must not use the host's namespace (${mode}: host): it runs in its own, as Helix runs it.`,
+                );
+            if (value.startsWith("container:"))
+                reportViolation(`Sandbox container must not share another container's namespace (${mode}: ${String(reveal(c[mode]))}).`);
+        }
+        for (const volume of (reveal(c.volumes) as { fromContainer?: string }[] | undefined) ?? []) {
+            const from = reveal(volume)?.fromContainer;
+            if (typeof from === "string" && from !== "")
+                reportViolation(
+                    `Sandbox container must not take another container's volumes (fromContainer ${from}): each sandbox has volumes of its own.`,
+                );
         }
     }),
 };

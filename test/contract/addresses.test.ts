@@ -73,6 +73,16 @@ describe("host paths", () => {
         ["/var", "/var, which holds the Docker socket"],
         ["/usr", "the host's system folder /usr"],
         ["/proc/1", "/proc/1, inside a host system folder"],
+        // Every container engine's socket counts as the host's engine, by whatever path.
+        ["/run/user/1000/docker.sock", "/run/user/1000/docker.sock, a container engine's socket"],
+        ["/var/run/user/1000/podman/podman.sock", "/var/run/user/1000/podman/podman.sock, a container engine's socket"],
+        ["/run/containerd/containerd.sock", "/run/containerd/containerd.sock, a container engine's socket"],
+        ["/var/run/crio/crio.sock", "/var/run/crio/crio.sock, a container engine's socket"],
+        ["/run/cri-dockerd.sock", "/run/cri-dockerd.sock, a container engine's socket"],
+        ["/srv/buildkit/buildkitd.sock", "/srv/buildkit/buildkitd.sock, a container engine's socket"],
+        ["/run/user/1000", "/run/user/1000, which holds a container engine's socket"],
+        ["/run/podman", "/run/podman, which holds a container engine's socket"],
+        ["/var/run/docker.sock", "the Docker socket"],
     ])("binding %s hands over %s", (p, expected) => {
         expect(hostPathTakeover(p)).toBe(expected);
     });

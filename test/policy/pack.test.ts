@@ -47,6 +47,7 @@ describe("the policy pack on index.ts", () => {
             "sandbox-own-volumes",
             "sandbox-ids-unique",
             "sandbox-no-published-ports",
+            "sandbox-as-helix-runs-it",
         ]);
         for (const p of policies) expect(p.description).toMatch(/^Checks that .+Fix/s);
     });

