@@ -57,7 +57,8 @@ export function usageLine(spec: CommandSpec): string {
         o.type === "string" ? `[--${name} ${o.valueName ?? "VALUE"}]` : `[--${name}]`,
     );
     const positionals = (spec.positionals ?? []).map((p) => (p.required ? p.name : `[${p.name}]`));
-    return `npm run ${spec.name} -- ${[...positionals, ...options].join(" ")}`.trimEnd();
+    const parts = [...positionals, ...options];
+    return parts.length === 0 ? `npm run ${spec.name}` : `npm run ${spec.name} -- ${parts.join(" ")}`;
 }
 
 /** What --help prints. */

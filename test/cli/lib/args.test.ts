@@ -1,5 +1,6 @@
 // The commands' one parser: what it refuses and how it says so, and what npm leaves
 // behind when an option is typed before `--` (checked once through npm itself).
+import { BAD_INPUT } from "../../../bench/badInput";
 import { spawnSync } from "node:child_process";
 import { CommandSpec, helpText, parseCommandLine, usageLine } from "../../../cli/lib/args";
 import { DEPLOY } from "../../../cli/deploy";
@@ -152,5 +153,16 @@ describe("through npm itself", () => {
         const result = npm(["run", "deploy", "--preview"]);
         expect(result.stderr).toContain("run: npm run deploy -- --preview");
         expect(result.status).toBe(1);
+    });
+});
+
+describe("npm run bench:bad-input", () => {
+    it("answers --help and refuses any argument, since it takes none", () => {
+        expect(usageLine(BAD_INPUT)).toBe("npm run bench:bad-input");
+        expect(parseCommandLine(BAD_INPUT, ["--help"]).help).toBe(true);
+        expect(refusal(BAD_INPUT, ["--quick"])).toBe(
+            "Unknown option --quick; known options: none.\nUsage: npm run bench:bad-input (--help for more)",
+        );
+        expect(refusal(BAD_INPUT, ["16kB"])).toContain("Usage: npm run bench:bad-input (--help for more)");
     });
 });
