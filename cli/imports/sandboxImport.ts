@@ -3,6 +3,7 @@
 // it, and the refusal to turn a runner stack into a sandbox stack. The stack side (keep, check,
 // ask, write, the token) is stackWrite.ts's.
 import { WORKLOADS } from "../../components/config/schema";
+import { maskValue } from "../../components/config/values";
 import type { WorkloadKind } from "../../components/workload";
 import { GPU_VENDORS, SANDBOX_ENV, SANDBOX_FIXED_ENV, SANDBOX_IMAGE_REPOSITORY } from "../../contract/sandbox";
 import { shown } from "../lib/files";
@@ -64,6 +65,11 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
     const skipped: { name: string; reason: string }[] = [];
     const problems: string[] = [];
     const at = (v: ScriptValue) => `line ${v.line}`;
+    /** A script's value as a message shows it: credentials masked, long text cut, quoted and escaped unless it is plain printable text. */
+    const shown = (v: ScriptValue) => {
+        const masked = maskValue(v.value);
+        return /^[\x21-\x7e]+$/.test(masked) && !/["\\]/.test(masked) ? masked : JSON.stringify(masked);
+    };
     const put = (key: string, value: string, source: string) => {
         if (existingKeys.has(key)) kept.push(key);
         else {
@@ -75,7 +81,7 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
     for (const [name, v] of Object.entries(a))
         if (name !== SANDBOX_ENV.token && isShellExpression(v.value))
             problems.push(
-                `${at(v)}: ${name} is a shell expression (${v.value}), which import-env does not evaluate: write the value itself`,
+                `${at(v)}: ${name} is a shell expression (${shown(v)}), which import-env does not evaluate: write the value itself`,
             );
 
     put("workload", "sandbox", "sandbox.sh itself");
@@ -86,7 +92,7 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
     const tagSource = a.SANDBOX_TAG ? `SANDBOX_TAG (${at(a.SANDBOX_TAG)})` : `the image (${at(image)})`;
     if (tag === "" || isShellExpression(tag))
         problems.push(
-            `${at(image)}: the image ${image.value} has no release tag${a.SANDBOX_TAG ? ` (SANDBOX_TAG, ${at(a.SANDBOX_TAG)}, is empty)` : ""}`,
+            `${at(image)}: the image ${shown(image)} has no release tag${a.SANDBOX_TAG ? ` (SANDBOX_TAG, ${at(a.SANDBOX_TAG)}, is empty)` : ""}`,
         );
     else if (repository === SANDBOX_IMAGE_REPOSITORY) put("helixVersion", tag, tagSource);
     else {
@@ -102,7 +108,7 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
         if (/^https?:\/\/api(:\d+)?\/?$/.test(api.value)) {
             put("networks", '["helix_default"]', `${SANDBOX_ENV.apiUrl} (${at(api)})`);
             notes.push(
-                `${SANDBOX_ENV.apiUrl}: ${api.value} is Helix's compose service: the sandboxes join helix_default, as sandbox.sh's did`,
+                `${SANDBOX_ENV.apiUrl}: ${shown(api)} is Helix's compose service: the sandboxes join helix_default, as sandbox.sh's did`,
             );
         } else if (script.composeApiFallback) {
             notes.push(
@@ -126,13 +132,13 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
         if ((GPU_VENDORS as readonly string[]).includes(gpu.value)) put("gpuVendor", gpu.value, `${SANDBOX_ENV.gpuVendor} (${at(gpu)})`);
         else
             problems.push(
-                `${at(gpu)}: ${SANDBOX_ENV.gpuVendor} is ${gpu.value}; gpuVendor takes ${GPU_VENDORS.join(", ")} (neuron and virtio are not supported)`,
+                `${at(gpu)}: ${SANDBOX_ENV.gpuVendor} is ${shown(gpu)}; gpuVendor takes ${GPU_VENDORS.join(", ")} (neuron and virtio are not supported)`,
             );
     }
 
     const max = a.MAX_SANDBOXES;
     if (max && max.value !== "" && max.value !== "10")
-        problems.push(`${at(max)}: MAX_SANDBOXES is ${max.value}; no key sets it, and the sandboxes run with the image's default, 10`);
+        problems.push(`${at(max)}: MAX_SANDBOXES is ${shown(max)}; no key sets it, and the sandboxes run with the image's default, 10`);
     else if (max) skipped.push({ name: "MAX_SANDBOXES", reason: "not set: the image's and Hydra's default is the same (10)" });
     if (a.HELIX_HOSTNAME) skipped.push({ name: "HELIX_HOSTNAME", reason: "not set: nothing in the image reads it at 2.12.2" });
     const privileged = a.PRIVILEGED_DOCKER;
@@ -155,7 +161,7 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
             problems.push(`${at(v)}: docker run passes ${name}, which install.sh does not, and no key sets it`);
         else if (v.value !== FIXED_FLAGS[name])
             problems.push(
-                `${at(v)}: docker run passes ${name}=${v.value}; the sandboxes run with ${FIXED_FLAGS[name]}, and no key changes it`,
+                `${at(v)}: docker run passes ${name}=${shown(v)}; the sandboxes run with ${FIXED_FLAGS[name]}, and no key changes it`,
             );
     }
     const registry = a[SANDBOX_ENV.registry];

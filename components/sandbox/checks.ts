@@ -15,9 +15,11 @@ import {
     sandboxImagePinProblem,
 } from "../../contract";
 import { REGISTRY_PATTERN } from "../config/schema";
+import { maskValue } from "../config/values";
 import type { SandboxSettings } from "./settings";
 
-const show = (value: string) => JSON.stringify(value);
+/** A value as a message shows it: credentials masked, control characters escaped, long text cut. */
+const show = (value: string) => JSON.stringify(maskValue(value, 200));
 
 /** What is wrong with the image settings: exactly one of helixVersion and sandboxImage, pinned to a release. */
 export function sandboxImageProblems(settings: Pick<SandboxSettings, "helixVersion" | "sandboxImage">): string[] {

@@ -1,5 +1,6 @@
 // The sandbox workload's stack config: what a sandbox stack plans per host, and every refusal,
 // with its exact message, before anything is created. Pure.
+import { maskValue } from "../../../components/config/values";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -217,5 +218,36 @@ describe("refusals, every problem at once", () => {
         expect(problemsOf({ ...SANDBOX, registry: "registry.example.com" })).toEqual([
             "registry is read only by the runner workload on a swarm; remove it (a sandbox pulls Helix's image itself)",
         ]);
+    });
+});
+
+describe("never echoing credentials", () => {
+    it.each([
+        ["https://user:hunter2@helix.example.com", "https://user:***@helix.example.com"],
+        ["https://hunter2@helix.example.com", "https://***@helix.example.com"],
+        ["user:hunter2@registry.example.com/mirror", "user:***@registry.example.com/mirror"],
+        ["hunter2@registry.example.com", "***@registry.example.com"],
+        ["registry.example.com/x?token=hunter2", "registry.example.com/x?***"],
+        // A login is a user name, and a digest is no user-info.
+        ["ssh://ops@gpu-a", "ssh://ops@gpu-a"],
+        [`helix-sandbox@sha256:${"a".repeat(64)}`, `helix-sandbox@sha256:${"a".repeat(56)}...`],
+    ])("maskValue shows %s as %s", (value, shown) => expect(maskValue(value)).toBe(shown));
+
+    it.each([
+        ["registryMirror", "user:hunter2@registry.example.com"],
+        ["registryMirror", "hunter2@registry.example.com"],
+        ["sandboxImage", "hunter2@ghcr.io/helixml/helix-sandbox:2.12.2"],
+        ["apiHost", "https://hunter2@helix.example.com"],
+        ["apiHost", "HTTPS://user:hunter2@helix.example.com"],
+    ])("refuses %s %s without showing the credential, in any message", (key, value) => {
+        const problems = problemsOf({ ...SANDBOX, ...(key === "sandboxImage" ? { helixVersion: "" } : {}), [key]: value });
+        expect(problems.length).toBeGreaterThan(0);
+        expect(problems.join("\n")).not.toContain("hunter2");
+    });
+
+    it("escapes control characters rather than print them raw", () => {
+        const problems = problemsOf({ ...SANDBOX, registryMirror: "registry\u001b[31m.example.com" });
+        expect(problems.join("\n")).toContain("\\u001b[31m");
+        expect(problems.join("\n")).not.toContain("\u001b");
     });
 });

@@ -19,6 +19,7 @@ import {
     sandboxImageReference,
 } from "../../../components/sandbox/plan";
 import { type SandboxSettings, defaultSandboxContainerNamePrefix, defaultSandboxIdPrefix } from "../../../components/sandbox/settings";
+import { maskValue } from "../../../components/config/values";
 import { PUBLISHED, TEST_TOKEN } from "../../fixtures/configs";
 import { LABELS, SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../../../components/labels";
 
@@ -392,12 +393,19 @@ describe("sandboxApiUrlProblem", () => {
         ["http://helix.localhost", LOOPBACK],
         ["http://0.0.0.0:8080", LOOPBACK],
     ])("%s", (apiUrl, problem) => {
-        expect(sandboxApiUrlProblem(apiUrl)).toBe(problem === undefined ? undefined : `apiUrl (got ${JSON.stringify(apiUrl)}) ${problem}`);
+        expect(sandboxApiUrlProblem(apiUrl)).toBe(
+            problem === undefined ? undefined : `apiUrl (got ${JSON.stringify(maskValue(apiUrl))}) ${problem}`,
+        );
     });
 
-    it("never shows the credentials it refuses in a form other than the value given", () => {
-        // The user typed them into apiUrl, which is not a secret key; the message quotes the value as given.
-        expect(sandboxApiUrlProblem("https://user:secret@helix.example.com")).toContain('"https://user:secret@helix.example.com"');
+    it.each([
+        ["https://user:secret@helix.example.com", "https://user:***@helix.example.com"],
+        ["https://s3cr3t-token@helix.example.com", "https://***@helix.example.com"],
+        ["https://helix.example.com/?token=s3cr3t", "https://helix.example.com/?***"],
+    ])("never shows the credentials it refuses: %s is shown as %s", (apiUrl, shown) => {
+        const message = sandboxApiUrlProblem(apiUrl)!;
+        expect(message).toContain(JSON.stringify(shown));
+        expect(message).not.toMatch(/secret|s3cr3t/);
     });
 
     it("warns that desktops cannot resolve host.docker.internal, and says nothing about other hosts", () => {
