@@ -95,14 +95,19 @@ export function normalizeHostPath(p: string): string {
     return `/${out.join("/")}`;
 }
 
-/** A Docker engine address in one spelling: unix socket paths normalised, ssh/tcp hosts lower-cased, default ports made explicit. */
+/**
+ * The engine a Docker address reaches, in one spelling, so one engine under two names is one
+ * host: unix socket paths normalised (/var/run is /run), ssh/tcp hosts lower-cased without a
+ * trailing dot, default ports made explicit, and an ssh login left out (two logins to one
+ * host reach one engine).
+ */
 export function normalizeDockerHost(address: string): string {
     const unix = /^unix:\/\/(\/.*)$/.exec(address);
-    if (unix) return `unix://${normalizeHostPath(unix[1])}`;
+    if (unix) return `unix://${normalizeHostPath(unix[1]).replace(/^\/var\/run(?=\/|$)/, "/run")}`;
     try {
         const url = new URL(address);
         const port = url.port || (url.protocol === "ssh:" ? "22" : url.protocol === "tcp:" ? "2376" : "");
-        return `${url.protocol}//${url.username ? `${url.username}@` : ""}${url.hostname.toLowerCase().replace(/\.$/, "")}${port ? `:${port}` : ""}`;
+        return `${url.protocol}//${url.hostname.toLowerCase().replace(/\.$/, "")}${port ? `:${port}` : ""}`;
     } catch {
         return address;
     }

@@ -5,6 +5,7 @@
 // values and rules that import nothing), which `npm run build` compiles into the pack.
 import { PolicyResource, Secret } from "@pulumi/policy";
 import {
+    normalizeDockerHost,
     CONTAINER_PORTS,
     ENV,
     MAX_PORTS_PER_RUNNER,
@@ -149,7 +150,12 @@ export function isLocalHost(hostname: string): boolean {
 /** Containers on the same Docker host share one provider; the default provider is one host too. */
 export function dockerHostOf(resource: PolicyResource): string {
     const provider = resource.provider;
-    return provider ? String(provider.props?.host ?? provider.urn) : "default Docker host";
+    // One engine under two names (unix:///var/run/docker.sock and unix:///run/docker.sock, two ssh logins) is one host.
+    return provider
+        ? typeof provider.props?.host === "string"
+            ? normalizeDockerHost(provider.props.host)
+            : String(provider.urn)
+        : "default Docker host";
 }
 
 /** The groups of items that share a key, for keys held by more than one. */

@@ -45,10 +45,11 @@ describe("isLoopbackHost", () => {
 
 describe("normalizeDockerHost", () => {
     it.each([
-        ["unix:///var/run//docker.sock", "unix:///var/run/docker.sock"],
-        ["unix:///var/run/./docker.sock", "unix:///var/run/docker.sock"],
-        ["ssh://ops@GPU-A.example.com", "ssh://ops@gpu-a.example.com:22"],
-        ["ssh://ops@gpu-a.example.com:22", "ssh://ops@gpu-a.example.com:22"],
+        ["unix:///var/run//docker.sock", "unix:///run/docker.sock"],
+        ["unix:///var/run/./docker.sock", "unix:///run/docker.sock"],
+        ["unix:///run/docker.sock", "unix:///run/docker.sock"],
+        ["ssh://ops@GPU-A.example.com", "ssh://gpu-a.example.com:22"],
+        ["ssh://admin@gpu-a.example.com.:22", "ssh://gpu-a.example.com:22"],
         ["tcp://10.0.0.5:2376", "tcp://10.0.0.5:2376"],
     ])("%s is %s", (address, expected) => {
         expect(normalizeDockerHost(address)).toBe(expected);

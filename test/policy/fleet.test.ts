@@ -48,6 +48,17 @@ describe("unique-runners", () => {
         expect(await stackViolationsOf(uniqueRunners, [a, b])).toEqual([]);
     });
 
+    it.each([
+        ["unix:///var/run/docker.sock", "unix:///run/docker.sock"],
+        ["ssh://ops@gpu-a", "ssh://admin@GPU-A.:22"],
+    ])("counts %s and %s as one Docker host", async (first, second) => {
+        const a = nth(1, { provider: { urn: "urn:provider:a", host: first } });
+        const b = nth(2, { provider: { urn: "urn:provider:b", host: second } }, { name: "helix-zed-agent-dev-1" });
+        expect(await stackViolationsOf(uniqueRunners, [a, b])).toEqual([
+            'Containers must have unique names on a Docker host: "helix-zed-agent-dev-1" is used by runner-1, runner-2.',
+        ]);
+    });
+
     it("ignores resources with no names or ports", async () => {
         expect(await stackViolationsOf(uniqueRunners, [{ type: "docker:index/network:Network", props: { name: "n" } }, nth(1)])).toEqual(
             [],
