@@ -35,6 +35,11 @@ interface PrivilegedConfig {
     allowedPrivilegedImages: string[];
 }
 
+/** Whether the operator allowed this image (by repository, whatever its tag or digest) to run privileged. */
+function isAllowedPrivilegedImage(image: unknown, { allowedPrivilegedImages }: PrivilegedConfig): boolean {
+    return typeof image === "string" && allowedPrivilegedImages.map((r) => r.toLowerCase()).includes(parseImageReference(image).repository);
+}
+
 /** How a container's image reads in a message: a repository when it has one. */
 function describeImage(image: unknown): string {
     return typeof image === "string" ? `"${image}"` : "no image reference";
@@ -85,12 +90,7 @@ export const sandboxPrivilegedOnly: ResourceValidationPolicy = {
             const equivalents = privilegeEquivalents(container as Record<string, unknown>);
             if (equivalents.length === 0) return;
             const image = reveal(container.image) as unknown;
-            const { allowedPrivilegedImages } = args.getConfig<PrivilegedConfig>();
-            if (
-                typeof image === "string" &&
-                allowedPrivilegedImages.map((r) => r.toLowerCase()).includes(parseImageReference(image).repository)
-            )
-                return;
+            if (isAllowedPrivilegedImage(image, args.getConfig<PrivilegedConfig>())) return;
             reportViolation(
                 `Container must not be privileged in all but the flag (${equivalents.join(", ")}): only Helix's sandbox image (${SANDBOX_IMAGE_REPOSITORY}) may be privileged, and this one runs ${describeImage(image)}.`,
             );
@@ -98,12 +98,7 @@ export const sandboxPrivilegedOnly: ResourceValidationPolicy = {
         validateResourceOfType(docker.Container, (container, args, reportViolation) => {
             if (reveal(container.privileged) !== true || isSandbox(container) || isRunner(container)) return;
             const image = reveal(container.image) as unknown;
-            const { allowedPrivilegedImages } = args.getConfig<PrivilegedConfig>();
-            if (
-                typeof image === "string" &&
-                allowedPrivilegedImages.map((r) => r.toLowerCase()).includes(parseImageReference(image).repository)
-            )
-                return;
+            if (isAllowedPrivilegedImage(image, args.getConfig<PrivilegedConfig>())) return;
             const env = environmentOf(container) ?? {};
             // A sandbox started from an image ID: the image is Helix's, but the pack cannot tell.
             const hint =
