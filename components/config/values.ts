@@ -160,7 +160,8 @@ export interface Checked {
      * The keys the stack sets to something other than their default, as given. Pulumi hands the
      * program every default Pulumi.yaml declares as if the stack set it, so a key at its default
      * is not told from an unset one: which workload a key belongs to is judged by these. Keys
-     * Pulumi.yaml gives no default (WORKLOAD_DEFAULTED_KEYS) are here whenever they are set.
+     * Pulumi.yaml gives no default (WORKLOAD_DEFAULTED_KEYS), and keys set to a value their check
+     * refused, are here whenever they are set.
      */
     readonly explicit: Readonly<Record<string, string>>;
     readonly problems: string[];
@@ -189,6 +190,8 @@ export function check(raw: RawConfig, context: ReadOptions & Pick<ConfigContext,
             problems.push(`${maskValue(key)} is not a zed-runner config key; known keys: ${CONFIG_KEYS.join(", ")}`);
     }
     const values: Record<string, unknown> = {};
+    // Keys set to a value their check refused: set all the same, so never reported as unset too.
+    const refused = new Set<string>();
     for (const key of CONFIG_KEYS) {
         if (unreadable.has(key) && present[key] !== undefined) {
             // Present but encrypted: nothing to check; it stands as the placeholder it was given as.
@@ -202,11 +205,13 @@ export function check(raw: RawConfig, context: ReadOptions & Pick<ConfigContext,
             );
             const fallback = (KEY_SCHEMAS as Record<string, KeySchema>)[key].safeParse(undefined);
             values[key] = fallback.success ? fallback.data : undefined;
+            refused.add(key);
             continue;
         }
         const checked = checkKey(key, present, raw, secretKeys);
         values[key] = checked.value;
         problems.push(...checked.problems);
+        if (checked.problems.length > 0) refused.add(key);
     }
     const c = values as StackValues;
     const token = typeof c.apiToken === "string" ? c.apiToken : undefined;
@@ -236,7 +241,8 @@ export function check(raw: RawConfig, context: ReadOptions & Pick<ConfigContext,
     const explicit = Object.fromEntries(
         Object.entries(present).filter(
             ([key]) =>
-                CONFIG_KEYS.includes(key) && ((WORKLOAD_DEFAULTED_KEYS as readonly string[]).includes(key) || !isDefault(key, values[key])),
+                CONFIG_KEYS.includes(key) &&
+                (refused.has(key) || (WORKLOAD_DEFAULTED_KEYS as readonly string[]).includes(key) || !isDefault(key, values[key])),
         ),
     );
     const hostName = c.hostName ?? sanitizeHostName(context.machineHostName);

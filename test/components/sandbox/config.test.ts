@@ -192,6 +192,12 @@ describe("refusals, every problem at once", () => {
         ]);
     });
 
+    it("reports an invalid apiHost once, as invalid, not also as unset", () => {
+        expect(problemsOf({ ...SANDBOX, apiHost: "http://bad host" })).toEqual([
+            'apiHost (got "http://bad host") must be a URL without spaces, quotes, backslashes or control characters',
+        ]);
+    });
+
     it("names the host whose own override is the problem", () => {
         const hosts = JSON.stringify([
             { name: "a", dockerHost: "ssh://ops@a", replicas: 1 },
