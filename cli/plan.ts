@@ -58,6 +58,11 @@ function missingZedBinaries(dirs: readonly string[], root: string): string[] {
 
 /** The plan of a stack as text: per host, its runners and image; then the warnings. */
 export function renderPlan(stack: string, context: PlanEnvironment = {}): string {
+    return planReport(stack, context).text;
+}
+
+/** The plan as text, and whether it says pulumi up will refuse the stack as it stands (plan then exits 1). */
+function planReport(stack: string, context: PlanEnvironment): { text: string; upRefuses: boolean } {
     const root = context.root ?? PROJECT_ROOT;
     const env = context.env ?? process.env;
     const { parsed, file } = loadStackFiles(stack, root);
@@ -85,7 +90,9 @@ export function renderPlan(stack: string, context: PlanEnvironment = {}): string
     if (warnings.length > 0) {
         out.push("", "Warnings:", ...warnings.map((w) => `  - ${w}`));
     }
-    return out.join("\n");
+    // The token is the one thing a valid stack file can still lack: pulumi up refuses it unset or in plain text.
+    const upRefuses = fromEnv === undefined && (!file.hasToken || !file.secureKeys.has("apiToken"));
+    return { text: out.join("\n"), upRefuses };
 }
 
 export async function plan(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, context: PlanEnvironment = {}): Promise<number> {
@@ -95,8 +102,10 @@ export async function plan(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         return 0;
     }
     const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
-    console.log(renderPlan(stack, { env, ...context }));
-    if (values["check-hosts"] !== true) return 0;
+    const { text, upRefuses } = planReport(stack, { env, ...context });
+    console.log(text);
+    const offline = upRefuses ? 1 : 0;
+    if (values["check-hosts"] !== true) return offline;
     // Online from here: each host's engine, the way status reaches it.
     const { parsed } = loadStackFiles(stack, context.root ?? PROJECT_ROOT);
     const checks = await placementCommands(parsed).checkHosts(context.engines ?? { docker: (h) => dockerFor(h) });
@@ -108,7 +117,7 @@ export async function plan(argv: readonly string[], env: NodeJS.ProcessEnv = pro
             ...hostCheckLines(checks),
         ].join("\n"),
     );
-    return ready ? 0 : 1;
+    return ready ? offline : 1;
 }
 
 if (require.main === module) void runCommand(() => plan(process.argv.slice(2)));

@@ -77,6 +77,24 @@ describe("npm run plan", () => {
         expect(renderPlan("dev", { root, env: {} })).toContain("Host gpu-7 (this machine's Docker engine): 1 runner");
     });
 
+    it("exits 1 when it says pulumi up will refuse the stack: no token, or one in plain text", async () => {
+        const root = scratchProject({
+            dev: "config:\n  zed-runner:hostName: gpu-7\n",
+            plain: "config:\n  zed-runner:hostName: gpu-7\n  zed-runner:apiToken: tok-in-plain-text-5d1c\n",
+            sealed: "config:\n  zed-runner:hostName: gpu-7\n  zed-runner:apiToken:\n    secure: v1:AAAAAAAAAAAAAAAA:BBBBBBBB\n",
+        });
+        const printed = jest.spyOn(console, "log").mockImplementation(() => undefined);
+        try {
+            expect(await plan(["--stack", "dev"], {}, { root })).toBe(1);
+            expect(await plan(["--stack", "plain"], {}, { root })).toBe(1);
+            expect(await plan(["--stack", "sealed"], {}, { root })).toBe(0);
+            // deploy stores a token from the environment before pulumi up runs: nothing is refused.
+            expect(await plan(["--stack", "dev"], { ZED_RUNNER_API_TOKEN: "tok-from-the-environment-8f3a" }, { root })).toBe(0);
+        } finally {
+            printed.mockRestore();
+        }
+    });
+
     it("refuses arguments it does not know, and the stack npm took", async () => {
         await expect(plan(["-s", "fleet"], {})).rejects.toThrow("Unknown option -s");
         await expect(plan(["fleet"], {})).rejects.toThrow("Unexpected argument fleet");
@@ -125,7 +143,9 @@ describe("npm run plan -- --check-hosts", () => {
         const root = scratchProject({ sandbox: SANDBOX });
         const printed = jest.spyOn(console, "log").mockImplementation(() => undefined);
         try {
-            const code = await plan(["--stack", "sandbox", "--check-hosts"], {}, { root, engines: { docker: () => hostEngine(engine) } });
+            // The token comes as deploy would take it, so the exit status is the host checks' alone.
+            const env = { ZED_RUNNER_API_TOKEN: "tok-from-the-environment-8f3a" };
+            const code = await plan(["--stack", "sandbox", "--check-hosts"], env, { root, engines: { docker: () => hostEngine(engine) } });
             return { code, text: printed.mock.calls.map((c) => String(c[0])).join("\n") };
         } finally {
             printed.mockRestore();
