@@ -21,7 +21,6 @@ import {
     apiHostUrlProblem,
     hostAddressProblem,
     hostNameProblem,
-    isLoopbackHost,
     normalizeDockerHost,
     canonicalApiHost,
     workspaceDirProblem,
@@ -116,15 +115,8 @@ const apiHost = z
                 code: "custom",
                 message: `must name a host name (RFC 1123) or an IP address as its host; its host ${hostAddressProblem(url.hostname)}`,
             });
-        } else if (isLoopbackHost(url.hostname)) {
-            ctx.addIssue({
-                code: "custom",
-                message:
-                    "points at loopback, which inside a runner container is the container itself, so the runners would never connect. " +
-                    `For a control plane on this machine use http://host.docker.internal:${url.port || (url.protocol === "https:" ? 443 : 80)}; ` +
-                    "for one in Docker (such as Helix's docker-compose), set `networks` to its network and use its service name, e.g. http://api:8080",
-            });
         }
+        // Loopback is refused by each workload with its own advice (runner/workload.ts, sandbox/checks.ts).
     })
     // Written in the one form it was checked in: scheme and host lower-cased, punycode, no trailing slash.
     .transform(canonicalApiHost);

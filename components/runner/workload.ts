@@ -1,7 +1,7 @@
 // The runner workload's record: the seed-era Helix runner (Dockerfile.zed-agent and our own agent),
 // for control planes of September 2025. Its keys, its defaults, its labels, the checks across its
 // keys, and its plan on each placement: this machine, the listed hosts, or a Docker Swarm. Pure.
-import { RESTART_POLICIES } from "../../contract";
+import { RESTART_POLICIES, apiHostUrlProblem, isLoopbackHost } from "../../contract";
 import type { StackValues } from "../config/schema";
 import { LABELS } from "../labels";
 import { type EnginePlacement, type SwarmPlacement, placedHosts, withHosts, hostsWithSettings } from "../placements/placement";
@@ -20,6 +20,22 @@ const RUNNER_DEFAULTS = { restartPolicy: "unless-stopped", memoryMb: 4096 } as c
     restartPolicy: (typeof RESTART_POLICIES)[number];
     memoryMb: number;
 };
+
+/** apiHost at loopback, which no runner reaches its control plane through; with the address that works instead. */
+function loopbackApiHostProblems(c: StackValues): string[] {
+    const { problem, url } = apiHostUrlProblem(c.apiHost);
+    if (problem !== undefined || url === undefined || !isLoopbackHost(url.hostname)) return [];
+    return [
+        `apiHost (got ${JSON.stringify(c.apiHost)}) points at loopback, which inside a runner container is the container itself, so the runners would never connect. ` +
+            `For a control plane on this machine use http://host.docker.internal:${url.port || (url.protocol === "https:" ? 443 : 80)}; ` +
+            "for one in Docker (such as Helix's docker-compose), set `networks` to its network and use its service name, e.g. http://api:8080",
+    ];
+}
+
+/** What cannot go together among the runner's keys: apiHost at loopback, and what chooses where runners go and how a swarm gets its image. */
+function runnerKeyProblems(c: StackValues, present: Readonly<Record<string, string>>): string[] {
+    return [...loopbackApiHostProblems(c), ...swarmKeyProblems(c, present)];
+}
 
 /** What cannot go together among the keys that choose where runners go and how a swarm gets its image. */
 function swarmKeyProblems(c: StackValues, present: Readonly<Record<string, string>>): string[] {
@@ -94,7 +110,7 @@ export const RUNNER_RECORD = {
     offeredAsSwitch: false,
     labels: { id: LABELS.runnerId, marker: undefined },
     refusedPlacements: {},
-    keyProblems: swarmKeyProblems,
+    keyProblems: runnerKeyProblems,
     plan(inputs: PlanInputs): WorkloadPlan<RunnerPlacement> {
         let placement: RunnerPlacement;
         try {

@@ -198,6 +198,15 @@ describe("refusals, every problem at once", () => {
         ]);
     });
 
+    it("gives a loopback apiHost the sandbox's advice, never the runners'", () => {
+        const problems = problemsOf({ ...SANDBOX, apiHost: "http://localhost:8080" });
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(
+            /^apiHost \(got "http:\/\/localhost:8080"\) points at loopback, which inside a sandbox \(and inside each desktop it starts\)/,
+        );
+        expect(problems[0]).not.toMatch(/runner|host\.docker\.internal/);
+    });
+
     it("names the host whose own override is the problem", () => {
         const hosts = JSON.stringify([
             { name: "a", dockerHost: "ssh://ops@a", replicas: 1 },
