@@ -1,13 +1,14 @@
 // Policies on what a runner exposes and whom it talks to.
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { hostPathTakeover, isEveryInterface } from "../contract";
+import { SANDBOX_ENV, hostPathTakeover, isEveryInterface } from "../contract";
 import {
     RDP_CONTAINER_PORTS,
     VNC_CONTAINER_PORTS,
     environmentOf,
     isLocalHost,
     isRunner,
+    isSandbox,
     isRunnerService,
     localBindDevice,
     publishedPorts,
@@ -82,9 +83,9 @@ interface ApiHostTlsConfig {
 export const apiHostTls: ResourceValidationPolicy = {
     name: "api-host-tls",
     description:
-        "Checks that runners reach their control plane over https, since the runner token travels in the WebSocket URL; " +
-        "http is fine to this machine (localhost, host.docker.internal) or to hosts listed in allowedHttpHosts. " +
-        "Fix: `pulumi config set apiHost https://...`.",
+        "Checks that runners and sandboxes reach their control plane over https, since the runner token travels with every " +
+        "connection (in a runner's WebSocket URL, in a sandbox's Authorization header); http is fine to this machine " +
+        "(localhost, host.docker.internal) or to hosts listed in allowedHttpHosts. Fix: `pulumi config set apiHost https://...`.",
     enforcementLevel: "advisory",
     configSchema: {
         properties: {
@@ -93,16 +94,21 @@ export const apiHostTls: ResourceValidationPolicy = {
     },
     validateResource: [
         validateResourceOfType(docker.Container, (container, args, reportViolation) => {
-            if (isRunner(container)) checkApiHost(environmentOf(container)?.API_HOST, args.getConfig<ApiHostTlsConfig>(), reportViolation);
+            const config = args.getConfig<ApiHostTlsConfig>();
+            if (isRunner(container)) checkApiHost("API_HOST", environmentOf(container)?.API_HOST, config, reportViolation);
+            else if (isSandbox(container))
+                checkApiHost(SANDBOX_ENV.apiUrl, environmentOf(container)?.[SANDBOX_ENV.apiUrl], config, reportViolation);
         }),
         validateResourceOfType(docker.Service, (service, args, reportViolation) => {
             if (isRunnerService(service))
-                checkApiHost(serviceEnvironmentOf(service)?.API_HOST, args.getConfig<ApiHostTlsConfig>(), reportViolation);
+                checkApiHost("API_HOST", serviceEnvironmentOf(service)?.API_HOST, args.getConfig<ApiHostTlsConfig>(), reportViolation);
         }),
     ],
 };
 
+/** The control plane's URL as the container receives it in `variable`: https, or http that stays on this machine or a trusted network. */
 function checkApiHost(
+    variable: string,
     apiHost: string | undefined,
     { allowedHttpHosts }: ApiHostTlsConfig,
     reportViolation: (message: string) => void,
@@ -112,11 +118,11 @@ function checkApiHost(
     try {
         url = new URL(apiHost);
     } catch {
-        reportViolation(`API_HOST must be a URL (got "${apiHost}").`);
+        reportViolation(`${variable} must be a URL (got "${apiHost}").`);
         return;
     }
     if (url.protocol === "https:" || isLocalHost(url.hostname) || allowedHttpHosts.includes(url.hostname)) return;
-    reportViolation(`API_HOST must use https: ${url.protocol}//${url.host} would send the runner token unencrypted.`);
+    reportViolation(`${variable} must use https: ${url.protocol}//${url.host} would send the runner token unencrypted.`);
 }
 
 interface HostTakeoverConfig {

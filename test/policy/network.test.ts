@@ -1,5 +1,5 @@
 import { apiHostTls, noHostTakeover, remoteDesktopNotPublic } from "../../policy/network";
-import { runner, runnerProps, withEnv } from "./fixtures";
+import { runner, runnerProps, sandbox, withEnv, withSandboxEnv } from "./fixtures";
 import { violationsOf } from "./harness";
 
 const portsOn = (ip: string | undefined) =>
@@ -77,6 +77,18 @@ describe("api-host-tls", () => {
     it("allows hosts listed in policy config", async () => {
         expect(
             await violationsOf(apiHostTls, runner({ envs: withEnv("API_HOST", "http://api:8080") }), { allowedHttpHosts: ["api"] }),
+        ).toEqual([]);
+    });
+
+    it("fails a sandbox dialling a remote control plane over plain http, as it does a runner", async () => {
+        expect(await violationsOf(apiHostTls, sandbox())).toEqual([]);
+        expect(await violationsOf(apiHostTls, sandbox({ envs: withSandboxEnv("HELIX_API_URL", "http://helix.example.com:8080") }))).toEqual(
+            ["HELIX_API_URL must use https: http://helix.example.com:8080 would send the runner token unencrypted."],
+        );
+        expect(
+            await violationsOf(apiHostTls, sandbox({ envs: withSandboxEnv("HELIX_API_URL", "http://api:8080") }), {
+                allowedHttpHosts: ["api"],
+            }),
         ).toEqual([]);
     });
 
