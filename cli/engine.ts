@@ -116,11 +116,27 @@ export async function demux(output: Buffer | NodeJS.ReadableStream, modem?: Demu
     return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Runs `cmd` in a container (as `user`, root by default) and returns its exit code and output. */
+/**
+ * The runtime's own answer when it could not start an exec's process (exit 126), e.g. runc's
+ * "read init-p: connection reset by peer" on a loaded machine: the command never ran.
+ */
+const EXEC_NOT_STARTED = /^OCI runtime exec failed: exec failed: /;
+
+/** How many times an exec the runtime could not start is tried before its failure is returned. */
+export const EXEC_ATTEMPTS = 3;
+
+/**
+ * Runs `cmd` in a container (as `user`, root by default) and returns its exit code and output.
+ * An exec the runtime refused to start is tried again (the command never ran, so a retry
+ * cannot run it twice); any exit of the command itself is returned as it is.
+ */
 export async function execIn(container: Docker.Container, cmd: string[], user?: string): Promise<{ exitCode: number; output: string }> {
-    const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const output = await demux(stream, container.modem as Demuxer);
-    const { ExitCode } = await exec.inspect();
-    return { exitCode: ExitCode ?? -1, output };
+    for (let attempt = 1; ; attempt++) {
+        const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
+        const stream = await exec.start({ hijack: true, stdin: false });
+        const output = await demux(stream, container.modem as Demuxer);
+        const { ExitCode } = await exec.inspect();
+        const exitCode = ExitCode ?? -1;
+        if (exitCode !== 126 || !EXEC_NOT_STARTED.test(output) || attempt === EXEC_ATTEMPTS) return { exitCode, output };
+    }
 }
