@@ -4,12 +4,15 @@
 // backend (Pulumi.yaml's backend.url, unless PULUMI_BACKEND_URL is set), the passphrase
 // secrets provider, progress streamed, outputs printed. A stack needs its Pulumi.<stack>.yaml
 // (a typo must not deploy a fresh stack with defaults), and the first `up` pins hostName
-// there so the runner IDs do not depend on the machine deploying. Without a Pulumi CLI it
-// offers to install the pinned one into the project (cli/lib/installPulumiCli.ts).
+// there so the runner IDs do not depend on the machine deploying. A sandbox stack's `auto`
+// values are resolved and pinned there before the host checks and the preview: gpuVendor from
+// each host's engine, helixVersion from the control plane. Without a Pulumi CLI it offers to
+// install the pinned one into the project (cli/lib/installPulumiCli.ts).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { CliInstaller, automationInstaller, ensurePulumiCli } from "./lib/installPulumiCli";
+import { foundGpuLines, resolveAutoGpu } from "./checks/autoGpu";
 import { hostCheckLines } from "./checks/hostRules";
 import { type ReleaseFetcher, fetchControlPlaneRelease } from "./lib/controlPlane";
 import { PulumiCli, findPulumiCli, setSecretConfig } from "./lib/pulumiCli";
@@ -32,6 +35,7 @@ import {
     requireStackFile,
     runCommand,
     stackFilePath,
+    writeHostEntryConfig,
     writeStackConfig,
 } from "./stackFiles";
 import { shown } from "./lib/files";
@@ -209,25 +213,44 @@ async function requireReadyHosts(stack: string, root: string, engines: EngineCli
     );
 }
 
-/** The stack file's text before `helixVersion: auto` was pinned, to put back when nothing is changed after all. */
-interface PinnedRelease {
-    readonly file: string;
-    readonly before: string;
+/**
+ * The stack file as it was before `auto` values were pinned in it, and which were: put back when
+ * nothing is changed after all (a preview, a refusal, a declined confirmation, a failed check).
+ */
+class AutoPins {
+    private readonly before: string;
+    private readonly keys: string[] = [];
+
+    constructor(private readonly file: string) {
+        this.before = fs.readFileSync(file, "utf8");
+    }
+
+    pinned(key: string): void {
+        this.keys.push(key);
+    }
+
+    /** Puts the file back as it was, saying which `auto` values are back. */
+    restore(say: (line: string) => void): void {
+        if (this.keys.length === 0) return;
+        fs.writeFileSync(this.file, this.before);
+        say(`Put ${this.keys.map((k) => `${k}: auto`).join(" and ")} back in ${shown(this.file)}.`);
+    }
 }
 
 /**
  * Resolves `helixVersion: auto`: asks the control plane its release and pins it in the stack file,
  * so that the preview shows what will run and later runs, from any machine, deploy the same.
- * Undefined when the stack pins no `auto`; refused, with the reason, when the release cannot be read.
+ * Nothing when the stack pins no `auto`; refused, with the reason, when the release cannot be read.
  */
 async function pinAutoRelease(
     stack: string,
     root: string,
     fetchRelease: ReleaseFetcher,
+    pins: AutoPins,
     say: (line: string) => void,
-): Promise<PinnedRelease | undefined> {
+): Promise<void> {
     const { raw } = readStackConfig(stack, root);
-    if (raw.helixVersion !== HELIX_VERSION_AUTO) return undefined;
+    if (raw.helixVersion !== HELIX_VERSION_AUTO) return;
     const file = stackFilePath(stack, root);
     const apiHost = KEY_SCHEMAS.apiHost.safeParse(raw.apiHost);
     if (!apiHost.success)
@@ -246,19 +269,40 @@ async function pinAutoRelease(
             `helixVersion is auto, and the control plane at ${apiHost.data} reports ${JSON.stringify(answer.release)}, which ${problem}: ` +
                 `set helixVersion in ${shown(file)} yourself. Nothing was changed.`,
         );
-    const before = fs.readFileSync(file, "utf8");
     writeStackConfig(file, { helixVersion: answer.release });
+    pins.pinned("helixVersion");
     say(
         `helixVersion is auto: the control plane at ${apiHost.data} runs Helix ${answer.release}; pinned helixVersion: ${answer.release} in ${shown(file)} (commit it).`,
     );
-    return { file, before };
 }
 
-/** Puts back `helixVersion: auto` when nothing was changed after all. */
-function unpin(pinned: PinnedRelease | undefined, say: (line: string) => void): void {
-    if (pinned === undefined) return;
-    fs.writeFileSync(pinned.file, pinned.before);
-    say(`Put helixVersion: auto back in ${shown(pinned.file)}.`);
+/**
+ * Resolves `gpuVendor: auto` (a sandbox stack's default): asks each host it applies to which GPU it
+ * has, as Helix's installer detects it, and pins the answer in the stack file (the stack's own key,
+ * or each listed host's entry), so that the host checks, the preview and every later run agree.
+ * Refused, naming each host, when one's GPU cannot be told or it has none.
+ */
+async function pinAutoGpu(stack: string, root: string, engines: EngineClients, pins: AutoPins, say: (line: string) => void): Promise<void> {
+    const resolution = await resolveAutoGpu(stack, root, engines);
+    if (resolution === undefined) return;
+    const file = stackFilePath(stack, root);
+    if (resolution.problems.length > 0)
+        throw new UserError(
+            [`Stack ${stack}'s gpuVendor cannot be pinned:`, ...resolution.problems.map((p) => `  ${p}`), "Nothing was changed."].join(
+                "\n",
+            ),
+        );
+    for (const { index, detection } of resolution.found) {
+        if (index === undefined) writeStackConfig(file, { gpuVendor: detection.vendor });
+        else writeHostEntryConfig(file, index, { gpuVendor: detection.vendor });
+    }
+    pins.pinned("gpuVendor");
+    say(
+        [
+            `gpuVendor is auto; each host's GPU, as Helix's installer detects it, pinned in ${shown(file)} (commit it):`,
+            ...foundGpuLines(resolution.found),
+        ].join("\n"),
+    );
 }
 
 /**
@@ -329,67 +373,70 @@ export async function deploy(
         write: deps.write,
     });
     const say = (line: string) => deps.write(`${line}\n`);
-    if (plan.operation !== "destroy") {
-        if (plan.skipHostChecks) say("Host checks skipped (--skip-host-checks): the hosts' engines were not asked whether they are ready.");
-        else await requireReadyHosts(plan.stack, deps.root, deps.engines);
-    }
-    if (plan.backendUrl.startsWith("file://")) fs.mkdirSync(plan.backendUrl.slice("file://".length), { recursive: true });
-    say(`${plan.operation} of stack ${plan.stack}, state in ${plan.backendUrl}`);
-
-    const stack = await deps.openStack(plan, childEnv, cli);
-    if (plan.apiToken) {
-        const stored = deps.storeToken(plan.apiToken, plan, childEnv, cli);
-        if (!stored.ok) throw new UserError(`Could not store ${TOKEN_ENV} as the stack's secret apiToken: ${stored.error}`);
-        say(`Stored ${TOKEN_ENV} as the stack's secret apiToken.`);
-    }
-    const file = shown(stackFilePath(plan.stack, deps.root));
-    const pinned = plan.operation === "destroy" ? undefined : await pinAutoRelease(plan.stack, deps.root, deps.fetchRelease, say);
-    if (plan.operation !== "destroy") for (const note of await workloadNotes(plan.stack, deps.root, deps.fetchRelease)) say(note);
-    if (plan.operation === "preview") {
-        try {
-            await stack.preview(deps.write);
-        } finally {
-            unpin(pinned, say);
+    const file = stackFilePath(plan.stack, deps.root);
+    const pins = new AutoPins(file);
+    // Pins stay only once `up` starts: whatever it deployed was deployed with them.
+    let keepPins = false;
+    try {
+        if (plan.operation !== "destroy") {
+            await pinAutoGpu(plan.stack, deps.root, deps.engines, pins, say);
+            if (plan.skipHostChecks)
+                say("Host checks skipped (--skip-host-checks): the hosts' engines were not asked whether they are ready.");
+            else await requireReadyHosts(plan.stack, deps.root, deps.engines);
         }
-        if (plan.pinHostName) say(`The first \`npm run deploy\` of stack ${plan.stack} pins hostName: ${plan.pinHostName} in ${file}.`);
-        return 0;
-    }
-    if (plan.confirm) {
-        let confirmed = false;
-        try {
+        if (plan.backendUrl.startsWith("file://")) fs.mkdirSync(plan.backendUrl.slice("file://".length), { recursive: true });
+        say(`${plan.operation} of stack ${plan.stack}, state in ${plan.backendUrl}`);
+
+        const stack = await deps.openStack(plan, childEnv, cli);
+        if (plan.apiToken) {
+            const stored = deps.storeToken(plan.apiToken, plan, childEnv, cli);
+            if (!stored.ok) throw new UserError(`Could not store ${TOKEN_ENV} as the stack's secret apiToken: ${stored.error}`);
+            say(`Stored ${TOKEN_ENV} as the stack's secret apiToken.`);
+        }
+        if (plan.operation !== "destroy") {
+            await pinAutoRelease(plan.stack, deps.root, deps.fetchRelease, pins, say);
+            for (const note of await workloadNotes(plan.stack, deps.root, deps.fetchRelease)) say(note);
+        }
+        if (plan.operation === "preview") {
+            await stack.preview(deps.write);
+            if (plan.pinHostName)
+                say(`The first \`npm run deploy\` of stack ${plan.stack} pins hostName: ${plan.pinHostName} in ${shown(file)}.`);
+            return 0;
+        }
+        if (plan.confirm) {
             await (plan.operation === "destroy" ? stack.previewDestroy(deps.write) : stack.preview(deps.write));
             const question =
                 plan.operation === "destroy"
                     ? `Destroy every resource of stack ${plan.stack}, its runners included?`
                     : `Make these changes to stack ${plan.stack}?`;
-            confirmed = await deps.prompt.confirm(question);
-        } finally {
-            if (!confirmed) unpin(pinned, say);
+            if (!(await deps.prompt.confirm(question))) {
+                say("Nothing was changed.");
+                return 1;
+            }
         }
-        if (!confirmed) {
-            say("Nothing was changed.");
-            return 1;
+        if (plan.operation === "destroy") {
+            await stack.destroy(deps.write);
+            return 0;
         }
-    }
-    if (plan.operation === "destroy") {
-        await stack.destroy(deps.write);
+        keepPins = true;
+        if (plan.pinHostName) {
+            writeStackConfig(file, { hostName: plan.pinHostName });
+            say(
+                `Pinned hostName: ${plan.pinHostName} in ${shown(file)}, so this stack's runner IDs stay the same when deployed from another machine; commit the file.`,
+            );
+        }
+        let outputs: Record<string, { value: unknown; secret: boolean }>;
+        try {
+            outputs = await stack.up(deps.write);
+        } catch (err) {
+            for (const line of await explainFailure(plan.stack, deps.root, deps.engines)) say(line);
+            throw err;
+        }
+        say(renderOutputs(outputs));
         return 0;
+    } finally {
+        if (!keepPins) pins.restore(say);
     }
-    if (plan.pinHostName) {
-        writeStackConfig(stackFilePath(plan.stack, deps.root), { hostName: plan.pinHostName });
-        say(
-            `Pinned hostName: ${plan.pinHostName} in ${file}, so this stack's runner IDs stay the same when deployed from another machine; commit the file.`,
-        );
-    }
-    let outputs: Record<string, { value: unknown; secret: boolean }>;
-    try {
-        outputs = await stack.up(deps.write);
-    } catch (err) {
-        for (const line of await explainFailure(plan.stack, deps.root, deps.engines)) say(line);
-        throw err;
-    }
-    say(renderOutputs(outputs));
-    return 0;
 }
 
 /** The environment without the token, for child processes. */

@@ -7,7 +7,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { shown } from "./lib/files";
+import { foundGpuLines, resolveAutoGpu } from "./checks/autoGpu";
 import { hostCheckLines } from "./checks/hostRules";
+import type { RawConfig } from "../components/config/values";
 import { TOKEN_ENV } from "./deploy";
 import { dockerFor } from "./engine";
 import type { EngineClients } from "./placements/types";
@@ -32,7 +34,7 @@ export const PLAN: CommandSpec = {
         "check-hosts": {
             type: "boolean",
             description:
-                "then ask each host's Docker engine whether it is ready: its version, the nvidia runtime and the device nodes the containers are given (exit 1 when one is not)",
+                "first ask each host's Docker engine its GPU where gpuVendor is auto, then whether it is ready: its version, the nvidia runtime and the device nodes the containers are given (exit 1 when one is not)",
         },
     },
 };
@@ -62,10 +64,14 @@ export function renderPlan(stack: string, context: PlanEnvironment = {}): string
 }
 
 /** The plan as text, and whether it says pulumi up will refuse the stack as it stands (plan then exits 1). */
-function planReport(stack: string, context: PlanEnvironment): { text: string; upRefuses: boolean } {
+function planReport(
+    stack: string,
+    context: PlanEnvironment,
+    resolve?: (raw: RawConfig) => RawConfig,
+): { text: string; upRefuses: boolean } {
     const root = context.root ?? PROJECT_ROOT;
     const env = context.env ?? process.env;
-    const { parsed, file } = loadStackFiles(stack, root);
+    const { parsed, file } = loadStackFiles(stack, root, resolve);
     const placement = placementCommands(parsed);
     const out: string[] = [];
     // deploy stores a token given in the environment before it runs pulumi up; its value is never shown.
@@ -102,13 +108,34 @@ export async function plan(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         return 0;
     }
     const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
-    const { text, upRefuses } = planReport(stack, { env, ...context });
+    const root = context.root ?? PROJECT_ROOT;
+    const checkHosts = values["check-hosts"] === true;
+    const engines = context.engines ?? { docker: (h) => dockerFor(h) };
+    // Online first when asked: gpuVendor auto is each host's engine's to answer, and the plan shows the answer.
+    const autoGpu = checkHosts ? await resolveAutoGpu(stack, root, engines) : undefined;
+    if (autoGpu !== undefined && autoGpu.problems.length > 0) {
+        console.log(
+            [`Stack ${stack}'s gpuVendor is auto, and npm run deploy would refuse it:`, ...autoGpu.problems.map((p) => `  ${p}`)].join(
+                "\n",
+            ),
+        );
+        return 1;
+    }
+    const { text, upRefuses } = planReport(stack, { env, ...context }, autoGpu?.resolve);
+    if (autoGpu !== undefined)
+        console.log(
+            [
+                `gpuVendor is auto; each host's GPU, as Helix's installer detects it (npm run deploy pins it):`,
+                ...foundGpuLines(autoGpu.found),
+                "",
+            ].join("\n"),
+        );
     console.log(text);
     const offline = upRefuses ? 1 : 0;
-    if (values["check-hosts"] !== true) return offline;
+    if (!checkHosts) return offline;
     // Online from here: each host's engine, the way status reaches it.
-    const { parsed } = loadStackFiles(stack, context.root ?? PROJECT_ROOT);
-    const checks = await placementCommands(parsed).checkHosts(context.engines ?? { docker: (h) => dockerFor(h) });
+    const { parsed } = loadStackFiles(stack, root, autoGpu?.resolve);
+    const checks = await placementCommands(parsed).checkHosts(engines);
     const ready = checks.every((c) => c.problems.length === 0);
     console.log(
         [

@@ -5,7 +5,7 @@ import { describeError } from "../contract";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Document, isMap, isScalar } from "yaml";
+import { Document, isMap, isScalar, isSeq } from "yaml";
 import { ConfigError, type RawConfig } from "../components/config/values";
 import { type ParsedConfig, parseConfig } from "../components/stackPlan";
 import { PlanError } from "../components/runner/plan";
@@ -141,10 +141,15 @@ function listStacks(root = PROJECT_ROOT): string[] {
 /**
  * Validates a stack's files with the program's own schema. A token not set yet is
  * reported by the caller, not refused: the plan is worth seeing before the secret exists.
+ * `resolve` puts in what a command found for the stack's `auto` values before they are pinned.
  */
-export function loadStackFiles(stack: string, root = PROJECT_ROOT): { parsed: ParsedConfig; file: StackConfigFile } {
+export function loadStackFiles(
+    stack: string,
+    root = PROJECT_ROOT,
+    resolve: (raw: RawConfig) => RawConfig = (raw) => raw,
+): { parsed: ParsedConfig; file: StackConfigFile } {
     const file = readStackConfig(stack, root);
-    const raw = file.hasToken ? file.raw : { ...file.raw, apiToken: SECRET_PLACEHOLDER };
+    const raw = resolve(file.hasToken ? file.raw : { ...file.raw, apiToken: SECRET_PLACEHOLDER });
     // Encrypted values cannot be read without the passphrase: present, shown as [secret], not checked here.
     const unreadable = new Set([...file.secureKeys, ...(file.hasToken ? [] : ["apiToken"])]);
     return {
@@ -198,6 +203,38 @@ export function writeStackConfig(file: string, values: Record<string, string>): 
     if (!isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
     for (const [key, value] of Object.entries(values)) doc.setIn(["config", `${PROJECT}:${key}`], value);
     fs.writeFileSync(file, doc.toString());
+}
+
+/**
+ * Sets `values` in entry `index` of the stack file's `hosts`, comments kept: a YAML list of maps
+ * in place, a list given as JSON text (as `pulumi config set hosts '[...]'` writes it) rewritten.
+ */
+export function writeHostEntryConfig(file: string, index: number, values: Record<string, string>): void {
+    const { doc } = readYamlFile(file, "The stack file");
+    const hostsPath = ["config", `${PROJECT}:hosts`];
+    const node = doc.getIn(hostsPath, true);
+    const listed = isScalar(node) && typeof node.value === "string" ? jsonEntries(node.value) : undefined;
+    if (isSeq(node) && isMap(node.get(index, true))) {
+        for (const [key, value] of Object.entries(values)) doc.setIn([...hostsPath, index, key], value);
+    } else if (isScalar(node) && listed !== undefined && typeof listed[index] === "object" && listed[index] !== null) {
+        listed[index] = { ...listed[index], ...values };
+        node.value = JSON.stringify(listed);
+    } else {
+        throw new UserError(
+            `The stack file ${shown(file)} has no hosts entry ${index + 1} to write ${Object.keys(values).join(", ")} into.`,
+        );
+    }
+    fs.writeFileSync(file, doc.toString());
+}
+
+/** A hosts list given as JSON text, or undefined when it is none. */
+function jsonEntries(text: string): Record<string, unknown>[] | undefined {
+    try {
+        const value: unknown = JSON.parse(text);
+        return Array.isArray(value) ? value : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 /** The host name the first deploy of `stack` pins into its file, or undefined when nothing needs pinning. */

@@ -57,6 +57,16 @@ export const SANDBOX_DEVICE_CGROUP_RULES: readonly string[] = ["c 13:* rmw", "c 
 export const GPU_VENDORS = ["nvidia", "amd", "intel", "none"] as const;
 export type GpuVendor = (typeof GPU_VENDORS)[number];
 
+/**
+ * `gpuVendor: auto`, the sandbox's default: `npm run deploy` detects each host's GPU as install.sh
+ * does (an NVIDIA driver or runtime, else AMD's ROCm /dev/kfd beside /dev/dri, else /dev/dri for
+ * Intel, else none) and pins it in the stack file first, so later runs and other machines agree.
+ */
+export const GPU_VENDOR_AUTO = "auto";
+/** What gpuVendor may be set to: a vendor, or auto. */
+export const GPU_VENDOR_SETTINGS = [GPU_VENDOR_AUTO, ...GPU_VENDORS] as const;
+export type GpuVendorSetting = (typeof GPU_VENDOR_SETTINGS)[number];
+
 /** What install.sh adds per GPU vendor: devices, environment, and for nvidia the runtime and `--gpus`. */
 export const GPU_VENDOR_SETUP: Readonly<
     Record<

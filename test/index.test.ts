@@ -47,6 +47,7 @@ describe("index.ts", () => {
             workload: "sandbox",
             apiHost: "https://helix.example.com",
             helixVersion: "2.12.2",
+            gpuVendor: "nvidia",
             replicas: "2",
             hostName: "box",
         });
@@ -75,6 +76,7 @@ describe("index.ts", () => {
             workload: "sandbox",
             apiHost: "https://helix.example.com",
             helixVersion: "2.12.2",
+            gpuVendor: "nvidia",
             swarm: "{}",
         });
         expect(error?.constructor.name).toBe("RunError");

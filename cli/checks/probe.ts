@@ -1,12 +1,13 @@
 // Reads what a host's engine says of itself, through the Engine API alone, so it works the same for
 // this machine, ssh:// and tcp:// hosts: `docker info` (version, runtimes), and whether each
-// device node exists. The engine has no call for the latter: a probe container is created from an
+// device node exists (those its containers are given, or those that tell its GPU). The engine has no call for the latter: a probe container is created from an
 // empty image with the device and started. Docker refuses a missing device before anything runs
 // ("error gathering device information while adding custom device"); with the device there, the
 // start fails only because the empty image has no program. Both are removed at once.
 import { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { describeError } from "../../contract";
+import { GPU_DETECTION_DEVICES, type GpuFacts } from "./gpuRules";
 import type { EngineFacts, HostNeeds } from "./hostRules";
 
 /** The probe's image, imported empty, and the label on everything the probe creates. */
@@ -20,26 +21,47 @@ const EMPTY_TAR = Buffer.alloc(1024);
 
 /** What the engine says of itself, and which of `needs.devices` the host has not. */
 export async function probeEngine(docker: Docker, needs: HostNeeds): Promise<EngineFacts> {
+    const info = await engineInfo(docker);
+    const { missing, unchecked } = await probeDevices(docker, needs.devices);
+    return { serverVersion: info.serverVersion, runtimes: info.runtimes, missingDevices: missing, uncheckedDevices: unchecked };
+}
+
+/** What the engine shows of the host's GPUs: its runtimes, and which of the devices the detection asks about it has. */
+export async function probeGpu(docker: Docker): Promise<GpuFacts> {
+    const { runtimes } = await engineInfo(docker);
+    const { missing, unchecked } = await probeDevices(docker, GPU_DETECTION_DEVICES);
+    const told = (device: string) => !missing.includes(device) && !unchecked.some((u) => u.device === device);
+    return { runtimes, presentDevices: GPU_DETECTION_DEVICES.filter(told), uncheckedDevices: unchecked };
+}
+
+async function engineInfo(docker: Docker): Promise<{ serverVersion: string; runtimes: string[] }> {
     const info = (await docker.info()) as { ServerVersion?: string; Runtimes?: Record<string, unknown> };
-    const missingDevices: string[] = [];
-    const uncheckedDevices: { device: string; reason: string }[] = [];
-    if (needs.devices.length > 0) {
-        await importEmptyImage(docker);
-        try {
-            for (const device of needs.devices) {
-                const found = await deviceOnHost(docker, device);
-                if (found === true) continue;
-                if (found === false) missingDevices.push(device);
-                else uncheckedDevices.push({ device, reason: found });
-            }
-        } finally {
-            await docker
-                .getImage(PROBE_IMAGE)
-                .remove({ force: true })
-                .catch(() => undefined);
+    return { serverVersion: info.ServerVersion ?? "unknown", runtimes: Object.keys(info.Runtimes ?? {}) };
+}
+
+/** Of `devices`, those the host has not, and those whose check failed for another reason (with it). */
+async function probeDevices(
+    docker: Docker,
+    devices: readonly string[],
+): Promise<{ missing: string[]; unchecked: { device: string; reason: string }[] }> {
+    const missing: string[] = [];
+    const unchecked: { device: string; reason: string }[] = [];
+    if (devices.length === 0) return { missing, unchecked };
+    await importEmptyImage(docker);
+    try {
+        for (const device of devices) {
+            const found = await deviceOnHost(docker, device);
+            if (found === true) continue;
+            if (found === false) missing.push(device);
+            else unchecked.push({ device, reason: found });
         }
+    } finally {
+        await docker
+            .getImage(PROBE_IMAGE)
+            .remove({ force: true })
+            .catch(() => undefined);
     }
-    return { serverVersion: info.ServerVersion ?? "unknown", runtimes: Object.keys(info.Runtimes ?? {}), missingDevices, uncheckedDevices };
+    return { missing, unchecked };
 }
 
 async function importEmptyImage(docker: Docker): Promise<void> {

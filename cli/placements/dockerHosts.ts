@@ -234,6 +234,7 @@ export function dockerHostCommands<H extends HostIdentity>(
 ): PlacementCommands {
     const hosts = placedHosts(placement);
     return {
+        hosts,
         notes: (stack, rows, fetchRelease) => workload.notes({ hosts, rows, apiHost, stack }, fetchRelease),
         explainUnhealthy: (stack, engines) => explainUnhealthy(stack, hosts, workload, engines.docker),
         checkHosts: (engines) => checkHosts(hosts, workload, engines.docker),

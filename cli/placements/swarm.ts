@@ -169,6 +169,8 @@ function swarmZedBuildDirs({ target }: PlannedSwarm): string[] {
 
 export function swarmCommands(swarm: SwarmPlacement<PlannedSwarm>): PlacementCommands {
     return {
+        // The manager places the tasks; no host's own engine is told to run one.
+        hosts: [],
         status: (_stack, engines) => collectSwarmStatus(swarm, engines.docker),
         // The runners' notes: none (cli/workloads/runner.ts).
         notes: async () => [],

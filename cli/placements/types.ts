@@ -34,6 +34,8 @@ export interface PlanFacts {
 }
 
 export interface PlacementCommands {
+    /** The hosts whose own engines run the containers, as the commands reach them; none on a swarm. */
+    readonly hosts: readonly HostIdentity[];
     /** Status rows: every planned container, then what the stack runs that the plan no longer has. */
     status(stack: string, engines: EngineClients): Promise<StatusRow[]>;
     /** Prints the logs of the containers `request` names; returns the exit status. */

@@ -24,7 +24,8 @@ import {
     normalizeDockerHost,
     canonicalApiHost,
     workspaceDirProblem,
-    GPU_VENDORS,
+    GPU_VENDOR_AUTO,
+    GPU_VENDOR_SETTINGS,
 } from "../../contract";
 import { RUNNER_HOST_KEYS, SANDBOX_HOST_KEYS } from "./workloadKeys";
 
@@ -224,7 +225,7 @@ const fields = {
     workload: oneOf(WORKLOADS),
     helixVersion: z.string(),
     sandboxImage: z.string(),
-    gpuVendor: oneOf(GPU_VENDORS),
+    gpuVendor: oneOf(GPU_VENDOR_SETTINGS),
     allowNoGpu: flag,
     registryMirror: z.string(),
     instanceIdPrefix: z.string(),
@@ -435,7 +436,7 @@ export const KEY_SCHEMAS = {
     networks: fields.networks.default([]),
     helixVersion: fields.helixVersion.optional(),
     sandboxImage: fields.sandboxImage.optional(),
-    gpuVendor: fields.gpuVendor.default("nvidia"),
+    gpuVendor: fields.gpuVendor.default(GPU_VENDOR_AUTO),
     allowNoGpu: fields.allowNoGpu.default(false),
     registryMirror: fields.registryMirror.optional(),
     instanceIdPrefix: fields.instanceIdPrefix.optional(),

@@ -2,6 +2,7 @@
 // (each naming its key and value), so every problem is reported at once. The facts about
 // Helix's image come from contract/sandbox.ts. Pure.
 import {
+    GPU_VENDOR_AUTO,
     HELIX_VERSION_AUTO,
     LENGTHS,
     NAME_PATTERN,
@@ -103,6 +104,12 @@ export function sandboxApiUrlWarning(apiUrl: string): string | undefined {
 /** What is wrong with the GPU settings. */
 export function sandboxGpuProblems(settings: Pick<SandboxSettings, "gpuVendor" | "allowNoGpu">): string[] {
     const problems: string[] = [];
+    if (settings.gpuVendor === GPU_VENDOR_AUTO)
+        problems.push(
+            "gpuVendor is auto (the default), which `npm run deploy` resolves: it detects each host's GPU as Helix's installer does " +
+                "and pins it in the stack file before the preview (`npm run plan -- --check-hosts` shows what it finds). " +
+                "With `pulumi up` alone, set gpuVendor to the host's GPU: nvidia, amd or intel",
+        );
     if (settings.gpuVendor === "none" && !settings.allowNoGpu)
         problems.push(
             'gpuVendor (got "none") gives a sandbox that Helix 2.11.33 and later never place a session on: it connects and idles. ' +
@@ -170,15 +177,21 @@ function nameProblems(settings: SandboxSettings): string[] {
     return problems;
 }
 
+/**
+ * Whose settings are checked: one host's, which run as they are, or the stack keys a listed
+ * host's entry inherits, where gpuVendor auto is each host's to resolve (its own check says so).
+ */
+type SettingsScope = "host" | "defaults";
+
 /** Every problem with one host's sandbox settings, each naming its key and value; empty when they can be planned. */
-export function sandboxSettingsProblems(settings: SandboxSettings): string[] {
+export function sandboxSettingsProblems(settings: SandboxSettings, scope: SettingsScope = "host"): string[] {
     const apiUrl = sandboxApiUrlProblem(settings.apiUrl);
     const mirror = settings.registryMirror === undefined ? undefined : registryMirrorProblem(settings.registryMirror);
     return [
         ...nameProblems(settings),
         ...sandboxImageProblems(settings),
         ...(apiUrl === undefined ? [] : [apiUrl]),
-        ...sandboxGpuProblems(settings),
+        ...(scope === "defaults" && settings.gpuVendor === GPU_VENDOR_AUTO ? [] : sandboxGpuProblems(settings)),
         ...(mirror === undefined ? [] : [mirror]),
     ];
 }

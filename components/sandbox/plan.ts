@@ -4,6 +4,7 @@
 // components/sandbox/checks.ts. Pure: no Pulumi or Docker import. The facts about Helix's
 // image come from contract/sandbox.ts.
 import {
+    GPU_VENDOR_AUTO,
     GPU_VENDOR_SETUP,
     SANDBOX_DEVICES,
     SANDBOX_DEVICE_CGROUP_RULES,
@@ -101,6 +102,8 @@ export function sandboxImageReference(settings: Pick<SandboxSettings, "helixVers
  * would isolate nothing.
  */
 function gpuSetup(settings: SandboxSettings) {
+    // sandboxGpuProblems refuses an unresolved auto before anything is planned.
+    if (settings.gpuVendor === GPU_VENDOR_AUTO) throw new Error("gpuVendor auto reached the sandbox plan unresolved");
     const setup = GPU_VENDOR_SETUP[settings.gpuVendor];
     return {
         gpus: setup.nvidiaRuntime ? "all" : undefined,

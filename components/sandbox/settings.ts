@@ -1,7 +1,7 @@
 // A sandbox's settings from the validated values: the keys Helix's sandbox reads, with its own
 // defaults (which are not a runner's), one per host: this machine's, or a listed host's, the
 // top-level settings with its own count and overrides. Pure.
-import { RESTART_POLICIES, type GpuVendor } from "../../contract";
+import { RESTART_POLICIES, type GpuVendorSetting } from "../../contract";
 import type { HostEntry, StackValues } from "../config/schema";
 import type { ConfigContext } from "../config/values";
 import { listedHostIdPrefix } from "../placements/resolve";
@@ -38,8 +38,8 @@ export interface SandboxSettings {
     readonly sandboxImage: string | undefined;
     /** The control plane as sandboxes and their desktops reach it: scheme and host[:port] only. No default. */
     readonly apiUrl: string;
-    /** The host's GPU vendor, as install.sh detects it. Defaults to `nvidia`, the image's own default. */
-    readonly gpuVendor: GpuVendor;
+    /** The host's GPU vendor, or auto (the default): `npm run deploy` detects it as install.sh does and pins it. */
+    readonly gpuVendor: GpuVendorSetting;
     /**
      * Acknowledges that a `none` sandbox gets no session: Helix 2.11.33 and later never place one
      * on it (it connects and idles). Defaults to false, which refuses gpuVendor `none`.

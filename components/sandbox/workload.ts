@@ -53,7 +53,7 @@ function planSandboxStack(inputs: PlanInputs): WorkloadPlan<SandboxPlacement> {
     // An apiHost the stack key's own schema refused is reported already; its stand-in default is not the user's.
     const apiHostValid = explicit.apiHost !== undefined && KEY_SCHEMAS.apiHost.safeParse(explicit.apiHost).success;
     const relevant = (ps: readonly string[]) => ps.filter((p) => apiHostValid || !p.startsWith("apiUrl ")).map(asStackKey);
-    const topProblems = relevant(sandboxSettingsProblems(top));
+    const topProblems = relevant(sandboxSettingsProblems(top, target.kind === "hosts" ? "defaults" : "host"));
     problems.push(...topProblems);
 
     const targets = hostsWithSettings(target, top, (entry, settings) =>

@@ -185,7 +185,7 @@ function restartingSandboxEngine(calls: string[]): Docker {
 
 describe("npm run deploy on a sandbox stack: the control plane's release", () => {
     const SANDBOX =
-        "config:\n  zed-runner:workload: sandbox\n  zed-runner:apiHost: https://helix.example.com\n  zed-runner:helixVersion: 2.12.2\n  zed-runner:hostName: gpu-1\n";
+        "config:\n  zed-runner:workload: sandbox\n  zed-runner:apiHost: https://helix.example.com\n  zed-runner:helixVersion: 2.12.2\n  zed-runner:gpuVendor: nvidia\n  zed-runner:hostName: gpu-1\n";
 
     it("says, before the preview, that the stack pins another release than the control plane's, and how to bring them level", async () => {
         const root = scratchProject({ sandbox: SANDBOX });
@@ -247,7 +247,7 @@ describe("npm run deploy on a sandbox stack: the control plane's release", () =>
 
     describe("helixVersion: auto", () => {
         const AUTO =
-            "config:\n  zed-runner:workload: sandbox\n  zed-runner:apiHost: https://helix.example.com\n  zed-runner:helixVersion: auto # from the control plane\n  zed-runner:hostName: gpu-1\n";
+            "config:\n  zed-runner:workload: sandbox\n  zed-runner:apiHost: https://helix.example.com\n  zed-runner:helixVersion: auto # from the control plane\n  zed-runner:gpuVendor: nvidia\n  zed-runner:hostName: gpu-1\n";
         const fileOf = (root: string) => fs.readFileSync(path.join(root, "Pulumi.sandbox.yaml"), "utf8");
 
         it("pins the control plane's release before the preview, comments kept, and keeps it once the changes are made", async () => {
@@ -323,6 +323,91 @@ describe("npm run deploy on a sandbox stack: the control plane's release", () =>
             } finally {
                 await controlPlane.close();
             }
+        });
+    });
+
+    describe("gpuVendor: auto", () => {
+        // No gpuVendor: a sandbox stack's default is auto.
+        const LOCAL =
+            "config:\n  zed-runner:workload: sandbox\n  zed-runner:apiHost: https://helix.example.com\n  zed-runner:helixVersion: 2.12.2\n  zed-runner:hostName: gpu-1\n";
+        const HOSTS =
+            "config:\n  zed-runner:workload: sandbox\n  zed-runner:apiHost: https://helix.example.com\n  zed-runner:helixVersion: 2.12.2\n" +
+            "  zed-runner:hosts:\n    - name: gpu-a # the NVIDIA box\n      dockerHost: ssh://ops@gpu-a.example.com\n      replicas: 1\n" +
+            "    - name: gpu-b\n      dockerHost: ssh://ops@gpu-b.example.com\n      replicas: 1\n" +
+            "    - name: gpu-c\n      dockerHost: ssh://ops@gpu-c.example.com\n      replicas: 1\n      gpuVendor: nvidia\n";
+        const fileOf = (root: string) => fs.readFileSync(path.join(root, "Pulumi.sandbox.yaml"), "utf8");
+        /** TEST DOUBLE engines: an NVIDIA host (a and c), an Intel one (b), each prepared for sandboxes. */
+        const engines = (asked: string[]) => ({
+            docker: (host: { name: string }) => (
+                asked.push(host.name),
+                hostEngine(host.name === "gpu-b" ? { devices: ["/dev/uinput", "/dev/uhid", "/dev/dri"], runtimes: ["runc"] } : {})
+            ),
+        });
+
+        it("pins this machine's GPU, as the installer detects it, before the host checks and the preview", async () => {
+            const root = scratchProject({ sandbox: LOCAL });
+            const [calls, questions, out] = [[], [], []] as string[][];
+            const deps: DeployDeps = { ...depsFor(root, answering(true, questions), calls, out), engines: engines([]) };
+            expect(await deploy(["--stack", "sandbox"], passphrase, deps)).toBe(0);
+            expect(parse(fileOf(root)).config["zed-runner:gpuVendor"]).toBe("nvidia");
+            expect(out.join("")).toContain(
+                `gpuVendor is auto; each host's GPU, as Helix's installer detects it, pinned in ${path.join(root, "Pulumi.sandbox.yaml")} (commit it):\n` +
+                    "  gpu-1: nvidia (the NVIDIA driver's /dev/nvidiactl)\n",
+            );
+            expect(out.join("").indexOf("gpuVendor is auto")).toBeLessThan(out.join("").indexOf("+ 2 to create"));
+        });
+
+        it("pins each listed host's own GPU in its entry, comments kept, and leaves a host that sets its own alone", async () => {
+            const root = scratchProject({ sandbox: HOSTS });
+            const [calls, questions, out, asked] = [[], [], [], []] as string[][];
+            const deps: DeployDeps = { ...depsFor(root, answering(true, questions), calls, out), engines: engines(asked) };
+            expect(await deploy(["--stack", "sandbox", "--yes"], passphrase, deps)).toBe(0);
+            const hosts = parse(fileOf(root)).config["zed-runner:hosts"];
+            expect(hosts.map((h: { name: string; gpuVendor: string }) => [h.name, h.gpuVendor])).toEqual([
+                ["gpu-a", "nvidia"],
+                ["gpu-b", "intel"],
+                ["gpu-c", "nvidia"],
+            ]);
+            expect(fileOf(root)).toContain("# the NVIDIA box");
+            expect(out.join("")).toContain("  gpu-b: intel (/dev/dri without an NVIDIA driver or ROCm)\n");
+            expect(out.join("")).not.toContain("  gpu-c: ");
+            expect(calls).toContain("up");
+        });
+
+        it("puts auto back after a preview, and when the host checks then refuse", async () => {
+            const root = scratchProject({ sandbox: LOCAL });
+            const [calls, questions, out] = [[], [], []] as string[][];
+            const deps: DeployDeps = { ...depsFor(root, answering(true, questions), calls, out), engines: engines([]) };
+            expect(await deploy(["--stack", "sandbox", "--preview"], passphrase, deps)).toBe(0);
+            expect(fileOf(root)).toBe(LOCAL);
+            expect(out.join("")).toContain(`Put gpuVendor: auto back in ${path.join(root, "Pulumi.sandbox.yaml")}.`);
+            // An NVIDIA driver without the container toolkit: detected nvidia, then refused by the checks, the file as it was.
+            const noToolkit: DeployDeps = { ...deps, engines: { docker: () => hostEngine({ runtimes: ["runc"] }) } };
+            await expect(deploy(["--stack", "sandbox", "--yes"], passphrase, noToolkit)).rejects.toThrow(
+                /^Stack sandbox's hosts are not ready.*\n  gpu-1: Docker has no nvidia runtime/s,
+            );
+            expect(fileOf(root)).toBe(LOCAL);
+            expect(calls).not.toContain("up");
+        });
+
+        it("refuses a host without a GPU, naming it and both ways out, and changes nothing", async () => {
+            const root = scratchProject({ sandbox: LOCAL });
+            const [calls, questions, out] = [[], [], []] as string[][];
+            const deps: DeployDeps = {
+                ...depsFor(root, answering(true, questions), calls, out),
+                engines: { docker: () => hostEngine({ devices: ["/dev/uinput", "/dev/uhid"], runtimes: ["runc"] }) },
+            };
+            await expect(deploy(["--stack", "sandbox", "--yes"], passphrase, deps)).rejects.toThrow(
+                "Stack sandbox's gpuVendor cannot be pinned:\n" +
+                    "  host gpu-1: gpuVendor is auto, and it has no GPU (no /dev/nvidiactl, nvidia runtime, /dev/kfd or /dev/dri): " +
+                    "Helix 2.11.33 and later place no session on a sandbox without one. Install the GPU's driver (docs/sandbox.md#host-prerequisites), " +
+                    "or set gpuVendor: none and allowNoGpu: true to deploy it anyway.\nNothing was changed.",
+            );
+            expect([calls, fileOf(root)]).toEqual([[], LOCAL]);
+            // allowNoGpu accepts it: none is pinned.
+            fs.writeFileSync(path.join(root, "Pulumi.sandbox.yaml"), `${LOCAL}  zed-runner:allowNoGpu: true\n`);
+            expect(await deploy(["--stack", "sandbox", "--yes"], passphrase, deps)).toBe(0);
+            expect(parse(fileOf(root)).config["zed-runner:gpuVendor"]).toBe("none");
         });
     });
 

@@ -136,21 +136,58 @@ describe("npm run plan", () => {
 
 describe("npm run plan -- --check-hosts", () => {
     const SANDBOX =
-        "config:\n  zed-runner:workload: sandbox\n  zed-runner:apiHost: https://helix.example.com\n  zed-runner:helixVersion: 2.12.2\n  zed-runner:hostName: gpu-1\n";
+        "config:\n  zed-runner:workload: sandbox\n  zed-runner:apiHost: https://helix.example.com\n  zed-runner:helixVersion: 2.12.2\n  zed-runner:gpuVendor: nvidia\n  zed-runner:hostName: gpu-1\n";
 
-    /** What plan printed, and its exit status, with the host's engine `engine`. */
-    async function checked(engine: Parameters<typeof hostEngine>[0]): Promise<{ code: number; text: string }> {
-        const root = scratchProject({ sandbox: SANDBOX });
+    /** What plan printed, and its exit status, with the host's engine `engine` (and the stack file `file`, read back). */
+    async function checked(
+        engine: Parameters<typeof hostEngine>[0],
+        stackFile = SANDBOX,
+        argv = ["--check-hosts"],
+    ): Promise<{ code: number; text: string; file: string }> {
+        const root = scratchProject({ sandbox: stackFile });
         const printed = jest.spyOn(console, "log").mockImplementation(() => undefined);
         try {
             // The token comes as deploy would take it, so the exit status is the host checks' alone.
             const env = { ZED_RUNNER_API_TOKEN: "tok-from-the-environment-8f3a" };
-            const code = await plan(["--stack", "sandbox", "--check-hosts"], env, { root, engines: { docker: () => hostEngine(engine) } });
-            return { code, text: printed.mock.calls.map((c) => String(c[0])).join("\n") };
+            const code = await plan(["--stack", "sandbox", ...argv], env, { root, engines: { docker: () => hostEngine(engine) } });
+            const file = fs.readFileSync(path.join(root, "Pulumi.sandbox.yaml"), "utf8");
+            return { code, text: printed.mock.calls.map((c) => String(c[0])).join("\n"), file };
         } finally {
             printed.mockRestore();
         }
     }
+
+    describe("with gpuVendor auto", () => {
+        const AUTO = SANDBOX.replace("  zed-runner:gpuVendor: nvidia\n", "");
+
+        it("shows each host's GPU as deploy would pin it, plans and checks with it, and writes nothing", async () => {
+            const { code, text, file } = await checked(
+                { devices: ["/dev/uinput", "/dev/uhid", "/dev/kfd", "/dev/dri"], runtimes: ["runc"] },
+                AUTO,
+            );
+            expect(code).toBe(0);
+            expect(text).toMatch(
+                /^gpuVendor is auto; each host's GPU, as Helix's installer detects it \(npm run deploy pins it\):\n  gpu-1: amd \(ROCm's \/dev\/kfd beside \/dev\/dri\)\n/,
+            );
+            expect(text).toMatch(/\nsandbox-gpu-1-1 +helix-sandbox-sandbox-1 +amd /);
+            expect(text).toContain("Host checks: every host is ready.");
+            expect(file).toBe(AUTO);
+        });
+
+        it("says a host without a GPU would be refused, exit 1", async () => {
+            const { code, text } = await checked({ devices: ["/dev/uinput", "/dev/uhid"], runtimes: ["runc"] }, AUTO);
+            expect(code).toBe(1);
+            expect(text).toContain(
+                "Stack sandbox's gpuVendor is auto, and npm run deploy would refuse it:\n  host gpu-1: gpuVendor is auto, and it has no GPU",
+            );
+        });
+
+        it("offline, is the one problem, pointing at --check-hosts", async () => {
+            await expect(checked({}, AUTO, [])).rejects.toThrow(
+                /gpuVendor is auto \(the default\).*`npm run plan -- --check-hosts` shows what it finds/,
+            );
+        });
+    });
 
     it("says every host is ready after the offline plan, exit 0", async () => {
         const { code, text } = await checked({});

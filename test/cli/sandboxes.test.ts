@@ -17,6 +17,7 @@ const SANDBOX: Record<string, string> = {
     workload: "sandbox",
     apiHost: "https://helix.example.com",
     helixVersion: "2.12.2",
+    gpuVendor: "nvidia",
     hostName: "box",
 };
 const facts = { stack: "dev", secureKeys: new Set<string>() };

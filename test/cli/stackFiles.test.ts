@@ -2,7 +2,7 @@
 // broken ones with the file and line instead of a stack trace.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { hostNameToPin, loadStackFiles, readStackConfig } from "../../cli/stackFiles";
+import { hostNameToPin, loadStackFiles, readStackConfig, writeHostEntryConfig } from "../../cli/stackFiles";
 import { unpinnedHostNameWarning } from "../../components/config/warnings";
 import { scratchProject } from "./lib/scratch";
 
@@ -90,4 +90,37 @@ describe("readStackConfig", () => {
         fs.mkdirSync(path.join(dir, "Pulumi.d.yaml"));
         expect(() => readStackConfig("d", dir)).toThrow(/The stack file .*Pulumi\.d\.yaml is not a file \(it is a directory\)\./);
     });
+});
+
+describe("writeHostEntryConfig", () => {
+    const fileIn = (root: string) => path.join(root, "Pulumi.fleet.yaml");
+
+    it("sets a key in one entry of a YAML list, comments and the other entries kept", () => {
+        const text = "config:\n  zed-runner:hosts:\n    - name: a # first\n      replicas: 1\n    - name: b\n      replicas: 2\n";
+        const root = scratchProject({ fleet: text });
+        writeHostEntryConfig(fileIn(root), 1, { gpuVendor: "intel" });
+        expect(fs.readFileSync(fileIn(root), "utf8")).toBe(
+            "config:\n  zed-runner:hosts:\n    - name: a # first\n      replicas: 1\n    - name: b\n      replicas: 2\n      gpuVendor: intel\n",
+        );
+    });
+
+    it("rewrites a list given as JSON text, as `pulumi config set hosts` writes it", () => {
+        const root = scratchProject({ fleet: `config:\n  zed-runner:hosts: '[{"name":"a","replicas":1}]'\n` });
+        writeHostEntryConfig(fileIn(root), 0, { gpuVendor: "amd" });
+        expect(JSON.parse(readStackConfig("fleet", root).raw.hosts!)).toEqual([{ name: "a", replicas: 1, gpuVendor: "amd" }]);
+    });
+
+    it("refuses an entry that is not there, writing nothing", () => {
+        const text = "config:\n  zed-runner:hosts:\n    - name: a\n";
+        const root = scratchProject({ fleet: text });
+        expect(() => writeHostEntryConfig(fileIn(root), 3, { gpuVendor: "amd" })).toThrow(/has no hosts entry 4 to write gpuVendor into/);
+        expect(fs.readFileSync(fileIn(root), "utf8")).toBe(text);
+    });
+});
+
+it("writeHostEntryConfig refuses an entry a JSON list does not have, writing nothing", () => {
+    const text = `config:\n  zed-runner:hosts: '[{"name":"a"}]'\n`;
+    const root = scratchProject({ fleet: text });
+    expect(() => writeHostEntryConfig(path.join(root, "Pulumi.fleet.yaml"), 1, { gpuVendor: "amd" })).toThrow(/has no hosts entry 2/);
+    expect(fs.readFileSync(path.join(root, "Pulumi.fleet.yaml"), "utf8")).toBe(text);
 });

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { CONFIG_KEYS, HOST_KEYS, KEY_SCHEMAS, SWARM_KEYS, UNDECLARED_KEYS, WORKLOADS } from "../../components/config/schema";
-import { GPU_VENDORS, LOG_LEVELS, RESTART_POLICIES, REVDIAL_MODES } from "../../contract";
+import { GPU_VENDOR_SETTINGS, LOG_LEVELS, RESTART_POLICIES, REVDIAL_MODES } from "../../contract";
 import { KeyRow, ROOT, keyRows, literal, readDoc, section } from "./markdown";
 
 const doc = readDoc("docs/configuration.md");
@@ -94,7 +94,7 @@ describe("docs/configuration.md, stack keys", () => {
         ["restartPolicy", RESTART_POLICIES],
         ["revdial", REVDIAL_MODES],
         ["workload", WORKLOADS],
-        ["gpuVendor", GPU_VENDORS],
+        ["gpuVendor", GPU_VENDOR_SETTINGS],
     ] as const)("lists exactly %s's allowed values", (key, values) => {
         const listed = [...row(key).cells[ALLOWED].matchAll(/`([^`]+)`/g)].map((m) => m[1]);
         expect(listed).toEqual([...values]);

@@ -4,11 +4,15 @@
 // included). Each device is tried with a probe container the engine refuses to start without it.
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { probeEngine } from "../../cli/checks/probe";
+import { probeEngine, probeGpu } from "../../cli/checks/probe";
+import { detectGpuVendor } from "../../cli/checks/gpuRules";
+import { plan } from "../../cli/plan";
 import { placementCommands } from "../../cli/placements";
 import { parseConfig } from "../../components/stackPlan";
 import { TEST_TOKEN } from "../fixtures/configs";
 import { docker, requireEngine } from "../support/docker";
+import { type PreparedHost, startPreparedHost } from "../support/preparedHost";
+import { scratchProject } from "../cli/lib/scratch";
 
 const context = { stackName: "e2e-host-checks", machineHostName: os.hostname() };
 const SANDBOX = {
@@ -16,6 +20,7 @@ const SANDBOX = {
     apiToken: TEST_TOKEN,
     apiHost: "https://helix.example.com",
     helixVersion: "2.12.2",
+    gpuVendor: "nvidia",
     hostName: "e2e-box",
 };
 
@@ -56,5 +61,59 @@ describe("host checks on this machine's engine", () => {
             docker: () => docker,
         });
         expect(checks).toEqual([{ host: "e2e-box", problems: [] }]);
+    });
+});
+
+describe("gpuVendor auto on this machine's engine", () => {
+    it("finds what Helix's installer would find here, from the device nodes and runtimes the engine has", async () => {
+        const runtimes = Object.keys(((await docker.info()) as { Runtimes?: object }).Runtimes ?? {});
+        const facts = await probeGpu(docker);
+        expect(facts.uncheckedDevices).toEqual([]);
+        expect(facts.runtimes).toEqual(runtimes);
+        // What the engine's host has, read from its file system (the tests run beside their engine).
+        expect(facts.presentDevices).toEqual(["/dev/nvidiactl", "/dev/kfd", "/dev/dri"].filter((d) => fs.existsSync(d)));
+        if (facts.presentDevices.length === 0 && !runtimes.includes("nvidia"))
+            expect(detectGpuVendor(facts)).toMatchObject({ vendor: "none" });
+        expect(await probeLeftovers()).toEqual([]);
+    });
+});
+
+describe("a host prepared as Helix's installer prepares one (device nodes, an nvidia runtime entry)", () => {
+    let host: PreparedHost;
+    // A stack file as a new user writes it: gpuVendor left to auto.
+    const STACK =
+        "config:\n  zed-runner:workload: sandbox\n  zed-runner:apiHost: https://helix.example.com\n  zed-runner:helixVersion: 2.12.2\n  zed-runner:hostName: e2e-box\n";
+
+    beforeAll(async () => {
+        host = await startPreparedHost(process.env.BASE_IMAGE ?? "debian:bookworm-slim");
+    }, 600_000);
+
+    afterAll(async () => {
+        await host?.remove();
+    });
+
+    it("passes the checks the unprepared machine fails, for the same NVIDIA sandbox stack", async () => {
+        const [check] = await placementCommands(parseConfig(SANDBOX, context)).checkHosts({ docker: () => host.docker });
+        expect(check).toEqual({ host: "e2e-box", problems: [] });
+    });
+
+    it("is found to have an NVIDIA GPU by gpuVendor auto, and planned and checked with it, nothing written", async () => {
+        const root = scratchProject({ sandbox: STACK });
+        const printed = jest.spyOn(console, "log").mockImplementation(() => undefined);
+        let code: number;
+        let text: string;
+        try {
+            const env = { ZED_RUNNER_API_TOKEN: TEST_TOKEN };
+            code = await plan(["--stack", "sandbox", "--check-hosts"], env, { root, engines: { docker: () => host.docker } });
+            text = printed.mock.calls.map((c) => String(c[0])).join("\n");
+        } finally {
+            printed.mockRestore();
+        }
+        expect(text).toContain(
+            "gpuVendor is auto; each host's GPU, as Helix's installer detects it (npm run deploy pins it):\n  e2e-box: nvidia (the NVIDIA driver's /dev/nvidiactl)",
+        );
+        expect(text).toContain("Host checks: every host is ready.\n  e2e-box: ready");
+        expect(code).toBe(0);
+        expect(fs.readFileSync(`${root}/Pulumi.sandbox.yaml`, "utf8")).toBe(STACK);
     });
 });

@@ -74,6 +74,7 @@ describe("the policy pack on index.ts", () => {
             apiHost: "https://helix.example.com",
             workload: "sandbox",
             helixVersion: "2.12.2",
+            gpuVendor: "nvidia",
             hosts: JSON.stringify([
                 { name: "gpu-a", dockerHost: "ssh://ops@gpu-a", replicas: 2 },
                 { name: "gpu-b", dockerHost: "ssh://ops@gpu-b", replicas: 1 },

@@ -30,12 +30,10 @@ export function filesUnder(root: string, dir: string): string[] {
 export async function buildImage(
     context: string,
     files: string[],
-    options: { tag: string; dockerfile: string; buildargs?: Record<string, string>; labels?: Record<string, string> },
+    options: { tag: string; dockerfile: string; buildargs?: Record<string, string>; labels?: Record<string, string>; target?: string },
 ): Promise<string> {
-    const stream = await docker.buildImage(
-        { context, src: files },
-        { t: options.tag, dockerfile: options.dockerfile, buildargs: options.buildargs, labels: options.labels, rm: true, forcerm: true },
-    );
+    const { tag, ...rest } = options;
+    const stream = await docker.buildImage({ context, src: files }, { t: tag, ...rest, rm: true, forcerm: true });
     const events: any[] = await new Promise((resolve, reject) =>
         docker.modem.followProgress(stream, (err: Error | null, out: any[]) => (err ? reject(err) : resolve(out))),
     );

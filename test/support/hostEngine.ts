@@ -20,7 +20,7 @@ export interface HostEngineRecord {
 
 /** A prepared NVIDIA sandbox host by default: Docker 26, the nvidia runtime, every device a sandbox is given. */
 export function hostEngine(facts: HostEngineFacts = {}, record: HostEngineRecord = { created: [], removed: [] }): Docker {
-    const devices = facts.devices ?? ["/dev/uinput", "/dev/uhid", "/dev/dri", "/dev/kfd"];
+    const devices = facts.devices ?? ["/dev/uinput", "/dev/uhid", "/dev/nvidiactl", "/dev/dri"];
     const runtimes = facts.runtimes ?? ["runc", "nvidia"];
     let next = 0;
     return {

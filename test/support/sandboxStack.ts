@@ -42,7 +42,7 @@ export async function declareSandboxes(
  * What a nested engine needs in place of --privileged, which these machines refuse: the options
  * the test swarm's node containers run their own dockerd with (.ci/nestedEngine.sh NODE_RUN_FLAGS).
  */
-const NESTED_ENGINE_OPTIONS: Docker.HostConfig & { CgroupnsMode?: "host" | "private" } = {
+export const NESTED_ENGINE_OPTIONS: Docker.HostConfig & { CgroupnsMode?: "host" | "private" } = {
     CapAdd: ["SYS_ADMIN", "NET_ADMIN", "MKNOD", "NET_RAW"],
     SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined"],
     // In the Engine API (1.41 and later) but not in dockerode's typings.

@@ -11,7 +11,13 @@ import { runnerConfig, sandboxConfig, sandboxHostsOf } from "../../fixtures/plac
 import { configProblems } from "../../support/configProblems";
 
 const context = { stackName: "dev", machineHostName: "box" };
-const SANDBOX: Record<string, string> = { ...MINIMAL, workload: "sandbox", apiHost: "https://helix.example.com", helixVersion: "2.12.2" };
+const SANDBOX: Record<string, string> = {
+    ...MINIMAL,
+    workload: "sandbox",
+    apiHost: "https://helix.example.com",
+    helixVersion: "2.12.2",
+    gpuVendor: "nvidia",
+};
 const problemsOf = (raw: Record<string, string>) => configProblems(raw, context);
 
 /** Every default Pulumi.yaml declares, as Pulumi hands them to the program on every stack. */
@@ -115,6 +121,36 @@ describe("helixVersion: auto", () => {
         expect(problemsOf({ ...SANDBOX, helixVersion: "auto" })).toEqual([
             "helixVersion is auto, which `npm run deploy` resolves: it reads the control plane's release from <apiHost>/api/v1/config " +
                 "and pins it in the stack file before the preview. With `pulumi up` alone, set it to the control plane's release, such as 2.12.2",
+        ]);
+    });
+});
+
+describe("gpuVendor: auto, the default", () => {
+    const AUTO_PROBLEM =
+        "gpuVendor is auto (the default), which `npm run deploy` resolves: it detects each host's GPU as Helix's installer does " +
+        "and pins it in the stack file before the preview (`npm run plan -- --check-hosts` shows what it finds). " +
+        "With `pulumi up` alone, set gpuVendor to the host's GPU: nvidia, amd or intel";
+    const { gpuVendor: _pinned, ...UNPINNED } = SANDBOX;
+
+    it("is refused by the program, unset or set, saying that npm run deploy resolves it and what to set for pulumi up alone", () => {
+        expect(problemsOf(UNPINNED)).toEqual([AUTO_PROBLEM]);
+        expect(problemsOf({ ...SANDBOX, gpuVendor: "auto" })).toEqual([AUTO_PROBLEM]);
+    });
+
+    it("is each listed host's: the stack key stays auto when every host pins its own, and a host left to it is named", () => {
+        const host = (name: string, gpuVendor?: string) => ({
+            name,
+            dockerHost: `ssh://ops@${name}`,
+            replicas: 1,
+            ...(gpuVendor ? { gpuVendor } : {}),
+        });
+        const pinned = JSON.stringify([host("a", "nvidia"), host("b", "intel")]);
+        expect(sandboxHostsOf(parseConfig({ ...UNPINNED, hosts: pinned }, context)).map((h) => h.settings.gpuVendor)).toEqual([
+            "nvidia",
+            "intel",
+        ]);
+        expect(problemsOf({ ...UNPINNED, hosts: JSON.stringify([host("a", "nvidia"), host("b")]) })).toEqual([
+            `on host b: ${AUTO_PROBLEM}`,
         ]);
     });
 });

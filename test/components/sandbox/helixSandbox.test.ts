@@ -19,6 +19,7 @@ const SANDBOX: Record<string, string> = {
     workload: "sandbox",
     apiHost: "https://helix.example.com",
     helixVersion: "2.12.2",
+    gpuVendor: "nvidia",
     hostName: "box",
 };
 const parse = (raw: Record<string, string>) => parseConfig(raw, { stackName: "dev", machineHostName: "box" });
