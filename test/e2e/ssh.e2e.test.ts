@@ -1,4 +1,4 @@
-// `npm run status` and `npm run logs` on ssh:// hosts, over a real OpenSSH server on this
+// `npm run status`, `npm run logs` and `npm run plan -- --check-hosts` on ssh:// hosts, over a real OpenSSH server on this
 // machine (test/support/sshd.ts, installed by .ci/sshd.sh) whose `docker` is this
 // machine's CLI talking to this engine: the commands must connect as `pulumi up` does,
 // with the system's ssh and the host's sshOpts, and refuse a host key they cannot verify.
@@ -24,7 +24,7 @@ interface Run {
 }
 
 /** Runs an operator command as `npm run <command>` does, with `agent` as its ssh agent (none by default). */
-function runCli(command: "status" | "logs", args: string[], agent?: string): Promise<Run> {
+function runCli(command: "status" | "logs" | "plan", args: string[], agent?: string): Promise<Run> {
     const env: NodeJS.ProcessEnv = { ...process.env, CI: "true" };
     delete env.SSH_AUTH_SOCK;
     if (agent) env.SSH_AUTH_SOCK = agent;
@@ -171,5 +171,61 @@ describe("status and logs on an ssh:// host", () => {
         expect(logs.stderr).toContain("is not in known_hosts");
         expect(logs.stderr).not.toContain(LOG_LINE);
         expect(logs.stderr).not.toContain("DEP0170");
+    });
+});
+
+describe("host checks and gpuVendor auto on an ssh:// host", () => {
+    /** A sandbox stack with one host reached through the test sshd, gpuVendor left to auto unless `gpuVendor` is given. */
+    function sandboxStack(name: string, gpuVendor?: string): string {
+        const stack = `${ID}-${name}`;
+        stacks.push(stack);
+        const knownHosts = path.join(sshd.dir, "known_hosts");
+        fs.writeFileSync(knownHosts, sshd.knownHostsLine);
+        const config = sshd.clientConfig("ssh_config", knownHosts);
+        fs.writeFileSync(
+            stackFilePath(stack),
+            [
+                "config:",
+                "  zed-runner:workload: sandbox",
+                "  zed-runner:apiHost: https://helix.example.com",
+                "  zed-runner:helixVersion: 2.12.2",
+                "  zed-runner:hosts:",
+                "    - name: viassh",
+                `      dockerHost: ssh://${sshd.user}@127.0.0.1:${sshd.port}`,
+                `      sshOpts: ${JSON.stringify(["-F", config])}`,
+                "      replicas: 1",
+                ...(gpuVendor ? [`      gpuVendor: ${gpuVendor}`] : []),
+                "",
+            ].join("\n"),
+        );
+        return stack;
+    }
+    // This machine, behind the sshd, as its engine shows it.
+    const gpuNodes = ["/dev/nvidiactl", "/dev/kfd", "/dev/dri"].filter((d) => fs.existsSync(d));
+
+    it("asks the host's engine through ssh which GPU it has: this machine has none, so deploy would refuse it", async () => {
+        const stack = sandboxStack("gpu");
+        const before = fs.readFileSync(stackFilePath(stack), "utf8");
+        const run = await runCli("plan", ["--stack", stack, "--check-hosts"]);
+        const runtimes = Object.keys(((await docker.info()) as { Runtimes?: object }).Runtimes ?? {});
+        if (gpuNodes.length === 0 && !runtimes.includes("nvidia")) {
+            expect(run.code).toBe(1);
+            expect(run.stdout).toContain(
+                "Stack " +
+                    stack +
+                    "'s gpuVendor is auto, and npm run deploy would refuse it:\n  host viassh: gpuVendor is auto, and it has no GPU",
+            );
+        } else expect(run.stdout).toContain("gpuVendor is auto; each host's GPU");
+        expect(fs.readFileSync(stackFilePath(stack), "utf8")).toBe(before);
+    });
+
+    it("checks the host through ssh as on this machine: each device node it lacks named with its fix", async () => {
+        const stack = sandboxStack("intel", "intel");
+        const run = await runCli("plan", ["--stack", stack, "--check-hosts"]);
+        const missing = ["/dev/uinput", "/dev/uhid", "/dev/dri"].filter((d) => !fs.existsSync(d));
+        expect(missing.length).toBeGreaterThan(0);
+        expect(run.code).toBe(1);
+        expect(run.stdout).toContain("Host checks: pulumi up would fail on these hosts:");
+        for (const device of missing) expect(run.stdout).toMatch(new RegExp(`\n  viassh: .*${device}`));
     });
 });
