@@ -192,10 +192,11 @@ async function workloadNotes(stack: string, root: string, fetchRelease: ReleaseF
 
 /**
  * Each host checked before anything changes: its engine's version, the runtime and the device
- * nodes its containers need. Refused, listing every gap with its fix, when one is not ready. A
+ * nodes its containers need, and free disk for new volumes (a warning, said and gone past).
+ * Refused, listing every gap with its fix, when one is not ready. A
  * stack file the program will refuse is left to `pulumi up`, which reports its problems.
  */
-async function requireReadyHosts(stack: string, root: string, engines: EngineClients): Promise<void> {
+async function requireReadyHosts(stack: string, root: string, engines: EngineClients, say: (line: string) => void): Promise<void> {
     let commands: PlacementCommands;
     try {
         commands = placementCommands(loadStackFiles(stack, root).parsed);
@@ -203,11 +204,13 @@ async function requireReadyHosts(stack: string, root: string, engines: EngineCli
         return;
     }
     const checks = await commands.checkHosts(engines);
+    const warnings = checks.flatMap((c) => (c.warnings ?? []).map((w) => `  ${c.host}: warning: ${w}`));
+    if (warnings.length > 0) say([`Host checks of stack ${stack}, worth a look before going on:`, ...warnings].join("\n"));
     if (checks.every((c) => c.problems.length === 0)) return;
     throw new UserError(
         [
             `Stack ${stack}'s hosts are not ready; pulumi up would fail on them:`,
-            ...hostCheckLines(checks.filter((c) => c.problems.length > 0)),
+            ...hostCheckLines(checks.filter((c) => c.problems.length > 0).map((c) => ({ host: c.host, problems: c.problems }))),
             "Nothing was changed. Fix them and deploy again (npm run plan -- --check-hosts checks without deploying), or deploy anyway with --skip-host-checks.",
         ].join("\n"),
     );
@@ -382,7 +385,7 @@ export async function deploy(
             await pinAutoGpu(plan.stack, deps.root, deps.engines, pins, say);
             if (plan.skipHostChecks)
                 say("Host checks skipped (--skip-host-checks): the hosts' engines were not asked whether they are ready.");
-            else await requireReadyHosts(plan.stack, deps.root, deps.engines);
+            else await requireReadyHosts(plan.stack, deps.root, deps.engines, say);
         }
         if (plan.backendUrl.startsWith("file://")) fs.mkdirSync(plan.backendUrl.slice("file://".length), { recursive: true });
         say(`${plan.operation} of stack ${plan.stack}, state in ${plan.backendUrl}`);

@@ -12,9 +12,14 @@ import { ALL_WORKLOAD_RECORDS, WORKLOAD_RECORDS } from "../components/workloads"
 import { SshConfigError, SshDialAgent, SshDialError, sshDialAgent } from "./lib/sshDial";
 import { UserError } from "./stackFiles";
 
+/** The address of a host's engine, as the Docker CLI picks it: the host's own, else DOCKER_HOST, else the local socket. */
+export function engineAddress(host: HostIdentity, env: NodeJS.ProcessEnv = process.env): string {
+    return host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+}
+
 /** A client for a host's engine: the local one (or DOCKER_HOST) when it has no connection. */
 export function dockerFor(host: HostIdentity, env: NodeJS.ProcessEnv = process.env): Docker {
-    const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+    const address = engineAddress(host, env);
     let url: URL;
     try {
         url = new URL(address);
@@ -55,7 +60,7 @@ export function dockerFor(host: HostIdentity, env: NodeJS.ProcessEnv = process.e
 
 /** Fails with the host and address when its engine does not answer. */
 export async function requireEngine(docker: Docker, host: HostIdentity, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-    const address = host.connection?.host ?? env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+    const address = engineAddress(host, env);
     try {
         await docker.ping();
     } catch (err) {

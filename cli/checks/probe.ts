@@ -7,6 +7,7 @@
 import { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { describeError } from "../../contract";
+import type { FreeSpace } from "./disk";
 import { GPU_DETECTION_DEVICES, type GpuFacts } from "./gpuRules";
 import type { EngineFacts, HostNeeds } from "./hostRules";
 
@@ -19,11 +20,24 @@ const NO_PROGRAM = "/zed-runner-host-check";
 /** An empty tar archive: two 512-byte blocks of zeros. */
 const EMPTY_TAR = Buffer.alloc(1024);
 
-/** What the engine says of itself, and which of `needs.devices` the host has not. */
-export async function probeEngine(docker: Docker, needs: HostNeeds): Promise<EngineFacts> {
+/**
+ * What the engine says of itself, which of `needs.devices` the host has not, and, when new volumes
+ * are planned, which exist already and the free disk under Docker's root (read by `freeSpace`).
+ */
+export async function probeEngine(docker: Docker, needs: HostNeeds, freeSpace?: FreeSpace): Promise<EngineFacts> {
     const info = await engineInfo(docker);
     const { missing, unchecked } = await probeDevices(docker, needs.devices);
-    return { serverVersion: info.serverVersion, runtimes: info.runtimes, missingDevices: missing, uncheckedDevices: unchecked };
+    const facts = { serverVersion: info.serverVersion, runtimes: info.runtimes, missingDevices: missing, uncheckedDevices: unchecked };
+    const volumes = needs.volumes ?? [];
+    if (volumes.length === 0 || freeSpace === undefined || info.dockerRoot === undefined) return facts;
+    // One request for all of them: over ssh each request in flight is a connection of its own.
+    const names = new Set(((await docker.listVolumes()).Volumes ?? []).map((v) => v.Name));
+    return {
+        ...facts,
+        dockerRoot: info.dockerRoot,
+        existingVolumes: volumes.map((v) => v.name).filter((name) => names.has(name)),
+        freeBytes: await freeSpace(info.dockerRoot),
+    };
 }
 
 /** What the engine shows of the host's GPUs: its runtimes, and which of the devices the detection asks about it has. */
@@ -34,9 +48,9 @@ export async function probeGpu(docker: Docker): Promise<GpuFacts> {
     return { runtimes, presentDevices: GPU_DETECTION_DEVICES.filter(told), uncheckedDevices: unchecked };
 }
 
-async function engineInfo(docker: Docker): Promise<{ serverVersion: string; runtimes: string[] }> {
-    const info = (await docker.info()) as { ServerVersion?: string; Runtimes?: Record<string, unknown> };
-    return { serverVersion: info.ServerVersion ?? "unknown", runtimes: Object.keys(info.Runtimes ?? {}) };
+async function engineInfo(docker: Docker): Promise<{ serverVersion: string; runtimes: string[]; dockerRoot: string | undefined }> {
+    const info = (await docker.info()) as { ServerVersion?: string; Runtimes?: Record<string, unknown>; DockerRootDir?: string };
+    return { serverVersion: info.ServerVersion ?? "unknown", runtimes: Object.keys(info.Runtimes ?? {}), dockerRoot: info.DockerRootDir };
 }
 
 /** Of `devices`, those the host has not, and those whose check failed for another reason (with it). */

@@ -122,12 +122,12 @@ function refuseBlindOptions(sshOpts: readonly string[]): void {
 const ENFORCED = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"];
 
 /**
- * The arguments of `ssh` that open `docker system dial-stdio` on the host, in the
- * Docker CLI's order (connhelper): the host's sshOpts, a connect timeout unless they
- * set one, no pseudo-terminal, the login and port of the address, `--`, the host,
+ * The arguments of `ssh` that open `docker system dial-stdio` (or `command`) on the host,
+ * in the Docker CLI's order (connhelper): the host's sshOpts, a connect timeout unless
+ * they set one, no pseudo-terminal, the login and port of the address, `--`, the host,
  * the command. Each sshOpts item is one argument, as the Docker provider passes them.
  */
-export function sshArgs(destination: SshDestination, sshOpts: readonly string[] = []): string[] {
+export function sshArgs(destination: SshDestination, sshOpts: readonly string[] = [], command: readonly string[] = DIAL_STDIO): string[] {
     refuseBlindOptions(sshOpts);
     const timeout = sshOptions(sshOpts).some((o) => o.keyword === "connecttimeout") ? [] : ["-o", "ConnectTimeout=30"];
     return [
@@ -140,11 +140,12 @@ export function sshArgs(destination: SshDestination, sshOpts: readonly string[] 
         // "--": a host that starts with "-" is a host, not an option.
         "--",
         destination.host,
-        "docker",
-        "system",
-        "dial-stdio",
+        ...command,
     ];
 }
+
+/** What ssh runs on the host for an engine connection, as the Docker CLI does. */
+const DIAL_STDIO = ["docker", "system", "dial-stdio"] as const;
 
 // Environment variables that may hold this project's secrets (the runner token, Pulumi's
 // passphrase and access token): never handed to ssh, nor to a ProxyCommand it runs.

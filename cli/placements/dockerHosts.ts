@@ -13,7 +13,8 @@ import { UserError } from "../stackFiles";
 import { observe } from "../report/dockerStats";
 import { type PlannedContainer, type StatusRow, classify } from "../report/model";
 import type { WorkloadCommands, WorkloadWords } from "../workloads/types";
-import { type HostCheck, hostProblems } from "../checks/hostRules";
+import { freeSpaceOn } from "../checks/disk";
+import { type HostCheck, hostProblems, hostWarnings } from "../checks/hostRules";
 import { probeEngine } from "../checks/probe";
 import type { Connect, LogsRequest, PlacementCommands } from "./types";
 
@@ -169,7 +170,8 @@ async function checkHosts<H extends HostIdentity>(
             try {
                 const docker = connect(host);
                 await requireEngine(docker, host);
-                return { host: host.name, problems: hostProblems(needs, await probeEngine(docker, needs)) };
+                const facts = await probeEngine(docker, needs, freeSpaceOn(host));
+                return { host: host.name, problems: hostProblems(needs, facts), warnings: hostWarnings(needs, facts) };
             } catch (err) {
                 return { host: host.name, problems: [describeError(err)] };
             }

@@ -12,6 +12,12 @@ import { releaseNotes } from "../report/release";
 import { unreadCell } from "../report/render";
 import type { WorkloadCommands } from "./types";
 
+/**
+ * The room a new sandbox's inner dockerd takes at least: its desktop images, 50-100 GB once a few
+ * releases are pulled (docs/sandbox.md, Sizing and volumes). The host checks warn below it.
+ */
+const DESKTOP_IMAGES_BYTES = 50e9;
+
 /** What a sandbox's GPU setting means, as the plan shows it. */
 function gpuOf(s: SandboxSpec, vendor: string): string {
     if (vendor === "none") return "none (software rendering)";
@@ -84,6 +90,11 @@ export const SANDBOX_COMMANDS: WorkloadCommands<SandboxHost> = {
     hostNeeds: (host) => ({
         devices: [...new Set(host.sandboxes.flatMap((s) => s.devices))],
         runtime: host.sandboxes.find((s) => s.runtime !== undefined)?.runtime,
+        volumes: host.sandboxes.flatMap((s) =>
+            s.volumes
+                .filter((v) => v.role === "docker")
+                .map((v) => ({ name: v.name, bytes: DESKTOP_IMAGES_BYTES, holds: "desktop images" })),
+        ),
     }),
     probe: async (container, docker) => ({
         innerEngine: await innerEngine(container),

@@ -49,6 +49,21 @@ describe("host checks on this machine's engine", () => {
         expect(await probeLeftovers()).toEqual([]);
     });
 
+    it("warn when the new sandboxes' desktop images take more than Docker's root has free, saying how much", async () => {
+        const { DockerRootDir } = (await docker.info()) as { DockerRootDir: string };
+        const [check] = await placementCommands(parseConfig({ ...SANDBOX, replicas: "100" }, context)).checkHosts({ docker: () => docker });
+        const stats = fs.statfsSync(DockerRootDir);
+        const [warning] = check.warnings ?? [];
+        const free = Number(/^(\d+) GB free under Docker's root /.exec(warning)?.[1]);
+        expect(warning).toContain(
+            `under Docker's root ${DockerRootDir}, and the 100 new volumes planned there (desktop images) take 5000 GB at least`,
+        );
+        expect(Math.abs(free - (stats.bavail * stats.bsize) / 1e9)).toBeLessThan(2);
+        // One sandbox on this machine: its 50 GB against what is free here.
+        const [one] = await placementCommands(parseConfig(SANDBOX, context)).checkHosts({ docker: () => docker });
+        expect(one.warnings?.length).toBe(stats.bavail * stats.bsize < 50e9 ? 1 : 0);
+    });
+
     it("tell a device node the host has from one it lacks", async () => {
         const facts = await probeEngine(docker, { devices: ["/dev/null", "/dev/zed-runner-no-such-device"], runtime: undefined });
         expect([facts.missingDevices, facts.uncheckedDevices]).toEqual([["/dev/zed-runner-no-such-device"], []]);
@@ -60,7 +75,7 @@ describe("host checks on this machine's engine", () => {
         const checks = await placementCommands(parseConfig({ apiToken: TEST_TOKEN, hostName: "e2e-box" }, context)).checkHosts({
             docker: () => docker,
         });
-        expect(checks).toEqual([{ host: "e2e-box", problems: [] }]);
+        expect(checks).toEqual([{ host: "e2e-box", problems: [], warnings: [] }]);
     });
 });
 
@@ -94,7 +109,7 @@ describe("a host prepared as Helix's installer prepares one (device nodes, an nv
 
     it("passes the checks the unprepared machine fails, for the same NVIDIA sandbox stack", async () => {
         const [check] = await placementCommands(parseConfig(SANDBOX, context)).checkHosts({ docker: () => host.docker });
-        expect(check).toEqual({ host: "e2e-box", problems: [] });
+        expect([check.host, check.problems]).toEqual(["e2e-box", []]);
     });
 
     it("is found to have an NVIDIA GPU by gpuVendor auto, and planned and checked with it, nothing written", async () => {

@@ -176,7 +176,7 @@ describe("status and logs on an ssh:// host", () => {
 
 describe("host checks and gpuVendor auto on an ssh:// host", () => {
     /** A sandbox stack with one host reached through the test sshd, gpuVendor left to auto unless `gpuVendor` is given. */
-    function sandboxStack(name: string, gpuVendor?: string): string {
+    function sandboxStack(name: string, gpuVendor?: string, replicas = 1): string {
         const stack = `${ID}-${name}`;
         stacks.push(stack);
         const knownHosts = path.join(sshd.dir, "known_hosts");
@@ -193,7 +193,7 @@ describe("host checks and gpuVendor auto on an ssh:// host", () => {
                 "    - name: viassh",
                 `      dockerHost: ssh://${sshd.user}@127.0.0.1:${sshd.port}`,
                 `      sshOpts: ${JSON.stringify(["-F", config])}`,
-                "      replicas: 1",
+                `      replicas: ${replicas}`,
                 ...(gpuVendor ? [`      gpuVendor: ${gpuVendor}`] : []),
                 "",
             ].join("\n"),
@@ -227,5 +227,17 @@ describe("host checks and gpuVendor auto on an ssh:// host", () => {
         expect(run.code).toBe(1);
         expect(run.stdout).toContain("Host checks: pulumi up would fail on these hosts:");
         for (const device of missing) expect(run.stdout).toMatch(new RegExp(`\n  viassh: .*${device}`));
+    });
+
+    it("reads the host's free disk with df through ssh, and warns when the new sandboxes need more", async () => {
+        const stack = sandboxStack("disk", "intel", 100);
+        const run = await runCli("plan", ["--stack", stack, "--check-hosts"]);
+        const { DockerRootDir } = (await docker.info()) as { DockerRootDir: string };
+        const stats = fs.statfsSync(DockerRootDir);
+        const warning = new RegExp(
+            `\n  viassh: warning: (\\d+) GB free under Docker's root ${DockerRootDir}, and the 100 new volumes`,
+        ).exec(run.stdout);
+        expect(warning).not.toBeNull();
+        expect(Math.abs(Number(warning![1]) - (stats.bavail * stats.bsize) / 1e9)).toBeLessThan(2);
     });
 });

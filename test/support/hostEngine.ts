@@ -10,6 +10,10 @@ export interface HostEngineFacts {
     readonly runtimes?: readonly string[];
     /** The device nodes the host has. */
     readonly devices?: readonly string[];
+    /** Docker's root, as `docker info` says it; none by default (then free disk is not asked). */
+    readonly dockerRoot?: string;
+    /** The named volumes the engine has. */
+    readonly volumes?: readonly string[];
 }
 
 /** What the double recorded: the probe's containers and images, created and removed. */
@@ -25,7 +29,12 @@ export function hostEngine(facts: HostEngineFacts = {}, record: HostEngineRecord
     let next = 0;
     return {
         ping: async () => "OK",
-        info: async () => ({ ServerVersion: facts.version ?? "26.1.5", Runtimes: Object.fromEntries(runtimes.map((r) => [r, {}])) }),
+        info: async () => ({
+            ServerVersion: facts.version ?? "26.1.5",
+            Runtimes: Object.fromEntries(runtimes.map((r) => [r, {}])),
+            ...(facts.dockerRoot ? { DockerRootDir: facts.dockerRoot } : {}),
+        }),
+        listVolumes: async () => ({ Volumes: (facts.volumes ?? []).map((Name) => ({ Name, Driver: "local" })), Warnings: null }),
         importImage: async () => {
             const stream = new PassThrough();
             stream.end('{"status":"sha256:0000"}\n');

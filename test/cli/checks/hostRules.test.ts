@@ -1,7 +1,7 @@
 // What a host lacks for its containers, and the fix for each gap; and reading it from an engine
 // (the TEST DOUBLE of test/support/hostEngine.ts answers as Docker does). Pure but for the double.
 import { compareDockerVersions } from "../../../cli/checks/dockerVersion";
-import { hostCheckLines, hostProblems } from "../../../cli/checks/hostRules";
+import { hostCheckLines, hostProblems, hostWarnings } from "../../../cli/checks/hostRules";
 import { probeEngine } from "../../../cli/checks/probe";
 import { hostEngine } from "../../support/hostEngine";
 
@@ -66,17 +66,72 @@ describe("hostProblems", () => {
         expect(hostProblems({ devices: [], runtime: undefined }, { ...READY, runtimes: ["runc"] })).toEqual([]);
     });
 
-    it("prints each host ready, or each of its problems", () => {
+    it("prints each host ready, or each of its problems, then its warnings", () => {
         expect(
             hostCheckLines([
-                { host: "a", problems: [] },
+                { host: "a", problems: [], warnings: ["w"] },
                 { host: "b", problems: ["x", "y"] },
             ]),
-        ).toEqual(["  a: ready", "  b: x", "  b: y"]);
+        ).toEqual(["  a: ready", "  a: warning: w", "  b: x", "  b: y"]);
+    });
+});
+
+describe("hostWarnings: free disk for new volumes", () => {
+    const volume = (name: string) => ({ name, bytes: 50e9, holds: "desktop images" });
+    const NEEDS = { ...SANDBOX_NEEDS, volumes: [volume("s-1-docker"), volume("s-2-docker")] };
+    const facts = (freeBytes: number | string, existingVolumes: string[] = []) => ({
+        ...READY,
+        dockerRoot: "/var/lib/docker",
+        existingVolumes,
+        freeBytes,
+    });
+
+    it("warns when the new volumes take more than is free, saying how much of each and where", () => {
+        expect(hostWarnings(NEEDS, facts(81.9e9))).toEqual([
+            "81 GB free under Docker's root /var/lib/docker, and the 2 new volumes planned there (desktop images) take 100 GB at least: " +
+                "free space there (`docker system df` shows what Docker holds), or plan fewer on this host",
+        ]);
+    });
+
+    it("counts only volumes that do not exist yet: an existing one has its room already", () => {
+        expect(hostWarnings(NEEDS, facts(81.9e9, ["s-1-docker"]))).toEqual([]);
+        expect(hostWarnings(NEEDS, facts(10e9, ["s-1-docker"]))[0]).toMatch(
+            /^10 GB free .* the 1 new volume planned there \(desktop images\) take 50 GB at least/,
+        );
+        expect(hostWarnings(NEEDS, facts(0, ["s-1-docker", "s-2-docker"]))).toEqual([]);
+    });
+
+    it("says nothing when there is room, or nothing new is planned, or free disk was not asked", () => {
+        expect(hostWarnings(NEEDS, facts(100e9))).toEqual([]);
+        expect(hostWarnings(SANDBOX_NEEDS, facts(1))).toEqual([]);
+        expect(hostWarnings(NEEDS, READY)).toEqual([]);
+    });
+
+    it("says free disk was not checked, and why, when new volumes are planned", () => {
+        expect(hostWarnings(NEEDS, facts("a tcp:// engine gives no way to read its host's free disk"))).toEqual([
+            "free disk under Docker's root not checked (a tcp:// engine gives no way to read its host's free disk); " +
+                "the 2 new volumes planned there (desktop images) take 100 GB at least",
+        ]);
     });
 });
 
 describe("probeEngine", () => {
+    it("asks for free disk under Docker's root, and which volumes exist, only when new volumes are planned", async () => {
+        const asked: string[] = [];
+        const freeSpace = async (dir: string) => (asked.push(dir), 12e9);
+        const engine = hostEngine({ dockerRoot: "/srv/docker", volumes: ["s-1-docker"] });
+        const volumes = [1, 2].map((i) => ({ name: `s-${i}-docker`, bytes: 50e9, holds: "desktop images" }));
+        const facts = await probeEngine(engine, { ...SANDBOX_NEEDS, volumes }, freeSpace);
+        expect([facts.dockerRoot, facts.existingVolumes, facts.freeBytes, asked]).toEqual([
+            "/srv/docker",
+            ["s-1-docker"],
+            12e9,
+            ["/srv/docker"],
+        ]);
+        const none = await probeEngine(engine, SANDBOX_NEEDS, freeSpace);
+        expect([none.freeBytes, asked]).toEqual([undefined, ["/srv/docker"]]);
+    });
+
     it("tells the devices a host has from those it lacks, and removes every probe container and its image", async () => {
         const record = { created: [] as string[], removed: [] as string[] };
         const facts = await probeEngine(
