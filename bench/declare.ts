@@ -3,7 +3,8 @@
 //     the container inputs for REPLICAS runners whose control plane is the bench's fake one on PORT
 //     (BENCH_EXTRA_CONFIG='{...}' adds to or overrides their config);
 //   `BENCH_CONFIG='{...}' node -r ts-node/register/transpile-only bench/declare.ts --stack NAME`
-//     every custom resource (type, name, inputs; secrets in the SDK's wire form) for that stack config.
+//     every custom resource (type, name, inputs; secrets in the SDK's wire form) for that stack config
+//     (BENCH_NETWORKS='["net"]': the networks it names that exist).
 import * as pulumi from "@pulumi/pulumi";
 import { allRegistered, installMocks, stackConfig } from "../test/support/mocks";
 
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
     const everything = first === "--stack";
     const config = everything ? (JSON.parse(process.env.BENCH_CONFIG ?? "{}") as Record<string, string>) : containerConfig(first, second);
     const engine = await installMocks(pulumi, everything ? second : "bench");
+    // The Docker networks the stack names that exist on the engine (BENCH_NETWORKS='["net"]').
+    for (const network of JSON.parse(process.env.BENCH_NETWORKS ?? "[]") as string[]) engine.existingNetworks.add(network);
     pulumi.runtime.setAllConfig(stackConfig(config), ["zed-runner:apiToken", "zed-runner:registryPassword"]);
     await engine.run(() => import("../index"));
     await allRegistered();

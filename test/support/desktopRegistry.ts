@@ -51,7 +51,8 @@ export async function startDesktopRegistry(options: {
     const local = `127.0.0.1:${port}`;
     await eventually(
         "the desktop registry to answer",
-        async () => (await fetch(`http://${local}/v2/`).catch(() => undefined))?.status === 200,
+        // A timeout on each try: a connection the published port accepts before the registry listens can hang for good.
+        async () => (await fetch(`http://${local}/v2/`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.status === 200,
         60_000,
         250,
     );
