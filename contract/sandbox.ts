@@ -177,17 +177,48 @@ export function compareHelixReleases(a: string, b: string): number | undefined {
 /**
  * Why `version` cannot be the release a sandbox runs, or undefined when it can: it must be a
  * Helix release (the control plane's own: Hydra's API changed shape nine times between 2.5.12
- * and 2.12.0, so only the matching image is known to work) from FIRST_SANDBOX_RELEASE on.
+ * and 2.12.0, so only the matching image is known to work) from FIRST_SANDBOX_RELEASE on, its
+ * release candidates included (2.5.42-rc1 already has the sandbox). The one release grammar of the
+ * program, the commands and the policy pack.
  */
 export function helixReleaseProblem(version: string): string | undefined {
-    const order = compareHelixReleases(version, FIRST_SANDBOX_RELEASE);
-    if (order === undefined) return "must be a Helix release such as 2.12.2 (the control plane's own version; no leading 'v')";
-    if (order < 0)
+    const key = releaseKey(version);
+    if (key === undefined) return "must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v')";
+    const first = releaseKey(FIRST_SANDBOX_RELEASE)!;
+    const before = key.slice(0, 3).findIndex((n, i) => n !== first[i]);
+    if (before >= 0 && key[before] < first[before])
         return `must be ${FIRST_SANDBOX_RELEASE} or later: earlier control planes take runners, not sandboxes (use the runner workload)`;
     return undefined;
 }
 
-const DIGEST = /@sha256:[a-f0-9]{64}$/;
+/**
+ * An image reference in its parts, as Docker reads `name[:tag][@digest]`: the name as written
+ * (a registry's port is part of it), the repository (the name lower-cased: Docker refuses upper
+ * case in one, so any case names the same), the tag and the digest. The one image grammar of the
+ * program, the commands and the policy pack.
+ */
+export interface ImageReference {
+    readonly name: string;
+    readonly repository: string;
+    readonly tag?: string;
+    readonly digest?: string;
+}
+
+export function parseImageReference(reference: string): ImageReference {
+    const at = reference.indexOf("@");
+    const named = at >= 0 ? reference.slice(0, at) : reference;
+    const digest = at >= 0 ? reference.slice(at + 1) : undefined;
+    const colon = named.indexOf(":", named.lastIndexOf("/") + 1);
+    const name = colon < 0 ? named : named.slice(0, colon);
+    return {
+        name,
+        repository: name.toLowerCase(),
+        ...(colon < 0 ? {} : { tag: named.slice(colon + 1) }),
+        ...(digest === undefined ? {} : { digest }),
+    };
+}
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
 // Docker's reference grammar, simplified: [registry[:port]/]path, where a registry is told
 // from a path by a '.', a port or the name localhost.
 const IMAGE_NAME =
@@ -196,27 +227,23 @@ const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
 
 /**
  * Why `reference` is not a pinned sandbox image, or undefined when it is. A sandbox must run
- * exactly its control plane's release: so a tag that is a Helix release (FIRST_SANDBOX_RELEASE
- * or later), or a digest (`@sha256:...`), which pins whatever tag is beside it. `latest` and an
- * untagged reference (which is `latest`) follow the newest release, whatever the control plane runs.
+ * exactly its control plane's release, so the tag is a Helix release (FIRST_SANDBOX_RELEASE or
+ * later), with or without a digest beside it: a digest pins the bytes, the tag says which release
+ * they are, and a digest alone would skip every release check. `latest` and an untagged
+ * reference (which is `latest`) follow the newest release, whatever the control plane runs.
  */
 export function sandboxImagePinProblem(reference: string): string | undefined {
-    const digest = DIGEST.exec(reference)?.[0];
-    const rest = digest ? reference.slice(0, -digest.length) : reference;
-    const colon = rest.lastIndexOf(":");
-    const tagged = colon > rest.lastIndexOf("/");
-    const name = tagged ? rest.slice(0, colon) : rest;
-    const tag = tagged ? rest.slice(colon + 1) : undefined;
-    if (!IMAGE_NAME.test(name) || (tag !== undefined && !IMAGE_TAG.test(tag)) || reference.includes("@") !== (digest !== undefined))
-        return `must be an image reference such as ${SANDBOX_IMAGE_REPOSITORY}:2.12.2 or ${SANDBOX_IMAGE_REPOSITORY}@sha256:<digest>`;
+    const { name, tag, digest } = parseImageReference(reference);
+    if (!IMAGE_NAME.test(name) || (tag !== undefined && !IMAGE_TAG.test(tag)) || (digest !== undefined && !DIGEST.test(digest)))
+        return `must be an image reference such as ${SANDBOX_IMAGE_REPOSITORY}:2.12.2 or ${SANDBOX_IMAGE_REPOSITORY}:2.12.2@sha256:<digest>`;
     if (tag === "latest")
         return "must not be tagged latest: a sandbox must run its control plane's release (Hydra's API changes between releases); tag it with that release, such as 2.12.2";
-    if (digest) return undefined;
     if (tag === undefined)
-        return "has no tag, which Docker reads as latest: tag it with the control plane's release, such as 2.12.2, or pin it by digest (@sha256:...)";
+        return digest === undefined
+            ? "has no tag, which Docker reads as latest: tag it with the control plane's release, such as 2.12.2"
+            : `has a digest but no tag: write it as ${name}:<release>@${digest}, so that which Helix release it is can be checked against the control plane's`;
     const release = helixReleaseProblem(tag);
-    if (release !== undefined) return `has the tag ${tag}, which ${release}; or pin the image by digest (@sha256:...)`;
-    return undefined;
+    return release === undefined ? undefined : `has the tag ${tag}, which ${release}`;
 }
 
 /**

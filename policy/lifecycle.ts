@@ -1,7 +1,7 @@
 // Policies that keep a runner fleet alive and bounded: restarts, health, limits, logs, images.
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { isRunner, isRunnerService, isSandboxImage, serviceTaskOf } from "./runner";
+import { isRunner, isRunnerService, namesSandboxImage, serviceTaskOf } from "./runner";
 
 const RESTARTING_POLICIES = ["unless-stopped", "always"];
 
@@ -165,7 +165,7 @@ export const imagePinned: ResourceValidationPolicy = {
         }),
         // sandbox-image-pinned holds Helix's sandbox image to more: a Helix release or a digest.
         validateResourceOfType(docker.RemoteImage, (image, _args, reportViolation) => {
-            if (typeof image.name === "string" && !isSandboxImage(image.name) && !isPinnedImage(image.name)) {
+            if (typeof image.name === "string" && !namesSandboxImage(image.name) && !isPinnedImage(image.name)) {
                 reportViolation(`Pulled image must be pinned by digest or tag, not "${image.name}".`);
             }
         }),

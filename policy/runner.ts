@@ -9,10 +9,12 @@ import {
     CONTAINER_PORTS,
     ENV,
     MAX_PORTS_PER_RUNNER,
+    SANDBOX_ENV,
     SANDBOX_IMAGE_REPOSITORY,
     SECRET_FILE_SUFFIX,
     TASK_SLOT_TEMPLATE,
     isLoopbackHost,
+    parseImageReference,
 } from "../contract";
 
 /** Container ports a runner publishes RDP and VNC on: the image's, and the ones above it portsPerRunner may add. */
@@ -37,35 +39,33 @@ export function environmentOf(props: object): Record<string, string> | undefined
     return env;
 }
 
-/** An image reference in its parts: `repository[:tag][@digest]` (a registry's port is part of the repository). */
-export interface ImageReference {
-    readonly repository: string;
-    readonly tag?: string;
-    readonly digest?: string;
-}
-
-export function parseImageReference(reference: string): ImageReference {
-    const at = reference.indexOf("@");
-    const name = at >= 0 ? reference.slice(0, at) : reference;
-    const digest = at >= 0 ? reference.slice(at + 1) : undefined;
-    const colon = name.indexOf(":", name.lastIndexOf("/") + 1);
-    // Docker refuses upper case in a repository, so any case names the same one.
-    if (colon < 0) return { repository: name.toLowerCase(), digest };
-    return { repository: name.slice(0, colon).toLowerCase(), tag: name.slice(colon + 1), digest };
-}
-
 /**
  * Whether an image reference names Helix's sandbox image: by tag or digest, as a RemoteImage's
  * name or repoDigest gives it. An image ID (`sha256:...`, a RemoteImage's imageId) names no
- * repository, so a container started from one is not recognised as a sandbox.
+ * repository, so a container started from one is not recognised as a sandbox by its image.
  */
 export function isSandboxImage(reference: unknown): boolean {
     return typeof reference === "string" && parseImageReference(reference).repository === SANDBOX_IMAGE_REPOSITORY;
 }
 
-/** A Helix sandbox is a container running Helix's sandbox image, whatever its environment says. */
+/**
+ * Whether an image reference names Helix's sandbox image or, by its last path component, a mirror
+ * of it (`registry.example.com/helixml/helix-sandbox`): held to the sandbox's release rules either way.
+ */
+export function namesSandboxImage(reference: unknown): boolean {
+    return (
+        isSandboxImage(reference) ||
+        (typeof reference === "string" && /(^|\/)helix-sandbox$/.test(parseImageReference(reference).repository))
+    );
+}
+
+/**
+ * A Helix sandbox is a container running Helix's sandbox image, or one set up as a sandbox (its
+ * SANDBOX_INSTANCE_ID) whatever image it runs, such as a mirror's: every sandbox rule holds for both,
+ * and sandbox-privileged-only decides which images a sandbox may run.
+ */
 export function isSandbox(props: object): boolean {
-    return isSandboxImage(reveal((props as { image?: unknown }).image));
+    return isSandboxImage(reveal((props as { image?: unknown }).image)) || SANDBOX_ENV.instanceId in (environmentOf(props) ?? {});
 }
 
 /**

@@ -8,6 +8,8 @@ import { PolicyResource, ResourceValidationPolicy, Secret, StackValidationPolicy
 import {
     FIRST_SANDBOX_RELEASE,
     INSECURE_DEFAULT_TOKEN,
+    helixReleaseProblem,
+    parseImageReference,
     SANDBOX_ENV,
     SANDBOX_IMAGE_REPOSITORY,
     SANDBOX_VOLUMES,
@@ -24,7 +26,7 @@ import {
     isSandbox,
     isSandboxImage,
     localBindDevice,
-    parseImageReference,
+    namesSandboxImage,
     publishedPorts,
     reveal,
     serviceTaskOf,
@@ -33,11 +35,13 @@ import {
 interface PrivilegedConfig {
     /** Image repositories besides Helix's sandbox that may run privileged, e.g. a CI's docker:dind. */
     allowedPrivilegedImages: string[];
+    /** Repositories that mirror Helix's sandbox image (an air-gapped host's registry): a sandbox may run them, under every sandbox rule. */
+    sandboxImageMirrors: string[];
 }
 
-/** Whether the operator allowed this image (by repository, whatever its tag or digest) to run privileged. */
-function isAllowedPrivilegedImage(image: unknown, { allowedPrivilegedImages }: PrivilegedConfig): boolean {
-    return typeof image === "string" && allowedPrivilegedImages.map((r) => r.toLowerCase()).includes(parseImageReference(image).repository);
+/** Whether `image`'s repository (whatever its tag or digest) is one of `repositories`. */
+function inRepositories(image: unknown, repositories: readonly string[]): boolean {
+    return typeof image === "string" && repositories.map((r) => r.toLowerCase()).includes(parseImageReference(image).repository);
 }
 
 /** How a container's image reads in a message: a repository when it has one. */
@@ -81,6 +85,7 @@ export const sandboxPrivilegedOnly: ResourceValidationPolicy = {
     configSchema: {
         properties: {
             allowedPrivilegedImages: { type: "array", items: { type: "string" }, default: [] },
+            sandboxImageMirrors: { type: "array", items: { type: "string" }, default: [] },
         },
     },
     validateResource: [
@@ -90,19 +95,38 @@ export const sandboxPrivilegedOnly: ResourceValidationPolicy = {
             const equivalents = privilegeEquivalents(container as Record<string, unknown>);
             if (equivalents.length === 0) return;
             const image = reveal(container.image) as unknown;
-            if (isAllowedPrivilegedImage(image, args.getConfig<PrivilegedConfig>())) return;
+            if (inRepositories(image, args.getConfig<PrivilegedConfig>().allowedPrivilegedImages)) return;
             reportViolation(
                 `Container must not be privileged in all but the flag (${equivalents.join(", ")}): only Helix's sandbox image (${SANDBOX_IMAGE_REPOSITORY}) may be privileged, and this one runs ${describeImage(image)}.`,
+            );
+        }),
+        // A sandbox (by its image or its SANDBOX_INSTANCE_ID) runs Helix's image or a listed mirror of it.
+        validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+            if (!isSandbox(container) || isSandboxImage(reveal(container.image))) return;
+            const image = reveal(container.image) as unknown;
+            if (inRepositories(image, args.getConfig<PrivilegedConfig>().sandboxImageMirrors)) return;
+            reportViolation(
+                `Container set up as a Helix sandbox (${SANDBOX_ENV.instanceId}) must run Helix's sandbox image (${SANDBOX_IMAGE_REPOSITORY}) ` +
+                    `or a mirror of it listed in sandboxImageMirrors, and this one runs ${describeImage(image)}. ` +
+                    `Give its image as a repository (${SANDBOX_IMAGE_REPOSITORY}:<release> or a RemoteImage's repoDigest, not an image ID).`,
             );
         }),
         validateResourceOfType(docker.Container, (container, args, reportViolation) => {
             if (reveal(container.privileged) !== true || isSandbox(container) || isRunner(container)) return;
             const image = reveal(container.image) as unknown;
-            if (isAllowedPrivilegedImage(image, args.getConfig<PrivilegedConfig>())) return;
+            const config = args.getConfig<PrivilegedConfig>();
+            if (inRepositories(image, config.sandboxImageMirrors)) {
+                reportViolation(
+                    `Container runs ${describeImage(image)}, a mirror of Helix's sandbox image, privileged but not set up as a sandbox (no ${SANDBOX_ENV.instanceId}): ` +
+                        "the sandbox rules could not hold it. Run it as a sandbox, with its instance ID.",
+                );
+                return;
+            }
+            if (inRepositories(image, config.allowedPrivilegedImages)) return;
             const env = environmentOf(container) ?? {};
             // A sandbox started from an image ID: the image is Helix's, but the pack cannot tell.
             const hint =
-                SANDBOX_ENV.instanceId in env || SANDBOX_ENV.token in env
+                SANDBOX_ENV.token in env
                     ? ` If this is a sandbox, give its image as ${SANDBOX_IMAGE_REPOSITORY}:<release> or a RemoteImage's repoDigest, not an image ID.`
                     : "";
             reportViolation(
@@ -111,7 +135,7 @@ export const sandboxPrivilegedOnly: ResourceValidationPolicy = {
         }),
         validateResourceOfType(docker.Service, (service, _args, reportViolation) => {
             const image = serviceTaskOf(service).containerSpec?.image;
-            if (!isSandboxImage(image)) return;
+            if (!namesSandboxImage(image)) return;
             reportViolation(
                 `A Swarm service must not run Helix's sandbox image (${image}): Swarm cannot run a task privileged or give it devices, and the sandbox needs both. Run sandboxes as containers on each host.`,
             );
@@ -222,39 +246,28 @@ export const sandboxNoDockerSocket: ResourceValidationPolicy = {
     }),
 };
 
-/** A Helix release: major.minor.patch, with an optional pre-release (`2.4.0-rc8`). */
-const RELEASE = /^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
-
-/**
- * Whether release tag `a` comes before release `b` by major.minor.patch alone: Helix's release
- * candidates of 2.5.42 (rc1-rc7) already hold the change that made machines sandboxes.
- */
-function releaseBefore(a: RegExpExecArray, b: RegExpExecArray): boolean {
-    for (let i = 1; i <= 3; i++) if (Number(a[i]) !== Number(b[i])) return Number(a[i]) < Number(b[i]);
-    return false;
-}
-
 interface ImagePinnedConfig {
     /** The control plane's release, when the pack should hold every sandbox to it. */
     requiredRelease?: string;
 }
 
-/** Why a sandbox image reference is not pinned to a usable release, or undefined when it is. */
-function sandboxImageProblem(reference: string, { requiredRelease }: ImagePinnedConfig): string | undefined {
+/**
+ * Why a sandbox image reference is not pinned to a usable release, or undefined when it is: the
+ * contract's release grammar (helixReleaseProblem), the program's. `asRepoDigest` for a container's
+ * image: the program gives it the RemoteImage's repoDigest (`repository@sha256:...`), whose pulled
+ * name, checked on the RemoteImage, carries the release; anywhere else a digest needs its tag.
+ */
+function sandboxImageProblem(reference: string, { requiredRelease }: ImagePinnedConfig, asRepoDigest: boolean): string | undefined {
     const { tag, digest } = parseImageReference(reference);
-    // A digest names one image for good (Docker pulls by it, whatever tag stands beside it).
-    if (digest !== undefined) return undefined;
+    if (asRepoDigest && digest !== undefined && tag === undefined) return undefined;
     const why = "Hydra's API changes between releases, so the sandbox must run the control plane's own release";
     if (tag === undefined || tag === "latest") {
         const shown = tag === undefined ? `untagged "${reference}" (Docker reads that as latest)` : `"${reference}"`;
-        return `Sandbox image must be pinned to a Helix release (like ${SANDBOX_IMAGE_REPOSITORY}:2.12.2) or a digest, not ${shown}: ${why}.`;
+        return `Sandbox image must be tagged with a Helix release (like ${SANDBOX_IMAGE_REPOSITORY}:2.12.2, a digest beside it or not), not ${shown}: ${why}.`;
     }
-    const release = RELEASE.exec(tag);
-    if (!release) return `Sandbox image's tag must be a Helix release (like 2.12.2), not "${tag}": ${why}.`;
-    if (releaseBefore(release, RELEASE.exec(FIRST_SANDBOX_RELEASE)!)) {
-        return `Sandbox image's tag must be Helix ${FIRST_SANDBOX_RELEASE} or later, not "${tag}": earlier releases have no sandbox and send work to runners instead.`;
-    }
-    if (requiredRelease && tag.replace(/^v/, "") !== requiredRelease.replace(/^v/, "")) {
+    const problem = helixReleaseProblem(tag);
+    if (problem !== undefined) return `Sandbox image's tag "${tag}" ${problem}.`;
+    if (requiredRelease && tag !== requiredRelease) {
         return `Sandbox image's tag must be the control plane's release ${requiredRelease}, not "${tag}": ${why}.`;
     }
     return undefined;
@@ -263,24 +276,24 @@ function sandboxImageProblem(reference: string, { requiredRelease }: ImagePinned
 export const sandboxImagePinned: ResourceValidationPolicy = {
     name: "sandbox-image-pinned",
     description:
-        `Checks that a sandbox runs a Helix release of its image (${SANDBOX_IMAGE_REPOSITORY}:<release>, ${FIRST_SANDBOX_RELEASE} or later) or a digest, ` +
-        "never latest or untagged: Hydra's API changed shape nine times between 2.5.12 and 2.12.0, so the sandbox must match its control plane. " +
-        "Set requiredRelease to the control plane's release to hold every sandbox to it. " +
+        `Checks that a sandbox, and any image named like Helix's sandbox (${SANDBOX_IMAGE_REPOSITORY}, or a mirror's .../helix-sandbox), is tagged with a Helix release, ` +
+        `${FIRST_SANDBOX_RELEASE} or later, with or without a digest beside it: never latest, untagged or a digest alone, since Hydra's API changed shape nine times ` +
+        "between 2.5.12 and 2.12.0 and the sandbox must match its control plane. Set requiredRelease to the control plane's release to hold every sandbox to it. " +
         `Fix: pin the image to the control plane's release, e.g. ${SANDBOX_IMAGE_REPOSITORY}:2.12.2.`,
     enforcementLevel: "mandatory",
     configSchema: { properties: { requiredRelease: { type: "string" } } },
     validateResource: [
         validateResourceOfType(docker.Container, (container, args, reportViolation) => {
             const image = reveal(container.image) as unknown;
-            if (typeof image !== "string" || !isSandboxImage(image)) return;
-            const problem = sandboxImageProblem(image, args.getConfig<ImagePinnedConfig>());
+            if (typeof image !== "string" || !(isSandbox(container) || namesSandboxImage(image))) return;
+            const problem = sandboxImageProblem(image, args.getConfig<ImagePinnedConfig>(), true);
             if (problem) reportViolation(problem);
         }),
         // A container given a RemoteImage's repoDigest shows only the digest: the pulled name carries the release.
         validateResourceOfType(docker.RemoteImage, (image, args, reportViolation) => {
             const name = reveal(image.name) as unknown;
-            if (typeof name !== "string" || !isSandboxImage(name)) return;
-            const problem = sandboxImageProblem(name, args.getConfig<ImagePinnedConfig>());
+            if (typeof name !== "string" || !namesSandboxImage(name)) return;
+            const problem = sandboxImageProblem(name, args.getConfig<ImagePinnedConfig>(), false);
             if (problem) reportViolation(problem);
         }),
     ],

@@ -5,7 +5,7 @@
 import { WORKLOADS } from "../../components/config/schema";
 import { maskValue } from "../../components/config/values";
 import type { WorkloadKind } from "../../components/workload";
-import { GPU_VENDORS, SANDBOX_ENV, SANDBOX_FIXED_ENV, SANDBOX_IMAGE_REPOSITORY } from "../../contract/sandbox";
+import { GPU_VENDORS, SANDBOX_ENV, SANDBOX_FIXED_ENV, SANDBOX_IMAGE_REPOSITORY, parseImageReference } from "../../contract/sandbox";
 import { shown } from "../lib/files";
 import { UserError, stackFilePath, writeStackConfig } from "../stackFiles";
 import { placeholderToken } from "./envFile";
@@ -86,19 +86,23 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
 
     put("workload", "sandbox", "sandbox.sh itself");
 
-    const tagIndex = image.value.lastIndexOf(":");
-    const [repository, tag] =
-        tagIndex > image.value.lastIndexOf("/") ? [image.value.slice(0, tagIndex), image.value.slice(tagIndex + 1)] : [image.value, ""];
+    const reference = parseImageReference(image.value);
+    const [repository, tag] = [reference.name, reference.tag ?? ""];
     const tagSource = a.SANDBOX_TAG ? `SANDBOX_TAG (${at(a.SANDBOX_TAG)})` : `the image (${at(image)})`;
     if (tag === "" || isShellExpression(tag))
         problems.push(
             `${at(image)}: the image ${shown(image)} has no release tag${a.SANDBOX_TAG ? ` (SANDBOX_TAG, ${at(a.SANDBOX_TAG)}, is empty)` : ""}`,
         );
-    else if (repository === SANDBOX_IMAGE_REPOSITORY) put("helixVersion", tag, tagSource);
+    else if (reference.repository === SANDBOX_IMAGE_REPOSITORY) put("helixVersion", tag, tagSource);
     else {
-        // A mirror of the image: the stack pulls it as named, never with helixVersion as well.
+        // A mirror of the image: the stack pulls it as named, never with helixVersion as well. The
+        // script ran it privileged with the token already; the note asks the operator to check it is theirs.
         put("sandboxImage", `${repository}:${tag}`, `the image (${at(image)})`);
-        notes.push(`the image is ${repository}, not ${SANDBOX_IMAGE_REPOSITORY}: imported as sandboxImage`);
+        put("allowSandboxImageMirror", "true", `the image (${at(image)})`);
+        notes.push(
+            `the image is ${repository}, not ${SANDBOX_IMAGE_REPOSITORY}: imported as sandboxImage, with allowSandboxImageMirror: true ` +
+                "since sandbox.sh already ran it privileged with the runner token; check that it is your mirror of Helix's image",
+        );
     }
 
     const api = a[SANDBOX_ENV.apiUrl];

@@ -55,6 +55,7 @@ export const RUNNER_HOST_KEYS = [
 export const SANDBOX_KEYS = [
     "helixVersion",
     "sandboxImage",
+    "allowSandboxImageMirror",
     "gpuVendor",
     "allowNoGpu",
     "registryMirror",

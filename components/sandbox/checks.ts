@@ -13,6 +13,7 @@ import {
     helixReleaseProblem,
     hostAddressProblem,
     isLoopbackHost,
+    parseImageReference,
     sandboxImagePinProblem,
 } from "../../contract";
 import { REGISTRY_PATTERN } from "../config/schema";
@@ -22,8 +23,13 @@ import type { SandboxSettings } from "./settings";
 /** A value as a message shows it: credentials masked, control characters escaped, long text cut. */
 const show = (value: string) => JSON.stringify(maskValue(value, 200));
 
-/** What is wrong with the image settings: exactly one of helixVersion and sandboxImage, pinned to a release. */
-export function sandboxImageProblems(settings: Pick<SandboxSettings, "helixVersion" | "sandboxImage">): string[] {
+/**
+ * What is wrong with the image settings: exactly one of helixVersion and sandboxImage, pinned to a
+ * release; a sandboxImage from another repository than Helix's only when acknowledged.
+ */
+export function sandboxImageProblems(
+    settings: Pick<SandboxSettings, "helixVersion" | "sandboxImage"> & Partial<Pick<SandboxSettings, "allowSandboxImageMirror">>,
+): string[] {
     const { helixVersion, sandboxImage: image } = settings;
     if (helixVersion === undefined && image === undefined)
         return [
@@ -48,7 +54,14 @@ export function sandboxImageProblems(settings: Pick<SandboxSettings, "helixVersi
               ];
     }
     const problem = sandboxImagePinProblem(image ?? "");
-    return problem === undefined ? [] : [`sandboxImage (got ${show(image ?? "")}) ${problem}`];
+    if (problem !== undefined) return [`sandboxImage (got ${show(image ?? "")}) ${problem}`];
+    if (parseImageReference(image ?? "").repository !== SANDBOX_IMAGE_REPOSITORY && settings.allowSandboxImageMirror !== true)
+        return [
+            `sandboxImage (got ${show(image ?? "")}) is not Helix's sandbox image (${SANDBOX_IMAGE_REPOSITORY}), and a sandbox runs privileged ` +
+                "with the control plane's runner token. If it is your mirror of Helix's image, set allowSandboxImageMirror to true " +
+                "(and list its repository in the policy pack's sandboxImageMirrors); otherwise use helixVersion",
+        ];
+    return [];
 }
 
 /**

@@ -45,6 +45,11 @@ export interface SandboxSettings {
      * on it (it connects and idles). Defaults to false, which refuses gpuVendor `none`.
      */
     readonly allowNoGpu: boolean;
+    /**
+     * Acknowledges that sandboxImage is not Helix's repository (a mirror of it): it runs privileged
+     * with the runner token. Defaults to false, which refuses such an image.
+     */
+    readonly allowSandboxImageMirror: boolean;
     /** A registry mirror for the desktop image the sandbox pulls into its own dockerd (HELIX_SANDBOX_REGISTRY). Defaults to none. */
     readonly registryMirror: string | undefined;
     /** Existing Docker networks each sandbox joins, such as Helix's helix_default so http://api:8080 resolves. Defaults to none. */
@@ -95,6 +100,7 @@ export function topLevelSandboxSettings(values: StackValues, inputs: TopLevelSan
         apiUrl: values.apiHost,
         gpuVendor: values.gpuVendor,
         allowNoGpu: values.allowNoGpu,
+        allowSandboxImageMirror: values.allowSandboxImageMirror,
         registryMirror: values.registryMirror,
         networks: values.networks,
         restartPolicy: inputs.restartPolicy,

@@ -123,6 +123,8 @@ describe("npm run import-env on install.sh's sandbox.sh", () => {
         await run([file], dir);
         expect(stackConfig(dir)["zed-runner:sandboxImage"]).toBe("registry.example.com/helixml/helix-sandbox:2.12.2");
         expect(stackConfig(dir)["zed-runner:helixVersion"]).toBeUndefined();
+        // The script ran it privileged with the token already: acknowledged, and said so.
+        expect(stackConfig(dir)["zed-runner:allowSandboxImageMirror"]).toBe("true");
     });
 
     it("takes a registry mirror the docker run passes as registryMirror", async () => {

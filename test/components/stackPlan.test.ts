@@ -394,6 +394,7 @@ describe("helpers", () => {
             "sandboxImage",
             "gpuVendor",
             "allowNoGpu",
+            "allowSandboxImageMirror",
             "registryMirror",
             "instanceIdPrefix",
             "keepVolumes",

@@ -17,6 +17,7 @@ import {
     SANDBOX_WIRE,
     compareHelixReleases,
     helixReleaseProblem,
+    parseImageReference,
     sandboxImagePinProblem,
     sandboxInstanceIdProblem,
 } from "../../contract";
@@ -126,8 +127,56 @@ describe("Helix releases", () => {
     it.each(["latest", "v2.12.2", "2.12", "2.12.2.1", "2.12.2-beta", ""])("does not take %j as a release", (version) => {
         expect(compareHelixReleases(version, "2.12.2")).toBeUndefined();
         expect(helixReleaseProblem(version)).toBe(
-            "must be a Helix release such as 2.12.2 (the control plane's own version; no leading 'v')",
+            "must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v')",
         );
+    });
+
+    it("takes the release candidates of the first sandbox release, which have the sandbox, and none before", () => {
+        // Helix's 2.5.42-rc1 tag already holds Dockerfile.sandbox and install.sh --sandbox; 2.5.41 has neither.
+        for (const version of ["2.5.42-rc1", "2.5.42-rc7", "2.13.0-rc1"]) expect(helixReleaseProblem(version)).toBeUndefined();
+        for (const version of ["2.5.41", "2.5.41-rc1", "2.4.0-rc8", "1.99.99"])
+            expect(helixReleaseProblem(version)).toBe(
+                "must be 2.5.42 or later: earlier control planes take runners, not sandboxes (use the runner workload)",
+            );
+    });
+});
+
+describe("image references, the one grammar of the program and the pack", () => {
+    const DIGEST = `sha256:${"b".repeat(64)}`;
+    it.each([
+        [
+            "ghcr.io/helixml/helix-sandbox:2.12.2",
+            { name: "ghcr.io/helixml/helix-sandbox", repository: "ghcr.io/helixml/helix-sandbox", tag: "2.12.2" },
+        ],
+        [
+            `ghcr.io/helixml/helix-sandbox@${DIGEST}`,
+            { name: "ghcr.io/helixml/helix-sandbox", repository: "ghcr.io/helixml/helix-sandbox", digest: DIGEST },
+        ],
+        [
+            `ghcr.io/helixml/helix-sandbox:2.12.2@${DIGEST}`,
+            { name: "ghcr.io/helixml/helix-sandbox", repository: "ghcr.io/helixml/helix-sandbox", tag: "2.12.2", digest: DIGEST },
+        ],
+        [
+            "registry.local:5000/helix-sandbox",
+            { name: "registry.local:5000/helix-sandbox", repository: "registry.local:5000/helix-sandbox" },
+        ],
+        [
+            "GHCR.io/HelixML/helix-sandbox:2.12.2",
+            { name: "GHCR.io/HelixML/helix-sandbox", repository: "ghcr.io/helixml/helix-sandbox", tag: "2.12.2" },
+        ],
+    ])("parses %s", (reference, parts) => {
+        expect(parseImageReference(reference)).toEqual(parts);
+    });
+
+    it("holds a digest to the release check: it pins the bytes, the tag beside it says which release they are", () => {
+        expect(sandboxImagePinProblem(`${SANDBOX_IMAGE_REPOSITORY}:2.12.2@${DIGEST}`)).toBeUndefined();
+        expect(sandboxImagePinProblem(`${SANDBOX_IMAGE_REPOSITORY}@${DIGEST}`)).toBe(
+            `has a digest but no tag: write it as ${SANDBOX_IMAGE_REPOSITORY}:<release>@${DIGEST}, so that which Helix release it is can be checked against the control plane's`,
+        );
+        expect(sandboxImagePinProblem(`${SANDBOX_IMAGE_REPOSITORY}:main@${DIGEST}`)).toBe(
+            "has the tag main, which must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v')",
+        );
+        expect(sandboxImagePinProblem(`${SANDBOX_IMAGE_REPOSITORY}:latest@${DIGEST}`)).toMatch(/^must not be tagged latest/);
     });
 });
 

@@ -115,11 +115,11 @@ describe("the packed policy pack", () => {
         ]);
         // The sandbox's repository and first release come from the packed contract too.
         expect(seen.sandboxLatest).toEqual([
-            "Sandbox image must be pinned to a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2) or a digest, " +
+            "Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), " +
                 "not \"ghcr.io/helixml/helix-sandbox:latest\": Hydra's API changes between releases, so the sandbox must run the control plane's own release.",
         ]);
         expect(seen.sandboxTooOld).toEqual([
-            'Sandbox image\'s tag must be Helix 2.5.42 or later, not "2.5.41": earlier releases have no sandbox and send work to runners instead.',
+            'Sandbox image\'s tag "2.5.41" must be 2.5.42 or later: earlier control planes take runners, not sandboxes (use the runner workload).',
         ]);
         expect(seen.loadedFromRepository).toEqual([]);
     });

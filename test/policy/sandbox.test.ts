@@ -5,7 +5,7 @@ import { Secret } from "@pulumi/policy";
 import { imagePinned } from "../../policy/lifecycle";
 import { noHostTakeover } from "../../policy/network";
 import { policies } from "../../policy/policies";
-import { isRunner, isSandbox, parseImageReference } from "../../policy/runner";
+import { isRunner, isSandbox } from "../../policy/runner";
 import {
     sandboxAsHelixRunsIt,
     sandboxIdsUnique,
@@ -36,16 +36,6 @@ async function runPack(fixtures: Fixture[]): Promise<string[]> {
 }
 
 describe("recognising a sandbox", () => {
-    it.each([
-        ["ghcr.io/helixml/helix-sandbox:2.12.2", { repository: "ghcr.io/helixml/helix-sandbox", tag: "2.12.2", digest: undefined }],
-        [`ghcr.io/helixml/helix-sandbox@${DIGEST}`, { repository: "ghcr.io/helixml/helix-sandbox", tag: undefined, digest: DIGEST }],
-        [`ghcr.io/helixml/helix-sandbox:2.12.2@${DIGEST}`, { repository: "ghcr.io/helixml/helix-sandbox", tag: "2.12.2", digest: DIGEST }],
-        ["registry.local:5000/helix-sandbox", { repository: "registry.local:5000/helix-sandbox", tag: undefined, digest: undefined }],
-        ["GHCR.io/HelixML/helix-sandbox:2.12.2", { repository: "ghcr.io/helixml/helix-sandbox", tag: "2.12.2", digest: undefined }],
-    ])("parses %s", (reference, parts) => {
-        expect(parseImageReference(reference)).toEqual(parts);
-    });
-
     it("knows Helix's sandbox image by tag, by a RemoteImage's repoDigest, or both", () => {
         for (const image of [
             "ghcr.io/helixml/helix-sandbox:2.12.2",
@@ -109,10 +99,42 @@ describe("sandbox-privileged-only", () => {
         expect(await violationsOf(sandboxPrivilegedOnly, other({ image: mirror, privileged: true }))).toEqual([refused(mirror)]);
     });
 
+    /** What a sandbox (by its SANDBOX_INSTANCE_ID) running another image than Helix's is told. */
+    const notHelixs = (image: string) =>
+        "Container set up as a Helix sandbox (SANDBOX_INSTANCE_ID) must run Helix's sandbox image (ghcr.io/helixml/helix-sandbox) " +
+        `or a mirror of it listed in sandboxImageMirrors, and this one runs "${image}". ` +
+        "Give its image as a repository (ghcr.io/helixml/helix-sandbox:<release> or a RemoteImage's repoDigest, not an image ID).";
+
     it("tells a sandbox started from an image ID how to be recognised", async () => {
-        expect(await violationsOf(sandboxPrivilegedOnly, sandbox({ image: DIGEST }))).toEqual([
-            `${refused(DIGEST)} If this is a sandbox, give its image as ghcr.io/helixml/helix-sandbox:<release> or a RemoteImage's repoDigest, not an image ID.`,
-        ]);
+        expect(await violationsOf(sandboxPrivilegedOnly, sandbox({ image: DIGEST }))).toEqual([notHelixs(DIGEST)]);
+    });
+
+    describe("a mirror of Helix's sandbox image", () => {
+        const MIRROR = "registry.example.com/helixml/helix-sandbox";
+        const MIRRORS = { sandboxImageMirrors: [MIRROR], allowedPrivilegedImages: [] };
+
+        it("runs as a sandbox only when the operator lists it in sandboxImageMirrors", async () => {
+            expect(await violationsOf(sandboxPrivilegedOnly, sandbox({ image: `${MIRROR}:2.12.2` }))).toEqual([
+                notHelixs(`${MIRROR}:2.12.2`),
+            ]);
+            expect(await violationsOf(sandboxPrivilegedOnly, sandbox({ image: `${MIRROR}:2.12.2` }), MIRRORS)).toEqual([]);
+            expect(await violationsOf(sandboxPrivilegedOnly, sandbox({ image: `${MIRROR.toUpperCase()}@${DIGEST}` }), MIRRORS)).toEqual([]);
+        });
+
+        it("is held to every sandbox rule: it is a sandbox to the pack", async () => {
+            const published = sandbox({ image: `${MIRROR}:2.12.2`, ports: [{ internal: 8080, external: 8080 }] });
+            expect(isSandbox(published.props)).toBe(true);
+            expect(await violationsOf(sandboxNoPublishedPorts, published)).toHaveLength(1);
+            expect(await violationsOf(sandboxImagePinned, sandbox({ image: `${MIRROR}:latest` }))).toHaveLength(1);
+        });
+
+        it("is refused privileged when it is not set up as a sandbox, listed or not: no sandbox rule would hold it", async () => {
+            const bare = other({ image: `${MIRROR}:2.12.2`, privileged: true });
+            expect(await violationsOf(sandboxPrivilegedOnly, bare, MIRRORS)).toEqual([
+                `Container runs "${MIRROR}:2.12.2", a mirror of Helix's sandbox image, privileged but not set up as a sandbox (no SANDBOX_INSTANCE_ID): ` +
+                    "the sandbox rules could not hold it. Run it as a sandbox, with its instance ID.",
+            ]);
+        });
     });
 
     it("passes containers that are not privileged, and names a missing image", async () => {
@@ -269,10 +291,10 @@ describe("sandbox-image-pinned", () => {
     it.each([
         "ghcr.io/helixml/helix-sandbox:2.12.2",
         "ghcr.io/helixml/helix-sandbox:2.5.42",
-        "ghcr.io/helixml/helix-sandbox:v2.12.2",
         "ghcr.io/helixml/helix-sandbox:2.13.0-rc1",
         // Helix's release candidates of 2.5.42 already attach machines as sandboxes.
         "ghcr.io/helixml/helix-sandbox:2.5.42-rc1",
+        // A container given its RemoteImage's repoDigest: the RemoteImage's name carries the release, and is checked.
         `ghcr.io/helixml/helix-sandbox@${DIGEST}`,
         `ghcr.io/helixml/helix-sandbox:2.12.2@${DIGEST}`,
     ])("passes %s", async (image) => {
@@ -281,24 +303,44 @@ describe("sandbox-image-pinned", () => {
 
     it("fails latest and untagged, with the reason", async () => {
         expect(await violationsOf(sandboxImagePinned, withImage("ghcr.io/helixml/helix-sandbox:latest"))).toEqual([
-            `Sandbox image must be pinned to a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2) or a digest, not "ghcr.io/helixml/helix-sandbox:latest": ${WHY}.`,
+            `Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), not "ghcr.io/helixml/helix-sandbox:latest": ${WHY}.`,
         ]);
         expect(await violationsOf(sandboxImagePinned, withImage("ghcr.io/helixml/helix-sandbox"))).toEqual([
-            `Sandbox image must be pinned to a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2) or a digest, not untagged "ghcr.io/helixml/helix-sandbox" (Docker reads that as latest): ${WHY}.`,
+            `Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), not untagged "ghcr.io/helixml/helix-sandbox" (Docker reads that as latest): ${WHY}.`,
         ]);
-        // A digest pins the image whatever tag stands beside it (Docker pulls by the digest).
-        expect(await violationsOf(sandboxImagePinned, withImage(`ghcr.io/helixml/helix-sandbox:latest@${DIGEST}`))).toEqual([]);
+        // A digest does not skip the release check: the tag beside it says which release the digest is.
+        expect(await violationsOf(sandboxImagePinned, withImage(`ghcr.io/helixml/helix-sandbox:latest@${DIGEST}`))).toEqual([
+            `Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), not "ghcr.io/helixml/helix-sandbox:latest@${DIGEST}": ${WHY}.`,
+        ]);
     });
 
     it("fails a tag that is not a release", async () => {
         expect(await violationsOf(sandboxImagePinned, withImage("ghcr.io/helixml/helix-sandbox:main"))).toEqual([
-            `Sandbox image's tag must be a Helix release (like 2.12.2), not "main": ${WHY}.`,
+            `Sandbox image's tag "main" must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v').`,
         ]);
     });
 
     it.each(["2.5.41", "2.4.0-rc8", "2.5.41-rc1", "1.99.99"])("fails %s, a release before the sandbox", async (tag) => {
         expect(await violationsOf(sandboxImagePinned, withImage(`ghcr.io/helixml/helix-sandbox:${tag}`))).toEqual([
-            `Sandbox image's tag must be Helix 2.5.42 or later, not "${tag}": earlier releases have no sandbox and send work to runners instead.`,
+            `Sandbox image's tag "${tag}" must be 2.5.42 or later: earlier control planes take runners, not sandboxes (use the runner workload).`,
+        ]);
+    });
+
+    it("fails a v-prefixed tag, as the program does: Helix's images are tagged without one", async () => {
+        expect(await violationsOf(sandboxImagePinned, withImage("ghcr.io/helixml/helix-sandbox:v2.12.2"))).toEqual([
+            `Sandbox image's tag "v2.12.2" must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v').`,
+        ]);
+    });
+
+    it("holds a mirror to the same release rules, as a sandbox's image and as a pulled RemoteImage", async () => {
+        const mirror = "registry.example.com/helixml/helix-sandbox";
+        expect(await violationsOf(sandboxImagePinned, withImage(`${mirror}:2.12.2`))).toEqual([]);
+        expect(await violationsOf(sandboxImagePinned, withImage(`${mirror}:latest`))).toEqual([
+            `Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), not "${mirror}:latest": ${WHY}.`,
+        ]);
+        const pulled = (name: string): Fixture => ({ type: REMOTE_IMAGE, name: "sandbox-image", props: { name } });
+        expect(await violationsOf(sandboxImagePinned, pulled(`${mirror}@${DIGEST}`))).toEqual([
+            `Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), not untagged "${mirror}@${DIGEST}" (Docker reads that as latest): ${WHY}.`,
         ]);
     });
 
@@ -318,7 +360,7 @@ describe("sandbox-image-pinned", () => {
         const pulled = (name: string): Fixture => ({ type: REMOTE_IMAGE, name: "sandbox-image", props: { name } });
         expect(await violationsOf(sandboxImagePinned, pulled("ghcr.io/helixml/helix-sandbox:2.12.2"))).toEqual([]);
         expect(await violationsOf(sandboxImagePinned, pulled("ghcr.io/helixml/helix-sandbox:latest"))).toEqual([
-            `Sandbox image must be pinned to a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2) or a digest, not "ghcr.io/helixml/helix-sandbox:latest": ${WHY}.`,
+            `Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), not "ghcr.io/helixml/helix-sandbox:latest": ${WHY}.`,
         ]);
         // image-pinned leaves the sandbox image to this policy, so it is reported once, and still checks other images.
         expect(await violationsOf(imagePinned, pulled("ghcr.io/helixml/helix-sandbox:latest"))).toEqual([]);

@@ -36,6 +36,7 @@ const DEFAULTS: SandboxSettings = {
     apiUrl: "https://helix.example.com",
     gpuVendor: "nvidia",
     allowNoGpu: false,
+    allowSandboxImageMirror: false,
     registryMirror: undefined,
     networks: [],
     restartPolicy: "always",
@@ -281,24 +282,22 @@ describe("sandboxImageProblems", () => {
         ["2.11.0-rc2", undefined],
         [
             "latest",
-            `helixVersion (got "latest") must be a Helix release such as 2.12.2 (the control plane's own version; no leading 'v'). ${HELIX_WHY}`,
+            `helixVersion (got "latest") must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v'). ${HELIX_WHY}`,
         ],
         [
             "v2.12.2",
-            `helixVersion (got "v2.12.2") must be a Helix release such as 2.12.2 (the control plane's own version; no leading 'v'). ${HELIX_WHY}`,
+            `helixVersion (got "v2.12.2") must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v'). ${HELIX_WHY}`,
         ],
         [
             "2.12",
-            `helixVersion (got "2.12") must be a Helix release such as 2.12.2 (the control plane's own version; no leading 'v'). ${HELIX_WHY}`,
+            `helixVersion (got "2.12") must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v'). ${HELIX_WHY}`,
         ],
         [
             "2.5.41",
             `helixVersion (got "2.5.41") must be 2.5.42 or later: earlier control planes take runners, not sandboxes (use the runner workload). ${HELIX_WHY}`,
         ],
-        [
-            "2.5.42-rc1",
-            `helixVersion (got "2.5.42-rc1") must be 2.5.42 or later: earlier control planes take runners, not sandboxes (use the runner workload). ${HELIX_WHY}`,
-        ],
+        // Helix's 2.5.42 release candidates already have the sandbox.
+        ["2.5.42-rc1", undefined],
         [
             "2.4.0-rc8",
             `helixVersion (got "2.4.0-rc8") must be 2.5.42 or later: earlier control planes take runners, not sandboxes (use the runner workload). ${HELIX_WHY}`,
@@ -309,9 +308,21 @@ describe("sandboxImageProblems", () => {
 
     it.each([
         ["ghcr.io/helixml/helix-sandbox:2.12.2", undefined],
-        ["registry.example.com:5000/mirror/helix-sandbox:2.10.0", undefined],
-        [`ghcr.io/helixml/helix-sandbox${digest}`, undefined],
-        [`ghcr.io/helixml/helix-sandbox:main${digest}`, undefined],
+        [`ghcr.io/helixml/helix-sandbox:2.12.2${digest}`, undefined],
+        [
+            `ghcr.io/helixml/helix-sandbox${digest}`,
+            `sandboxImage (got "ghcr.io/helixml/helix-sandbox${digest}") has a digest but no tag: write it as ghcr.io/helixml/helix-sandbox:<release>${digest}, so that which Helix release it is can be checked against the control plane's`,
+        ],
+        [
+            `ghcr.io/helixml/helix-sandbox:main${digest}`,
+            `sandboxImage (got "ghcr.io/helixml/helix-sandbox:main${digest}") has the tag main, which must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v')`,
+        ],
+        [
+            "registry.example.com:5000/mirror/helix-sandbox:2.10.0",
+            'sandboxImage (got "registry.example.com:5000/mirror/helix-sandbox:2.10.0") is not Helix\'s sandbox image (ghcr.io/helixml/helix-sandbox), and a sandbox runs privileged ' +
+                "with the control plane's runner token. If it is your mirror of Helix's image, set allowSandboxImageMirror to true " +
+                "(and list its repository in the policy pack's sandboxImageMirrors); otherwise use helixVersion",
+        ],
         [
             "ghcr.io/helixml/helix-sandbox:latest",
             "sandboxImage (got \"ghcr.io/helixml/helix-sandbox:latest\") must not be tagged latest: a sandbox must run its control plane's release (Hydra's API changes between releases); tag it with that release, such as 2.12.2",
@@ -322,30 +333,43 @@ describe("sandboxImageProblems", () => {
         ],
         [
             "ghcr.io/helixml/helix-sandbox",
-            'sandboxImage (got "ghcr.io/helixml/helix-sandbox") has no tag, which Docker reads as latest: tag it with the control plane\'s release, such as 2.12.2, or pin it by digest (@sha256:...)',
+            'sandboxImage (got "ghcr.io/helixml/helix-sandbox") has no tag, which Docker reads as latest: tag it with the control plane\'s release, such as 2.12.2',
         ],
         [
             "localhost:5000/helix-sandbox",
-            'sandboxImage (got "localhost:5000/helix-sandbox") has no tag, which Docker reads as latest: tag it with the control plane\'s release, such as 2.12.2, or pin it by digest (@sha256:...)',
+            'sandboxImage (got "localhost:5000/helix-sandbox") has no tag, which Docker reads as latest: tag it with the control plane\'s release, such as 2.12.2',
         ],
         [
             "ghcr.io/helixml/helix-sandbox:main",
-            "sandboxImage (got \"ghcr.io/helixml/helix-sandbox:main\") has the tag main, which must be a Helix release such as 2.12.2 (the control plane's own version; no leading 'v'); or pin the image by digest (@sha256:...)",
+            "sandboxImage (got \"ghcr.io/helixml/helix-sandbox:main\") has the tag main, which must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v')",
         ],
         [
             "ghcr.io/helixml/helix-sandbox:2.5.12",
-            'sandboxImage (got "ghcr.io/helixml/helix-sandbox:2.5.12") has the tag 2.5.12, which must be 2.5.42 or later: earlier control planes take runners, not sandboxes (use the runner workload); or pin the image by digest (@sha256:...)',
+            'sandboxImage (got "ghcr.io/helixml/helix-sandbox:2.5.12") has the tag 2.5.12, which must be 2.5.42 or later: earlier control planes take runners, not sandboxes (use the runner workload)',
         ],
         [
             "ghcr.io/helixml/helix-sandbox@sha256:abc",
-            'sandboxImage (got "ghcr.io/helixml/helix-sandbox@sha256:abc") must be an image reference such as ghcr.io/helixml/helix-sandbox:2.12.2 or ghcr.io/helixml/helix-sandbox@sha256:<digest>',
+            'sandboxImage (got "ghcr.io/helixml/helix-sandbox@sha256:abc") must be an image reference such as ghcr.io/helixml/helix-sandbox:2.12.2 or ghcr.io/helixml/helix-sandbox:2.12.2@sha256:<digest>',
         ],
         [
             "GHCR.io/Helix/Sandbox:2.12.2",
-            'sandboxImage (got "GHCR.io/Helix/Sandbox:2.12.2") must be an image reference such as ghcr.io/helixml/helix-sandbox:2.12.2 or ghcr.io/helixml/helix-sandbox@sha256:<digest>',
+            'sandboxImage (got "GHCR.io/Helix/Sandbox:2.12.2") must be an image reference such as ghcr.io/helixml/helix-sandbox:2.12.2 or ghcr.io/helixml/helix-sandbox:2.12.2@sha256:<digest>',
         ],
     ])("sandboxImage %s", (sandboxImage, problem) => {
         expect(sandboxImageProblems({ helixVersion: undefined, sandboxImage })).toEqual(problem === undefined ? [] : [problem]);
+    });
+
+    it("takes a mirror of Helix's image when acknowledged, still held to a release", () => {
+        const mirror = "registry.example.com:5000/mirror/helix-sandbox";
+        expect(sandboxImageProblems({ helixVersion: undefined, sandboxImage: `${mirror}:2.12.2`, allowSandboxImageMirror: true })).toEqual(
+            [],
+        );
+        expect(sandboxImageProblems({ helixVersion: undefined, sandboxImage: `${mirror}:latest`, allowSandboxImageMirror: true })).toEqual([
+            `sandboxImage (got "${mirror}:latest") must not be tagged latest: a sandbox must run its control plane's release (Hydra's API changes between releases); tag it with that release, such as 2.12.2`,
+        ]);
+        expect(
+            sandboxImageProblems({ helixVersion: undefined, sandboxImage: `${mirror}${digest}`, allowSandboxImageMirror: true })[0],
+        ).toContain("has a digest but no tag");
     });
 
     it("wants exactly one of helixVersion and sandboxImage", () => {
@@ -513,7 +537,7 @@ describe("sandboxSettingsProblems", () => {
         ).toEqual([
             `instanceIdPrefix (got "-bad") must start with a letter or digit and contain only letters, digits, '_', '.' and '-'`,
             `containerNamePrefix (got "${"x".repeat(101)}") must be at most 100 characters`,
-            `helixVersion (got "latest") must be a Helix release such as 2.12.2 (the control plane's own version; no leading 'v'). ` +
+            `helixVersion (got "latest") must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v'). ` +
                 "A sandbox must run its control plane's release: Hydra's API changed shape nine times between 2.5.12 and 2.12.0",
             `apiUrl (got "http://localhost/api") must be only a scheme and host[:port], such as https://helix.example.com: ` +
                 "the sandbox's reverse dial keeps only those and would silently drop a path or query",
