@@ -3,6 +3,7 @@
 // they are compared. Shared by the stack config and the policy pack, so the two
 // judge `::ffff:0.0.0.0`, `localhost.` or `//var/run/docker.sock/` alike.
 
+import { domainToASCII } from "node:url";
 import { SYSTEM_DIRS } from "./image";
 
 /** An IPv6 address in the compressed form the WHATWG URL parser gives it, or undefined. */
@@ -111,6 +112,58 @@ export function normalizeDockerHost(address: string): string {
     } catch {
         return address;
     }
+}
+
+/**
+ * A Docker address as the engine connection is written: an ssh:// or tcp:// host lower-cased and
+ * without a trailing dot (ssh's known_hosts holds no entry for `host.`, so the dotted spelling fails
+ * its host key check), the login and port as given; anything else as given.
+ */
+export function canonicalDockerHost(address: string): string {
+    const parts = /^(ssh|tcp):\/\/((?:[^@/]*@)?)(\[[^\]/]*\]|[^:/]*)((?::[^/]*)?)$/.exec(address);
+    if (!parts) return address;
+    const [, scheme, login, host, port] = parts;
+    return `${scheme}://${login}${asciiHost(host)}${port}`;
+}
+
+/**
+ * A host name lower-cased, without a trailing dot, and in punycode when it is not ASCII (what DNS,
+ * ssh and the engine are given); an IP address or a name URL parsing refuses, as written but for case.
+ */
+function asciiHost(host: string): string {
+    const bare = host.replace(/\.$/, "");
+    if (/^[\x00-\x7f]*$/.test(bare) || bare.startsWith("[")) return bare.toLowerCase();
+    return domainToASCII(bare) || bare.toLowerCase();
+}
+
+/**
+ * Whether the first component of an image name (or a registry mirror) names a registry, as
+ * Docker tells one from a path: a '.', a port, or `localhost`.
+ */
+function namesRegistry(component: string): boolean {
+    return component.includes(".") || component.includes(":") || component === "localhost";
+}
+
+/**
+ * An image name or registry mirror with its registry host lower-cased (host names have no case,
+ * while the engine keeps `MIRROR.example.com/x` and `mirror.example.com/x` as two images), so
+ * what the checks and the pack compare is what the engine is given. The path is left as written.
+ */
+export function canonicalRegistry(value: string): string {
+    const slash = value.indexOf("/");
+    const first = slash < 0 ? value : value.slice(0, slash);
+    if (!namesRegistry(first)) return value;
+    const colon = first.lastIndexOf(":");
+    const [host, port] = colon > 0 && !first.endsWith("]") ? [first.slice(0, colon), first.slice(colon)] : [first, ""];
+    return asciiHost(host) + port + value.slice(first.length);
+}
+
+/** Why the registry at the start of `value` (an image name or a mirror) has an impossible port, or undefined. */
+export function registryPortProblem(value: string): string | undefined {
+    const first = value.split("/")[0];
+    const port = namesRegistry(first) ? /:(\d+)$/.exec(first)?.[1] : undefined;
+    if (port === undefined || (Number(port) >= 1 && Number(port) <= 65535)) return undefined;
+    return `has the registry port ${port}: a port is from 1 to 65535`;
 }
 
 /** Host folders a runner must never bind: the root, system folders, and every folder holding the Docker socket. */

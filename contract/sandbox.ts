@@ -4,6 +4,7 @@
 // source at tag 2.12.2 (install.sh's sandbox.sh, charts/helix-sandbox, api/cmd/hydra,
 // api/pkg/revdial, api/cmd/sandbox-heartbeat, api/pkg/types CanHostSandbox): facts only.
 
+import { registryPortProblem } from "./addresses";
 import { NAME_PATTERN } from "./settings";
 
 /** The image's repository; its tag must be the control plane's own release (Hydra's API changes between releases). */
@@ -236,6 +237,8 @@ export function sandboxImagePinProblem(reference: string): string | undefined {
     const { name, tag, digest } = parseImageReference(reference);
     if (!IMAGE_NAME.test(name) || (tag !== undefined && !IMAGE_TAG.test(tag)) || (digest !== undefined && !DIGEST.test(digest)))
         return `must be an image reference such as ${SANDBOX_IMAGE_REPOSITORY}:2.12.2 or ${SANDBOX_IMAGE_REPOSITORY}:2.12.2@sha256:<digest>`;
+    const port = registryPortProblem(name);
+    if (port !== undefined) return port;
     if (tag === "latest")
         return "must not be tagged latest: a sandbox must run its control plane's release (Hydra's API changes between releases); tag it with that release, such as 2.12.2";
     if (tag === undefined)

@@ -1,7 +1,7 @@
 // Policies on what a runner exposes and whom it talks to.
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { SANDBOX_ENV, hostPathTakeover, isEveryInterface } from "../contract";
+import { SANDBOX_ENV, hostPathTakeover, isEveryInterface, maskValue } from "../contract";
 import {
     RDP_CONTAINER_PORTS,
     VNC_CONTAINER_PORTS,
@@ -118,7 +118,7 @@ function checkApiHost(
     try {
         url = new URL(apiHost);
     } catch {
-        reportViolation(`${variable} must be a URL (got "${apiHost}").`);
+        reportViolation(`${variable} must be a URL (got ${JSON.stringify(maskValue(apiHost))}).`);
         return;
     }
     if (url.protocol === "https:" || isLocalHost(url.hostname) || allowedHttpHosts.includes(url.hostname)) return;

@@ -3,7 +3,7 @@
 // it, and the refusal to turn a runner stack into a sandbox stack. The stack side (keep, check,
 // ask, write, the token) is stackWrite.ts's.
 import { WORKLOADS } from "../../components/config/schema";
-import { maskValue } from "../../components/config/values";
+import { maskValue } from "../../contract";
 import type { WorkloadKind } from "../../components/workload";
 import { GPU_VENDORS, SANDBOX_ENV, SANDBOX_FIXED_ENV, SANDBOX_IMAGE_REPOSITORY, parseImageReference } from "../../contract/sandbox";
 import { shown } from "../lib/files";

@@ -23,6 +23,9 @@ import {
     hostNameProblem,
     normalizeDockerHost,
     canonicalApiHost,
+    canonicalDockerHost,
+    canonicalRegistry,
+    registryPortProblem,
     workspaceDirProblem,
     GPU_VENDOR_AUTO,
     GPU_VENDOR_SETTINGS,
@@ -212,9 +215,17 @@ const fields = {
                 .refine((v) => v === CPU_SHARES_DEFAULT || (v >= min && v <= max), { error: message }),
         );
     })(),
-    registry: z.string().regex(REGISTRY_PATTERN, {
-        error: "must be a registry address every node can pull from, such as registry.example.com, registry.example.com:5000 or registry.example.com/team",
-    }),
+    registry: z
+        .string()
+        .transform(canonicalRegistry)
+        .pipe(
+            z
+                .string()
+                .regex(REGISTRY_PATTERN, {
+                    error: "must be a registry address every node can pull from, such as registry.example.com, registry.example.com:5000 or registry.example.com/team",
+                })
+                .refine((v) => registryPortProblem(v) === undefined, { error: "must have a registry port from 1 to 65535" }),
+        ),
     registryUsername: z
         .string()
         .max(LENGTHS.registryUsername.max, { error: `must be at most ${LENGTHS.registryUsername.max} characters` })
@@ -224,11 +235,12 @@ const fields = {
     // rules (components/sandbox/plan.ts) once the workload is known, so every problem names its key.
     workload: oneOf(WORKLOADS),
     helixVersion: z.string(),
-    sandboxImage: z.string(),
+    // Their registry host lower-cased, as written to the container (contract/addresses.ts canonicalRegistry).
+    sandboxImage: z.string().transform(canonicalRegistry),
     gpuVendor: oneOf(GPU_VENDOR_SETTINGS),
     allowNoGpu: flag,
     allowSandboxImageMirror: flag,
-    registryMirror: z.string(),
+    registryMirror: z.string().transform(canonicalRegistry),
     instanceIdPrefix: z.string(),
     keepVolumes: flag,
     startTimeout: integer(RANGES.sandboxStartTimeout, "a number of seconds"),
@@ -289,6 +301,8 @@ const dockerHost = z
         error: "must not carry a password: Docker's ssh:// transport uses your SSH keys or agent",
         abort: true,
     })
+    // Checked as written to the provider: the host lower-cased, without a trailing dot, in punycode.
+    .transform(canonicalDockerHost)
     .superRefine((address, ctx) => {
         const problem = dockerHostProblem(address);
         if (problem) ctx.addIssue({ code: "custom", message: problem });

@@ -4,7 +4,7 @@
 // name the key, the value (never a secret's, and URLs without their credentials) and what is
 // allowed. What a workload adds (its own keys, its plan) is its record's (components/workloads.ts);
 // components/stackPlan.ts puts the two together. Pure: no Pulumi or Docker import.
-import { INSECURE_DEFAULT_TOKEN } from "../../contract";
+import { INSECURE_DEFAULT_TOKEN, maskValue } from "../../contract";
 import {
     CONFIG_KEYS,
     HOST_KEYS,
@@ -78,27 +78,6 @@ export const MAX_VALUE_CHARS = 128 * 1024;
 /** A config path as users write it: hosts[1].replicas. */
 export function formatPath(path: readonly PropertyKey[]): string {
     return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
-}
-
-/**
- * A value as a message may show it: a URL's credentials and query masked, with or without a
- * scheme, long text cut. A password goes (`user:***@`); a user-info without one goes whole
- * (`***@`: a token pasted as `https://<token>@host` is no user name), but for an ssh:// login,
- * which is a user name. An image's `@sha256:` digest is no user-info.
- */
-export function maskValue(text: string, maxChars = 80): string {
-    // Every pattern starts at a literal ("://", "?", "#") or the start of the text, and stops at
-    // the next '/', '@' or space, so each character is looked at a bounded number of times: linear
-    // in the text. (The scheme before "://" is not matched, only looked behind at: a pattern that
-    // started with the scheme's letters tried every letter of a long value as a scheme, which is
-    // quadratic: a 1 MB value took tens of minutes to mask.)
-    const masked = text
-        .replace(/:\/\/([^/\s:@]*):[^/\s@]*@/g, "://$1:***@")
-        .replace(/(?<!ssh):\/\/[^/\s:@*]+@/gi, "://***@")
-        .replace(/^([^/\s:@]+):[^/\s@]*@/, "$1:***@")
-        .replace(/^[^/\s:@]+@(?!sha256:)/, "***@")
-        .replace(/([?#])[^\s"]*/g, "$1***");
-    return masked.length > maxChars ? `${masked.slice(0, maxChars - 3)}...` : masked;
 }
 
 /** " (got ...)" for the value at `path`, or "" for a secret or a structured value. */

@@ -3,7 +3,8 @@
 // config takes: its record (components/workloads.ts) turns each host into its settings and
 // plans it. Pure.
 import { DOCKER_PROVIDER_SCHEMAS, type StackValues } from "../config/schema";
-import { type KeySchema, MAX_VALUE_CHARS, type RawConfig, formatPath, maskValue } from "../config/values";
+import { maskValue } from "../../contract";
+import { type KeySchema, MAX_VALUE_CHARS, type RawConfig, formatPath } from "../config/values";
 import type {
     DockerConnection,
     HostIdentity,

@@ -13,11 +13,12 @@ import {
     helixReleaseProblem,
     hostAddressProblem,
     isLoopbackHost,
+    maskValue,
     parseImageReference,
+    registryPortProblem,
     sandboxImagePinProblem,
 } from "../../contract";
 import { REGISTRY_PATTERN } from "../config/schema";
-import { maskValue } from "../config/values";
 import type { SandboxSettings } from "./settings";
 
 /** A value as a message shows it: credentials masked, control characters escaped, long text cut. */
@@ -145,6 +146,8 @@ export function registryMirrorProblem(registryMirror: string): string | undefine
             `${got} must be a registry host[:port], with an optional path and no scheme, such as registry.example.com:5000: ` +
             "the sandbox puts it in place of ghcr.io in the desktop image's name"
         );
+    const port = registryPortProblem(registryMirror);
+    if (port !== undefined) return `${got} ${port}`;
     const [hostPort, ...path] = registryMirror.split("/");
     if (path.length > 0 && path[path.length - 1].toLowerCase() === "helixml")
         return (

@@ -1,5 +1,8 @@
 // Addresses and paths in every spelling, as the config and the policy pack compare them.
 import {
+    canonicalDockerHost,
+    canonicalRegistry,
+    registryPortProblem,
     hostAddressProblem,
     hostNameProblem,
     hostPathTakeover,
@@ -129,5 +132,39 @@ describe("hostAddressProblem", () => {
         ["fe80::1", "has a label with a character other than letters, digits and '-' (or '_'), or one that starts or ends with '-'"],
     ])("%j is refused: it %s", (host, problem) => {
         expect(hostAddressProblem(host)).toBe(problem);
+    });
+});
+
+describe("written forms: what is checked is what the engine is given", () => {
+    it.each([
+        ["ssh://ops@GPU-A.Example.com.", "ssh://ops@gpu-a.example.com"],
+        ["ssh://Ops@gpu-a.example.com:2222", "ssh://Ops@gpu-a.example.com:2222"],
+        ["ssh://ops@bücher.example.com", "ssh://ops@xn--bcher-kva.example.com"],
+        ["tcp://10.0.0.5:2376", "tcp://10.0.0.5:2376"],
+        ["tcp://[FE80::1]:2376", "tcp://[fe80::1]:2376"],
+        ["unix:///var/run/docker.sock", "unix:///var/run/docker.sock"],
+    ])("dockerHost %s is written %s (the login and port as given)", (typed, written) => {
+        expect(canonicalDockerHost(typed)).toBe(written);
+    });
+
+    it.each([
+        ["MIRROR.example.com:5000/team", "mirror.example.com:5000/team"],
+        ["mirror.example.com.", "mirror.example.com"],
+        ["bücher.example.com/helixml/helix-sandbox:2.12.2", "xn--bcher-kva.example.com/helixml/helix-sandbox:2.12.2"],
+        ["Localhost:5000/x", "localhost:5000/x"],
+        ["localhost:5000/x", "localhost:5000/x"],
+        // A Docker Hub path has no registry to spell: left as written, for the reference grammar to judge.
+        ["Team/helix-sandbox:2.12.2", "Team/helix-sandbox:2.12.2"],
+    ])("a registry %s is written %s", (typed, written) => {
+        expect(canonicalRegistry(typed)).toBe(written);
+    });
+
+    it.each([
+        ["mirror.example.com:0", "has the registry port 0: a port is from 1 to 65535"],
+        ["mirror.example.com:65536/x", "has the registry port 65536: a port is from 1 to 65535"],
+        ["mirror.example.com:65535/x", undefined],
+        ["mirror.example.com/x:0", undefined],
+    ])("registry port of %s", (value, problem) => {
+        expect(registryPortProblem(value)).toBe(problem);
     });
 });

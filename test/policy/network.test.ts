@@ -67,6 +67,13 @@ describe("api-host-tls", () => {
         ]);
     });
 
+    it("names a value that is no URL without its credentials", async () => {
+        const typed = "https://ops:hunter2@helix example.com";
+        const found = await violationsOf(apiHostTls, runner({ envs: withEnv("API_HOST", typed) }));
+        expect(found).toEqual(['API_HOST must be a URL (got "https://ops:***@helix example.com").']);
+        expect(found.join("")).not.toContain("hunter2");
+    });
+
     it.each(["http://localhost:8080", "http://127.0.0.1", "http://host.docker.internal:80"])(
         "passes http to this machine (%s)",
         async (host) => {

@@ -1,6 +1,6 @@
 // The sandbox workload's stack config: what a sandbox stack plans per host, and every refusal,
 // with its exact message, before anything is created. Pure.
-import { maskValue } from "../../../components/config/values";
+import { maskValue } from "../../../contract";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -122,6 +122,46 @@ describe("helixVersion: auto", () => {
             "helixVersion is auto, which `npm run deploy` resolves: it reads the control plane's release from <apiHost>/api/v1/config " +
                 "and pins it in the stack file before the preview. With `pulumi up` alone, set it to the control plane's release, such as 2.12.2",
         ]);
+    });
+});
+
+describe("written as checked", () => {
+    it("writes registryMirror and a mirrored sandboxImage with their registry host lower-cased, without a trailing dot, in punycode", () => {
+        const parsed = parseConfig(
+            {
+                ...SANDBOX,
+                helixVersion: "",
+                sandboxImage: "Bücher.Example.com./helixml/helix-sandbox:2.12.2",
+                allowSandboxImageMirror: "true",
+                registryMirror: "MIRROR.example.com.:5000",
+            },
+            context,
+        );
+        const [host] = sandboxHostsOf(parsed);
+        expect(host.settings.sandboxImage).toBe("xn--bcher-kva.example.com/helixml/helix-sandbox:2.12.2");
+        expect(host.sandboxes[0].image).toBe("xn--bcher-kva.example.com/helixml/helix-sandbox:2.12.2");
+        expect(host.sandboxes[0].env.HELIX_SANDBOX_REGISTRY).toBe("mirror.example.com:5000");
+    });
+
+    it("refuses a registry port of 0 or past 65535, naming the key", () => {
+        expect(problemsOf({ ...SANDBOX, registryMirror: "mirror.example.com:0" })).toEqual([
+            'registryMirror (got "mirror.example.com:0") has the registry port 0: a port is from 1 to 65535',
+        ]);
+        const { helixVersion: _h, ...noRelease } = SANDBOX;
+        expect(
+            problemsOf({
+                ...noRelease,
+                sandboxImage: "mirror.example.com:70000/helixml/helix-sandbox:2.12.2",
+                allowSandboxImageMirror: "true",
+            }),
+        ).toEqual([
+            'sandboxImage (got "mirror.example.com:70000/helixml/helix-sandbox:2.12.2") has the registry port 70000: a port is from 1 to 65535',
+        ]);
+    });
+
+    it("writes a host's dockerHost without the trailing dot ssh's known_hosts would not match", () => {
+        const hosts = JSON.stringify([{ name: "a", dockerHost: "ssh://ops@GPU-A.example.com.", replicas: 1 }]);
+        expect(sandboxHostsOf(parseConfig({ ...SANDBOX, hosts }, context))[0].connection?.host).toBe("ssh://ops@gpu-a.example.com");
     });
 });
 

@@ -19,7 +19,7 @@ import {
     sandboxImageReference,
 } from "../../../components/sandbox/plan";
 import { type SandboxSettings, defaultSandboxContainerNamePrefix, defaultSandboxIdPrefix } from "../../../components/sandbox/settings";
-import { maskValue } from "../../../components/config/values";
+import { maskValue } from "../../../contract";
 import { PUBLISHED, TEST_TOKEN } from "../../fixtures/configs";
 import { LABELS, SANDBOX_LABELS, SANDBOX_WORKLOAD } from "../../../components/labels";
 
