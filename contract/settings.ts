@@ -142,3 +142,15 @@ export function canonicalApiHost(value: string): string {
 export function trimApiHost(value: string): string {
     return value.replace(/\/+$/, "");
 }
+
+/**
+ * Why `token` cannot be a runner token, or undefined when it can be: a space, tab, line break or
+ * other control character inside it. The token travels as `Authorization: Bearer <token>`, where a
+ * line break is refused and a space ends it; no control plane's token has either, so one is a paste
+ * slip (two lines, a quoted phrase). Leading and trailing whitespace is the config's own check.
+ */
+export function runnerTokenProblem(token: string): string | undefined {
+    return /[\s\x00-\x1f\x7f]/.test(token.trim())
+        ? "has a space, tab, line break or control character inside it, which no runner token has (it travels in an HTTP Authorization header)"
+        : undefined;
+}

@@ -3,7 +3,7 @@
 // it, and the refusal to turn a runner stack into a sandbox stack. The stack side (keep, check,
 // ask, write, the token) is stackWrite.ts's.
 import { WORKLOADS } from "../../components/config/schema";
-import { maskValue } from "../../contract";
+import { maskValue, runnerTokenProblem } from "../../contract";
 import type { WorkloadKind } from "../../components/workload";
 import { GPU_VENDORS, SANDBOX_ENV, SANDBOX_FIXED_ENV, SANDBOX_IMAGE_REPOSITORY, parseImageReference } from "../../contract/sandbox";
 import { shown } from "../lib/files";
@@ -77,12 +77,18 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
             sources[key] = source;
         }
     };
-    // The token is checked by importSandboxScript (placeholders); every other value must be one the script carries as written.
+    // Every value must be one the script carries as written. The token's value is never shown.
     for (const [name, v] of Object.entries(a))
-        if (name !== SANDBOX_ENV.token && isShellExpression(v.value))
+        if (isShellExpression(v.value))
             problems.push(
-                `${at(v)}: ${name} is a shell expression (${shown(v)}), which import-env does not evaluate: write the value itself`,
+                name === SANDBOX_ENV.token
+                    ? `${at(v)}: ${name} is a shell expression (a command substitution or a variable), which import-env does not run: write the token itself, or import without it and deploy with ZED_RUNNER_API_TOKEN`
+                    : `${at(v)}: ${name} is a shell expression (${shown(v)}), which import-env does not evaluate: write the value itself`,
             );
+    const token = a[SANDBOX_ENV.token];
+    const tokenProblem = token === undefined ? undefined : runnerTokenProblem(token.value);
+    if (token !== undefined && tokenProblem !== undefined)
+        problems.push(`${at(token)}: ${SANDBOX_ENV.token} ${tokenProblem}; pulumi up would refuse it as apiToken`);
 
     put("workload", "sandbox", "sandbox.sh itself");
 

@@ -4,7 +4,7 @@
 // name the key, the value (never a secret's, and URLs without their credentials) and what is
 // allowed. What a workload adds (its own keys, its plan) is its record's (components/workloads.ts);
 // components/stackPlan.ts puts the two together. Pure: no Pulumi or Docker import.
-import { INSECURE_DEFAULT_TOKEN, maskValue } from "../../contract";
+import { INSECURE_DEFAULT_TOKEN, maskValue, runnerTokenProblem } from "../../contract";
 import {
     CONFIG_KEYS,
     HOST_KEYS,
@@ -203,6 +203,8 @@ export function check(raw: RawConfig, context: ReadOptions & Pick<ConfigContext,
                 "apiToken has leading or trailing whitespace (a copy-paste slip?): the control plane compares the token byte for byte; set it again without it",
             );
         }
+        const inside = runnerTokenProblem(token);
+        if (inside !== undefined) problems.push(`apiToken ${inside}: set it again as your control plane has it`);
         if (token.trim() === "" || example) {
             const what = token.trim() === "" ? "is empty" : "is the insecure default from Helix's examples";
             if (c.allowInsecureToken) insecureToken = what;

@@ -127,6 +127,18 @@ describe("npm run import-env on install.sh's sandbox.sh", () => {
         expect(stackConfig(dir)["zed-runner:allowSandboxImageMirror"]).toBe("true");
     });
 
+    it("unquotes values as bash does: quotes joined, escapes taken, a comment after", async () => {
+        const dir = scratchProject();
+        const file = edited(dir, (t) =>
+            t
+                .replace('HELIX_API_URL="https://helix.example.com"', "HELIX_API_URL='https://helix'\".example.com\" # the control plane")
+                .replace('SANDBOX_INSTANCE_ID="gpu-box-7"', "SANDBOX_INSTANCE_ID=gpu\\-box-7"),
+        );
+        await run([file], dir);
+        expect(stackConfig(dir)["zed-runner:apiHost"]).toBe("https://helix.example.com");
+        expect(stackConfig(dir)["zed-runner:instanceIdPrefix"] ?? stackConfig(dir)["zed-runner:hostName"]).toMatch(/gpu-box/);
+    });
+
     it("takes a registry mirror the docker run passes as registryMirror", async () => {
         const dir = scratchProject();
         const file = edited(dir, (t) =>
@@ -190,6 +202,64 @@ describe("npm run import-env on install.sh's sandbox.sh", () => {
             "an empty tag",
             (t: string) => t.replace('SANDBOX_TAG="2.12.2"', 'SANDBOX_TAG=""'),
             /the image ghcr.io\/helixml\/helix-sandbox: has no release tag \(SANDBOX_TAG, line \d+, is empty\)/,
+        ],
+        // Read the way bash would run it (#30).
+        [
+            "a heredoc",
+            (t: string) =>
+                t.replace(
+                    "# Filled in by the installer\n",
+                    "cat > /tmp/extra.env <<EOF\nHELIX_API_URL=https://elsewhere.example.com\nEOF\n# Filled in by the installer\n",
+                ),
+            /line 13: a heredoc \(<<EOF\), which import-env does not read/,
+        ],
+        [
+            "a setting assigned again later, which bash would use",
+            (t: string) =>
+                t.replace('PRIVILEGED_DOCKER="false"\n', 'PRIVILEGED_DOCKER="false"\nHELIX_API_URL="https://other.example.com"\n'),
+            /line 22: HELIX_API_URL is assigned again \(first on line 15\); bash would use this one/,
+        ],
+        [
+            "a setting changed inside the script's logic",
+            (t: string) =>
+                t.replace('    PRIVILEGED_DOCKER_FLAGS=""\n', '    PRIVILEGED_DOCKER_FLAGS=""\n    RUNNER_TOKEN="another-token-8c1f"\n'),
+            /line \d+: RUNNER_TOKEN is assigned inside the script's logic/,
+        ],
+        [
+            "a token from a command substitution, without showing it",
+            (t: string) => t.replace('RUNNER_TOKEN="${RUNNER_TOKEN:-Zq7fakeT0ken9Xyw}"', 'RUNNER_TOKEN="$(cat /run/secrets/helix-token)"'),
+            /line 17: RUNNER_TOKEN is a shell expression \(a command substitution or a variable\), which import-env does not run/,
+        ],
+        [
+            "a token with a space",
+            (t: string) => t.replace("Zq7fakeT0ken9Xyw", "Zq7fake T0ken9Xyw"),
+            /line 17: RUNNER_TOKEN has a space, tab, line break or control character inside it.*pulumi up would refuse it as apiToken/,
+        ],
+        [
+            "a token over two lines",
+            (t: string) => t.replace("Zq7fakeT0ken9Xyw", "Zq7fake\nT0ken9Xyw"),
+            /line 17: RUNNER_TOKEN has a space, tab, line break or control character inside it/,
+        ],
+        [
+            "a command after an assignment",
+            (t: string) => t.replace('GPU_VENDOR="nvidia"', "GPU_VENDOR=nvidia curl -s https://example.com/x"),
+            /line 18: GPU_VENDOR's value is followed by more on its line: bash would run that as a command/,
+        ],
+        [
+            "a second docker run",
+            (t: string) =>
+                t.replace('echo "helix-sandbox started', 'docker run -d --name helper alpine:3 sleep 1\necho "helix-sandbox started'),
+            /line \d+: a second `docker run` \(the first is on line 52\)/,
+        ],
+        [
+            "a docker run flag install.sh does not write",
+            (t: string) => t.replace("    --privileged \\\n", "    --privileged \\\n    --pid=host \\\n"),
+            /line 54: the `docker run` flag "--pid" is not one install.sh writes, and the stack has no key for it/,
+        ],
+        [
+            "a docker run volume install.sh does not write",
+            (t: string) => t.replace("    -v sandbox-data:/data \\\n", "    -v sandbox-data:/data \\\n    -v /:/host \\\n"),
+            /line \d+: `-v \/:\/host` is not what install.sh writes/,
         ],
     ])("refuses %s by its line and writes nothing", async (_what, edit, message) => {
         const dir = scratchProject();
