@@ -34,6 +34,23 @@ export const SANDBOX_ENV = {
     xdgRuntimeDir: "XDG_RUNTIME_DIR",
 } as const;
 
+/**
+ * Variables a sandbox stack may add with `extraEnv`, as Helix's chart documents its `extraEnv`
+ * (charts/helix-sandbox values.yaml at 2.12.2): a proxy for all outbound traffic, an APT mirror for
+ * air-gapped hosts, and the paths Hydra watches for disk pressure; with the kind of value each takes.
+ * Nothing else: every other variable is the stack's own key's (the token above all) or unknown.
+ */
+export const SANDBOX_EXTRA_ENV: Readonly<Record<string, "proxy" | "hosts" | "url" | "paths">> = {
+    HTTP_PROXY: "proxy",
+    HTTPS_PROXY: "proxy",
+    http_proxy: "proxy",
+    https_proxy: "proxy",
+    NO_PROXY: "hosts",
+    no_proxy: "hosts",
+    HELIX_SANDBOX_APT_MIRROR: "url",
+    HELIX_DISK_PRESSURE_PATHS: "paths",
+};
+
 /** Values install.sh sets that are not the user's to choose. */
 export const SANDBOX_FIXED_ENV: Readonly<Record<string, string>> = {
     [SANDBOX_ENV.hydraEnabled]: "true",

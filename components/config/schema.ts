@@ -241,6 +241,13 @@ const fields = {
     allowNoGpu: flag,
     allowSandboxImageMirror: flag,
     registryMirror: z.string().transform(canonicalRegistry),
+    // An object in the stack file, which Pulumi hands over as JSON; each name and value is checked by the sandbox's rules.
+    extraEnv: z.preprocess(
+        asList,
+        z.record(z.string(), z.string(), {
+            error: 'must be a map of variable names to text values, e.g. {"HTTPS_PROXY": "http://proxy.example.com:3128"}',
+        }),
+    ),
     instanceIdPrefix: z.string(),
     keepVolumes: flag,
     startTimeout: integer(RANGES.sandboxStartTimeout, "a number of seconds"),
@@ -459,6 +466,7 @@ export const KEY_SCHEMAS = {
     keepVolumes: fields.keepVolumes.default(true),
     // A first boot pulls the desktop image (about 7 GB for helix-ubuntu): 30 min covers 100 Mbit/s with room.
     startTimeout: fields.startTimeout.default(1800),
+    extraEnv: fields.extraEnv.default({}),
     hosts: hosts.optional(),
     swarm: swarm.optional(),
     registry: fields.registry.optional(),
@@ -481,7 +489,7 @@ export const HOST_KEYS: readonly string[] = Object.keys(hostEntry.shape);
  * Keys Pulumi.yaml cannot declare: project config types are string, integer, boolean
  * and arrays of those, not lists of objects. The program validates them all the same.
  */
-export const UNDECLARED_KEYS: readonly string[] = ["hosts", "swarm"];
+export const UNDECLARED_KEYS: readonly string[] = ["hosts", "swarm", "extraEnv"];
 
 /**
  * Keys whose default depends on the workload, so Pulumi.yaml declares them without one: Pulumi

@@ -62,6 +62,7 @@ export const SANDBOX_KEYS = [
     "instanceIdPrefix",
     "keepVolumes",
     "startTimeout",
+    "extraEnv",
 ] as const;
 
 /** What a `hosts` entry may set for its own sandboxes (the sandbox record's hostKeys). */

@@ -7,6 +7,9 @@ import {
     LENGTHS,
     NAME_PATTERN,
     SANDBOX_DESKTOP,
+    SANDBOX_ENV,
+    SANDBOX_EXTRA_ENV,
+    SANDBOX_FIXED_ENV,
     SANDBOX_IMAGE_REPOSITORY,
     SANDBOX_LENGTHS,
     apiHostUrlProblem,
@@ -193,6 +196,60 @@ function nameProblems(settings: SandboxSettings): string[] {
     return problems;
 }
 
+/** What each kind of extraEnv value must be, and how it is said. */
+const EXTRA_ENV_VALUES: Readonly<Record<"proxy" | "hosts" | "url" | "paths", { test: (v: string) => boolean; must: string }>> = {
+    proxy: {
+        test: (v) => httpUrlProblem(v) === undefined,
+        must: "an http:// or https:// proxy URL without credentials, such as http://proxy.example.com:3128 (credentials would sit in the stack file in plain text)",
+    },
+    hosts: {
+        test: (v) => /^[A-Za-z0-9.*:/[\]_-]+(,[A-Za-z0-9.*:/[\]_-]+)*$/.test(v),
+        must: "a comma-separated list of host names, domains (.example.com), IP addresses or CIDR ranges, without spaces",
+    },
+    url: {
+        test: (v) => httpUrlProblem(v) === undefined,
+        must: "an http:// or https:// URL without credentials, such as http://apt.example.com/ubuntu",
+    },
+    paths: {
+        test: (v) => /^\/[^\s,]*(,\/[^\s,]*)*$/.test(v),
+        must: "a comma-separated list of absolute paths inside the sandbox, such as /var/lib/docker,/hydra-data,/data",
+    },
+};
+
+/** Why `value` is no http(s) URL without credentials, or undefined. */
+function httpUrlProblem(value: string): string | undefined {
+    const { problem, url } = apiHostUrlProblem(value);
+    return problem === undefined && url !== undefined ? undefined : (problem ?? "not-a-url");
+}
+
+/**
+ * What is wrong with extraEnv: a name that is not one Helix's chart documents (SANDBOX_EXTRA_ENV),
+ * the token's or another key's variable above all, or a value of the wrong kind. The values are
+ * shown masked: a proxy URL may carry credentials.
+ */
+function extraEnvProblems(extraEnv: Readonly<Record<string, string>>): string[] {
+    const problems: string[] = [];
+    for (const [name, value] of Object.entries(extraEnv)) {
+        const kind = SANDBOX_EXTRA_ENV[name];
+        if (name === SANDBOX_ENV.token) {
+            problems.push(`extraEnv.${name} is the runner token, which only apiToken sets (a secret); remove it from extraEnv`);
+            continue;
+        }
+        if (kind === undefined) {
+            const own = Object.values(SANDBOX_ENV).includes(name as never) || name in SANDBOX_FIXED_ENV;
+            problems.push(
+                own
+                    ? `extraEnv.${name} is set by the stack itself (from its own key, or fixed as Helix's installer sets it); remove it from extraEnv`
+                    : `extraEnv.${JSON.stringify(name).slice(1, -1)} is not a variable extraEnv passes: it takes ${Object.keys(SANDBOX_EXTRA_ENV).join(", ")} (as Helix's chart documents them)`,
+            );
+            continue;
+        }
+        const rule = EXTRA_ENV_VALUES[kind];
+        if (value.length > 4096 || !rule.test(value)) problems.push(`extraEnv.${name} (got ${show(value)}) must be ${rule.must}`);
+    }
+    return problems;
+}
+
 /**
  * Whose settings are checked: one host's, which run as they are, or the stack keys a listed
  * host's entry inherits, where gpuVendor auto is each host's to resolve (its own check says so).
@@ -209,6 +266,7 @@ export function sandboxSettingsProblems(settings: SandboxSettings, scope: Settin
         ...(apiUrl === undefined ? [] : [apiUrl]),
         ...(scope === "defaults" && settings.gpuVendor === GPU_VENDOR_AUTO ? [] : sandboxGpuProblems(settings)),
         ...(mirror === undefined ? [] : [mirror]),
+        ...extraEnvProblems(settings.extraEnv),
     ];
 }
 

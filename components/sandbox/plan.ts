@@ -128,6 +128,8 @@ export function planSandbox(settings: SandboxSettings, index: number, context: S
         containerName,
         image: sandboxImageReference(settings),
         env: {
+            // First, so no variable the stack sets itself can be replaced (the checks refuse those names anyway).
+            ...settings.extraEnv,
             ...gpu.env,
             ...SANDBOX_FIXED_ENV,
             [SANDBOX_ENV.apiUrl]: trimApiHost(settings.apiUrl),

@@ -50,6 +50,8 @@ export interface SandboxSettings {
      * with the runner token. Defaults to false, which refuses such an image.
      */
     readonly allowSandboxImageMirror: boolean;
+    /** Variables added to every sandbox's environment, of SANDBOX_EXTRA_ENV only (proxies, an APT mirror). Defaults to none. */
+    readonly extraEnv: Readonly<Record<string, string>>;
     /** A registry mirror for the desktop image the sandbox pulls into its own dockerd (HELIX_SANDBOX_REGISTRY). Defaults to none. */
     readonly registryMirror: string | undefined;
     /** Existing Docker networks each sandbox joins, such as Helix's helix_default so http://api:8080 resolves. Defaults to none. */
@@ -101,6 +103,7 @@ export function topLevelSandboxSettings(values: StackValues, inputs: TopLevelSan
         gpuVendor: values.gpuVendor,
         allowNoGpu: values.allowNoGpu,
         allowSandboxImageMirror: values.allowSandboxImageMirror,
+        extraEnv: values.extraEnv,
         registryMirror: values.registryMirror,
         networks: values.networks,
         restartPolicy: inputs.restartPolicy,

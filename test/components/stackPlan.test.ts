@@ -399,6 +399,7 @@ describe("helpers", () => {
             "instanceIdPrefix",
             "keepVolumes",
             "startTimeout",
+            "extraEnv",
             "hosts",
             "swarm",
             "registry",

@@ -125,6 +125,54 @@ describe("helixVersion: auto", () => {
     });
 });
 
+describe("extraEnv: proxies and the chart's documented extras", () => {
+    const withExtra = (extraEnv: Record<string, string>) => ({ ...SANDBOX, extraEnv: JSON.stringify(extraEnv) });
+
+    it("adds a proxy, NO_PROXY and an APT mirror to every sandbox's environment, which is sent as a secret with the token", () => {
+        const extra = {
+            HTTPS_PROXY: "http://proxy.example.com:3128",
+            NO_PROXY: "localhost,127.0.0.1,.svc,10.0.0.0/8",
+            HELIX_SANDBOX_APT_MIRROR: "http://apt.example.com/ubuntu",
+        };
+        const [host] = sandboxHostsOf(parseConfig(withExtra(extra), context));
+        expect(host.sandboxes[0].env).toMatchObject(extra);
+        expect(host.sandboxes[0].env.HELIX_API_URL).toBe("https://helix.example.com");
+    });
+
+    it("refuses the token, a variable the stack sets itself, and any other name, each naming what to do", () => {
+        expect(problemsOf(withExtra({ RUNNER_TOKEN: "x", HELIX_API_URL: "https://other.example.com", LD_PRELOAD: "/tmp/x.so" }))).toEqual([
+            "extraEnv.RUNNER_TOKEN is the runner token, which only apiToken sets (a secret); remove it from extraEnv",
+            "extraEnv.HELIX_API_URL is set by the stack itself (from its own key, or fixed as Helix's installer sets it); remove it from extraEnv",
+            "extraEnv.LD_PRELOAD is not a variable extraEnv passes: it takes HTTP_PROXY, HTTPS_PROXY, http_proxy, https_proxy, NO_PROXY, no_proxy, HELIX_SANDBOX_APT_MIRROR, HELIX_DISK_PRESSURE_PATHS (as Helix's chart documents them)",
+        ]);
+    });
+
+    it("refuses a value of the wrong kind, never showing a proxy's credentials", () => {
+        const problems = problemsOf(
+            withExtra({
+                HTTPS_PROXY: "http://ops:hunter2@proxy.example.com:3128",
+                NO_PROXY: "a.example.com, b.example.com",
+                HELIX_DISK_PRESSURE_PATHS: "data",
+            }),
+        );
+        expect(problems).toEqual([
+            'extraEnv.HTTPS_PROXY (got "http://ops:***@proxy.example.com:3128") must be an http:// or https:// proxy URL without credentials, such as http://proxy.example.com:3128 (credentials would sit in the stack file in plain text)',
+            'extraEnv.NO_PROXY (got "a.example.com, b.example.com") must be a comma-separated list of host names, domains (.example.com), IP addresses or CIDR ranges, without spaces',
+            'extraEnv.HELIX_DISK_PRESSURE_PATHS (got "data") must be a comma-separated list of absolute paths inside the sandbox, such as /var/lib/docker,/hydra-data,/data',
+        ]);
+        expect(problems.join("")).not.toContain("hunter2");
+        expect(problemsOf({ ...SANDBOX, extraEnv: '["HTTPS_PROXY"]' })[0]).toMatch(
+            /^extraEnv .*must be a map of variable names to text values/,
+        );
+    });
+
+    it("is refused on a runner stack, which has no use for it", () => {
+        expect(configProblems({ ...MINIMAL, extraEnv: '{"HTTPS_PROXY":"http://proxy.example.com:3128"}' }, context)[0]).toMatch(
+            /^extraEnv is read only by the sandbox workload/,
+        );
+    });
+});
+
 describe("written as checked", () => {
     it("writes registryMirror and a mirrored sandboxImage with their registry host lower-cased, without a trailing dot, in punycode", () => {
         const parsed = parseConfig(

@@ -37,6 +37,7 @@ const DEFAULTS: SandboxSettings = {
     gpuVendor: "nvidia",
     allowNoGpu: false,
     allowSandboxImageMirror: false,
+    extraEnv: {},
     registryMirror: undefined,
     networks: [],
     restartPolicy: "always",
