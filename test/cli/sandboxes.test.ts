@@ -8,18 +8,11 @@ import { statusJson } from "../../cli/report/json";
 import { innerEngineOf } from "../../cli/report/model";
 import { renderStatus } from "../../cli/report/render";
 import { SANDBOX_COMMANDS } from "../../cli/workloads/sandbox";
-import { MINIMAL } from "../fixtures/configs";
+import { MINIMAL, MINIMAL_SANDBOX } from "../fixtures/configs";
 import { LABELS, SANDBOX_LABELS } from "../../components/labels";
 
 const parse = (raw: Record<string, string>) => parseConfig(raw, { stackName: "dev", machineHostName: "box" });
-const SANDBOX: Record<string, string> = {
-    ...MINIMAL,
-    workload: "sandbox",
-    apiHost: "https://helix.example.com",
-    helixVersion: "2.12.2",
-    gpuVendor: "nvidia",
-    hostName: "box",
-};
+const SANDBOX: Record<string, string> = { ...MINIMAL_SANDBOX, hostName: "box" };
 const facts = { stack: "dev", secureKeys: new Set<string>() };
 
 /** A container as the engine lists it, with this stack's label and, for a sandbox, the workload label. */

@@ -6,18 +6,12 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { parseConfig } from "../../../components/stackPlan";
 import { PROJECT_ROOT } from "../../../components/paths";
-import { MINIMAL, TEST_TOKEN } from "../../fixtures/configs";
+import { MINIMAL, MINIMAL_SANDBOX, TEST_TOKEN } from "../../fixtures/configs";
 import { runnerConfig, sandboxConfig, sandboxHostsOf } from "../../fixtures/placements";
 import { configProblems } from "../../support/configProblems";
 
 const context = { stackName: "dev", machineHostName: "box" };
-const SANDBOX: Record<string, string> = {
-    ...MINIMAL,
-    workload: "sandbox",
-    apiHost: "https://helix.example.com",
-    helixVersion: "2.12.2",
-    gpuVendor: "nvidia",
-};
+const SANDBOX: Record<string, string> = MINIMAL_SANDBOX;
 const problemsOf = (raw: Record<string, string>) => configProblems(raw, context);
 
 /** Every default Pulumi.yaml declares, as Pulumi hands them to the program on every stack. */

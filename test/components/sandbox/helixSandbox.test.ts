@@ -4,7 +4,7 @@
 import * as crypto from "node:crypto";
 import type * as pulumiType from "@pulumi/pulumi";
 import { parseConfig } from "../../../components/stackPlan";
-import { MINIMAL, TEST_TOKEN } from "../../fixtures/configs";
+import { MINIMAL_SANDBOX, TEST_TOKEN } from "../../fixtures/configs";
 import { sandboxConfig, sandboxHostsOf } from "../../fixtures/placements";
 import { MockEngine, allRegistered, installMocks, isSecret, promiseOf, unwrapSecret, wasSentAsSecret } from "../../support/mocks";
 
@@ -14,14 +14,7 @@ let HelixSandbox: typeof import("../../../components/sandbox/helixSandbox").Heli
 let declareDeployment: typeof import("../../../components/deployment").declareDeployment;
 
 const context = { project: "zed-runner", stackName: "dev" };
-const SANDBOX: Record<string, string> = {
-    ...MINIMAL,
-    workload: "sandbox",
-    apiHost: "https://helix.example.com",
-    helixVersion: "2.12.2",
-    gpuVendor: "nvidia",
-    hostName: "box",
-};
+const SANDBOX: Record<string, string> = { ...MINIMAL_SANDBOX, hostName: "box" };
 const parse = (raw: Record<string, string>) => parseConfig(raw, { stackName: "dev", machineHostName: "box" });
 const IMAGE = "ghcr.io/helixml/helix-sandbox:2.12.2";
 const CONTAINER = "docker:index/container:Container";
