@@ -10,7 +10,9 @@
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { CommandSpec, helpText, parseCommandLine } from "../cli/lib/args";
+import { UserError } from "../cli/lib/errors";
+import { runCommand } from "../cli/stackFiles";
 import { LABELS } from "../components/labels";
 import { FakeControlPlane } from "../test/support/fakeControlPlane";
 import { startDesktopRegistry } from "../test/support/desktopRegistry";
@@ -78,12 +80,23 @@ async function removeContainers(): Promise<void> {
         await docker.getContainer(info.Id).remove({ force: true });
 }
 
-async function main(): Promise<void> {
-    const { values } = parseArgs({ options: { rounds: { type: "string", default: "3" } }, strict: true });
-    const rounds = Number(values.rounds);
+export const BENCH_SANDBOX: CommandSpec = {
+    name: "bench:sandbox",
+    summary:
+        "Times deploy to every sandbox placeable (1 and 3 sandboxes, cold and warm) with the stand-in sandbox against the fake control plane, on this machine's Docker engine. Figures only.",
+    options: { rounds: { type: "string", description: "rounds per figure, 1 to 20 (default 3)" } },
+};
+
+async function main(argv: readonly string[]): Promise<number> {
+    const { values, help } = parseCommandLine(BENCH_SANDBOX, argv, process.env);
+    if (help) {
+        console.log(helpText(BENCH_SANDBOX));
+        return 0;
+    }
+    const rounds = Number(values.rounds ?? "3");
     if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20)
-        throw new Error(`--rounds must be a whole number from 1 to 20 (got ${values.rounds})`);
-    if (!(await engineAnswers())) throw new Error("No Docker engine answers: run `bash .ci/engine.sh` first.");
+        throw new UserError(`--rounds must be a whole number from 1 to 20 (got ${JSON.stringify(values.rounds)}).`);
+    if (!(await engineAnswers())) throw new UserError("No Docker engine answers: run `bash .ci/engine.sh` first.");
     console.log(`Machine: ${machine()}\n`);
     const controlPlane = new FakeControlPlane({ token: TOKEN });
     const port = await controlPlane.listen(dockerBridgeAddress());
@@ -145,9 +158,7 @@ async function main(): Promise<void> {
         await removeLabelled(LABELS.stack, REGISTRY_LABEL).catch(() => undefined);
         await controlPlane.close();
     }
+    return 0;
 }
 
-main().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exitCode = 1;
-});
+if (require.main === module) void runCommand(() => main(process.argv.slice(2)));

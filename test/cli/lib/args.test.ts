@@ -1,6 +1,7 @@
 // The commands' one parser: what it refuses and how it says so, and what npm leaves
 // behind when an option is typed before `--` (checked once through npm itself).
 import { BAD_INPUT } from "../../../bench/badInput";
+import { BENCH_SANDBOX } from "../../../bench/sandbox";
 import { spawnSync } from "node:child_process";
 import { CommandSpec, helpText, parseCommandLine, usageLine } from "../../../cli/lib/args";
 import { DEPLOY } from "../../../cli/deploy";
@@ -164,5 +165,16 @@ describe("npm run bench:bad-input", () => {
             "Unknown option --quick; known options: none.\nUsage: npm run bench:bad-input (--help for more)",
         );
         expect(refusal(BAD_INPUT, ["16kB"])).toContain("Usage: npm run bench:bad-input (--help for more)");
+    });
+});
+
+describe("npm run bench:sandbox", () => {
+    it("answers --help and takes only --rounds", () => {
+        expect(usageLine(BENCH_SANDBOX)).toBe("npm run bench:sandbox -- [--rounds VALUE]");
+        expect(parseCommandLine(BENCH_SANDBOX, ["--help"]).help).toBe(true);
+        expect(parseCommandLine(BENCH_SANDBOX, ["--rounds", "5"]).values.rounds).toBe("5");
+        expect(refusal(BENCH_SANDBOX, ["--quick"])).toBe(
+            "Unknown option --quick; known options: --rounds.\nUsage: npm run bench:sandbox -- [--rounds VALUE] (--help for more)",
+        );
     });
 });
