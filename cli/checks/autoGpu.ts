@@ -37,7 +37,8 @@ const STAND_IN_VENDOR = "intel";
  * vendor, or a config the program refuses anyway (pulumi up reports all its problems).
  */
 export async function resolveAutoGpu(stack: string, root: string, engines: EngineClients): Promise<AutoGpuResolution | undefined> {
-    const targets = autoGpuTargets(readStackConfig(stack, root).raw);
+    const { raw } = readStackConfig(stack, root);
+    const targets = autoGpuTargets(raw);
     if (targets === undefined) return undefined;
     let hosts;
     try {
@@ -45,7 +46,7 @@ export async function resolveAutoGpu(stack: string, root: string, engines: Engin
     } catch {
         return undefined;
     }
-    const allowNoGpu = loadAllowNoGpu(stack, root);
+    const allowNoGpu = allowsNoGpu(raw);
     const asked = targets.kind === "stack" ? [{ index: undefined, name: hosts[0].name }] : targets.entries;
     const answers = await Promise.all(
         asked.map(async ({ index, name }) => {
@@ -81,8 +82,7 @@ export async function resolveAutoGpu(stack: string, root: string, engines: Engin
 }
 
 /** Whether the stack accepts a sandbox without a GPU on the host of entry `index` (the stack's own key for none). */
-function loadAllowNoGpu(stack: string, root: string): (index: number | undefined) => boolean {
-    const { raw } = readStackConfig(stack, root);
+function allowsNoGpu(raw: RawConfig): (index: number | undefined) => boolean {
     const top = raw.allowNoGpu === "true";
     let entries: { allowNoGpu?: unknown }[] = [];
     try {
