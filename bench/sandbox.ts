@@ -16,9 +16,9 @@ import { runCommand } from "../cli/stackFiles";
 import { LABELS } from "../components/labels";
 import { FakeControlPlane } from "../test/support/fakeControlPlane";
 import { startDesktopRegistry } from "../test/support/desktopRegistry";
-import { buildImage, docker, eventually, filesUnder, removeLabelled } from "../test/support/docker";
+import { docker, eventually, removeLabelled } from "../test/support/docker";
 import type { Registration } from "../test/support/mocks";
-import { type DeclaredSandboxes, startDeclaredSandbox } from "../test/support/sandboxStack";
+import { type DeclaredSandboxes, buildStandInSandboxImage, standInSandboxConfig, startDeclaredSandbox } from "../test/support/sandboxStack";
 import { dockerBridgeAddress } from "../test/support/stack";
 import { BASE_IMAGE, ROOT, engineAnswers } from "./engine";
 import { fmtMs, machine, median } from "./report";
@@ -28,7 +28,6 @@ const NETWORK = `${STACK}-net`;
 const REGISTRY_LABEL = `${STACK}-registry`;
 const HELIX_VERSION = "2.12.2";
 const DESKTOP_TAG = `${HELIX_VERSION}-linux-${process.arch === "x64" ? "amd64" : process.arch}`;
-const STAND_IN_DIR = "test/fixtures/standInSandbox";
 const TOKEN = crypto.randomBytes(16).toString("hex");
 
 /** What index.ts declares for `config`, in a child process (the bench runs outside Jest). */
@@ -112,26 +111,10 @@ async function main(argv: readonly string[]): Promise<number> {
         });
         console.log("desktop registry up; pushing the stand-in desktop image");
         await registry.push(DESKTOP_TAG);
-        const files = [
-            ...filesUnder(ROOT, STAND_IN_DIR),
-            ...filesUnder(ROOT, "contract"),
-            ...filesUnder(ROOT, "node_modules/typescript"),
-            ...filesUnder(ROOT, "node_modules/ws"),
-        ];
         console.log("building the stand-in sandbox image");
-        const imageId = await buildImage(ROOT, files, {
-            tag: "zed-bench-stand-in-sandbox:bench",
-            dockerfile: `${STAND_IN_DIR}/Dockerfile`,
-            buildargs: { BASE_IMAGE },
-        });
+        const imageId = await buildStandInSandboxImage("zed-bench-stand-in-sandbox:bench", BASE_IMAGE);
         const config = (replicas: number, round: string) => ({
-            workload: "sandbox",
-            apiToken: TOKEN,
-            apiHost: `http://host.docker.internal:${port}`,
-            helixVersion: HELIX_VERSION,
-            gpuVendor: "intel",
-            registryMirror: "registry:5000",
-            networks: JSON.stringify([NETWORK]),
+            ...standInSandboxConfig({ port, token: TOKEN, network: NETWORK, helixVersion: HELIX_VERSION }),
             replicas: String(replicas),
             hostName: "bench",
             // New IDs each round: the control plane's placement looks at each ID's own heartbeats.

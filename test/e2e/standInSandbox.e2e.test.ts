@@ -10,7 +10,6 @@
 // (test/support/desktopRegistry.ts): the stack sets registryMirror and networks as a user would.
 import * as crypto from "node:crypto";
 import * as os from "node:os";
-import * as path from "node:path";
 import type Docker from "dockerode";
 import { logsOf } from "../../cli/logStreams";
 import { placementCommands } from "../../cli/placements";
@@ -19,10 +18,17 @@ import { SANDBOX_ENV, SANDBOX_IMAGE_REPOSITORY, SANDBOX_VOLUMES, SANDBOX_WIRE } 
 import { STAND_IN_ROUTE, StandInReport } from "../fixtures/standInSandbox/hydra";
 import { FakeControlPlane } from "../support/fakeControlPlane";
 import { Registration, wasSentAsSecret } from "../support/mocks";
-import { DeclaredSandboxes, InPlaceOfPrivileged, declareSandboxes, startDeclaredSandbox } from "../support/sandboxStack";
+import {
+    DeclaredSandboxes,
+    InPlaceOfPrivileged,
+    buildStandInSandboxImage,
+    declareSandboxes,
+    standInSandboxConfig,
+    startDeclaredSandbox,
+} from "../support/sandboxStack";
 import { leakedRuns } from "../support/secrets";
 import { DesktopRegistry, startDesktopRegistry } from "../support/desktopRegistry";
-import { buildImage, docker, eventually, execIn, filesUnder, removeLabelled, requireEngine } from "../support/docker";
+import { docker, eventually, execIn, removeLabelled, requireEngine } from "../support/docker";
 import { dockerBridgeAddress, envOf, healthOf } from "../support/stack";
 import { LABELS, SANDBOX_LABELS } from "../../components/labels";
 
@@ -32,8 +38,6 @@ const IMAGE_TAG = "zed-e2e-stand-in-sandbox:e2e";
 const HELIX_VERSION = "2.12.2";
 /** Random, and holding every character that changes form when escaped or encoded. */
 const TOKEN = `e2e"\\%+/=${crypto.randomBytes(12).toString("hex")}`;
-const ROOT = path.resolve(__dirname, "../..");
-const STAND_IN_DIR = "test/fixtures/standInSandbox";
 /** The network the sandboxes join to reach the desktop registry as `registry`. */
 const NETWORK = `${STACK}-net`;
 /** The desktop image's tag, as Helix's CI writes it: `<release>-linux-<arch>`. */
@@ -114,23 +118,9 @@ beforeAll(async () => {
     const port = await controlPlane.listen(dockerBridgeAddress());
     desktopRegistry = await startDesktopRegistry({ network: NETWORK, label: LABELS.stack, value: STACK, baseImage: BASE_IMAGE });
     await desktopRegistry.push(DESKTOP_TAG);
-    config = {
-        workload: "sandbox",
-        apiToken: TOKEN,
-        apiHost: `http://host.docker.internal:${port}`,
-        helixVersion: HELIX_VERSION,
-        gpuVendor: "intel",
-        registryMirror: "registry:5000",
-        networks: JSON.stringify([NETWORK]),
-    };
+    config = standInSandboxConfig({ port, token: TOKEN, network: NETWORK, helixVersion: HELIX_VERSION });
     const buildStarted = Date.now();
-    const files = [
-        ...filesUnder(ROOT, STAND_IN_DIR),
-        ...filesUnder(ROOT, "contract"),
-        ...filesUnder(ROOT, "node_modules/typescript"),
-        ...filesUnder(ROOT, "node_modules/ws"),
-    ];
-    imageId = await buildImage(ROOT, files, { tag: IMAGE_TAG, dockerfile: `${STAND_IN_DIR}/Dockerfile`, buildargs: { BASE_IMAGE } });
+    imageId = await buildStandInSandboxImage(IMAGE_TAG, BASE_IMAGE);
     console.log(`stand-in sandbox image built in ${Date.now() - buildStarted} ms`);
     await deploy(3);
     for (const i of [1, 2, 3]) await startSandbox(i);

@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import type Docker from "dockerode";
 import type { Registration } from "./mocks";
 import { runProgram } from "./program";
-import { docker } from "./docker";
+import * as path from "node:path";
+import { buildImage, docker, filesUnder } from "./docker";
 import { containerSpec } from "./engineSpec";
 
 const CONTAINER = "docker:index/container:Container";
@@ -109,4 +110,44 @@ export async function startDeclaredSandbox(
     const created = await docker.createContainer(onThisMachine(spec.create, options.inPlaceOfPrivileged, options.standInEnv));
     await created.start();
     return created;
+}
+
+const ROOT = path.resolve(__dirname, "../..");
+const STAND_IN_DIR = "test/fixtures/standInSandbox";
+
+/**
+ * Builds the STAND-IN SANDBOX image (test/fixtures/standInSandbox/) as `tag` and returns its ID:
+ * its sources, the contract, and typescript and ws from the project's own `npm ci`.
+ */
+export async function buildStandInSandboxImage(tag: string, baseImage: string): Promise<string> {
+    const files = [
+        ...filesUnder(ROOT, STAND_IN_DIR),
+        ...filesUnder(ROOT, "contract"),
+        ...filesUnder(ROOT, "node_modules/typescript"),
+        ...filesUnder(ROOT, "node_modules/ws"),
+    ];
+    return buildImage(ROOT, files, { tag, dockerfile: `${STAND_IN_DIR}/Dockerfile`, buildargs: { BASE_IMAGE: baseImage } });
+}
+
+/**
+ * The sandbox stack the stand-in runs under, on this machine: the fake control plane on the Docker
+ * bridge at `port`, the desktop registry as `registry:5000` on `network`, and gpuVendor intel, whose
+ * /dev/dri these machines lack (onThisMachine leaves absent devices out): the sandboxes report
+ * intel, so the control plane would place desktops on them.
+ */
+export function standInSandboxConfig(options: {
+    port: number;
+    token: string;
+    network: string;
+    helixVersion: string;
+}): Record<string, string> {
+    return {
+        workload: "sandbox",
+        apiToken: options.token,
+        apiHost: `http://host.docker.internal:${options.port}`,
+        helixVersion: options.helixVersion,
+        gpuVendor: "intel",
+        registryMirror: "registry:5000",
+        networks: JSON.stringify([options.network]),
+    };
 }
