@@ -4,12 +4,15 @@
 export const NASTY_TOKEN = 'tok"en\\with%odd+chars/and=more';
 
 /**
- * Six-character runs of `secret` that can still be read from `text`: as text, URL-decoded,
- * or from base64 (either alphabet) decoded at each of the four character alignments of
- * each piece between "[redacted]" marks.
+ * Runs of `secret` that can still be read from `text`: as text, URL-decoded, or from base64
+ * (either alphabet) decoded at each of the four character alignments of each piece between
+ * "[redacted]" marks. A run is the shortest stretch that carries RUN_BITS of the secret: six
+ * characters, or nine where they are hex digits, because the text around a secret (container
+ * and image IDs, digests) is full of hex, and six hex digits of a random token turn up in a
+ * docker inspect now and then by chance alone.
  */
 export function leakedRuns(text: string, secret: string): string[] {
-    const runs = Array.from({ length: Math.max(0, secret.length - 5) }, (_, i) => secret.slice(i, i + 6));
+    const runs = secretRuns(secret);
     const readings = [
         text,
         decodeURIComponent(text.replace(/%(?![0-9a-f]{2})/gi, "%25")),
@@ -22,4 +25,19 @@ export function leakedRuns(text: string, secret: string): string[] {
             ),
     ];
     return runs.filter((run) => readings.some((r) => r.includes(run)));
+}
+
+const RUN_BITS = 36;
+
+/** Every run of `secret` carrying RUN_BITS (4 bits a hex digit, 6 any other), or the whole secret if it is shorter. */
+function secretRuns(secret: string): string[] {
+    const bits = (c: string) => (/[0-9a-f]/i.test(c) ? 4 : 6);
+    const runs: string[] = [];
+    for (let start = 0; start < secret.length; start++) {
+        let end = start;
+        let carried = 0;
+        while (carried < RUN_BITS && end < secret.length) carried += bits(secret[end++]);
+        if (carried >= RUN_BITS) runs.push(secret.slice(start, end));
+    }
+    return runs.length > 0 ? runs : [secret];
 }
