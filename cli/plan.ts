@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { printable } from "../contract";
 import { CommandSpec, helpText, parseCommandLine } from "./lib/args";
 import { shown } from "./lib/files";
 import { foundGpuLines, resolveAutoGpu } from "./checks/autoGpu";
@@ -130,7 +131,7 @@ export async function plan(argv: readonly string[], env: NodeJS.ProcessEnv = pro
                 "",
             ].join("\n"),
         );
-    console.log(text);
+    console.log(printable(text));
     const offline = upRefuses ? 1 : 0;
     if (!checkHosts) return offline;
     // Online from here: each host's engine, the way status reaches it.

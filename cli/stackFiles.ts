@@ -1,7 +1,7 @@
 // Reads a stack's config the way the Pulumi CLI assembles it, without the CLI:
 // Pulumi.yaml's declared defaults under Pulumi.<stack>.yaml's values. Encrypted
 // (`secure:`) values are present but unreadable here: they stand as SECRET_PLACEHOLDER.
-import { describeError } from "../contract";
+import { describeError, printable } from "../contract";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -259,7 +259,7 @@ export async function runCommand(main: () => Promise<number>): Promise<void> {
         process.exitCode = await main();
     } catch (err) {
         const known = err instanceof UserError || err instanceof ConfigError || err instanceof PlanError;
-        console.error(known ? describeError(err) : err);
+        console.error(printable(!known && err instanceof Error && err.stack ? err.stack : describeError(err)));
         process.exitCode = 1;
     }
 }

@@ -3,6 +3,7 @@
 // resource is registered.
 import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
+import { printable } from "../contract";
 import { ConfigError } from "./config/values";
 import { type ParsedConfig, parseConfig } from "./stackPlan";
 import { unpinnedHostNameWarning } from "./config/warnings";
@@ -37,7 +38,8 @@ export function loadStackConfig(): ParsedConfig {
             // placement would make it an explicit provider, replacing every running runner.
             otherKeys: Object.keys(pulumi.runtime.allConfig()).filter((key) => !key.startsWith(`${namespace}:`)),
         });
-        for (const warning of [...parsed.warnings, unpinnedHostNameWarning(raw, os.hostname())]) if (warning) pulumi.log.warn(warning);
+        for (const warning of [...parsed.warnings, unpinnedHostNameWarning(raw, os.hostname())])
+            if (warning) pulumi.log.warn(printable(warning));
         return parsed;
     } catch (err) {
         throw asRunError(err);

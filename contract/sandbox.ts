@@ -172,9 +172,10 @@ export const SANDBOX_LENGTHS = {
 
 /**
  * A Helix release as its tags and the sandbox image's tags spell it: `2.12.2`, or a release
- * candidate such as `2.11.0-rc2` (Helix's CI pushes the image for every tag). No leading `v`.
+ * candidate such as `2.11.0-rc2` (Helix's CI pushes the image for every tag). No leading `v`,
+ * and no leading zero: `2.12.02` is no tag, so its image is never found, yet it would order as 2.12.2.
  */
-const HELIX_RELEASE = /^(\d+)\.(\d+)\.(\d+)(?:-rc(\d+))?$/;
+const HELIX_RELEASE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-rc([1-9]\d*))?$/;
 
 /** A release's numbers for ordering: a release candidate sorts before its release. */
 function releaseKey(version: string): number[] | undefined {

@@ -4,7 +4,7 @@
 // name the key, the value (never a secret's, and URLs without their credentials) and what is
 // allowed. What a workload adds (its own keys, its plan) is its record's (components/workloads.ts);
 // components/stackPlan.ts puts the two together. Pure: no Pulumi or Docker import.
-import { INSECURE_DEFAULT_TOKEN, maskValue, runnerTokenProblem } from "../../contract";
+import { INSECURE_DEFAULT_TOKEN, maskValue, printable, runnerTokenProblem } from "../../contract";
 import {
     CONFIG_KEYS,
     HOST_KEYS,
@@ -59,10 +59,13 @@ export interface ReadOptions {
 /** Every problem with the stack config, reported at once. Messages never contain a secret's value. */
 export class ConfigError extends Error {
     constructor(readonly problems: readonly string[]) {
+        // printable: a problem quotes what the user typed, which may hold terminal escapes.
         super(
-            `Invalid stack config for zed-runner (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-                problems.map((p) => `  - ${p}`).join("\n") +
-                "\nFix each with `pulumi config set <key> <value>` (`--secret` for apiToken) and run again.",
+            printable(
+                `Invalid stack config for zed-runner (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+                    problems.map((p) => `  - ${p}`).join("\n") +
+                    "\nFix each with `pulumi config set <key> <value>` (`--secret` for apiToken) and run again.",
+            ),
         );
         this.name = "ConfigError";
     }

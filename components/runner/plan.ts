@@ -11,6 +11,7 @@ import {
     WRITABLE_PATHS,
     isEveryInterface,
     isInsidePath,
+    printable,
 } from "../../contract";
 import { LABELS, StackIdentity } from "../labels";
 import { RunnerEndpoints } from "../outputs";
@@ -81,7 +82,7 @@ export interface RunnerSpec {
 /** A plan that cannot work: colliding or out-of-range ports. */
 export class PlanError extends Error {
     constructor(readonly problems: readonly string[]) {
-        super(`The runner plan is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        super(printable(`The runner plan is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`));
         this.name = "PlanError";
     }
 }

@@ -124,12 +124,15 @@ describe("Helix releases", () => {
         expect(Math.sign(compareHelixReleases(a, b) ?? NaN)).toBe(sign);
     });
 
-    it.each(["latest", "v2.12.2", "2.12", "2.12.2.1", "2.12.2-beta", ""])("does not take %j as a release", (version) => {
-        expect(compareHelixReleases(version, "2.12.2")).toBeUndefined();
-        expect(helixReleaseProblem(version)).toBe(
-            "must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v')",
-        );
-    });
+    it.each(["latest", "v2.12.2", "2.12", "2.12.2.1", "2.12.2-beta", "", "2.12.02", "02.12.2", "2.12.2-rc01", "2.12.2-rc0"])(
+        "does not take %j as a release",
+        (version) => {
+            expect(compareHelixReleases(version, "2.12.2")).toBeUndefined();
+            expect(helixReleaseProblem(version)).toBe(
+                "must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v')",
+            );
+        },
+    );
 
     it("takes the release candidates of the first sandbox release, which have the sandbox, and none before", () => {
         // Helix's 2.5.42-rc1 tag already holds Dockerfile.sandbox and install.sh --sandbox; 2.5.41 has neither.
