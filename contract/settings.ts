@@ -102,6 +102,12 @@ export type ApiHostUrlProblem = "not-a-url" | "not-http" | "credentials" | "quer
  * URL, which drops an empty `?`, `#` or `@` without a word.
  */
 export function apiHostUrlProblem(value: string): { problem: ApiHostUrlProblem | undefined; url: URL | undefined } {
+    // The URL parser takes more than a URL: it drops tabs and line breaks anywhere and spaces at
+    // either end, reads `http:host` and `http:\\host` as `http://host`, and `https:///path` as the
+    // host `path`. What it would silently repair is no URL here: a scheme, "//" and a host, as typed.
+    if (/[\s\x00-\x1f\x7f-\x9f]/.test(value) || !/^[a-z][a-z0-9+.-]*:\/\/[^/\\?#]/i.test(value)) {
+        return { problem: "not-a-url", url: undefined };
+    }
     let url: URL;
     try {
         url = new URL(value);

@@ -29,7 +29,11 @@ import {
     workspaceDirProblem,
     GPU_VENDOR_AUTO,
     GPU_VENDOR_SETTINGS,
+    SANDBOX_EXTRA_ENV,
 } from "../../contract";
+
+/** The kinds of extraEnv value that are URLs. */
+const URL_KINDS: ReadonlySet<string | undefined> = new Set(["proxy", "url"]);
 import { RUNNER_HOST_KEYS, SANDBOX_HOST_KEYS } from "./workloadKeys";
 
 /** Keys whose values must never appear in an error message or a log line. */
@@ -244,9 +248,23 @@ const fields = {
     // An object in the stack file, which Pulumi hands over as JSON; each name and value is checked by the sandbox's rules.
     extraEnv: z.preprocess(
         asList,
-        z.record(z.string(), z.string(), {
-            error: 'must be a map of variable names to text values, e.g. {"HTTPS_PROXY": "http://proxy.example.com:3128"}',
-        }),
+        z
+            .record(z.string(), z.string(), {
+                error: 'must be a map of variable names to text values, e.g. {"HTTPS_PROXY": "http://proxy.example.com:3128"}',
+            })
+            // A valid URL is written in the one form apiHost is (lower-case scheme and host, punycode),
+            // so what the sandbox's rules check is what the sandbox receives; any other value is left
+            // as typed for them to refuse (the canonical form would drop credentials unseen).
+            .transform((env) =>
+                Object.fromEntries(
+                    Object.entries(env).map(([name, value]) => [
+                        name,
+                        URL_KINDS.has(SANDBOX_EXTRA_ENV[name]) && apiHostUrlProblem(value).problem === undefined
+                            ? canonicalApiHost(value)
+                            : value,
+                    ]),
+                ),
+            ),
     ),
     instanceIdPrefix: z.string(),
     keepVolumes: flag,

@@ -199,8 +199,9 @@ function nameProblems(settings: SandboxSettings): string[] {
 /** What each kind of extraEnv value must be, and how it is said. */
 const EXTRA_ENV_VALUES: Readonly<Record<"proxy" | "hosts" | "url" | "paths", { test: (v: string) => boolean; must: string }>> = {
     proxy: {
-        test: (v) => httpUrlProblem(v) === undefined,
-        must: "an http:// or https:// proxy URL without credentials, such as http://proxy.example.com:3128 (credentials would sit in the stack file in plain text)",
+        // A proxy is a host and port: a path would be dropped or misread by each tool that reads the variable.
+        test: (v) => httpUrlProblem(v) === undefined && new URL(v).pathname === "/",
+        must: "an http:// or https:// proxy URL without credentials or a path, such as http://proxy.example.com:3128 (credentials would sit in the stack file in plain text)",
     },
     hosts: {
         test: (v) => /^[A-Za-z0-9.*:/[\]_-]+(,[A-Za-z0-9.*:/[\]_-]+)*$/.test(v),
@@ -211,15 +212,16 @@ const EXTRA_ENV_VALUES: Readonly<Record<"proxy" | "hosts" | "url" | "paths", { t
         must: "an http:// or https:// URL without credentials, such as http://apt.example.com/ubuntu",
     },
     paths: {
-        test: (v) => /^\/[^\s,]*(,\/[^\s,]*)*$/.test(v),
+        test: (v) => /^\/[\w.@+=/-]*(,\/[\w.@+=/-]*)*$/.test(v),
         must: "a comma-separated list of absolute paths inside the sandbox, such as /var/lib/docker,/hydra-data,/data",
     },
 };
 
-/** Why `value` is no http(s) URL without credentials, or undefined. */
+/** Why `value` is no http(s) URL without credentials on a host DNS can name, or undefined. */
 function httpUrlProblem(value: string): string | undefined {
     const { problem, url } = apiHostUrlProblem(value);
-    return problem === undefined && url !== undefined ? undefined : (problem ?? "not-a-url");
+    if (problem !== undefined || url === undefined) return problem ?? "not-a-url";
+    return hostAddressProblem(url.hostname);
 }
 
 /**

@@ -150,7 +150,7 @@ describe("extraEnv: proxies and the chart's documented extras", () => {
             }),
         );
         expect(problems).toEqual([
-            'extraEnv.HTTPS_PROXY (got "http://ops:***@proxy.example.com:3128") must be an http:// or https:// proxy URL without credentials, such as http://proxy.example.com:3128 (credentials would sit in the stack file in plain text)',
+            'extraEnv.HTTPS_PROXY (got "http://ops:***@proxy.example.com:3128") must be an http:// or https:// proxy URL without credentials or a path, such as http://proxy.example.com:3128 (credentials would sit in the stack file in plain text)',
             'extraEnv.NO_PROXY (got "a.example.com, b.example.com") must be a comma-separated list of host names, domains (.example.com), IP addresses or CIDR ranges, without spaces',
             'extraEnv.HELIX_DISK_PRESSURE_PATHS (got "data") must be a comma-separated list of absolute paths inside the sandbox, such as /var/lib/docker,/hydra-data,/data',
         ]);
@@ -158,6 +158,44 @@ describe("extraEnv: proxies and the chart's documented extras", () => {
         expect(problemsOf({ ...SANDBOX, extraEnv: '["HTTPS_PROXY"]' })[0]).toMatch(
             /^extraEnv .*must be a map of variable names to text values/,
         );
+    });
+
+    it.each([
+        ["HTTPS_PROXY", "http:///proxy"],
+        ["HTTPS_PROXY", "http:proxy.example.com:3128"],
+        ["HTTPS_PROXY", "http:\\\\proxy.example.com:3128"],
+        ["HTTPS_PROXY", "http://prox\ny.example.com:3128"],
+        ["HTTPS_PROXY", "http://proxy.example.com:3128\n"],
+        ["HTTPS_PROXY", " http://proxy.example.com:3128"],
+        ["HTTPS_PROXY", "http://proxy\t.example.com:3128"],
+        ["HTTPS_PROXY", "http://$(id).example.com:3128"],
+        ["https_proxy", 'http://proxy.example.com:3128/"x'],
+        ["HELIX_SANDBOX_APT_MIRROR", "https:/apt.example.com/ubuntu"],
+        ["HELIX_DISK_PRESSURE_PATHS", "/data\u001b[2J"],
+        ["HELIX_DISK_PRESSURE_PATHS", "/data,/var/lib/$(id)"],
+    ])("refuses %s %j, which the URL parser would repair or the sandbox read otherwise, showing it escaped", (name, value) => {
+        const problems = problemsOf(withExtra({ [name]: value }));
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(new RegExp(`^extraEnv\\.${name} \\(got .*\\) must be `));
+        expect(problems[0]).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    });
+
+    it("writes a proxy URL in the one form apiHost is written: lower-case scheme and host, punycode, no trailing dot or slash", () => {
+        const [host] = sandboxHostsOf(
+            parseConfig(
+                withExtra({
+                    HTTPS_PROXY: "HTTP://Proxy.Example.COM.:3128/",
+                    HTTP_PROXY: "http://prøxy.example.com:3128",
+                    HELIX_SANDBOX_APT_MIRROR: "https://APT.example.com/Ubuntu",
+                }),
+                context,
+            ),
+        );
+        expect(host.sandboxes[0].env).toMatchObject({
+            HTTPS_PROXY: "http://proxy.example.com:3128",
+            HTTP_PROXY: "http://xn--prxy-hra.example.com:3128",
+            HELIX_SANDBOX_APT_MIRROR: "https://apt.example.com/Ubuntu",
+        });
     });
 
     it("is refused on a runner stack, which has no use for it", () => {
