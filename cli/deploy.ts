@@ -22,7 +22,8 @@ import type { EngineClients, PlacementCommands } from "./placements/types";
 import { Prompt, terminalPrompt } from "./lib/prompt";
 import { KEY_SCHEMAS } from "../components/config/schema";
 import { unpinnedHostName } from "../components/config/warnings";
-import { HELIX_VERSION_AUTO, helixReleaseProblem } from "../contract";
+import { HELIX_VERSION_AUTO, apiTokenProblems, helixReleaseProblem } from "../contract";
+import type { RawConfig } from "../components/config/values";
 import {
     DEFAULT_STACK,
     PROJECT_ROOT,
@@ -85,6 +86,11 @@ export interface DeployPlan {
 /** Environment variable a token can be handed in by, so a first deploy needs no `pulumi config set`. */
 export const TOKEN_ENV = "ZED_RUNNER_API_TOKEN";
 
+/** Why pulumi up would refuse `token` as the stack's apiToken (the stack file's allowInsecureToken counts), by the program's own rule. */
+export function envTokenRefusals(token: string, raw: RawConfig): string[] {
+    return apiTokenProblems(token, TOKEN_ENV, raw.allowInsecureToken === "true").problems;
+}
+
 /** The state folder Pulumi.yaml's backend names; git-ignored. */
 const LOCAL_STATE_DIR = ".state";
 
@@ -121,6 +127,15 @@ export function deployPlan(
     // Pulumi.yaml names the backend, so the CLI finds it without our help; a PULUMI_BACKEND_URL of the operator's wins.
     const backendUrl = env.PULUMI_BACKEND_URL || projectBackendUrl(root) || `file://${root}/${LOCAL_STATE_DIR}`;
     const apiToken = env[TOKEN_ENV] || undefined;
+    if (apiToken !== undefined) {
+        const refusals = envTokenRefusals(apiToken, exists ? readStackConfig(stack, root).raw : {});
+        if (refusals.length > 0)
+            throw new UserError(
+                [`${TOKEN_ENV} is not stored: pulumi up would refuse it.`, ...refusals.map((p) => `  - ${p}`), "Nothing was changed."].join(
+                    "\n",
+                ),
+            );
+    }
     const pinHostName =
         operation === "destroy" ? undefined : exists ? hostNameToPin(stack, root, machineHostName) : unpinnedHostName({}, machineHostName);
     return {

@@ -11,7 +11,7 @@ import { shown } from "./lib/files";
 import { foundGpuLines, resolveAutoGpu } from "./checks/autoGpu";
 import { hostCheckLines } from "./checks/hostRules";
 import type { RawConfig } from "../components/config/values";
-import { TOKEN_ENV } from "./deploy";
+import { TOKEN_ENV, envTokenRefusals } from "./deploy";
 import { dockerFor } from "./engine";
 import type { EngineClients } from "./placements/types";
 import { placementCommands } from "./placements";
@@ -89,6 +89,9 @@ function planReport(
             ? SECRET_PLACEHOLDER
             : "set in plain text (pulumi up refuses it: set it again with --secret)";
     out.push(`Stack ${stack}: control plane ${parsed.apiHost}, token ${token}`);
+    // A token from the environment is checked as pulumi up will check it once deploy has stored it.
+    const envTokenProblems = env[TOKEN_ENV] ? envTokenRefusals(env[TOKEN_ENV], file.raw) : [];
+    if (envTokenProblems.length > 0) out.push("pulumi up would refuse it:", ...envTokenProblems.map((p) => `  - ${p}`));
     const pin = hostNameToPin(stack, root, context.machineHostName ?? os.hostname());
     if (pin) out.push(`hostName: ${pin}, this machine's name; the first npm run deploy pins it in ${shown(stackFilePath(stack, root))}`);
     out.push(...placement.plan({ stack, secureKeys: file.secureKeys }));
@@ -98,7 +101,7 @@ function planReport(
         out.push("", "Warnings:", ...warnings.map((w) => `  - ${w}`));
     }
     // The token is the one thing a valid stack file can still lack: pulumi up refuses it unset or in plain text.
-    const upRefuses = fromEnv === undefined && (!file.hasToken || !file.secureKeys.has("apiToken"));
+    const upRefuses = envTokenProblems.length > 0 || (fromEnv === undefined && (!file.hasToken || !file.secureKeys.has("apiToken")));
     return { text: out.join("\n"), upRefuses };
 }
 

@@ -150,6 +150,31 @@ export function trimApiHost(value: string): string {
 }
 
 /**
+ * What is wrong with a runner token, each problem a sentence starting with `name` (apiToken, or the
+ * environment variable deploy stores it from), and whether it is one pulumi up takes only with
+ * allowInsecureToken (empty, or Helix's example token: `insecure` says which). The one token check
+ * of the program, plan and deploy, so none of them takes a token another refuses.
+ */
+export function apiTokenProblems(token: string, name: string, allowInsecureToken: boolean): { problems: string[]; insecure?: string } {
+    const problems: string[] = [];
+    const example = isExampleToken(token);
+    if (token.trim() !== "" && token !== token.trim() && !example) {
+        problems.push(
+            `${name} has leading or trailing whitespace (a copy-paste slip?): the control plane compares the token byte for byte; set it again without it`,
+        );
+    }
+    const inside = runnerTokenProblem(token);
+    if (inside !== undefined) problems.push(`${name} ${inside}: set it again as your control plane has it`);
+    if (token.trim() !== "" && !example) return { problems };
+    const insecure = token.trim() === "" ? "is empty" : "is the insecure default from Helix's examples";
+    if (allowInsecureToken) return { problems, insecure };
+    problems.push(
+        `${name} ${insecure}: use the runner token your control plane is configured with, or set allowInsecureToken to true for a throwaway test`,
+    );
+    return { problems };
+}
+
+/**
  * Why `token` cannot be a runner token, or undefined when it can be: a space, tab, line break or
  * other control character inside it. The token travels as `Authorization: Bearer <token>`, where a
  * line break is refused and a space ends it; no control plane's token has either, so one is a paste

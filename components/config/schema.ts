@@ -101,7 +101,7 @@ const namePart = ({ max }: { max: number }) =>
 const API_HOST_MESSAGES = {
     "not-a-url": "must be an http:// or https:// URL such as https://helix.example.com",
     "not-http": "must use http:// or https://",
-    credentials: "must not carry credentials; the runner authenticates with apiToken",
+    credentials: "must not carry credentials; apiToken, the runner token, is what authenticates",
     "query-or-fragment": "must not have a query string or fragment",
     port: "must have a port from 1 to 65535, or none for the scheme's own",
 } as const satisfies Record<ApiHostUrlProblem, string>;

@@ -4,7 +4,7 @@
 // name the key, the value (never a secret's, and URLs without their credentials) and what is
 // allowed. What a workload adds (its own keys, its plan) is its record's (components/workloads.ts);
 // components/stackPlan.ts puts the two together. Pure: no Pulumi or Docker import.
-import { INSECURE_DEFAULT_TOKEN, maskValue, printable, runnerTokenProblem } from "../../contract";
+import { apiTokenProblems, maskValue, printable } from "../../contract";
 import {
     CONFIG_KEYS,
     HOST_KEYS,
@@ -200,22 +200,9 @@ export function check(raw: RawConfig, context: ReadOptions & Pick<ConfigContext,
 
     let insecureToken: string | undefined;
     if (token !== undefined && !unreadable.has("apiToken")) {
-        const example = token.trim().toLowerCase() === INSECURE_DEFAULT_TOKEN;
-        if (token.trim() !== "" && token !== token.trim() && !example) {
-            problems.push(
-                "apiToken has leading or trailing whitespace (a copy-paste slip?): the control plane compares the token byte for byte; set it again without it",
-            );
-        }
-        const inside = runnerTokenProblem(token);
-        if (inside !== undefined) problems.push(`apiToken ${inside}: set it again as your control plane has it`);
-        if (token.trim() === "" || example) {
-            const what = token.trim() === "" ? "is empty" : "is the insecure default from Helix's examples";
-            if (c.allowInsecureToken) insecureToken = what;
-            else
-                problems.push(
-                    `apiToken ${what}: use the runner token your control plane is configured with, or set allowInsecureToken to true for a throwaway test`,
-                );
-        }
+        const checked = apiTokenProblems(token, "apiToken", c.allowInsecureToken === true);
+        problems.push(...checked.problems);
+        insecureToken = checked.insecure;
     }
     if (c.hosts && present.replicas !== undefined && present.replicas.trim() !== "1") {
         problems.push(

@@ -52,6 +52,20 @@ describe("npm run deploy: arguments and defaults", () => {
         expect(deployPlan(["--preview"], passphrase, root)).not.toHaveProperty("apiToken");
     });
 
+    it("refuses a token from ZED_RUNNER_API_TOKEN that pulumi up would refuse, before anything runs, never showing it", () => {
+        for (const token of ["oh-hallo-insecure-token", " tok-123456", "tok s3cret"]) {
+            let message = "";
+            try {
+                deployPlan(["--preview"], { ...passphrase, ZED_RUNNER_API_TOKEN: token }, root);
+            } catch (err) {
+                message = (err as Error).message;
+            }
+            expect(message).toMatch(/^ZED_RUNNER_API_TOKEN is not stored: pulumi up would refuse it\.\n {2}- ZED_RUNNER_API_TOKEN /);
+            expect(message).toMatch(/Nothing was changed\.$/);
+            expect(message).not.toContain("s3cret");
+        }
+    });
+
     it("keeps a backend the operator chose", () => {
         expect(deployPlan(["--preview"], { ...passphrase, PULUMI_BACKEND_URL: "s3://state-bucket" }, root).backendUrl).toBe(
             "s3://state-bucket",

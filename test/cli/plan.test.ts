@@ -95,6 +95,28 @@ describe("npm run plan", () => {
         }
     });
 
+    it("exits 1, saying why without showing it, when pulumi up would refuse the token in ZED_RUNNER_API_TOKEN", async () => {
+        const root = scratchProject({
+            dev: "config:\n  zed-runner:hostName: gpu-7\n",
+            lab: "config:\n  zed-runner:hostName: gpu-7\n  zed-runner:allowInsecureToken: true\n",
+        });
+        const printed: string[] = [];
+        const log = jest.spyOn(console, "log").mockImplementation((text: string) => void printed.push(text));
+        try {
+            expect(await plan(["--stack", "dev"], { ZED_RUNNER_API_TOKEN: "oh-hallo-insecure-token" }, { root })).toBe(1);
+            expect(printed.join("\n")).toContain(
+                "pulumi up would refuse it:\n  - ZED_RUNNER_API_TOKEN is the insecure default from Helix's examples: use the runner token your control plane is configured with, or set allowInsecureToken to true for a throwaway test",
+            );
+            expect(await plan(["--stack", "dev"], { ZED_RUNNER_API_TOKEN: "abc s3cret\nghi" }, { root })).toBe(1);
+            expect(printed.join("\n")).toContain("  - ZED_RUNNER_API_TOKEN has a space, tab, line break or control character inside it");
+            expect(printed.join("\n")).not.toContain("s3cret");
+            // The stack's own allowInsecureToken counts, as it does for pulumi up.
+            expect(await plan(["--stack", "lab"], { ZED_RUNNER_API_TOKEN: "oh-hallo-insecure-token" }, { root })).toBe(0);
+        } finally {
+            log.mockRestore();
+        }
+    });
+
     it("refuses arguments it does not know, and the stack npm took", async () => {
         await expect(plan(["-s", "fleet"], {})).rejects.toThrow("Unknown option -s");
         await expect(plan(["fleet"], {})).rejects.toThrow("Unexpected argument fleet");

@@ -393,6 +393,12 @@ describe("refusals, every problem at once", () => {
 });
 
 describe("never echoing credentials", () => {
+    it("says once, in words that fit a sandbox, that apiHost carries credentials", () => {
+        expect(problemsOf({ ...SANDBOX, apiHost: "https://user:pw@helix.example.com" })).toEqual([
+            'apiHost (got "https://user:***@helix.example.com") must not carry credentials; apiToken, the runner token, is what authenticates',
+        ]);
+    });
+
     it.each([
         ["https://user:hunter2@helix.example.com", "https://user:***@helix.example.com"],
         ["https://hunter2@helix.example.com", "https://***@helix.example.com"],
