@@ -108,9 +108,38 @@ export function normalizeDockerHost(address: string): string {
     try {
         const url = new URL(address);
         const port = url.port || (url.protocol === "ssh:" ? "22" : url.protocol === "tcp:" ? "2376" : "");
-        return `${url.protocol}//${url.hostname.toLowerCase().replace(/\.$/, "")}${port ? `:${port}` : ""}`;
+        return `${url.protocol}//${machineName(url.hostname)}${port ? `:${port}` : ""}`;
     } catch {
         return address;
+    }
+}
+
+/**
+ * The machine a Docker address reaches: the local one for a unix socket (by its socket, as
+ * normalizeDockerHost spells it), else its host in one spelling, whatever the scheme, port or
+ * login. `ssh://h1` and `tcp://h1:2376` are one machine: its engine, host ports and GPUs are one.
+ */
+export function dockerHostMachine(address: string): string {
+    if (address.startsWith("unix://")) return normalizeDockerHost(address);
+    try {
+        return `//${machineName(new URL(address).hostname)}`;
+    } catch {
+        return address;
+    }
+}
+
+/**
+ * A host as one machine is named: lower-case, no trailing dot, punycode, and an IPv4 address in
+ * its dotted-decimal form (ssh and Docker read `10.0.0.01` as the resolver does: 10.0.0.1). The
+ * URL parser does all of it for a special scheme's host, and ssh:// and tcp:// are not special.
+ */
+function machineName(hostname: string): string {
+    const bare = hostname.replace(/\.$/, "");
+    if (bare.startsWith("[")) return bare.toLowerCase();
+    try {
+        return new URL(`http://${bare}`).hostname;
+    } catch {
+        return asciiHost(bare);
     }
 }
 

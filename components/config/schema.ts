@@ -21,7 +21,7 @@ import {
     apiHostUrlProblem,
     hostAddressProblem,
     hostNameProblem,
-    normalizeDockerHost,
+    dockerHostMachine,
     canonicalApiHost,
     canonicalDockerHost,
     canonicalRegistry,
@@ -389,8 +389,9 @@ const hosts = z.preprocess(
         .array(hostEntry, { error: "must be a list of hosts, each with name, dockerHost and replicas" })
         .min(1, { error: "must list at least one host, or be left unset for this machine alone" })
         .superRefine((list, ctx) => {
-            // The same engine spelled two ways (unix:///var/run//docker.sock) is still the same engine.
-            const keys = { name: (h: HostEntry) => h.name.toLowerCase(), dockerHost: (h: HostEntry) => normalizeDockerHost(h.dockerHost) };
+            // The same engine spelled two ways (unix:///var/run//docker.sock) is still the same engine, and
+            // one machine reached two ways (ssh://h1, tcp://h1:2376) is one machine: its host ports and GPUs are one.
+            const keys = { name: (h: HostEntry) => h.name.toLowerCase(), dockerHost: (h: HostEntry) => dockerHostMachine(h.dockerHost) };
             for (const field of ["name", "dockerHost"] as const) {
                 const seen = new Map<string, number>();
                 list.forEach((host, i) => {
@@ -401,7 +402,10 @@ const hosts = z.preprocess(
                         ctx.addIssue({
                             code: "custom",
                             path: [i, field],
-                            message: `repeats hosts[${first}].${field}; each host needs its own`,
+                            message:
+                                field === "name"
+                                    ? `repeats hosts[${first}].name; each host needs its own`
+                                    : `repeats hosts[${first}].dockerHost's machine (one engine, one set of host ports and GPUs); list each machine once`,
                         });
                 });
             }

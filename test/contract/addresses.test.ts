@@ -2,6 +2,7 @@
 import {
     canonicalDockerHost,
     canonicalRegistry,
+    dockerHostMachine,
     registryPortProblem,
     hostAddressProblem,
     hostNameProblem,
@@ -54,8 +55,21 @@ describe("normalizeDockerHost", () => {
         ["ssh://ops@GPU-A.example.com", "ssh://gpu-a.example.com:22"],
         ["ssh://admin@gpu-a.example.com.:22", "ssh://gpu-a.example.com:22"],
         ["tcp://10.0.0.5:2376", "tcp://10.0.0.5:2376"],
+        // An IPv4 address as the resolver reads it; a name in punycode.
+        ["ssh://ops@10.0.0.01", "ssh://10.0.0.1:22"],
+        ["ssh://ops@bücher.example.com", "ssh://xn--bcher-kva.example.com:22"],
     ])("%s is %s", (address, expected) => {
         expect(normalizeDockerHost(address)).toBe(expected);
+    });
+});
+
+describe("dockerHostMachine", () => {
+    it("is one machine for every way in to it, and the local socket for a unix one", () => {
+        const ways = ["ssh://ops@gpu-a.example.com", "ssh://admin@GPU-A.example.com.:2222", "tcp://gpu-a.example.com:2376"];
+        expect(new Set(ways.map(dockerHostMachine))).toEqual(new Set(["//gpu-a.example.com"]));
+        expect(dockerHostMachine("ssh://10.0.0.01")).toBe(dockerHostMachine("tcp://10.0.0.1:2376"));
+        expect(dockerHostMachine("unix:///var/run/docker.sock")).toBe("unix:///run/docker.sock");
+        expect(dockerHostMachine("ssh://gpu-b.example.com")).not.toBe(dockerHostMachine("ssh://gpu-a.example.com"));
     });
 });
 
