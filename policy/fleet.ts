@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import { StackValidationPolicy } from "@pulumi/policy";
 import { isEveryInterface } from "../contract";
 import {
+    controlPlaneOf,
     dockerHostOf,
     duplicates,
     environmentOf,
@@ -38,10 +39,13 @@ export const uniqueRunners: StackValidationPolicy = {
                 .filter((r) => isRunner(r.props) && environmentOf(r.props)?.RUNNER_ID)
                 .map((r) => {
                     const env = environmentOf(r.props)!;
-                    return { key: `${env.API_HOST ?? ""}|${env.RUNNER_ID}`, item: r };
+                    return { key: `${controlPlaneOf(env.API_HOST)}|${env.RUNNER_ID}`, item: r };
                 }),
             ...services.flatMap((r) =>
-                serviceRunnerIds(r.props).map((id) => ({ key: `${serviceEnvironmentOf(r.props)?.API_HOST ?? ""}|${id}`, item: r })),
+                serviceRunnerIds(r.props).map((id) => ({
+                    key: `${controlPlaneOf(serviceEnvironmentOf(r.props)?.API_HOST)}|${id}`,
+                    item: r,
+                })),
             ),
         ]);
         for (const [key, group] of runnerIds) {

@@ -1,7 +1,8 @@
 // Policies on what a runner exposes and whom it talks to.
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { SANDBOX_ENV, hostPathTakeover, isEveryInterface, maskValue } from "../contract";
+import { SANDBOX_ENV, isEveryInterface, maskValue } from "../contract";
+import { type ConfinementLoss, confinementLosses, hostBindProblem } from "./confinement";
 import {
     RDP_CONTAINER_PORTS,
     VNC_CONTAINER_PORTS,
@@ -10,12 +11,12 @@ import {
     isRunner,
     isSandbox,
     isRunnerService,
+    isSet,
     localBindDevice,
     publishedPorts,
     reveal,
     serviceEnvironmentOf,
     serviceTaskOf,
-    type VolumeMount,
 } from "./runner";
 
 /** Which remote desktop a container port is, if any. */
@@ -85,7 +86,8 @@ export const apiHostTls: ResourceValidationPolicy = {
     description:
         "Checks that runners and sandboxes reach their control plane over https, since the runner token travels with every " +
         "connection (in a runner's WebSocket URL, in a sandbox's Authorization header); http is fine to this machine " +
-        "(localhost, host.docker.internal) or to hosts listed in allowedHttpHosts. Fix: `pulumi config set apiHost https://...`.",
+        "(localhost, host.docker.internal) or to hosts listed in allowedHttpHosts. A value is shown with its credentials masked. " +
+        "Fix: `pulumi config set apiHost https://...`.",
     enforcementLevel: "advisory",
     configSchema: {
         properties: {
@@ -106,7 +108,16 @@ export const apiHostTls: ResourceValidationPolicy = {
     ],
 };
 
-/** The control plane's URL as the container receives it in `variable`: https, or http that stays on this machine or a trusted network. */
+/** A host name as compared: lower case, without a trailing dot (the same host, fully qualified). */
+function hostKey(hostname: string): string {
+    return hostname.trim().toLowerCase().replace(/\.$/, "");
+}
+
+/**
+ * The control plane's URL as the container receives it in `variable`: https, or http that stays on
+ * this machine or a trusted network. Every URL a message shows goes through the contract's
+ * maskValue, the program's own masking, so no credential is echoed.
+ */
 function checkApiHost(
     variable: string,
     apiHost: string | undefined,
@@ -121,8 +132,13 @@ function checkApiHost(
         reportViolation(`${variable} must be a URL (got ${JSON.stringify(maskValue(apiHost))}).`);
         return;
     }
-    if (url.protocol === "https:" || isLocalHost(url.hostname) || allowedHttpHosts.includes(url.hostname)) return;
-    reportViolation(`${variable} must use https: ${url.protocol}//${url.host} would send the runner token unencrypted.`);
+    if (url.protocol === "https:") return;
+    if (url.protocol !== "http:") {
+        reportViolation(`${variable} must be an https URL (got ${JSON.stringify(maskValue(apiHost))}).`);
+        return;
+    }
+    if (isLocalHost(url.hostname) || allowedHttpHosts.map(hostKey).includes(hostKey(url.hostname))) return;
+    reportViolation(`${variable} must use https: ${maskValue(`${url.protocol}//${url.host}`)} would send the runner token unencrypted.`);
 }
 
 interface HostTakeoverConfig {
@@ -130,35 +146,51 @@ interface HostTakeoverConfig {
     allowedCapabilities: string[];
 }
 
-/** Host namespaces a container can share; `networkMode: container:<x>` shares another container's network. */
-const NAMESPACE_MODES = ["networkMode", "pidMode", "ipcMode", "usernsMode", "cgroupnsMode"] as const;
-
-/** Why a bind source (a volume's hostPath, a bind mount's source, a local volume's device) hands over the host. */
-function reportHostPath(source: unknown, what: string, reportViolation: (message: string) => void): void {
-    if (typeof source !== "string" || source === "") return;
-    const takeover = hostPathTakeover(source);
-    if (takeover) reportViolation(`Runner container must not ${what} ${takeover} (${source}).`);
-}
-
-/** Every host folder `mounts` bind: bind mounts' sources, and volume mounts whose local driver binds a device. */
-function reportMounts(mounts: readonly VolumeMount[] | undefined, reportViolation: (message: string) => void): void {
-    for (const mount of mounts ?? []) {
-        if (mount?.type === "bind") reportHostPath(mount.source, "bind", reportViolation);
-        if (mount?.type === "volume") {
-            const options = mount.volumeOptions ?? {};
-            const device = localBindDevice(options.driverName, options.driverOptions);
-            reportHostPath(device, "mount a local volume that binds", reportViolation);
-        }
+/**
+ * Reports a runner's (or a runner service's, as `what`) losses of confinement in their order, one
+ * message each, but devices and capabilities in one message per kind, where the first of them is.
+ */
+function reportRunnerLosses(losses: readonly ConfinementLoss[], what: string, reportViolation: (message: string) => void): void {
+    const all = (kind: ConfinementLoss["kind"]) =>
+        losses
+            .filter((l) => l.kind === kind)
+            .map((l) => l.setting)
+            .join(", ");
+    const grouped = new Set<ConfinementLoss["kind"]>();
+    for (const loss of losses) {
+        if (grouped.has(loss.kind)) continue;
+        const message = ((): string => {
+            switch (loss.kind) {
+                case "host-namespace":
+                    return `must not use the host's namespace (${loss.setting}).`;
+                case "shared-namespace":
+                    return `must not share another container's namespace (${loss.setting}).`;
+                case "bind":
+                    return `must not ${loss.bind!.via === "bind" ? "bind" : "mount a local volume that binds"} ${loss.setting}.`;
+                case "device":
+                    grouped.add(loss.kind);
+                    return `must not be given host devices (${all("device")}).`;
+                case "device-rule":
+                    return `must not be allowed host devices (${loss.setting}).`;
+                case "security-opt":
+                    return `must keep its confinement (${loss.setting}).`;
+                case "capability":
+                    grouped.add(loss.kind);
+                    return `must not add capabilities: ${all("capability")}.`;
+            }
+        })();
+        reportViolation(`${what} ${message}`);
     }
 }
 
 export const noHostTakeover: ResourceValidationPolicy = {
     name: "no-host-takeover",
     description:
-        "Checks that a runner container cannot take over its host: not privileged, no host devices, no unconfined seccomp or AppArmor, " +
-        "not in the host's (or another container's) network, PID, IPC, user or cgroup namespace, no bind of the host's root, system " +
-        "folders or Docker socket (however the path is spelled, through a local-driver volume or a mount's volume options too), " +
-        "no capabilities beyond allowedCapabilities. " +
+        "Checks that a runner container cannot take over its host: not privileged, no host devices or device rules, no unconfined seccomp, AppArmor, " +
+        "SELinux label or system paths, not in the host's (or another container's) network, PID, IPC, user or cgroup namespace, no bind of the host's root, system " +
+        "folders or any container engine's socket, state or a folder holding one (rootless Docker's /run/user/<uid>, Podman, containerd, Docker Desktop's " +
+        "~/.docker, any *.sock; however the path is spelled, through a local-driver volume or a mount's volume options too), " +
+        "no capabilities beyond allowedCapabilities; the same rules (policy/confinement.ts) sandbox-privileged-only holds every other container to. " +
         "Fix: remove those settings; the runner image needs none.",
     enforcementLevel: "mandatory",
     configSchema: {
@@ -170,46 +202,23 @@ export const noHostTakeover: ResourceValidationPolicy = {
         validateResourceOfType(docker.Container, (container, args, reportViolation) => {
             if (!isRunner(container)) return;
             const { allowedCapabilities } = args.getConfig<HostTakeoverConfig>();
-            const c = container as Record<string, unknown>;
-            if (c.privileged === true) reportViolation("Runner container must not be privileged.");
-            for (const mode of NAMESPACE_MODES) {
-                const value = typeof c[mode] === "string" ? (c[mode] as string).toLowerCase() : "";
-                if (value === "host") reportViolation(`Runner container must not use the host's namespace (${mode}: host).`);
-                if (value.startsWith("container:"))
-                    reportViolation(`Runner container must not share another container's namespace (${mode}: ${c[mode]}).`);
-            }
-            for (const volume of (c.volumes as { hostPath?: string }[] | undefined) ?? [])
-                reportHostPath(volume?.hostPath, "bind", reportViolation);
-            reportMounts(c.mounts as VolumeMount[] | undefined, reportViolation);
-            const devices = (c.devices as { hostPath?: string }[] | undefined) ?? [];
-            if (devices.length > 0)
-                reportViolation(`Runner container must not be given host devices (${devices.map((d) => d?.hostPath).join(", ")}).`);
-            for (const opt of (c.securityOpts as string[] | undefined) ?? []) {
-                if (
-                    /^(seccomp|apparmor)[=:]unconfined$/i.test(opt) ||
-                    /^label[=:]disable$/i.test(opt) ||
-                    /^systempaths[=:]unconfined$/i.test(opt)
-                ) {
-                    reportViolation(`Runner container must keep its confinement (securityOpts "${opt}").`);
-                }
-            }
-            const added: string[] = (c.capabilities as { adds?: string[] } | undefined)?.adds ?? [];
-            const extra = added.filter((cap) => !allowedCapabilities.includes(cap));
-            if (extra.length > 0) reportViolation(`Runner container must not add capabilities: ${extra.join(", ")}.`);
+            if (isSet(container.privileged)) reportViolation("Runner container must not be privileged.");
+            reportRunnerLosses(confinementLosses(container, { kind: "runner", allowedCapabilities }), "Runner container", reportViolation);
         }),
         validateResourceOfType(docker.Service, (service, args, reportViolation) => {
             if (!isRunnerService(service)) return;
             const { allowedCapabilities } = args.getConfig<HostTakeoverConfig>();
             const container = serviceTaskOf(service).containerSpec ?? {};
-            const say = (m: string) => reportViolation(m.replace("Runner container", "Runner service"));
-            reportMounts(container.mounts, say);
-            const extra = (container.capAdds ?? []).filter((cap) => !allowedCapabilities.includes(cap));
-            if (extra.length > 0) say(`Runner container must not add capabilities: ${extra.join(", ")}.`);
+            // A task spec's mounts and capAdds, read as a container's.
+            const asContainer = { mounts: container.mounts, capabilities: { adds: container.capAdds ?? [] } };
+            reportRunnerLosses(confinementLosses(asContainer, { kind: "runner", allowedCapabilities }), "Runner service", reportViolation);
         }),
-        // Any stack's volume, not only a runner's: a runner may mount it by name.
+        // Any stack's volume, not only a runner's: any container may mount it by name.
         validateResourceOfType(docker.Volume, (volume, _args, reportViolation) => {
-            const device = localBindDevice(volume.driver, volume.driverOpts);
-            reportHostPath(device, "bind", (m) => reportViolation(m.replace("Runner container", "A local-driver volume")));
+            const device = localBindDevice(reveal(volume.driver), reveal(volume.driverOpts));
+            if (typeof device !== "string" || device === "") return;
+            const problem = hostBindProblem(device, { kind: "runner", allowedCapabilities: [] });
+            if (problem !== undefined) reportViolation(`A local-driver volume must not bind ${problem} (${device}).`);
         }),
     ],
 };

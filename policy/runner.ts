@@ -3,8 +3,12 @@
 // The pack guards any program that runs these runners, so it reads resources, not the
 // program's modules; what it shares with the program is the contract (../contract, plain
 // values and rules that import nothing), which `npm run build` compiles into the pack.
+import * as policySdk from "@pulumi/policy";
 import { PolicyResource, Secret } from "@pulumi/policy";
 import {
+    canonicalApiHost,
+    canonicalDockerHost,
+    canonicalRegistry,
     normalizeDockerHost,
     CONTAINER_PORTS,
     ENV,
@@ -39,33 +43,70 @@ export function environmentOf(props: object): Record<string, string> | undefined
     return env;
 }
 
+/** Whether a boolean setting is on, as the provider reads it: `true`, or the string "true" in any case. */
+export function isSet(value: unknown): boolean {
+    const v = reveal(value);
+    return v === true || (typeof v === "string" && v.trim().toLowerCase() === "true");
+}
+
+/**
+ * An image reference's (or a configured repository's) repository in the one spelling the engine
+ * gives it: the contract's grammar (parseImageReference) for the name, the registry host as the
+ * program writes it (canonicalRegistry: lower case, no trailing dot, punycode), all lower-cased.
+ * `MIRROR.example.com./helixml/helix-sandbox:2.12.2` is `mirror.example.com/helixml/helix-sandbox`.
+ */
+export function canonicalRepository(reference: string): string {
+    return canonicalRegistry(parseImageReference(reference.trim()).name).toLowerCase();
+}
+
+/** Whether `image`'s repository (whatever its tag or digest) is one of `repositories`, each compared in its canonical spelling. */
+export function inRepositories(image: unknown, repositories: readonly string[]): boolean {
+    if (typeof image !== "string") return false;
+    const repository = canonicalRepository(image);
+    return repositories.some((r) => typeof r === "string" && canonicalRepository(r) === repository);
+}
+
+/** An image ID (`sha256:<hex>`, a RemoteImage's imageId, what a container's state holds): it names no repository, tag or release. */
+export function isImageId(reference: string): boolean {
+    return /^sha256:[0-9a-f]+$/i.test(reference.trim());
+}
+
 /**
  * Whether an image reference names Helix's sandbox image: by tag or digest, as a RemoteImage's
- * name or repoDigest gives it. An image ID (`sha256:...`, a RemoteImage's imageId) names no
- * repository, so a container started from one is not recognised as a sandbox by its image.
+ * name or repoDigest gives it, the registry host in any spelling. An image ID (`sha256:...`, a
+ * RemoteImage's imageId) names no repository, so a container started from one is not recognised
+ * as a sandbox by its image.
  */
 export function isSandboxImage(reference: unknown): boolean {
-    return typeof reference === "string" && parseImageReference(reference).repository === SANDBOX_IMAGE_REPOSITORY;
+    return typeof reference === "string" && !isImageId(reference) && canonicalRepository(reference) === SANDBOX_IMAGE_REPOSITORY;
 }
 
 /**
  * Whether an image reference names Helix's sandbox image or, by its last path component, a mirror
- * of it (`registry.example.com/helixml/helix-sandbox`): held to the sandbox's release rules either way.
+ * of it on any registry (`registry.example.com/helixml/helix-sandbox`): a sandbox to the pack either way.
  */
 export function namesSandboxImage(reference: unknown): boolean {
-    return (
-        isSandboxImage(reference) ||
-        (typeof reference === "string" && /(^|\/)helix-sandbox$/.test(parseImageReference(reference).repository))
-    );
+    return typeof reference === "string" && !isImageId(reference) && /(^|\/)helix-sandbox$/.test(canonicalRepository(reference));
 }
 
 /**
- * A Helix sandbox is a container running Helix's sandbox image, or one set up as a sandbox (its
- * SANDBOX_INSTANCE_ID) whatever image it runs, such as a mirror's: every sandbox rule holds for both,
- * and sandbox-privileged-only decides which images a sandbox may run.
+ * A Helix sandbox is a container whose image is named like Helix's sandbox image on any registry
+ * (namesSandboxImage: Helix's own or a mirror's `.../helix-sandbox`), or one set up as a sandbox (its
+ * SANDBOX_INSTANCE_ID) whatever image it runs, such as a renamed mirror's: every sandbox rule holds
+ * for each. sandbox-privileged-only decides which images a sandbox may run, and refuses a mirror
+ * listed in its sandboxImageMirrors that is neither, so no mirror escapes the sandbox rules.
  */
 export function isSandbox(props: object): boolean {
-    return isSandboxImage(reveal((props as { image?: unknown }).image)) || SANDBOX_ENV.instanceId in (environmentOf(props) ?? {});
+    return namesSandboxImage(reveal((props as { image?: unknown }).image)) || SANDBOX_ENV.instanceId in (environmentOf(props) ?? {});
+}
+
+/**
+ * isSandbox for a stack policy's resource, whose image may be unknown during preview (a RemoteImage's
+ * repoDigest not yet pulled): then by its environment alone.
+ */
+export function isKnownSandbox(props: object): boolean {
+    const image = known(() => reveal((props as { image?: unknown }).image));
+    return namesSandboxImage(image) || known(() => isSandbox({ envs: (props as { envs?: unknown }).envs })) === true;
 }
 
 /**
@@ -147,15 +188,51 @@ export function isLocalHost(hostname: string): boolean {
     return isLoopbackHost(hostname) || hostname.toLowerCase().replace(/\.$/, "") === "host.docker.internal";
 }
 
-/** Containers on the same Docker host share one provider; the default provider is one host too. */
+/** The engine a provider without a host reaches: the Docker client's default, the local socket. */
+const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+
+/**
+ * The Docker host a resource is on, in one spelling, so one engine under two names is one host:
+ * the contract's canonical engine address (an ssh:// or tcp:// host lower-cased, without a trailing
+ * dot, in punycode) normalised (unix socket paths resolved, /var/run as /run, default ports, no ssh
+ * login). A provider without a host, like the default provider, reaches the local socket.
+ */
 export function dockerHostOf(resource: PolicyResource): string {
-    const provider = resource.provider;
-    // One engine under two names (unix:///var/run/docker.sock and unix:///run/docker.sock, two ssh logins) is one host.
-    return provider
-        ? typeof provider.props?.host === "string"
-            ? normalizeDockerHost(provider.props.host)
-            : String(provider.urn)
-        : "default Docker host";
+    const host = reveal(resource.provider?.props?.host) as unknown;
+    const address = typeof host === "string" && host.trim() !== "" ? host.trim() : DEFAULT_DOCKER_HOST;
+    return normalizeDockerHost(canonicalDockerHost(address));
+}
+
+/**
+ * The control plane a runner or sandbox reports to, in one spelling: the origin of the contract's
+ * canonical form of its URL (scheme and host lower-cased, the host in punycode without a trailing
+ * dot, a default port dropped). IDs are unique per control plane; a value that is no URL is its own key.
+ */
+export function controlPlaneOf(apiUrl: string | undefined): string {
+    if (apiUrl === undefined) return "";
+    try {
+        return new URL(canonicalApiHost(apiUrl.trim())).origin;
+    } catch {
+        return apiUrl;
+    }
+}
+
+type ErrorClass = new (...args: never[]) => Error;
+/** The policy SDK's error for a value unknown during preview (exported at run time, not in its typings). */
+const UnknownValueError = (policySdk as unknown as { UnknownValueError?: ErrorClass }).UnknownValueError;
+
+/**
+ * What `read` returns, or undefined when it reads a value that is unknown during preview (an
+ * output of a resource not yet created): a stack policy judges what it can see and skips the rest,
+ * where one unknown would otherwise stop the whole policy.
+ */
+export function known<T>(read: () => T): T | undefined {
+    try {
+        return read();
+    } catch (err) {
+        if (UnknownValueError !== undefined && err instanceof UnknownValueError) return undefined;
+        throw err;
+    }
 }
 
 /** The groups of items that share a key, for keys held by more than one. */

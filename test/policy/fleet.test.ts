@@ -59,6 +59,47 @@ describe("unique-runners", () => {
         ]);
     });
 
+    it.each([
+        ["https://helix.example.com", "https://HELIX.example.com./"],
+        ["https://helix.example.com", "https://helix.example.com:443"],
+        ["https://bücher.example.com", "https://xn--bcher-kva.example.com"],
+    ])("counts %s and %s as one control plane for RUNNER_IDs", async (first, second) => {
+        const a = nth(
+            1,
+            {},
+            {
+                envs: withEnv("API_HOST", first)
+                    .filter((e) => !e.startsWith("RUNNER_ID="))
+                    .concat("RUNNER_ID=zed-1"),
+            },
+        );
+        const b = nth(
+            2,
+            { provider: { urn: "urn:provider:b", host: "ssh://b" } },
+            {
+                envs: withEnv("API_HOST", second)
+                    .filter((e) => !e.startsWith("RUNNER_ID="))
+                    .concat("RUNNER_ID=zed-1"),
+            },
+        );
+        expect(await stackViolationsOf(uniqueRunners, [a, b])).toEqual([
+            'Runners must have unique RUNNER_IDs per control plane: "zed-1" is used by runner-1, runner-2.',
+        ]);
+    });
+
+    it.each([
+        ["ssh://bücher.example.com", "ssh://ops@xn--bcher-kva.example.com"],
+        ["unix:///var/run/docker.sock", undefined],
+    ])("counts %s and %s as one Docker host for names", async (first, second) => {
+        const a = nth(1, { provider: { urn: "urn:provider:a", host: first } });
+        const b = nth(2, second === undefined ? {} : { provider: { urn: "urn:provider:b", host: second } }, {
+            name: "helix-zed-agent-dev-1",
+        });
+        expect(await stackViolationsOf(uniqueRunners, [a, b])).toEqual([
+            'Containers must have unique names on a Docker host: "helix-zed-agent-dev-1" is used by runner-1, runner-2.',
+        ]);
+    });
+
     it("ignores resources with no names or ports", async () => {
         expect(await stackViolationsOf(uniqueRunners, [{ type: "docker:index/network:Network", props: { name: "n" } }, nth(1)])).toEqual(
             [],

@@ -46,6 +46,8 @@ export interface Fixture {
     readonly name?: string;
     readonly additionalSecretOutputs?: string[];
     readonly provider?: { urn: string; host?: string };
+    /** For stack policies: the fixtures (by name) each property is computed from, as Pulumi records an Output's source. */
+    readonly propertyDependencies?: Record<string, string[]>;
 }
 
 /** The schema defaults of a policy's config, overridden by `config`. */
@@ -130,6 +132,10 @@ export async function stackViolationsOf(
         isType: isTypeOf(f.type),
         asType: ((cls: any) => (isTypeOf(f.type)(cls) ? f.props : undefined)) as PolicyResource["asType"],
     }));
+    fixtures.forEach((f, i) => {
+        for (const [property, names] of Object.entries(f.propertyDependencies ?? {}))
+            resources[i].propertyDependencies[property] = resources.filter((r) => names.includes(r.name));
+    });
     const args: StackValidationArgs = {
         resources,
         stackTags: new Map(),

@@ -1,3 +1,4 @@
+import { maskValue } from "../../contract";
 import { apiHostTls, noHostTakeover, remoteDesktopNotPublic } from "../../policy/network";
 import { runner, runnerProps, sandbox, withEnv, withSandboxEnv } from "./fixtures";
 import { violationsOf } from "./harness";
@@ -74,6 +75,30 @@ describe("api-host-tls", () => {
         expect(found.join("")).not.toContain("hunter2");
     });
 
+    it.each([
+        "http://us er:s3cretpw@helix .example.com",
+        "https://ops:s3cretpw@[helix.example.com",
+        "htp:/user:s3cretpw@helix.example.com",
+        "ftp://user:s3cretpw@helix.example.com",
+    ])("shows %j only through the contract's masking, never its password", async (typed) => {
+        for (const [variable, fixture] of [
+            ["API_HOST", runner({ envs: withEnv("API_HOST", typed) })],
+            ["HELIX_API_URL", sandbox({ envs: withSandboxEnv("HELIX_API_URL", typed) })],
+        ] as const) {
+            const found = await violationsOf(apiHostTls, fixture);
+            expect(found).toHaveLength(1);
+            const shown = JSON.stringify(maskValue(typed));
+            expect([`${variable} must be a URL (got ${shown}).`, `${variable} must be an https URL (got ${shown}).`]).toContain(found[0]);
+            expect(found[0]).not.toContain("s3cretpw");
+        }
+    });
+
+    it("compares allowedHttpHosts as host names: any case, with or without the trailing dot", async () => {
+        const config = { allowedHttpHosts: ["API."] };
+        expect(await violationsOf(apiHostTls, runner({ envs: withEnv("API_HOST", "http://api:8080") }), config)).toEqual([]);
+        expect(await violationsOf(apiHostTls, sandbox({ envs: withSandboxEnv("HELIX_API_URL", "http://Api.:8080") }), config)).toEqual([]);
+    });
+
     it.each(["http://localhost:8080", "http://127.0.0.1", "http://host.docker.internal:80"])(
         "passes http to this machine (%s)",
         async (host) => {
@@ -138,7 +163,7 @@ describe("no-host-takeover", () => {
         ["/var/run/../run/docker.sock", "the Docker socket"],
         ["/etc", "the host's system folder /etc"],
         ["/etc/shadow", "/etc/shadow, inside a host system folder"],
-        ["/var/lib/docker/volumes", "/var/lib/docker/volumes, inside a host system folder"],
+        ["/var/lib/docker/volumes", "/var/lib/docker/volumes, inside a container engine's folder (/var/lib/docker)"],
     ])("fails a bind of %j however it is spelled", async (source, what) => {
         expect(await violationsOf(noHostTakeover, runner({ mounts: [{ type: "bind", source, target: "/host" }] }))).toEqual([
             `Runner container must not bind ${what} (${source}).`,
@@ -180,7 +205,7 @@ describe("no-host-takeover", () => {
         [{ driverOptions: { type: "none", o: "ro,bind", device: "/var/run" } }, "/var/run, which holds the Docker socket (/var/run)"],
         [
             { driverOptions: { o: "rbind", device: "/var/lib/docker/volumes" } },
-            "/var/lib/docker/volumes, inside a host system folder (/var/lib/docker/volumes)",
+            "/var/lib/docker/volumes, inside a container engine's folder (/var/lib/docker) (/var/lib/docker/volumes)",
         ],
     ])("fails a runner mount whose local volume options %j bind a host folder", async (volumeOptions, what) => {
         expect(await violationsOf(noHostTakeover, mountingVolume(volumeOptions))).toEqual([

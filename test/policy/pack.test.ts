@@ -1,6 +1,7 @@
 // The whole pack against what index.ts declares under Pulumi's mocks, as `pulumi preview --policy-pack ./policy` would run it.
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { readStackConfig } from "../../cli/stackFiles";
+import { parseImageReference } from "../../contract";
 import { policies } from "../../policy/policies";
 import { TEST_TOKEN } from "../fixtures/configs";
 import { runnerConfig } from "../fixtures/placements";
@@ -8,16 +9,17 @@ import { allRegistered, promiseOf } from "../support/mocks";
 import { runProgram } from "../support/program";
 import { Fixture, fixturesOf, stackViolationsOf, violationsOf } from "./harness";
 
-/** Every violation of every policy, as "policy-name (level): message". */
-async function runPack(fixtures: Fixture[]): Promise<string[]> {
+/** Every violation of every policy, as "policy-name (level): message", each policy with its config from `config`. */
+async function runPack(fixtures: Fixture[], config: Record<string, Record<string, unknown>> = {}): Promise<string[]> {
     const found: string[] = [];
     for (const policy of policies) {
         const label = `${policy.name} (${policy.enforcementLevel})`;
+        const own = config[policy.name] ?? {};
         if ("validateStack" in policy) {
-            for (const v of await stackViolationsOf(policy as StackValidationPolicy, fixtures)) found.push(`${label}: ${v}`);
+            for (const v of await stackViolationsOf(policy as StackValidationPolicy, fixtures, own)) found.push(`${label}: ${v}`);
         } else {
             for (const fixture of fixtures) {
-                for (const v of await violationsOf(policy as ResourceValidationPolicy, fixture)) found.push(`${label}: ${v}`);
+                for (const v of await violationsOf(policy as ResourceValidationPolicy, fixture, own)) found.push(`${label}: ${v}`);
             }
         }
     }
@@ -25,7 +27,7 @@ async function runPack(fixtures: Fixture[]): Promise<string[]> {
 }
 
 describe("the policy pack on index.ts", () => {
-    it("has twenty policies with unique names and fix-it descriptions", () => {
+    it("has twenty-one policies with unique names and fix-it descriptions", () => {
         expect(policies.map((p) => p.name)).toEqual([
             "runner-token-not-default",
             "runner-token-secret",
@@ -84,6 +86,67 @@ describe("the policy pack on index.ts", () => {
         const fixtures = fixturesOf(engine.registrations);
         expect(fixtures.filter((f) => f.type === "docker:index/container:Container")).toHaveLength(3);
         expect(await runPack(fixtures)).toEqual([]);
+    });
+
+    it("passes a sandbox stack as the real provider shows it: a repoDigest without a tag, then the image ID in the state", async () => {
+        const { engine, error } = await runProgram({
+            apiToken: TEST_TOKEN,
+            apiHost: "https://helix.example.com",
+            workload: "sandbox",
+            helixVersion: "2.12.2",
+            gpuVendor: "nvidia",
+            replicas: "2",
+        });
+        expect(error).toBeUndefined();
+        const fixtures = fixturesOf(engine.registrations);
+        const pulls = fixtures.filter((f) => f.type === "docker:index/remoteImage:RemoteImage");
+        expect(pulls).toHaveLength(2);
+        // Docker's repo digests carry no tag (the mocks' keep it): the release is only in the RemoteImage's name.
+        const outputs = pulls.map((f, i) => {
+            const { repository } = parseImageReference(f.props.name);
+            return { repoDigest: `${repository}@sha256:${String(i).repeat(64)}`, imageId: `sha256:${String(i + 5).repeat(64)}` };
+        });
+        const withOutputs = (image: "repoDigest" | "imageId", name = "ghcr.io/helixml/helix-sandbox:2.12.2") =>
+            fixtures.map((f) => {
+                const i = pulls.indexOf(f);
+                if (i >= 0) return { ...f, props: { ...f.props, name, ...outputs[i] } };
+                if (f.type !== "docker:index/container:Container") return f;
+                const n = Number(/(\d+)$/.exec(f.props.name)![1]) - 1;
+                return { ...f, props: { ...f.props, image: outputs[n][image] } };
+            });
+        expect(await runPack(withOutputs("repoDigest"))).toEqual([]);
+        // privileged-only reads a container's inputs (the repoDigest); the stack check reads its state, where the image ID is.
+        const imageIds = withOutputs("imageId");
+        const stackPolicies = policies.filter((p) => "validateStack" in p) as StackValidationPolicy[];
+        for (const policy of stackPolicies) expect(await stackViolationsOf(policy, imageIds)).toEqual([]);
+        // Pulled at latest, the digest is refused through its RemoteImage.
+        expect(await runPack(withOutputs("repoDigest", "ghcr.io/helixml/helix-sandbox:latest"))).toHaveLength(2);
+    });
+
+    it("passes every policy for a sandbox stack with a mirror's image, extra variables, a registry mirror and networks", async () => {
+        const { engine, error } = await runProgram(
+            {
+                apiToken: TEST_TOKEN,
+                apiHost: "https://helix.example.com",
+                workload: "sandbox",
+                sandboxImage: "registry.example.com/helixml/helix-sandbox:2.12.2",
+                allowSandboxImageMirror: "true",
+                gpuVendor: "nvidia",
+                registryMirror: "registry.example.com",
+                networks: JSON.stringify(["helix_default"]),
+                extraEnv: JSON.stringify({ HTTPS_PROXY: "http://proxy.example.com:3128", NO_PROXY: "localhost,api" }),
+                replicas: "2",
+            },
+            "dev",
+            ["helix_default"],
+        );
+        expect(error).toBeUndefined();
+        const fixtures = fixturesOf(engine.registrations);
+        expect(fixtures.filter((f) => f.type === "docker:index/container:Container")).toHaveLength(2);
+        // The mirror's repository is a sandbox's to the pack: allowed once listed, and refused until then.
+        const mirrors = { sandboxImageMirrors: ["registry.example.com/helixml/helix-sandbox"] };
+        expect(await runPack(fixtures, { "sandbox-privileged-only": mirrors })).toEqual([]);
+        expect(await runPack(fixtures)).toHaveLength(2);
     });
 
     it("reports exactly the unsafe settings of an unsafe stack", async () => {

