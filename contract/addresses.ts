@@ -4,7 +4,7 @@
 // judge `::ffff:0.0.0.0`, `localhost.` or `//var/run/docker.sock/` alike.
 
 import { domainToASCII } from "node:url";
-import { SYSTEM_DIRS } from "./image";
+import { normalizeHostPath } from "./hostPaths";
 
 /** An IPv6 address in the compressed form the WHATWG URL parser gives it, or undefined. */
 function canonicalIPv6(address: string): string | undefined {
@@ -83,17 +83,6 @@ export function isLoopbackHost(hostname: string): boolean {
     // IPv4-mapped: ::ffff:127.0.0.1 canonicalises to ::ffff:7f00:1.
     const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
     return mapped !== null && (parseInt(mapped[1], 16) >> 8 === 127 || (parseInt(mapped[1], 16) === 0 && parseInt(mapped[2], 16) === 0));
-}
-
-/** A host path with `//`, `/./`, `..` and a trailing `/` resolved, as the engine resolves a bind source. */
-export function normalizeHostPath(p: string): string {
-    const out: string[] = [];
-    for (const part of p.split("/")) {
-        if (part === "" || part === ".") continue;
-        if (part === "..") out.pop();
-        else out.push(part);
-    }
-    return `/${out.join("/")}`;
 }
 
 /**
@@ -193,37 +182,4 @@ export function registryPortProblem(value: string): string | undefined {
     const port = namesRegistry(first) ? /:(\d+)$/.exec(first)?.[1] : undefined;
     if (port === undefined || (Number(port) >= 1 && Number(port) <= 65535)) return undefined;
     return `has the registry port ${port}: a port is from 1 to 65535`;
-}
-
-/** Host folders a runner must never bind: the root, system folders, and every folder holding the Docker socket. */
-const FORBIDDEN_HOST_PATHS = ["/", ...SYSTEM_DIRS, "/var/lib/docker", "/var/run"];
-const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
-
-/**
- * A container engine's socket by its name, wherever it is: rootful or rootless Docker, Podman,
- * containerd, CRI-O, cri-dockerd, BuildKit. Any of them hands over every container it runs.
- */
-const ENGINE_SOCKET = /\/(docker|dockerd|podman|containerd|crio|cri-dockerd|buildkitd?|nerdctl)[^/]*\.sock$/;
-
-/**
- * Folders engines keep their sockets in: a user's runtime folder (rootless Docker's
- * /run/user/<uid>/docker.sock, Podman's /run/user/<uid>/podman/podman.sock) and the engines'
- * own folders under /run.
- */
-const ENGINE_SOCKET_DIRS = [/^\/run\/user\/\d+(\/|$)/, /^\/run\/(docker|containerd|podman|crio|cri-dockerd|buildkit)(\/|$)/];
-
-/** Why binding host path `p` into a runner would hand it the host, or undefined when it would not. */
-export function hostPathTakeover(p: string): string | undefined {
-    const path = normalizeHostPath(p);
-    // /var/run is a link to /run on every current distribution.
-    const run = path.replace(/^\/var\/run(?=\/|$)/, "/run");
-    if (path === "/") return "the host's root folder";
-    if (DOCKER_SOCKETS.includes(path)) return "the Docker socket";
-    if (ENGINE_SOCKET.test(run)) return `${path}, a container engine's socket`;
-    if (DOCKER_SOCKETS.some((socket) => socket.startsWith(`${path}/`))) return `${path}, which holds the Docker socket`;
-    if (ENGINE_SOCKET_DIRS.some((dir) => dir.test(run))) return `${path}, which holds a container engine's socket`;
-    if (FORBIDDEN_HOST_PATHS.includes(path)) return `the host's system folder ${path}`;
-    if (["/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/var/lib/docker"].some((root) => path.startsWith(`${root}/`)))
-        return `${path}, inside a host system folder`;
-    return undefined;
 }

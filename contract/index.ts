@@ -5,6 +5,7 @@
 // it with no dependency, and the policy pack compiles it into its own JavaScript.
 export * from "./addresses";
 export * from "./errors";
+export * from "./hostPaths";
 export * from "./image";
 export * from "./passwords";
 export * from "./sandbox";

@@ -13,13 +13,14 @@ import {
     SANDBOX_HEALTHCHECK_COMMAND,
     SANDBOX_IMAGE_REPOSITORY,
     SANDBOX_VOLUMES,
+    engineBindProblem,
     hostPathTakeover,
     isExampleToken,
     normalizeHostPath,
     parseImageReference,
     sandboxImagePinProblem,
 } from "../contract";
-import { type ConfinementLoss, confinementLosses, engineBindProblem, hostBinds, namespaceLosses } from "./confinement";
+import { type ConfinementLoss, confinementLosses, hostBinds, namespaceLosses } from "./confinement";
 import {
     VolumeMount,
     canonicalRepository,

@@ -5,10 +5,10 @@ import {
     DANGEROUS_CAPABILITIES,
     confinementLosses,
     deviceRuleProblem,
-    engineBindProblem,
     hostDeviceProblem,
     isUnconfiningSecurityOpt,
 } from "../../policy/confinement";
+import { engineBindProblem } from "../../contract";
 import { noHostTakeover } from "../../policy/network";
 import { sandboxNoDockerSocket, sandboxPrivilegedOnly } from "../../policy/sandbox";
 import { CONTAINER, runner, sandbox, sandboxProps } from "./fixtures";
