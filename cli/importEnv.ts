@@ -1,5 +1,5 @@
-// `npm run import-env -- PATH [--stack NAME] [--set-token]` (PATH from the folder npm ran in): moves the settings of Helix's
-// runner script env file (scripts/external-zed-agent.env), or of the sandbox.sh Helix's
+// `npm run import-env -- PATH [--stack NAME] [--set-token] [--allow-mirror]` (PATH from the folder npm ran in): moves the
+// settings of Helix's runner script env file (scripts/external-zed-agent.env), or of the sandbox.sh Helix's
 // `install.sh --sandbox` writes, into Pulumi.<stack>.yaml, keeping what the stack file already
 // has. Validates like the program; writes nothing on an error. The token is never written in
 // plain text. This is the command: its options, and which import the file is for (cli/imports/).
@@ -11,7 +11,7 @@ import { findPulumiCli } from "./lib/pulumiCli";
 import { importEnvFile } from "./imports/envFile";
 import { importSandboxScript } from "./imports/sandboxImport";
 import { isSandboxScript } from "./imports/sandboxScript";
-import { DEFAULT_STACK, PROJECT_ROOT, UserError, runCommand } from "./stackFiles";
+import { DEFAULT_STACK, PROJECT_ROOT, UserError, runCommand, stackNameProblem } from "./stackFiles";
 import { TOKEN_ENV } from "./deploy";
 
 export { mapEnv, placeholderToken } from "./imports/envFile";
@@ -33,6 +33,12 @@ export const IMPORT_ENV: CommandSpec = {
             type: "boolean",
             description: "store API_TOKEN (sandbox.sh: RUNNER_TOKEN) as the stack's secret apiToken through the Pulumi CLI",
         },
+        "allow-mirror": {
+            type: "boolean",
+            description:
+                "sandbox.sh only: its image is your mirror of Helix's sandbox image, which the stack then runs privileged with the runner token " +
+                "(writes allowSandboxImageMirror: true); without it a terminal asks, and with none nothing is written",
+        },
     },
 };
 
@@ -47,8 +53,13 @@ export async function importEnv(
         console.log(helpText(IMPORT_ENV));
         return 0;
     }
+    // The stack names the file written: a name with a path in it is refused before anything is read or run.
+    const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
+    const stackProblem = stackNameProblem(stack);
+    if (stackProblem !== undefined) throw new UserError(stackProblem);
     // npm runs scripts in the project folder; a relative path means the folder the operator typed it in.
     const envPath = path.resolve(env.INIT_CWD || process.cwd(), positionals[0]);
+    const text = readTextFile(envPath, "The env file");
     const setToken = values["set-token"] === true;
     // The CLI on PATH, or the one `npm run deploy` installed into the project.
     const cli = setToken ? findPulumiCli(root, env) : undefined;
@@ -60,11 +71,9 @@ export async function importEnv(
         );
     }
 
-    const stack = (values.stack as string | undefined) ?? DEFAULT_STACK;
-    const text = readTextFile(envPath, "The env file");
     // From here on, the CLI is found exactly when --set-token was given.
     const importFile = isSandboxScript(text) ? importSandboxScript : importEnvFile;
-    return importFile({ text, path: envPath, stack, root, env, cli, prompt });
+    return importFile({ text, path: envPath, stack, root, env, cli, prompt, allowMirror: values["allow-mirror"] === true });
 }
 
 if (require.main === module) void runCommand(() => importEnv(process.argv.slice(2)));

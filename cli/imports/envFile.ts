@@ -1,8 +1,10 @@
 // Importing Helix's runner script env file (scripts/external-zed-agent.env) into a runner stack:
-// which variables become which key, which have none and why, and the API_TOKEN values that are
-// a placeholder rather than a token. The stack side (keep, check, ask, write) is stackWrite.ts's.
+// which variables become which key, which have none and why, the API_TOKEN values that are a
+// placeholder rather than a token, and the files that are no such env file (dotenv skips what it
+// cannot read without a word; here that means nothing is imported). The stack side (keep, check,
+// ask, write) is stackWrite.ts's.
 import { parse as parseEnv } from "dotenv";
-import { INSECURE_DEFAULT_TOKEN, isLoopbackHost } from "../../contract";
+import { INSECURE_DEFAULT_TOKEN, isLoopbackHost, runnerTokenProblem } from "../../contract";
 import { UserError, stackFilePath, writeStackConfig } from "../stackFiles";
 import {
     type ImportRequest,
@@ -112,6 +114,34 @@ export function placeholderToken(value: string): string | undefined {
     return undefined;
 }
 
+/**
+ * The first line (1-based) that is no env-file line (NAME=value, `export NAME=value`, a comment,
+ * a blank line, or the rest of a quoted value), or undefined when there is none. dotenv skips
+ * such a line without a word: a shell script (sandbox.sh without its #! line) would import as
+ * nothing, or as whatever NAME=value lines it happens to have.
+ */
+function firstNonEnvLine(text: string): number | undefined {
+    const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+        if (/^\s*(?:#.*)?$/.test(lines[i])) continue;
+        const assignment = /^\s*(?:export\s+)?[\w.-]+\s*=\s*(.*)$/.exec(lines[i]);
+        if (!assignment) return i + 1;
+        // A quoted value may run over lines, as dotenv reads it: to its closing quote.
+        const quote = assignment[1][0];
+        if ((quote === '"' || quote === "'" || quote === "`") && !closes(assignment[1].slice(1), quote)) {
+            do i++;
+            while (i < lines.length && !closes(lines[i], quote));
+        }
+    }
+    return undefined;
+}
+
+/** Whether `text` holds `quote` without a backslash before it. */
+function closes(text: string, quote: string): boolean {
+    for (let at = text.indexOf(quote); at >= 0; at = text.indexOf(quote, at + 1)) if (text[at - 1] !== "\\") return true;
+    return false;
+}
+
 /** Env variable names by config key, so a problem is named where the operator fixes it. */
 const ENV_NAME_OF: Record<string, string> = Object.fromEntries(Object.entries(MAPPED).map(([name, m]) => [m.key, name]));
 
@@ -119,17 +149,38 @@ const ENV_NAME_OF: Record<string, string> = Object.fromEntries(Object.entries(MA
  * Imports the env file's variables into the stack file, keeping what it already sets; the token
  * only through `cli` (found when --set-token was given), as the stack's secret.
  */
-export async function importEnvFile({ text, path: envPath, stack, root, env, cli, prompt }: ImportRequest): Promise<number> {
+export async function importEnvFile({ text, path: envPath, stack, root, env, cli, prompt, allowMirror }: ImportRequest): Promise<number> {
     const file = stackFilePath(stack, root);
+    if (allowMirror)
+        throw new UserError(`--allow-mirror is for a sandbox.sh whose image is a mirror; ${envPath} is an env file. Nothing was written.`);
+    const stray = firstNonEnvLine(text);
+    if (stray !== undefined) {
+        const script = /helix-sandbox|docker\s+run/.test(text) ? "Helix's sandbox.sh without its #!/bin/bash first line" : "a shell script";
+        throw new UserError(
+            `${envPath} is not an env file: line ${stray} is no NAME=value line, and it looks like ${script}. ` +
+                "import-env reads Helix's runner env file (NAME=value lines) or the sandbox.sh install.sh writes (which starts with #!/bin/bash). Nothing was written.",
+        );
+    }
     const vars = parseEnv(text);
     if (Object.keys(vars).length === 0)
         throw new UserError(`${envPath} sets no variables: expected lines such as API_HOST=https://helix.example.com.`);
+    if (!Object.keys(vars).some((name) => name === "API_TOKEN" || name in MAPPED || name in NOT_MAPPED))
+        throw new UserError(
+            `${envPath} sets none of the variables of Helix's runner env file (API_HOST, API_TOKEN, RUNNER_ID, CONCURRENCY, ...): ` +
+                "it is not one, and nothing of it would be imported. Nothing was written.",
+        );
     const placeholder = vars.API_TOKEN ? placeholderToken(vars.API_TOKEN) : undefined;
     if (cli && placeholder) {
         throw new UserError(
             `API_TOKEN in ${envPath} is ${placeholder}: put your control plane's runner token there and run again. Nothing was written.`,
         );
     }
+    // A token with a space, tab or line break anywhere (its ends too) is a paste slip: never stored, never shown.
+    if (vars.API_TOKEN && !placeholder && (runnerTokenProblem(vars.API_TOKEN) !== undefined || /[\s\x00-\x1f\x7f]/.test(vars.API_TOKEN)))
+        throw new UserError(
+            `API_TOKEN in ${envPath} has a space, tab, line break or control character in it (or at its start or end), which no runner token has. ` +
+                "Put your control plane's runner token there and run again. Nothing was written.",
+        );
     if (cli && !vars.API_TOKEN) throw new UserError(`--set-token: ${envPath} sets no API_TOKEN. Nothing was written.`);
 
     const { existing, existingKeys } = existingStack(stack, root);

@@ -1,15 +1,25 @@
 // Importing the sandbox.sh that Helix's `install.sh --sandbox` writes (read by sandboxScript.ts)
 // into a sandbox stack: what its settings become, what the stack cannot take as sandbox.sh meant
-// it, and the refusal to turn a runner stack into a sandbox stack. The stack side (keep, check,
-// ask, write, the token) is stackWrite.ts's.
+// it, the refusal to turn a runner stack into a sandbox stack, and the operator's word before a
+// mirror of the image is allowed to run privileged. The stack side (keep, check, ask, write, the
+// token) is stackWrite.ts's.
 import { WORKLOADS } from "../../components/config/schema";
 import { maskValue, runnerTokenProblem } from "../../contract";
 import type { WorkloadKind } from "../../components/workload";
-import { GPU_VENDORS, SANDBOX_ENV, SANDBOX_FIXED_ENV, SANDBOX_IMAGE_REPOSITORY, parseImageReference } from "../../contract/sandbox";
+import {
+    GPU_VENDORS,
+    GPU_VENDOR_SETUP,
+    type GpuVendor,
+    SANDBOX_ENV,
+    SANDBOX_FIXED_ENV,
+    SANDBOX_IMAGE_REPOSITORY,
+    parseImageReference,
+} from "../../contract/sandbox";
 import { shown } from "../lib/files";
+import type { Prompt } from "../lib/prompt";
 import { UserError, stackFilePath, writeStackConfig } from "../stackFiles";
 import { placeholderToken } from "./envFile";
-import { type SandboxScript, type ScriptValue, readSandboxScript } from "./sandboxScript";
+import { FLAGS_FROM_SETTINGS, type SandboxScript, type ScriptValue, gpuVendorProblem, maskToken, readSandboxScript } from "./sandboxScript";
 import {
     type ImportRequest,
     type ImportedSettings,
@@ -34,14 +44,14 @@ const FIXED_FLAGS: Readonly<Record<string, string>> = {
     HYDRA_PRIVILEGED_MODE_ENABLED: "false",
 };
 
-/** `-e` flags whose value is a top-level setting, read from there. */
-const FLAGS_FROM_SETTINGS = new Set<string>([
-    SANDBOX_ENV.apiUrl,
-    SANDBOX_ENV.instanceId,
-    SANDBOX_ENV.token,
-    "MAX_SANDBOXES",
-    "HELIX_HOSTNAME",
-]);
+/** `-e` values install.sh's flag variables pass per GPU vendor, which the stack passes from gpuVendor (GPU_VENDOR_SETUP). */
+const GPU_ENV = new Set<string>([SANDBOX_ENV.gpuVendor, ...Object.values(GPU_VENDOR_SETUP).flatMap((setup) => Object.keys(setup.env))]);
+
+/** The GPU flags the stack adds for `vendor`, as sandbox.sh's docker run would write them. */
+function gpuFlagsOf(vendor: GpuVendor): string[] {
+    const setup = GPU_VENDOR_SETUP[vendor];
+    return [...(setup.nvidiaRuntime ? ["--gpus all", "--runtime nvidia"] : []), ...setup.devices.map((d) => `--device ${d}`)];
+}
 
 /** What sandbox.sh's settings become: stack config, and what was left out and why. */
 interface SandboxImport extends ImportedSettings {
@@ -49,6 +59,8 @@ interface SandboxImport extends ImportedSettings {
     readonly sources: Record<string, string>;
     /** RUNNER_TOKEN's value; never printed. */
     readonly token: ScriptValue | undefined;
+    /** The mirror of the image the import would allow to run (allowSandboxImageMirror: true), when it would. */
+    readonly mirror: string | undefined;
 }
 
 /**
@@ -64,6 +76,7 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
     const notes: string[] = [];
     const skipped: { name: string; reason: string }[] = [];
     const problems: string[] = [];
+    let mirror: string | undefined;
     const at = (v: ScriptValue) => `line ${v.line}`;
     /** A script's value as a message shows it: credentials masked, long text cut, quoted and escaped unless it is plain printable text. */
     const shown = (v: ScriptValue) => {
@@ -77,37 +90,38 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
             sources[key] = source;
         }
     };
-    // Every value must be one the script carries as written. The token's value is never shown.
-    for (const [name, v] of Object.entries(a))
-        if (isShellExpression(v.value))
-            problems.push(
-                name === SANDBOX_ENV.token
-                    ? `${at(v)}: ${name} is a shell expression (a command substitution or a variable), which import-env does not run: write the token itself, or import without it and deploy with ZED_RUNNER_API_TOKEN`
-                    : `${at(v)}: ${name} is a shell expression (${shown(v)}), which import-env does not evaluate: write the value itself`,
-            );
+    // The reader took every value as bash unquotes it (an expression is refused there). The token's value is never shown.
     const token = a[SANDBOX_ENV.token];
     const tokenProblem = token === undefined ? undefined : runnerTokenProblem(token.value);
     if (token !== undefined && tokenProblem !== undefined)
         problems.push(`${at(token)}: ${SANDBOX_ENV.token} ${tokenProblem}; pulumi up would refuse it as apiToken`);
+    else if (token !== undefined && /[\s\x00-\x1f\x7f]/.test(token.value))
+        problems.push(
+            `${at(token)}: ${SANDBOX_ENV.token} starts or ends with a space, tab or line break, which bash keeps inside the quotes and no runner token has; pulumi up would refuse it as apiToken`,
+        );
 
     put("workload", "sandbox", "sandbox.sh itself");
 
     const reference = parseImageReference(image.value);
     const [repository, tag] = [reference.name, reference.tag ?? ""];
-    const tagSource = a.SANDBOX_TAG ? `SANDBOX_TAG (${at(a.SANDBOX_TAG)})` : `the image (${at(image)})`;
+    const tagSource =
+        script.imageTagSetting && a[script.imageTagSetting]
+            ? `${script.imageTagSetting} (${at(a[script.imageTagSetting])})`
+            : `the image (${at(image)})`;
     if (tag === "" || isShellExpression(tag))
         problems.push(
-            `${at(image)}: the image ${shown(image)} has no release tag${a.SANDBOX_TAG ? ` (SANDBOX_TAG, ${at(a.SANDBOX_TAG)}, is empty)` : ""}`,
+            `${at(image)}: the image ${shown(image)} has no release tag${script.imageTagSetting && a[script.imageTagSetting] ? ` (${script.imageTagSetting}, ${at(a[script.imageTagSetting])}, is empty)` : ""}`,
         );
     else if (reference.repository === SANDBOX_IMAGE_REPOSITORY) put("helixVersion", tag, tagSource);
     else {
-        // A mirror of the image: the stack pulls it as named, never with helixVersion as well. The
-        // script ran it privileged with the token already; the note asks the operator to check it is theirs.
+        // A mirror of the image: the stack pulls it as named, never with helixVersion as well. It
+        // runs privileged with the token, so allowing it is the operator's word (importSandboxScript asks).
         put("sandboxImage", `${repository}:${tag}`, `the image (${at(image)})`);
         put("allowSandboxImageMirror", "true", `the image (${at(image)})`);
+        if (written.allowSandboxImageMirror !== undefined) mirror = `${repository}:${tag}`;
         notes.push(
             `the image is ${repository}, not ${SANDBOX_IMAGE_REPOSITORY}: imported as sandboxImage, with allowSandboxImageMirror: true ` +
-                "since sandbox.sh already ran it privileged with the runner token; check that it is your mirror of Helix's image",
+                "(the stack runs it privileged with the runner token, as sandbox.sh did)",
         );
     }
 
@@ -138,12 +152,10 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
     }
 
     const gpu = a[SANDBOX_ENV.gpuVendor];
+    const vendor = GPU_VENDORS.find((v) => v === gpu?.value);
     if (gpu && gpu.value !== "") {
-        if ((GPU_VENDORS as readonly string[]).includes(gpu.value)) put("gpuVendor", gpu.value, `${SANDBOX_ENV.gpuVendor} (${at(gpu)})`);
-        else
-            problems.push(
-                `${at(gpu)}: ${SANDBOX_ENV.gpuVendor} is ${shown(gpu)}; gpuVendor takes ${GPU_VENDORS.join(", ")} (neuron and virtio are not supported)`,
-            );
+        if (vendor !== undefined) put("gpuVendor", vendor, `${SANDBOX_ENV.gpuVendor} (${at(gpu)})`);
+        else problems.push(gpuVendorProblem(gpu) ?? `${at(gpu)}: ${SANDBOX_ENV.gpuVendor} is ${shown(gpu)}`);
     }
 
     const max = a.MAX_SANDBOXES;
@@ -159,8 +171,26 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
         );
     else if (privileged) skipped.push({ name: "PRIVILEGED_DOCKER", reason: "not set, which the image reads as false" });
 
+    // The GPU flags the run passes must be what gpuVendor runs with: the stack adds those, and only those.
+    if (vendor !== undefined) {
+        const flags = gpuFlagsOf(vendor);
+        for (const f of script.gpuFlags)
+            if (!flags.includes(f.value))
+                problems.push(
+                    `${at(f)}: docker run passes ${f.value}, which gpuVendor ${vendor} does not (it adds ${flags.join(", ") || "no GPU flags"}), and no key adds it`,
+                );
+    }
     for (const [name, v] of Object.entries(env)) {
         if (FLAGS_FROM_SETTINGS.has(name)) continue;
+        if (GPU_ENV.has(name)) {
+            const expected = name === SANDBOX_ENV.gpuVendor ? vendor : vendor && GPU_VENDOR_SETUP[vendor].env[name];
+            // An unsupported GPU_VENDOR is refused above already.
+            if (vendor !== undefined && v.value !== expected)
+                problems.push(
+                    `${at(v)}: docker run passes ${name}=${shown(v)}; with GPU_VENDOR ${vendor} the sandboxes run with ${expected === undefined ? "none" : expected}, and no key changes it`,
+                );
+            continue;
+        }
         if (name === SANDBOX_ENV.registry) {
             if (isShellExpression(v.value) || v.value === "")
                 problems.push(
@@ -180,10 +210,13 @@ function mapSandboxScript(script: SandboxScript, existingKeys: ReadonlySet<strin
 
     if (problems.length > 0)
         throw new UserError(
-            `${file} sets what the sandbox stack cannot take as sandbox.sh meant it:\n${problems.map((p) => `  - ${p}`).join("\n")}\n` +
-                "Change those lines, or set the matching keys by hand (docs/sandbox.md), and run import-env again. Nothing was written.",
+            maskToken(
+                `${file} sets what the sandbox stack cannot take as sandbox.sh meant it:\n${problems.map((p) => `  - ${p}`).join("\n")}\n` +
+                    "Change those lines, or set the matching keys by hand (docs/sandbox.md), and run import-env again. Nothing was written.",
+                token?.value,
+            ),
         );
-    return { written, kept, notes, skipped, sources, token: a[SANDBOX_ENV.token] };
+    return { written, kept, notes, skipped, sources, token: a[SANDBOX_ENV.token], mirror };
 }
 
 /** The value sandbox.sh carries when install.sh had no token to put in (its sed left the marker). */
@@ -192,9 +225,19 @@ const SANDBOX_SCRIPT_TOKEN_MARKER = "__DEFAULT_RUNNER_TOKEN__";
 /**
  * Imports the sandbox.sh Helix's `install.sh --sandbox` writes into a sandbox stack. Only into a
  * new stack file or one that is a sandbox stack already (requireSandboxStack). On a terminal it
- * shows what it would write and asks first, as deploy does before a change.
+ * shows what it would write and asks first, as deploy does before a change; a mirror of the
+ * image needs the operator's word first (allowMirror).
  */
-export async function importSandboxScript({ text, path: scriptPath, stack, root, env, cli, prompt }: ImportRequest): Promise<number> {
+export async function importSandboxScript({
+    text,
+    path: scriptPath,
+    stack,
+    root,
+    env,
+    cli,
+    prompt,
+    allowMirror: allowMirrorFlag,
+}: ImportRequest): Promise<number> {
     const file = stackFilePath(stack, root);
     const script = readSandboxScript(text, scriptPath);
     const { existing, existingKeys } = existingStack(stack, root);
@@ -218,6 +261,7 @@ export async function importSandboxScript({ text, path: scriptPath, stack, root,
         envFileError(err, scriptPath, file, result.written, (k) => result.sources[k] ?? k),
     );
 
+    if (!(await allowMirror(result.mirror, prompt, allowMirrorFlag, scriptPath))) return 1;
     if (!(await confirmWrite(prompt, file, result, cli ? "RUNNER_TOKEN" : undefined))) return 1;
     writeStackConfig(file, result.written);
     const out = importedLines(file, result);
@@ -232,6 +276,27 @@ export async function importSandboxScript({ text, path: scriptPath, stack, root,
     }
     console.log(out.join("\n"));
     return 0;
+}
+
+/**
+ * Whether the stack may take sandbox.sh's mirror of the image (`mirror`, for which the import
+ * writes allowSandboxImageMirror: true): a stack runs it privileged with the runner token, so that
+ * is the operator's word, not import-env's (a stack file that sets the key already has it). --allow-mirror gives it; otherwise a terminal asks,
+ * and without one nothing is written. True when there is no mirror to allow.
+ */
+async function allowMirror(mirror: string | undefined, prompt: Prompt, flag: boolean, scriptPath: string): Promise<boolean> {
+    if (mirror === undefined || flag) return true;
+    const what =
+        `${scriptPath} runs the image ${maskValue(mirror)}, not ${SANDBOX_IMAGE_REPOSITORY}: the stack would run it privileged, ` +
+        "with the runner token, as sandbox.sh did (allowSandboxImageMirror: true)";
+    if (!prompt.interactive)
+        throw new UserError(
+            `${what}. Check that it is your mirror of Helix's sandbox image, then run import-env again with --allow-mirror ` +
+                "(or on a terminal, which asks). Nothing was written.",
+        );
+    if (await prompt.confirm(`${what}. Is it your mirror of Helix's sandbox image?`)) return true;
+    console.log("Nothing was written.");
+    return false;
 }
 
 /**

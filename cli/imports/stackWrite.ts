@@ -23,6 +23,8 @@ export interface ImportRequest {
     /** The Pulumi CLI, found exactly when --set-token was given. */
     readonly cli: PulumiCli | undefined;
     readonly prompt: Prompt;
+    /** --allow-mirror: the operator's word that a sandbox.sh's mirror of the image is theirs, where no terminal can ask. */
+    readonly allowMirror: boolean;
 }
 
 /** What an import writes, keeps and leaves out: what both imports print. */

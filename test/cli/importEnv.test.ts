@@ -236,4 +236,91 @@ describe("npm run import-env", () => {
         expect(out).not.toContain("tok-5c1f9e2a7b3d");
         expect(out).not.toContain("pulumi config set");
     });
+
+    // #30: a bad --stack is refused before any file is read or process run.
+    it("refuses a bad --stack before reading the file", async () => {
+        const dir = scratchProject();
+        await expect(run(["/nonexistent/sandbox.sh", "--stack", "x/../../evil"], dir)).rejects.toThrow(
+            '--stack "x/../../evil" is not a stack name',
+        );
+    });
+
+    it("refuses a bad --stack before running the Pulumi CLI for --set-token", async () => {
+        const dir = scratchProject();
+        const bin = scratchDir("zr-pulumi-");
+        const log = path.join(bin, "calls");
+        fs.writeFileSync(
+            path.join(bin, "pulumi"),
+            `#!/bin/sh
+# TEST DOUBLE for the Pulumi CLI: records every call, \`version\` included.
+printf '%s\\n' "$*" >> "${log}"
+echo v3.0.0
+`,
+            { mode: 0o755 },
+        );
+        await expect(run([SEED_ENV, "--stack", "x/../../evil", "--set-token"], dir, { PATH: `${bin}:/usr/bin:/bin` })).rejects.toThrow(
+            "is not a stack name",
+        );
+        expect(fs.existsSync(log)).toBe(false);
+    });
+
+    // #30: a file that is not what it claims to be writes nothing.
+    it.each([
+        [
+            "a shell script without its #! line",
+            "API_HOST=https://helix.example.com\nif [ -f x ]; then echo; fi\n",
+            /line 2 is no NAME=value line, and it looks like a shell script/,
+        ],
+        ["a docker run", "API_HOST=https://helix.example.com\ndocker run -d alpine\n", /line 2 is no NAME=value line/],
+        [
+            "Helix's sandbox.sh without its #! line",
+            "SANDBOX_TAG=2.12.2\ndocker run ghcr.io/helixml/helix-sandbox:2.12.2\n",
+            /line 2 is no NAME=value line, and it looks like Helix's sandbox.sh without its #!\/bin\/bash first line/,
+        ],
+        [
+            "none of the runner script's variables",
+            "SANDBOX_TAG=2.12.2\nFOO=bar\n",
+            /sets none of the variables of Helix's runner env file \(API_HOST, API_TOKEN/,
+        ],
+    ])("refuses %s, writing nothing", async (_what, text, message) => {
+        const dir = scratchProject();
+        const env = path.join(dir, "runner.env");
+        fs.writeFileSync(env, text);
+        await expect(run([env], dir)).rejects.toThrow(message);
+        await expect(run([env], dir)).rejects.toThrow("Nothing was written.");
+        expect(fs.existsSync(path.join(dir, "Pulumi.dev.yaml"))).toBe(false);
+    });
+
+    it("takes a quoted value over two lines, a byte-order mark and CRLF line ends, as dotenv reads them", async () => {
+        const dir = scratchProject();
+        const env = path.join(dir, "runner.env");
+        fs.writeFileSync(env, '\uFEFFAPI_HOST=https://helix.example.com\r\nRUST_LOG="a\r\nb"\r\n# done\r\nLOG_LEVEL=debug\r\n');
+        expect((await run([env], dir)).code).toBe(0);
+        expect(parse(fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8")).config).toEqual({
+            "zed-runner:apiHost": "https://helix.example.com",
+            "zed-runner:logLevel": "debug",
+        });
+    });
+
+    it.each([["tok-5c1f9e2a 7b3d"], ["tok-5c1f9e2a7b3d "], ["\ttok-5c1f9e2a7b3d"]])(
+        "refuses API_TOKEN %j with whitespace in it, storing and showing nothing",
+        async (token) => {
+            const dir = scratchProject();
+            const env = path.join(dir, "runner.env");
+            fs.writeFileSync(env, `API_HOST=https://helix.example.com\nAPI_TOKEN="${token}"\n`);
+            const { env: withStub, record } = stubPulumi();
+            const message = await run([env, "--set-token"], dir, withStub).catch((err: Error) => err.message);
+            expect(message).toContain("API_TOKEN in");
+            expect(message).toContain("has a space, tab, line break or control character in it (or at its start or end)");
+            expect(message).not.toContain(token.trim());
+            expect(fs.existsSync(`${record}.stdin`)).toBe(false);
+            expect(fs.existsSync(path.join(dir, "Pulumi.dev.yaml"))).toBe(false);
+        },
+    );
+
+    it("refuses --allow-mirror for an env file", async () => {
+        const dir = scratchProject();
+        await expect(run([SEED_ENV, "--allow-mirror"], dir)).rejects.toThrow("--allow-mirror is for a sandbox.sh whose image is a mirror");
+        expect(fs.existsSync(path.join(dir, "Pulumi.dev.yaml"))).toBe(false);
+    });
 });

@@ -14,7 +14,7 @@ import { ROOT } from "./scratch";
 const COMMANDS: ReadonlyArray<readonly [string, CommandSpec, string]> = [
     ["plan", PLAN, "npm run plan -- [--stack NAME] [--check-hosts]"],
     ["deploy", DEPLOY, "npm run deploy -- [--stack NAME] [--preview] [--destroy] [--yes] [--create] [--skip-host-checks]"],
-    ["import-env", IMPORT_ENV, "npm run import-env -- PATH [--stack NAME] [--set-token]"],
+    ["import-env", IMPORT_ENV, "npm run import-env -- PATH [--stack NAME] [--set-token] [--allow-mirror]"],
     ["status", STATUS, "npm run status -- [--stack NAME] [--watch] [--json]"],
     ["logs", LOGS, "npm run logs -- [RUNNER] [--stack NAME] [--all] [--follow] [--since WHEN]"],
 ];
