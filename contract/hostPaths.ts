@@ -26,7 +26,7 @@ const HOMES = ["/home/*", "/root", "/var/home/*", "/Users/*"];
  * hands over the engine, and with it every container of the host. Sockets by their name (any
  * `*.sock` or `*.socket`) come on top, wherever they are; ENGINE_LEAF_LOCATIONS below.
  */
-export const ENGINE_LOCATIONS: readonly string[] = [
+const ENGINE_LOCATIONS: readonly string[] = [
     // Rootful engines' runtime folders (sockets, shims, task state).
     ...[
         "docker",
@@ -84,7 +84,7 @@ export const ENGINE_LOCATIONS: readonly string[] = [
  * Podman's runtime folders when a user has none, under /tmp; Docker Desktop's under WSL's /mnt/wsl.
  * Binding one or anything in it is refused; binding /etc, /tmp or /mnt is not, for holding them.
  */
-export const ENGINE_LEAF_LOCATIONS: readonly string[] = [
+const ENGINE_LEAF_LOCATIONS: readonly string[] = [
     "/etc/docker",
     "/etc/containerd",
     "/etc/containers",

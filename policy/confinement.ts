@@ -70,7 +70,7 @@ export const DANGEROUS_CAPABILITIES: readonly string[] = [
 ];
 
 /** A capability as Docker reads it: upper case, with or without CAP_. */
-export function capabilityName(cap: unknown): string {
+function capabilityName(cap: unknown): string {
     return String(reveal(cap)).trim().toUpperCase().replace(/^CAP_/, "");
 }
 
@@ -121,7 +121,7 @@ export function isUnconfiningSecurityOpt(option: string): boolean {
 }
 
 /** Host namespaces a container can share; `container:<x>` shares another container's. */
-export const NAMESPACE_MODES = ["networkMode", "pidMode", "ipcMode", "usernsMode", "cgroupnsMode"] as const;
+const NAMESPACE_MODES = ["networkMode", "pidMode", "ipcMode", "usernsMode", "cgroupnsMode"] as const;
 
 /** One way a container leaves its confinement, with the setting that does it. */
 export interface ConfinementLoss {
