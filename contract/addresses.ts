@@ -104,21 +104,7 @@ export function normalizeDockerHost(address: string): string {
 }
 
 /**
- * The machine a Docker address reaches: the local one for a unix socket (by its socket, as
- * normalizeDockerHost spells it), else its host in one spelling, whatever the scheme, port or
- * login. `ssh://h1` and `tcp://h1:2376` are one machine: its engine, host ports and GPUs are one.
- */
-export function dockerHostMachine(address: string): string {
-    if (address.startsWith("unix://")) return normalizeDockerHost(address);
-    try {
-        return `//${machineName(new URL(address).hostname)}`;
-    } catch {
-        return address;
-    }
-}
-
-/**
- * A host as one machine is named: lower-case, no trailing dot, punycode, and an IPv4 address in
+ * A host as one engine's address names it: lower-case, no trailing dot, punycode, and an IPv4 address in
  * its dotted-decimal form (ssh and Docker read `10.0.0.01` as the resolver does: 10.0.0.1). The
  * URL parser does all of it for a special scheme's host, and ssh:// and tcp:// are not special.
  */

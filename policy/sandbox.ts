@@ -581,6 +581,14 @@ export const sandboxAsHelixRunsIt: ResourceValidationPolicy = {
                     `Sandbox container must run Helix's image as it is, with the image's own ${property === "entrypoints" ? "entrypoint" : "command"} (it sets ${property} ${show(value)}): privileged, anything else it ran would own the host and hold the runner token.`,
                 );
         }
+        // Helix's image runs as its own user from its own folder; another user or folder changes what its entrypoint does.
+        for (const property of ["user", "workingDir"] as const) {
+            const value = reveal(c[property]);
+            if (typeof value === "string" && value !== "")
+                reportViolation(
+                    `Sandbox container must run Helix's image as it is, as the image's own ${property === "user" ? "user" : "working folder"} (it sets ${property} ${withoutToken(JSON.stringify(value), token)}): install.sh sets neither.`,
+                );
+        }
         const tests = (reveal(c.healthcheck) as { tests?: unknown[] } | undefined)?.tests;
         const test = Array.isArray(tests) ? tests.map((t) => String(reveal(t))) : [];
         if (

@@ -21,7 +21,7 @@ import {
     apiHostUrlProblem,
     hostAddressProblem,
     hostNameProblem,
-    dockerHostMachine,
+    normalizeDockerHost,
     canonicalApiHost,
     canonicalDockerHost,
     canonicalRegistry,
@@ -323,7 +323,7 @@ const dockerHost = z
     .string()
     // A password here would sit in the stack config in plain text; Docker's ssh transport uses keys or an agent anyway.
     .refine((v) => !/^[a-z]+:\/\/[^@/]*:[^@/]*@/i.test(v), {
-        error: "must not carry a password: Docker's ssh:// transport uses your SSH keys or agent",
+        error: "must not carry a password (it would sit in the stack file in plain text): ssh:// uses your SSH keys or agent, tcp:// certPath's TLS files",
         abort: true,
     })
     // Checked as written to the provider: the host lower-cased, without a trailing dot, in punycode.
@@ -389,9 +389,9 @@ const hosts = z.preprocess(
         .array(hostEntry, { error: "must be a list of hosts, each with name, dockerHost and replicas" })
         .min(1, { error: "must list at least one host, or be left unset for this machine alone" })
         .superRefine((list, ctx) => {
-            // The same engine spelled two ways (unix:///var/run//docker.sock) is still the same engine, and
-            // one machine reached two ways (ssh://h1, tcp://h1:2376) is one machine: its host ports and GPUs are one.
-            const keys = { name: (h: HostEntry) => h.name.toLowerCase(), dockerHost: (h: HostEntry) => dockerHostMachine(h.dockerHost) };
+            // The same engine spelled two ways (unix:///var/run//docker.sock, 10.0.0.01) is still the same engine.
+            // Another port or transport to one name may be another machine behind a gateway's forwarded port.
+            const keys = { name: (h: HostEntry) => h.name.toLowerCase(), dockerHost: (h: HostEntry) => normalizeDockerHost(h.dockerHost) };
             for (const field of ["name", "dockerHost"] as const) {
                 const seen = new Map<string, number>();
                 list.forEach((host, i) => {
@@ -405,7 +405,7 @@ const hosts = z.preprocess(
                             message:
                                 field === "name"
                                     ? `repeats hosts[${first}].name; each host needs its own`
-                                    : `repeats hosts[${first}].dockerHost's machine (one engine, one set of host ports and GPUs); list each machine once`,
+                                    : `repeats hosts[${first}].dockerHost: the same engine; each host needs its own`,
                         });
                 });
             }

@@ -253,6 +253,15 @@ describe("parseConfig hosts", () => {
         });
     });
 
+    it("takes two ssh ports of one gateway as two hosts: a forwarded port may reach another machine", () => {
+        const gateway = [
+            { name: "h0", dockerHost: "ssh://ops@gw.example.com:2201", replicas: 1 },
+            { name: "h1", dockerHost: "ssh://ops@gw.example.com:2202", replicas: 1 },
+        ];
+        const hosts = hostsOf(parseConfig({ ...MINIMAL, hosts: JSON.stringify(gateway) }, context));
+        expect(hosts.map((h) => h.name)).toEqual(["h0", "h1"]);
+    });
+
     it("merges each host's overrides into the top-level settings", () => {
         const hosts = hostsOf(
             parseConfig(

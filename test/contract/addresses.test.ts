@@ -2,7 +2,6 @@
 import {
     canonicalDockerHost,
     canonicalRegistry,
-    dockerHostMachine,
     registryPortProblem,
     hostAddressProblem,
     hostNameProblem,
@@ -58,16 +57,6 @@ describe("normalizeDockerHost", () => {
         ["ssh://ops@bücher.example.com", "ssh://xn--bcher-kva.example.com:22"],
     ])("%s is %s", (address, expected) => {
         expect(normalizeDockerHost(address)).toBe(expected);
-    });
-});
-
-describe("dockerHostMachine", () => {
-    it("is one machine for every way in to it, and the local socket for a unix one", () => {
-        const ways = ["ssh://ops@gpu-a.example.com", "ssh://admin@GPU-A.example.com.:2222", "tcp://gpu-a.example.com:2376"];
-        expect(new Set(ways.map(dockerHostMachine))).toEqual(new Set(["//gpu-a.example.com"]));
-        expect(dockerHostMachine("ssh://10.0.0.01")).toBe(dockerHostMachine("tcp://10.0.0.1:2376"));
-        expect(dockerHostMachine("unix:///var/run/docker.sock")).toBe("unix:///run/docker.sock");
-        expect(dockerHostMachine("ssh://gpu-b.example.com")).not.toBe(dockerHostMachine("ssh://gpu-a.example.com"));
     });
 });
 

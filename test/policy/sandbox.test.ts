@@ -827,6 +827,14 @@ describe("sandbox-as-helix-runs-it", () => {
             expect(found[0]).not.toContain("a-real-runner-token-9f8e7d");
         });
 
+        it("fails another user or working folder than the image's own", async () => {
+            expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ user: "0:0", workingDir: "/" }))).toEqual([
+                `Sandbox container must run Helix's image as it is, as the image's own user (it sets user "0:0"): install.sh sets neither.`,
+                `Sandbox container must run Helix's image as it is, as the image's own working folder (it sets workingDir "/"): install.sh sets neither.`,
+            ]);
+            expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ user: "" }))).toEqual([]);
+        });
+
         it("fails files uploaded into it, whatever their path", async () => {
             for (const file of ["/entrypoint.sh", "/tmp/harmless.txt"]) {
                 expect(await violationsOf(sandboxAsHelixRunsIt, sandbox({ uploads: [{ file, content: "#!/bin/sh\nevil" }] }))).toEqual([
