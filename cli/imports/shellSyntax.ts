@@ -675,6 +675,14 @@ class Reader {
 
     /** An unquoted word, up to a blank or an operator outside quotes. */
     private readWord(): Word {
+        return this.readWordUntil((c) => METACHARACTERS.has(c));
+    }
+
+    /**
+     * Word text up to the first character `ends` (outside quotes and expansions), with its quoting
+     * and expansions read as parts: an ordinary word, or a `${NAME<op>...}` argument.
+     */
+    private readWordUntil(ends: (c: string) => boolean): Word {
         const { text } = this;
         const start = this.pos;
         const line = this.line;
@@ -683,16 +691,13 @@ class Reader {
         const flush = () => {
             if (this.pos > chunk) pushText(parts, text.slice(chunk, this.pos), false);
         };
-        while (this.pos < text.length) {
+        while (this.pos < text.length && !ends(text[this.pos])) {
             const c = text[this.pos];
-            if (METACHARACTERS.has(c)) break;
             if (c === "\\" || c === "'" || c === '"' || c === "$" || c === "`") {
                 flush();
                 this.readQuotingOrExpansion(parts);
                 chunk = this.pos;
-                continue;
-            }
-            this.pos++;
+            } else this.advanceTo(this.pos + 1);
         }
         flush();
         return { parts, raw: text.slice(start, this.pos), line };
@@ -880,24 +885,7 @@ class Reader {
 
     /** A `${NAME<op>...}` argument, up to its closing `}`: a word in which blanks are text. */
     private readParamArg(): Word {
-        const { text } = this;
-        const start = this.pos;
-        const line = this.line;
-        const parts: Part[] = [];
-        let chunk = this.pos;
-        const flush = () => {
-            if (this.pos > chunk) pushText(parts, text.slice(chunk, this.pos), false);
-        };
-        while (this.pos < text.length && text[this.pos] !== "}") {
-            const c = text[this.pos];
-            if (c === "\\" || c === "'" || c === '"' || c === "$" || c === "`") {
-                flush();
-                this.readQuotingOrExpansion(parts);
-                chunk = this.pos;
-            } else this.advanceTo(this.pos + 1);
-        }
-        flush();
-        return { parts, raw: text.slice(start, this.pos), line };
+        return this.readWordUntil((c) => c === "}");
     }
 
     private expectBrace(line: number): void {
