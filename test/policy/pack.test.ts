@@ -3,7 +3,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { readStackConfig } from "../../cli/stackFiles";
 import { parseImageReference } from "../../contract";
 import { policies } from "../../policy/policies";
-import { TEST_TOKEN } from "../fixtures/configs";
+import { MINIMAL_SANDBOX, TEST_TOKEN } from "../fixtures/configs";
 import { runnerConfig } from "../fixtures/placements";
 import { allRegistered, promiseOf } from "../support/mocks";
 import { runProgram } from "../support/program";
@@ -72,11 +72,7 @@ describe("the policy pack on index.ts", () => {
 
     it("passes every policy for a sandbox stack on two hosts, as the program declares it", async () => {
         const { engine, error } = await runProgram({
-            apiToken: TEST_TOKEN,
-            apiHost: "https://helix.example.com",
-            workload: "sandbox",
-            helixVersion: "2.12.2",
-            gpuVendor: "nvidia",
+            ...MINIMAL_SANDBOX,
             hosts: JSON.stringify([
                 { name: "gpu-a", dockerHost: "ssh://ops@gpu-a", replicas: 2 },
                 { name: "gpu-b", dockerHost: "ssh://ops@gpu-b", replicas: 1 },
@@ -90,11 +86,7 @@ describe("the policy pack on index.ts", () => {
 
     it("passes a sandbox stack as the real provider shows it: a repoDigest without a tag, then the image ID in the state", async () => {
         const { engine, error } = await runProgram({
-            apiToken: TEST_TOKEN,
-            apiHost: "https://helix.example.com",
-            workload: "sandbox",
-            helixVersion: "2.12.2",
-            gpuVendor: "nvidia",
+            ...MINIMAL_SANDBOX,
             replicas: "2",
         });
         expect(error).toBeUndefined();
@@ -126,12 +118,10 @@ describe("the policy pack on index.ts", () => {
     it("passes every policy for a sandbox stack with a mirror's image, extra variables, a registry mirror and networks", async () => {
         const { engine, error } = await runProgram(
             {
-                apiToken: TEST_TOKEN,
-                apiHost: "https://helix.example.com",
-                workload: "sandbox",
+                ...MINIMAL_SANDBOX,
+                helixVersion: "",
                 sandboxImage: "registry.example.com/helixml/helix-sandbox:2.12.2",
                 allowSandboxImageMirror: "true",
-                gpuVendor: "nvidia",
                 registryMirror: "registry.example.com",
                 networks: JSON.stringify(["helix_default"]),
                 extraEnv: JSON.stringify({ HTTPS_PROXY: "http://proxy.example.com:3128", NO_PROXY: "localhost,api" }),
