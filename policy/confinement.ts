@@ -11,23 +11,23 @@ import { type VolumeMount, isSet, localBindDevice, reveal } from "./runner";
 const KERNEL_FOLDERS = ["/proc", "/sys"];
 
 /**
- * How strictly to judge a container: `runner` (the runner image needs no device, capability, system
- * folder or other container's namespace) or `general` (any other container: only what undoes its
+ * How strictly to judge a container (a profile, not a workload): `strict` for runners (the runner
+ * image needs no device, capability, system folder or other container's namespace) or `general` (any other container: only what undoes its
  * confinement, so a GPU, an ordinary capability or a read-only bind of /etc/localtime stays fine).
  */
 export type ConfinementProfile =
-    { readonly kind: "runner"; readonly allowedCapabilities: readonly string[] } | { readonly kind: "general" };
+    { readonly kind: "strict"; readonly allowedCapabilities: readonly string[] } | { readonly kind: "general" };
 
 /**
  * Why binding host path `p` takes a container out of its confinement, or undefined: a container
- * engine (engineBindProblem) for everyone; for a runner, also every system folder (the contract's
+ * engine (engineBindProblem) for everyone; held strictly (runners), also every system folder (the contract's
  * hostPathTakeover); for any other container, the host's kernel interfaces (/proc, /sys, /dev and
  * the devices hostDeviceProblem names), and a system folder it could write to.
  */
 export function hostBindProblem(p: string, profile: ConfinementProfile, readOnly = false): string | undefined {
     const engine = engineBindProblem(p);
     if (engine !== undefined) return engine;
-    if (profile.kind === "runner") return hostPathTakeover(p);
+    if (profile.kind === "strict") return hostPathTakeover(p);
     const path = normalizeHostPath(p);
     const kernel = KERNEL_FOLDERS.find((dir) => path === dir || path.startsWith(`${dir}/`));
     if (kernel !== undefined) return path === kernel ? `the host's ${kernel}` : `${path}, inside the host's ${kernel}`;
@@ -188,7 +188,7 @@ export function hostBinds(props: object): { source: string; readOnly: boolean; v
  */
 export function confinementLosses(props: object, profile: ConfinementProfile): ConfinementLoss[] {
     const c = props as Record<string, unknown>;
-    const strict = profile.kind === "runner";
+    const strict = profile.kind === "strict";
     const found: ConfinementLoss[] = namespaceLosses(props, strict);
     for (const bind of hostBinds(props)) {
         const problem = hostBindProblem(bind.source, profile, bind.readOnly);

@@ -203,7 +203,7 @@ export const noHostTakeover: ResourceValidationPolicy = {
             if (!isRunner(container)) return;
             const { allowedCapabilities } = args.getConfig<HostTakeoverConfig>();
             if (isSet(container.privileged)) reportViolation("Runner container must not be privileged.");
-            reportRunnerLosses(confinementLosses(container, { kind: "runner", allowedCapabilities }), "Runner container", reportViolation);
+            reportRunnerLosses(confinementLosses(container, { kind: "strict", allowedCapabilities }), "Runner container", reportViolation);
         }),
         validateResourceOfType(docker.Service, (service, args, reportViolation) => {
             if (!isRunnerService(service)) return;
@@ -211,13 +211,13 @@ export const noHostTakeover: ResourceValidationPolicy = {
             const container = serviceTaskOf(service).containerSpec ?? {};
             // A task spec's mounts and capAdds, read as a container's.
             const asContainer = { mounts: container.mounts, capabilities: { adds: container.capAdds ?? [] } };
-            reportRunnerLosses(confinementLosses(asContainer, { kind: "runner", allowedCapabilities }), "Runner service", reportViolation);
+            reportRunnerLosses(confinementLosses(asContainer, { kind: "strict", allowedCapabilities }), "Runner service", reportViolation);
         }),
         // Any stack's volume, not only a runner's: any container may mount it by name.
         validateResourceOfType(docker.Volume, (volume, _args, reportViolation) => {
             const device = localBindDevice(reveal(volume.driver), reveal(volume.driverOpts));
             if (typeof device !== "string" || device === "") return;
-            const problem = hostBindProblem(device, { kind: "runner", allowedCapabilities: [] });
+            const problem = hostBindProblem(device, { kind: "strict", allowedCapabilities: [] });
             if (problem !== undefined) reportViolation(`A local-driver volume must not bind ${problem} (${device}).`);
         }),
     ],

@@ -185,7 +185,7 @@ describe("privileged in all but the flag: one notion for runners and every other
         expect(await violationsOf(noHostTakeover, runner(changes))).toHaveLength(1);
         // Whatever the general profile finds, the runner's strict one finds as well.
         const general = confinementLosses(plain(changes).props, { kind: "general" });
-        const strict = confinementLosses(runner(changes).props, { kind: "runner", allowedCapabilities: [] });
+        const strict = confinementLosses(runner(changes).props, { kind: "strict", allowedCapabilities: [] });
         expect(general).toHaveLength(1);
         expect(strict.map((l) => l.kind)).toEqual(general.map((l) => l.kind));
     });
